@@ -1,0 +1,28 @@
+"""custintel: customer intelligence on one transaction schema.
+
+Segmentation, churn, lifetime value, cross-selling and 80/20 profitability,
+all computed from a single customer-transaction table.
+"""
+
+from custintel.exceptions import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataQualityWarning,
+    SchemaError,
+)
+from custintel.features import calibration_holdout_split, summarize_customers
+from custintel.schema import TransactionSchema, validate_transactions
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "SchemaError",
+    "TransactionSchema",
+    "__version__",
+    "calibration_holdout_split",
+    "summarize_customers",
+    "validate_transactions",
+]

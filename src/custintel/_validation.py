@@ -1,0 +1,535 @@
+"""The checks behind :func:`custintel.validate_transactions`.
+
+Each ``_check_*`` function looks at one role's column, records every problem it
+finds in a :class:`_Problems` collector, and returns the cleaned column. Nothing
+here mutates the caller's frame: cleaned columns are new objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from custintel.exceptions import DataQualityWarning, SchemaError
+
+if TYPE_CHECKING:
+    from custintel.schema import TransactionSchema
+
+logger = logging.getLogger("custintel")
+
+_N_EXAMPLES = 5
+_NUMERIC_ROLES = ("amount", "quantity", "cost", "margin")
+_LABEL_ROLES = ("order_id", "item_id")
+_ATTRIBUTE_ROLES = ("channel", "region", "customer_type")
+
+
+@dataclass(frozen=True)
+class ValidatedTransactions:
+    """A validated frame plus the integer customer codes aligned with its rows.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Canonical, sorted copy of the transactions.
+    customer_codes : numpy.ndarray
+        ``int64`` code of each row's customer; non-decreasing, because rows are
+        sorted by customer.
+    customers : pandas.Index
+        Customer ids, in code order (ascending).
+    end_day : numpy.datetime64
+        Last observed calendar day: ``observation_end`` if given, else the
+        day of the latest transaction.
+    """
+
+    frame: pd.DataFrame
+    customer_codes: np.ndarray
+    customers: pd.Index
+    end_day: np.datetime64
+
+
+@dataclass
+class _Problems:
+    """Collects every problem found, to raise them together."""
+
+    messages: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    cases: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, reason: str, message: str, cases: pd.DataFrame | None = None) -> None:
+        self.reasons.append(reason)
+        self.messages.append(message)
+        frame = cases.copy() if cases is not None else pd.DataFrame(index=[0])
+        frame["reason"] = reason
+        self.cases.append(frame)
+
+    def raise_if_any(self) -> None:
+        if not self.messages:
+            return
+        if len(self.messages) == 1:
+            text = self.messages[0]
+        else:
+            numbered = "\n".join(f"  {i}. {m}" for i, m in enumerate(self.messages, 1))
+            text = f"{len(self.messages)} problems found in the transactions:\n{numbered}"
+        failure_cases = pd.concat(self.cases, ignore_index=True, sort=False)
+        raise SchemaError(
+            text,
+            reason=self.reasons[0],
+            reasons=tuple(self.reasons),
+            failure_cases=failure_cases,
+        )
+
+
+def _examples(values: pd.Series, mask: np.ndarray) -> tuple[str, pd.DataFrame]:
+    """Describe up to five offending rows: text for the message, rows for the error."""
+    positions = np.flatnonzero(mask)[:_N_EXAMPLES]
+    sample = values.iloc[positions]
+    text = ", ".join(f"row {label!r}: {value!r}" for label, value in sample.items())
+    cases = pd.DataFrame({"row": sample.index, "column": values.name, "value": sample.to_numpy()})
+    return text, cases
+
+
+def _where(role: str, column: str) -> str:
+    return f"column {column!r}" if role == column else f"column {column!r} (role {role!r})"
+
+
+def _report(
+    problems: _Problems, reason: str, role: str, values: pd.Series, mask: np.ndarray, what: str, fix: str
+) -> None:
+    """Record a row-level problem with its count, examples and fix."""
+    count = int(mask.sum())
+    text, cases = _examples(values, mask)
+    problems.add(
+        reason,
+        f"{_where(role, str(values.name))}: {count:,} of {len(values):,} rows {what}, "
+        f"e.g. {text}; {fix}",
+        cases,
+    )
+
+
+def as_pandas(df: Any) -> pd.DataFrame:
+    """Return ``df`` as a pandas DataFrame, converting polars frames.
+
+    Raises
+    ------
+    SchemaError
+        When ``df`` is neither a pandas nor a polars frame.
+    """
+    if isinstance(df, pd.DataFrame):
+        return df
+    module = type(df).__module__ or ""
+    if module.startswith("polars"):
+        frame = df.collect() if hasattr(df, "collect") else df
+        try:
+            return frame.to_pandas()
+        except Exception as exc:  # polars needs pyarrow for to_pandas
+            raise SchemaError(
+                f"could not convert the polars {type(df).__name__} to pandas ({exc}); "
+                "install pyarrow (pip install 'custintel[parquet]') or pass df.to_pandas()",
+                reason="conversion_failed",
+            ) from exc
+    raise SchemaError(
+        f"transactions must be a pandas DataFrame (or polars DataFrame), got "
+        f"{type(df).__module__}.{type(df).__name__}; build one with pd.DataFrame(...) "
+        "or read it with pd.read_csv(...)",
+        reason="not_a_dataframe",
+    )
+
+
+def _check_shape(df: pd.DataFrame) -> None:
+    if df.shape[1] == 0 or df.shape[0] == 0:
+        raise SchemaError(
+            f"the transactions frame is empty ({df.shape[0]} rows, {df.shape[1]} columns); "
+            "custintel needs at least one transaction with customer_id, timestamp and amount",
+            reason="empty",
+        )
+    duplicated = df.columns[df.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise SchemaError(
+            f"column names {duplicated} appear more than once; rename them so each is unique, "
+            "e.g. df.columns = [...]",
+            reason="duplicate_column_names",
+        )
+
+
+def _resolve_columns(
+    df: pd.DataFrame, schema: TransactionSchema, suggest: Callable[[str, list[str]], str | None]
+) -> dict[str, str]:
+    mapping = schema.resolve(df.columns)
+    present = [str(c) for c in df.columns]
+    missing = [role for role, column in mapping.items() if column not in df.columns]
+    if missing:
+        guesses = {role: suggest(role, present) for role in missing}
+        parts = [
+            f"column {mapping[r]!r} is missing" + ("" if mapping[r] == r else f" (role {r!r})")
+            for r in missing
+        ]
+        known = {r: g for r, g in guesses.items() if g is not None}
+        if known:
+            args = ", ".join(f"{r}={g!r}" for r, g in known.items())
+            fix = f"map it with TransactionSchema({args})"
+        else:
+            args = ", ".join(f"{r}='<your column>'" for r in missing)
+            fix = f"map the column(s) with TransactionSchema({args})"
+        raise SchemaError(
+            f"{'; '.join(parts)}; columns present: {present}; {fix}",
+            reason="missing_column",
+            failure_cases=pd.DataFrame(
+                {"role": missing, "column": [mapping[r] for r in missing], "suggestion": [guesses[r] for r in missing]}
+            ),
+        )
+    if "cost" in mapping and "margin" in mapping:
+        raise SchemaError(
+            f"both cost ({mapping['cost']!r}) and margin ({mapping['margin']!r}) are mapped; "
+            "they describe the same thing (margin = amount - cost), so map only one, e.g. "
+            "TransactionSchema(margin=None) after renaming or dropping the other column",
+            reason="cost_and_margin",
+        )
+    return mapping
+
+
+def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
+    role = "customer_id"
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = pd.Series(np.asarray(values, dtype=object), index=values.index, name=values.name)
+        values = values.infer_objects()
+    null = values.isna().to_numpy()
+    if null.any():
+        _report(problems, "null_customer_id", role, values, null, "have no customer id",
+                "drop them (df.dropna(subset=[...])) or fill them with a real id")
+        return values
+    kind = ptypes.infer_dtype(values, skipna=True)
+    if kind == "boolean":
+        problems.add("bad_customer_id", f"{_where(role, str(values.name))} holds booleans; "
+                     "map the real customer identifier column instead")
+    elif kind.startswith("mixed") or kind not in ("string", "integer", "floating", "empty", "bytes"):
+        types = values.map(lambda v: type(v).__name__)
+        bad = (types != types.mode().iloc[0]).to_numpy()
+        _report(problems, "mixed_customer_id", role, values, bad,
+                f"have a different type than the rest (types: {sorted(types.unique())})",
+                f"convert the column to one type, e.g. df[{values.name!r}].astype(str)")
+    elif kind == "floating":
+        floats = values.to_numpy(dtype=float)
+        fractional = floats != np.round(floats)
+        if fractional.any():
+            _report(problems, "bad_customer_id", role, values, fractional,
+                    "are non-integer numbers", "customer ids must be labels; map the id column")
+        else:
+            values = pd.Series(floats.astype(np.int64), index=values.index, name=values.name)
+    elif kind == "string":
+        uniques = pd.Series(pd.unique(values))
+        blank_ids = set(uniques[uniques.str.strip().eq("")])
+        if blank_ids:
+            blank = values.isin(blank_ids).to_numpy()
+            _report(problems, "blank_customer_id", role, values, blank, "have a blank customer id",
+                    "drop them or fill them with a real id")
+    return values
+
+
+def _check_timestamps(values: pd.Series, problems: _Problems) -> pd.Series:
+    role = "timestamp"
+    where = _where(role, str(values.name))
+    if ptypes.is_bool_dtype(values.dtype) or ptypes.is_numeric_dtype(values.dtype):
+        problems.add(
+            "numeric_timestamp",
+            f"{where} is numeric ({values.dtype}), which is ambiguous; convert it first, e.g. "
+            f"pd.to_datetime(df[{values.name!r}].astype(str), format='%Y%m%d') for 19970101-style "
+            f"dates or pd.to_datetime(df[{values.name!r}], unit='s') for Unix seconds",
+        )
+        return values
+    parsed = values
+    if not ptypes.is_datetime64_any_dtype(values.dtype):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = pd.to_datetime(values, errors="coerce")
+                if (parsed.isna() & values.notna()).any():
+                    # ISO 8601 with and without a time of day is unambiguous: accept it.
+                    iso = pd.to_datetime(values, errors="coerce", format="ISO8601")
+                    if not (iso.isna() & values.notna()).any():
+                        parsed = iso
+        except (ValueError, TypeError) as exc:
+            problems.add(
+                "mixed_timezones",
+                f"{where} could not be parsed as one kind of datetime ({exc}); if it mixes UTC "
+                f"offsets, convert it explicitly, e.g. pd.to_datetime(df[{values.name!r}], "
+                "utc=True).dt.tz_convert('Europe/London').dt.tz_localize(None)",
+            )
+            return values
+        if not ptypes.is_datetime64_any_dtype(parsed.dtype):
+            problems.add(
+                "mixed_timezones",
+                f"{where} mixes time zones or UTC offsets; convert it explicitly, e.g. "
+                f"pd.to_datetime(df[{values.name!r}], utc=True).dt.tz_convert('Europe/London')"
+                ".dt.tz_localize(None)",
+            )
+            return values
+        unparseable = (parsed.isna() & values.notna()).to_numpy()
+        if unparseable.any():
+            _report(problems, "unparseable_timestamp", role, values, unparseable,
+                    "could not be parsed as dates (or use a different format from the first rows)",
+                    f"fix those values, or parse the column yourself, e.g. pd.to_datetime("
+                    f"df[{values.name!r}], format='mixed', dayfirst=True)")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)  # local wall-clock time keeps the business's days
+    null = (parsed.isna() & values.isna()).to_numpy()
+    if null.any():
+        _report(problems, "null_timestamp", role, values, null, "have no timestamp",
+                "drop them or fill them before validating")
+    return parsed
+
+
+def _check_numeric(role: str, values: pd.Series, problems: _Problems) -> pd.Series:
+    where = _where(role, str(values.name))
+    if ptypes.is_bool_dtype(values.dtype):
+        problems.add(f"bad_{role}", f"{where} holds booleans, not numbers; map a numeric column")
+        return values
+    if ptypes.is_numeric_dtype(values.dtype):
+        if ptypes.is_integer_dtype(values.dtype) and not values.hasnans:
+            numbers = values.astype(np.int64) if role == "quantity" else values.astype(np.float64)
+        else:
+            numbers = pd.Series(
+                values.to_numpy(dtype=np.float64, na_value=np.nan), index=values.index, name=values.name
+            )
+    else:
+        numbers = pd.to_numeric(values, errors="coerce")
+        unparseable = (numbers.isna() & values.notna()).to_numpy()
+        if unparseable.any():
+            _report(problems, f"non_numeric_{role}", role, values, unparseable, "are not numbers",
+                    "strip currency symbols and thousands separators, e.g. "
+                    f"df[{values.name!r}].str.replace(r'[^0-9.-]', '', regex=True)")
+            return values
+        numbers = numbers.astype(np.float64)
+    as_float = numbers.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(as_float)
+    if bad.any():
+        _report(problems, f"non_finite_{role}", role, values, bad, "are missing (NaN) or infinite",
+                "drop or fill them, e.g. df = df[np.isfinite(df[...])]")
+    return numbers
+
+
+def _check_labels(role: str, values: pd.Series, problems: _Problems) -> pd.Series:
+    null = values.isna().to_numpy()
+    if null.any():
+        _report(problems, f"null_{role}", role, values, null, f"have no {role}",
+                "drop those rows or fill the column")
+    return values
+
+
+def _to_day(timestamp: Any, name: str) -> np.datetime64:
+    try:
+        stamp = pd.Timestamp(timestamp)
+    except (ValueError, TypeError) as exc:
+        raise SchemaError(
+            f"{name}={timestamp!r} is not a date; pass e.g. '1997-09-30' or pd.Timestamp(...)",
+            reason=f"bad_{name}",
+        ) from exc
+    if stamp is pd.NaT:
+        raise SchemaError(f"{name} is NaT; pass a real date", reason=f"bad_{name}")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return np.datetime64(stamp.floor("D").to_datetime64(), "D")
+
+
+def _sort_order(codes: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Row order by (customer code, timestamp), ties in input order.
+
+    One unstable argsort of a unique int64 key is about twice as fast as a
+    stable sort; the key encodes customer code and time rank.
+    """
+    n = len(codes)
+    monotonic = n < 2 or bool(np.all(times[1:] >= times[:-1]))
+    if monotonic:
+        time_rank = np.arange(n, dtype=np.int64)
+    else:
+        time_rank = np.empty(n, dtype=np.int64)
+        time_rank[np.argsort(times, kind="stable")] = np.arange(n, dtype=np.int64)
+    return np.argsort(codes.astype(np.int64) * n + time_rank)
+
+
+def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes in ascending id order, with a fast path for dense integer ids."""
+    if ptypes.is_integer_dtype(ids.dtype):
+        raw = ids.to_numpy(dtype=np.int64)
+        low, high = int(raw.min()), int(raw.max())
+        if high - low <= 4 * len(raw) + 1_000_000:
+            present = np.bincount(raw - low, minlength=high - low + 1) > 0
+            remap = np.cumsum(present) - 1
+            uniques = np.flatnonzero(present) + low
+            return remap[raw - low], pd.Index(uniques, name="customer_id").astype(ids.dtype)
+    codes, uniques = pd.factorize(ids, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques, name="customer_id")
+
+
+def run_validation(
+    df: Any,
+    schema: TransactionSchema,
+    *,
+    suggest: Callable[[str, list[str]], str | None],
+    refunds: str,
+    observation_end: Any,
+    duplicates: str,
+) -> ValidatedTransactions:
+    """Validate ``df`` against ``schema``; see :func:`custintel.validate_transactions`."""
+    df = as_pandas(df)
+    _check_shape(df)
+    mapping = _resolve_columns(df, schema, suggest)
+    end_day = None if observation_end is None else _to_day(observation_end, "observation_end")
+
+    problems = _Problems()
+    columns: dict[str, pd.Series] = {}
+    for role, column in mapping.items():
+        values = df[column]
+        if role == "customer_id":
+            columns[role] = _check_customer_ids(values, problems)
+        elif role == "timestamp":
+            columns[role] = _check_timestamps(values, problems)
+        elif role in _NUMERIC_ROLES:
+            columns[role] = _check_numeric(role, values, problems)
+        elif role in _LABEL_ROLES:
+            columns[role] = _check_labels(role, values, problems)
+        else:
+            columns[role] = values
+    problems.raise_if_any()
+
+    if "margin" in columns:
+        margin = columns.pop("margin")
+        columns["cost"] = (columns["amount"] - margin).rename("cost")
+
+    keep = np.ones(len(df), dtype=bool)
+    negative = columns["amount"].to_numpy() < 0
+    if negative.any():
+        if refunds == "raise":
+            _report(problems, "negative_amount", "amount", df[mapping["amount"]], negative,
+                    "have a negative amount",
+                    "pass refunds='net' to keep refunds or refunds='drop' to remove them")
+            problems.raise_if_any()
+        elif refunds == "drop":
+            logger.info("dropping %d rows with negative amount (refunds='drop')", negative.sum())
+            keep &= ~negative
+
+    times = columns["timestamp"].to_numpy()
+    days = times.astype("datetime64[D]")
+    if end_day is not None:
+        late = days > end_day
+        if late.any():
+            warnings.warn(
+                f"{int(late.sum()):,} of {len(df):,} transactions fall after observation_end "
+                f"{end_day}; they were dropped. Pass a later observation_end to keep them.",
+                DataQualityWarning,
+                stacklevel=4,
+            )
+            keep &= ~late
+    else:
+        today = np.datetime64(pd.Timestamp.now().floor("D").to_datetime64(), "D")
+        future = days > today
+        if future.any():
+            text, _ = _examples(df[mapping["timestamp"]], future)
+            warnings.warn(
+                f"{int(future.sum()):,} transactions are dated after today ({today}), e.g. {text}; "
+                "check the timestamp column, or pass observation_end to cut them off.",
+                DataQualityWarning,
+                stacklevel=4,
+            )
+
+    labels = df.index
+    if not keep.all():
+        if not keep.any():
+            raise SchemaError(
+                "no transactions are left after applying observation_end and the refunds policy; "
+                f"{int(negative.sum()):,} rows are refunds and the earliest transaction is on "
+                f"{days.min()}; pass a later observation_end or refunds='net'",
+                reason="empty",
+            )
+        columns = {role: values[keep] for role, values in columns.items()}
+        labels = labels[keep]
+        times = times[keep]
+
+    codes, customers = _customer_codes(columns["customer_id"])
+    order = _sort_order(codes, times.view(np.int64))
+    frame = pd.DataFrame(
+        {role: values.iloc[order].reset_index(drop=True) for role, values in columns.items()}
+    )
+    codes = codes[order]
+    labels = labels[order]
+
+    frame, codes = _apply_duplicate_policy(frame, codes, labels, duplicates, problems)
+    _check_orders(frame, codes, labels, problems)
+    problems.raise_if_any()
+    if end_day is None:
+        end_day = frame["timestamp"].to_numpy().max().astype("datetime64[D]")
+    return ValidatedTransactions(frame=frame, customer_codes=codes, customers=customers, end_day=end_day)
+
+
+def _apply_duplicate_policy(
+    frame: pd.DataFrame, codes: np.ndarray, labels: pd.Index, policy: str, problems: _Problems
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Find rows identical to an earlier row and apply the ``duplicates`` policy.
+
+    Rows are sorted by (customer, timestamp), so identical rows are within one
+    run of equal (customer, timestamp); only those runs are compared in full.
+    """
+    times = frame["timestamp"].to_numpy()
+    same_as_prev = np.zeros(len(frame), dtype=bool)
+    same_as_prev[1:] = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
+    in_run = same_as_prev.copy()
+    in_run[:-1] |= same_as_prev[1:]
+    if not in_run.any():
+        return frame, codes
+    candidates = np.flatnonzero(in_run)
+    subset = frame.iloc[candidates]
+    repeated = candidates[subset.duplicated(keep="first").to_numpy()]
+    if len(repeated) == 0:
+        return frame, codes
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[repeated] = True
+    count = len(repeated)
+    examples = ", ".join(repr(label) for label in labels[repeated[:_N_EXAMPLES]])
+    if policy == "raise":
+        problems.add(
+            "duplicate_rows",
+            f"{count:,} rows are exact duplicates of an earlier row (input rows {examples}); "
+            "pass duplicates='drop' to remove them or duplicates='keep' if they are genuine",
+            pd.DataFrame({"row": labels[repeated[:_N_EXAMPLES]]}),
+        )
+    elif policy == "warn":
+        warnings.warn(
+            f"{count:,} of {len(frame):,} rows are exact duplicates of an earlier row "
+            f"(input rows {examples}); they were kept as separate transactions. Pass "
+            "duplicates='drop' if they were loaded twice, or duplicates='keep' to silence this.",
+            DataQualityWarning,
+            stacklevel=5,
+        )
+    elif policy == "drop":
+        logger.info("dropping %d duplicate rows (duplicates='drop')", count)
+        keep = ~mask
+        return frame[keep].reset_index(drop=True), codes[keep]
+    return frame, codes
+
+
+def _check_orders(
+    frame: pd.DataFrame, codes: np.ndarray, labels: pd.Index, problems: _Problems
+) -> None:
+    """An order belongs to exactly one customer."""
+    if "order_id" not in frame:
+        return
+    order_codes, _ = pd.factorize(frame["order_id"])
+    first_customer = np.full(order_codes.max() + 1, -1, dtype=np.int64)
+    first_customer[order_codes[::-1]] = codes[::-1]
+    conflict = first_customer[order_codes] != codes
+    if conflict.any():
+        orders = frame["order_id"].to_numpy()[conflict]
+        shown = list(dict.fromkeys(orders.tolist()))[:_N_EXAMPLES]
+        problems.add(
+            "order_with_several_customers",
+            f"column 'order_id': {len(set(orders.tolist())):,} orders belong to more than one "
+            f"customer, e.g. {shown}; an order id must identify one customer's basket, so "
+            "make ids unique per customer (e.g. combine customer and order)",
+            pd.DataFrame({"row": labels[conflict][:_N_EXAMPLES], "value": orders[:_N_EXAMPLES]}),
+        )

@@ -1,0 +1,93 @@
+"""Exceptions and warnings raised by custintel.
+
+Every input problem that custintel detects is reported through one of these
+classes, so callers can catch them without catching unrelated errors.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = [
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "CustintelWarning",
+    "DataQualityWarning",
+    "SchemaError",
+]
+
+
+class SchemaError(ValueError):
+    """Transactions that do not fit the :class:`~custintel.TransactionSchema`.
+
+    One ``SchemaError`` collects every problem found in one validation pass,
+    so a user fixes their data once rather than once per problem.
+
+    Parameters
+    ----------
+    message : str
+        Human-readable description: what is wrong, where, how many rows, and
+        how to fix it.
+    reason : str
+        Machine-readable code of the first problem, e.g. ``"missing_column"``.
+        All codes found are in :attr:`reasons`.
+    failure_cases : pandas.DataFrame, optional
+        The offending rows or values, with a ``reason`` column.
+    reasons : tuple of str, optional
+        Every reason code found, in the order reported.
+
+    Attributes
+    ----------
+    reason : str
+        Code of the first problem.
+    reasons : tuple of str
+        Codes of all problems.
+    failure_cases : pandas.DataFrame
+        Offending rows (up to a few per problem) with a ``reason`` column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custintel import validate_transactions
+    >>> try:
+    ...     validate_transactions(pd.DataFrame({"cust": [1], "date": ["2024-01-01"]}))
+    ... except SchemaError as err:
+    ...     print(err.reason)
+    missing_column
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        failure_cases: pd.DataFrame | None = None,
+        reasons: tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.reasons = reasons if reasons is not None else (reason,)
+        self.failure_cases = (
+            failure_cases if failure_cases is not None else pd.DataFrame({"reason": [reason]})
+        )
+
+
+class CustintelWarning(UserWarning):
+    """Base class of every warning custintel emits."""
+
+
+class DataQualityWarning(CustintelWarning):
+    """The data was accepted, but something in it deserves a look.
+
+    Raised for duplicate rows, transactions dated in the future, rows dropped
+    because they fall after ``observation_end``, and similar cases. The
+    message says how many rows are affected and what was done with them.
+    """
+
+
+class ConvergenceWarning(CustintelWarning):
+    """An optimiser stopped without meeting its convergence criterion."""
+
+
+class ConvergenceError(RuntimeError):
+    """An optimiser failed and its result cannot be trusted."""

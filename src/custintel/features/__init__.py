@@ -1,0 +1,10 @@
+"""The feature layer: the only code that turns transactions into customer rows.
+
+Every estimator in custintel takes the tables built here rather than
+recomputing features from transactions.
+"""
+
+from custintel.features._calibration import calibration_holdout_split
+from custintel.features._summary import SUMMARY_COLUMNS, summarize_customers
+
+__all__ = ["SUMMARY_COLUMNS", "calibration_holdout_split", "summarize_customers"]

@@ -1,0 +1,240 @@
+"""``summarize_customers``: the one place transactions become customer rows."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from custintel._validation import ValidatedTransactions
+from custintel.exceptions import DataQualityWarning
+from custintel.features._occasions import (
+    TimeUnit,
+    occasion_stats,
+    purchase_occasions,
+    unit_days,
+)
+from custintel.schema import TransactionSchema, _validate
+
+__all__ = ["SUMMARY_COLUMNS", "summarize_customers"]
+
+#: Columns of :func:`summarize_customers`, always present, in this order.
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "n_orders",
+    "total_amount",
+    "days_since_last",
+    "tenure_days",
+    "gap_mean_days",
+    "gap_std_days",
+    "first_purchase",
+    "last_purchase",
+)
+
+
+def summarize_customers(
+    tx: Any,
+    schema: TransactionSchema | Mapping[str, str] | None = None,
+    *,
+    observation_end: Any = None,
+    time_unit: TimeUnit = "D",
+    refunds: Literal["net", "drop", "raise"] = "net",
+    duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
+) -> pd.DataFrame:
+    r"""Summarise a transaction log into one row per customer.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Transactions; validated with :func:`~custintel.validate_transactions`.
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping.
+    observation_end : date-like, optional
+        Last day observed, inclusive. Defaults to the day of the latest
+        transaction. Later transactions are dropped with a warning.
+    time_unit : {"D", "W"}, default="D"
+        Unit of ``recency`` and ``T``: days, or fractional weeks
+        (days / 7) as in Fader and Hardie's papers.
+    refunds : {"net", "drop", "raise"}, default="net"
+        Policy for negative amounts; see :func:`~custintel.validate_transactions`.
+    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
+        Policy for exact duplicate rows; see :func:`~custintel.validate_transactions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (ascending), with the columns in
+        :data:`SUMMARY_COLUMNS`, plus ``total_quantity`` when quantity is
+        mapped and ``total_margin`` when cost or margin is mapped.
+
+    Notes
+    -----
+    A *purchase occasion* is a calendar day on which the customer has at least
+    one row with a non-negative amount; rows on the same day are one occasion
+    whose spend is their sum. Refund rows (negative amounts, kept under
+    ``refunds="net"``) never create an occasion.
+
+    BTYD columns follow lifetimes' ``summary_data_from_transaction_data``:
+
+    - ``frequency``: number of repeat occasions, :math:`x = n_{occ} - 1`.
+    - ``recency``: time from the first to the last occasion, :math:`t_x`.
+    - ``T``: time from the first occasion to ``observation_end``.
+    - ``monetary_value``: mean spend of the repeat occasions (the first is
+      excluded), 0 when ``frequency`` is 0.
+
+    Profile columns, always in days whatever ``time_unit`` is:
+
+    - ``n_orders``: distinct ``order_id`` values with a purchase, or purchase
+      rows when no order id is mapped.
+    - ``total_amount``: sum of all amounts, net of refunds.
+    - ``days_since_last``: days from the last occasion to ``observation_end``
+      (this is RFM recency, not BTYD ``recency``).
+    - ``tenure_days``: days from the first occasion to ``observation_end``.
+    - ``gap_mean_days`` and ``gap_std_days``: mean and sample standard
+      deviation of the days between consecutive occasions; NaN with fewer
+      than one (mean) or two (std) gaps.
+    - ``first_purchase`` and ``last_purchase``: days of the first and last
+      occasion.
+
+    Customers whose every row is a refund have no occasion; they are left out
+    with a :class:`~custintel.exceptions.DataQualityWarning`.
+
+    Examples
+    --------
+    Customer ``a`` buys on days 1, 1 (same day) and 8, customer ``b`` once:
+
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-08", "2024-01-05"]),
+    ...     "amount": [10.0, 5.0, 20.0, 7.0],
+    ... })
+    >>> s = summarize_customers(tx, observation_end="2024-01-10")
+    >>> s[["frequency", "recency", "T", "monetary_value", "n_orders", "days_since_last"]]
+                 frequency  recency    T  monetary_value  n_orders  days_since_last
+    customer_id
+    a                    1      7.0  9.0            20.0         3                2
+    b                    0      0.0  5.0             0.0         1                5
+    """
+    scale = unit_days(time_unit)
+    validated = _validate(
+        tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
+    )
+    summary = summary_from_validated(validated, validated.end_day, scale)
+    summary.attrs.update(
+        {"observation_end": pd.Timestamp(validated.end_day), "time_unit": time_unit}
+    )
+    return summary
+
+
+def day_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Calendar day of each row as ``int64`` days since 1970-01-01."""
+    return frame["timestamp"].to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def summary_from_validated(
+    validated: ValidatedTransactions,
+    end_day: np.datetime64,
+    scale: float,
+    rows: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Build the customer summary from validated transactions.
+
+    Parameters
+    ----------
+    validated : ValidatedTransactions
+        Output of the internal validation.
+    end_day : numpy.datetime64
+        Observation end (a calendar day).
+    scale : float
+        Days per time unit.
+    rows : numpy.ndarray of bool, optional
+        Restrict to these rows (e.g. a calibration period).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    frame = validated.frame
+    codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
+    days = day_numbers(frame) if rows is None else day_numbers(frame)[rows]
+    amounts = _column(frame, "amount", rows)
+    n_customers = len(validated.customers)
+    end = int(end_day.astype(np.int64))
+
+    stats = occasion_stats(purchase_occasions(codes, days, amounts))
+    present = stats.code
+    frequency = stats.n_occasions - 1
+    repeat_spend = stats.total_spend - stats.first_spend
+    monetary = np.divide(repeat_spend, frequency, out=np.zeros(len(present)), where=frequency > 0)
+    recency_days = (stats.last_day - stats.first_day).astype(np.float64)
+    gap_mean = np.divide(
+        recency_days, frequency, out=np.full(len(present), np.nan), where=frequency > 0
+    )
+
+    def per_customer(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=n_customers)[present]
+
+    purchase_rows = amounts >= 0
+    columns: dict[str, Any] = {
+        "frequency": frequency,
+        "recency": recency_days / scale,
+        "T": (end - stats.first_day).astype(np.float64) / scale,
+        "monetary_value": monetary,
+        "n_orders": _order_counts(frame, validated, rows, purchase_rows, n_customers)[present],
+        "total_amount": per_customer(amounts),
+        "days_since_last": end - stats.last_day,
+        "tenure_days": end - stats.first_day,
+        "gap_mean_days": gap_mean,
+        "gap_std_days": stats.gap_std,
+        "first_purchase": stats.first_day.astype("datetime64[D]").astype("datetime64[ns]"),
+        "last_purchase": stats.last_day.astype("datetime64[D]").astype("datetime64[ns]"),
+    }
+    if "quantity" in frame:
+        columns["total_quantity"] = per_customer(_column(frame, "quantity", rows))
+    if "cost" in frame:
+        columns["total_margin"] = per_customer(amounts - _column(frame, "cost", rows))
+
+    n_active = len(np.unique(codes)) if rows is not None else n_customers
+    if len(present) < n_active:
+        warnings.warn(
+            f"{n_active - len(present):,} customers have only refund rows and no purchase; "
+            "they are left out of the customer summary.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    index = validated.customers[present]
+    return pd.DataFrame(columns, index=index)
+
+
+def _column(frame: pd.DataFrame, role: str, rows: np.ndarray | None) -> np.ndarray:
+    values = frame[role].to_numpy(dtype=np.float64)
+    return values if rows is None else values[rows]
+
+
+def _order_counts(
+    frame: pd.DataFrame,
+    validated: ValidatedTransactions,
+    rows: np.ndarray | None,
+    purchase_rows: np.ndarray,
+    n_customers: int,
+) -> np.ndarray:
+    """Orders with a purchase per customer code (purchase rows without order ids)."""
+    codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
+    codes = codes[purchase_rows]
+    if "order_id" not in frame:
+        return np.bincount(codes, minlength=n_customers)
+    order_codes, _ = pd.factorize(frame["order_id"])
+    if rows is not None:
+        order_codes = order_codes[rows]
+    order_codes = order_codes[purchase_rows]
+    customer_of_order = np.full(order_codes.max(initial=-1) + 1, -1, dtype=np.int64)
+    customer_of_order[order_codes] = codes  # validated: each order has one customer
+    customer_of_order = customer_of_order[customer_of_order >= 0]
+    return np.bincount(customer_of_order, minlength=n_customers)
