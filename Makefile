@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
 DEMO_OUT ?= demo-output
 
 .PHONY: demo test lint typecheck docs pytest bench clean

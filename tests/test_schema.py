@@ -36,7 +36,7 @@ def test_schema_is_frozen_and_defaults_to_role_names() -> None:
 
 
 def test_schema_rejects_non_string_column() -> None:
-    with pytest.raises(TypeError, match="TransactionSchema.amount"):
+    with pytest.raises(TypeError, match=r"TransactionSchema\.amount"):
         TransactionSchema(amount=3)  # type: ignore[arg-type]
 
 
@@ -90,9 +90,7 @@ def test_not_a_dataframe(bad: object) -> None:
     assert err.value.reason == "not_a_dataframe"
 
 
-@pytest.mark.parametrize(
-    "empty", [pd.DataFrame(), frame().iloc[:0], pd.DataFrame(index=[0, 1])]
-)
+@pytest.mark.parametrize("empty", [pd.DataFrame(), frame().iloc[:0], pd.DataFrame(index=[0, 1])])
 def test_empty_frame(empty: pd.DataFrame) -> None:
     with pytest.raises(SchemaError, match="empty") as err:
         validate_transactions(empty)
@@ -214,7 +212,9 @@ def test_null_timestamps() -> None:
 
 
 def test_string_timestamps_are_parsed() -> None:
-    out = validate_transactions(frame(timestamp=["2024-01-03", "2024-01-01", "2024-01-01", "2024-01-02"]))
+    out = validate_transactions(
+        frame(timestamp=["2024-01-03", "2024-01-01", "2024-01-01", "2024-01-02"])
+    )
     assert pd.api.types.is_datetime64_dtype(out["timestamp"])
 
 
@@ -346,7 +346,9 @@ class TestDuplicates:
 
 
 def test_iso_strings_with_and_without_time_are_parsed() -> None:
-    out = validate_transactions(frame(timestamp=["2024-01-03 18:00", "2024-01-01", "2024-01-05", "2024-01-02T10:00"]))
+    out = validate_transactions(
+        frame(timestamp=["2024-01-03 18:00", "2024-01-01", "2024-01-05", "2024-01-02T10:00"])
+    )
     assert out["timestamp"].min() == pd.Timestamp("2024-01-01")
     assert out["timestamp"].iloc[0] == pd.Timestamp("2024-01-03 18:00")
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,15 +33,19 @@ _ATTRIBUTE_ROLES = ("channel", "region", "customer_type")
 
 @dataclass(frozen=True)
 class ValidatedTransactions:
-    """A validated frame plus the integer customer codes aligned with its rows.
+    """Validated transactions, held as sorted arrays; the frame is built on demand.
 
     Attributes
     ----------
-    frame : pandas.DataFrame
-        Canonical, sorted copy of the transactions.
+    columns : dict of str to pandas.Series
+        Cleaned column of each role, in input order (rows removed by the
+        policies already left out).
+    order : numpy.ndarray
+        Positions into ``columns`` that sort the rows by customer, then time.
     customer_codes : numpy.ndarray
-        ``int64`` code of each row's customer; non-decreasing, because rows are
-        sorted by customer.
+        ``int64`` code of each sorted row's customer; non-decreasing.
+    days : numpy.ndarray
+        ``int64`` calendar day (days since 1970-01-01) of each sorted row.
     customers : pandas.Index
         Customer ids, in code order (ascending).
     end_day : numpy.datetime64
@@ -48,10 +53,30 @@ class ValidatedTransactions:
         day of the latest transaction.
     """
 
-    frame: pd.DataFrame
+    columns: dict[str, pd.Series]
+    order: np.ndarray
     customer_codes: np.ndarray
+    days: np.ndarray
     customers: pd.Index
     end_day: np.datetime64
+
+    def values(self, role: str, dtype: Any = None) -> np.ndarray:
+        """Sorted values of one role as a numpy array."""
+        return self.columns[role].to_numpy(dtype=dtype)[self.order]
+
+    def has(self, role: str) -> bool:
+        """Whether the role is mapped."""
+        return role in self.columns
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The canonical sorted frame (see :func:`custintel.validate_transactions`)."""
+        return pd.DataFrame(
+            {
+                role: values.iloc[self.order].reset_index(drop=True)
+                for role, values in self.columns.items()
+            }
+        )
 
 
 @dataclass
@@ -100,7 +125,13 @@ def _where(role: str, column: str) -> str:
 
 
 def _report(
-    problems: _Problems, reason: str, role: str, values: pd.Series, mask: np.ndarray, what: str, fix: str
+    problems: _Problems,
+    reason: str,
+    role: str,
+    values: pd.Series,
+    mask: np.ndarray,
+    what: str,
+    fix: str,
 ) -> None:
     """Record a row-level problem with its count, examples and fix."""
     count = int(mask.sum())
@@ -173,7 +204,7 @@ def _resolve_columns(
         known = {r: g for r, g in guesses.items() if g is not None}
         if known:
             args = ", ".join(f"{r}={g!r}" for r, g in known.items())
-            fix = f"map it with TransactionSchema({args})"
+            fix = f"map {'it' if len(known) == 1 else 'them'} with TransactionSchema({args})"
         else:
             args = ", ".join(f"{r}='<your column>'" for r in missing)
             fix = f"map the column(s) with TransactionSchema({args})"
@@ -181,7 +212,11 @@ def _resolve_columns(
             f"{'; '.join(parts)}; columns present: {present}; {fix}",
             reason="missing_column",
             failure_cases=pd.DataFrame(
-                {"role": missing, "column": [mapping[r] for r in missing], "suggestion": [guesses[r] for r in missing]}
+                {
+                    "role": missing,
+                    "column": [mapping[r] for r in missing],
+                    "suggestion": [guesses[r] for r in missing],
+                }
             ),
         )
     if "cost" in mapping and "margin" in mapping:
@@ -201,25 +236,54 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
         values = values.infer_objects()
     null = values.isna().to_numpy()
     if null.any():
-        _report(problems, "null_customer_id", role, values, null, "have no customer id",
-                "drop them (df.dropna(subset=[...])) or fill them with a real id")
+        _report(
+            problems,
+            "null_customer_id",
+            role,
+            values,
+            null,
+            "have no customer id",
+            "drop them (df.dropna(subset=[...])) or fill them with a real id",
+        )
         return values
     kind = ptypes.infer_dtype(values, skipna=True)
     if kind == "boolean":
-        problems.add("bad_customer_id", f"{_where(role, str(values.name))} holds booleans; "
-                     "map the real customer identifier column instead")
-    elif kind.startswith("mixed") or kind not in ("string", "integer", "floating", "empty", "bytes"):
+        problems.add(
+            "bad_customer_id",
+            f"{_where(role, str(values.name))} holds booleans; "
+            "map the real customer identifier column instead",
+        )
+    elif kind.startswith("mixed") or kind not in (
+        "string",
+        "integer",
+        "floating",
+        "empty",
+        "bytes",
+    ):
         types = values.map(lambda v: type(v).__name__)
         bad = (types != types.mode().iloc[0]).to_numpy()
-        _report(problems, "mixed_customer_id", role, values, bad,
-                f"have a different type than the rest (types: {sorted(types.unique())})",
-                f"convert the column to one type, e.g. df[{values.name!r}].astype(str)")
+        _report(
+            problems,
+            "mixed_customer_id",
+            role,
+            values,
+            bad,
+            f"have a different type than the rest (types: {sorted(types.unique())})",
+            f"convert the column to one type, e.g. df[{values.name!r}].astype(str)",
+        )
     elif kind == "floating":
         floats = values.to_numpy(dtype=float)
         fractional = floats != np.round(floats)
         if fractional.any():
-            _report(problems, "bad_customer_id", role, values, fractional,
-                    "are non-integer numbers", "customer ids must be labels; map the id column")
+            _report(
+                problems,
+                "bad_customer_id",
+                role,
+                values,
+                fractional,
+                "are non-integer numbers",
+                "customer ids must be labels; map the id column",
+            )
         else:
             values = pd.Series(floats.astype(np.int64), index=values.index, name=values.name)
     elif kind == "string":
@@ -227,8 +291,15 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
         blank_ids = set(uniques[uniques.str.strip().eq("")])
         if blank_ids:
             blank = values.isin(blank_ids).to_numpy()
-            _report(problems, "blank_customer_id", role, values, blank, "have a blank customer id",
-                    "drop them or fill them with a real id")
+            _report(
+                problems,
+                "blank_customer_id",
+                role,
+                values,
+                blank,
+                "have a blank customer id",
+                "drop them or fill them with a real id",
+            )
     return values
 
 
@@ -272,16 +343,29 @@ def _check_timestamps(values: pd.Series, problems: _Problems) -> pd.Series:
             return values
         unparseable = (parsed.isna() & values.notna()).to_numpy()
         if unparseable.any():
-            _report(problems, "unparseable_timestamp", role, values, unparseable,
-                    "could not be parsed as dates (or use a different format from the first rows)",
-                    f"fix those values, or parse the column yourself, e.g. pd.to_datetime("
-                    f"df[{values.name!r}], format='mixed', dayfirst=True)")
+            _report(
+                problems,
+                "unparseable_timestamp",
+                role,
+                values,
+                unparseable,
+                "could not be parsed as dates (or use a different format from the first rows)",
+                f"fix those values, or parse the column yourself, e.g. pd.to_datetime("
+                f"df[{values.name!r}], format='mixed', dayfirst=True)",
+            )
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)  # local wall-clock time keeps the business's days
     null = (parsed.isna() & values.isna()).to_numpy()
     if null.any():
-        _report(problems, "null_timestamp", role, values, null, "have no timestamp",
-                "drop them or fill them before validating")
+        _report(
+            problems,
+            "null_timestamp",
+            role,
+            values,
+            null,
+            "have no timestamp",
+            "drop them or fill them before validating",
+        )
     return parsed
 
 
@@ -295,30 +379,53 @@ def _check_numeric(role: str, values: pd.Series, problems: _Problems) -> pd.Seri
             numbers = values.astype(np.int64) if role == "quantity" else values.astype(np.float64)
         else:
             numbers = pd.Series(
-                values.to_numpy(dtype=np.float64, na_value=np.nan), index=values.index, name=values.name
+                values.to_numpy(dtype=np.float64, na_value=np.nan),
+                index=values.index,
+                name=values.name,
             )
     else:
         numbers = pd.to_numeric(values, errors="coerce")
         unparseable = (numbers.isna() & values.notna()).to_numpy()
         if unparseable.any():
-            _report(problems, f"non_numeric_{role}", role, values, unparseable, "are not numbers",
-                    "strip currency symbols and thousands separators, e.g. "
-                    f"df[{values.name!r}].str.replace(r'[^0-9.-]', '', regex=True)")
+            _report(
+                problems,
+                f"non_numeric_{role}",
+                role,
+                values,
+                unparseable,
+                "are not numbers",
+                "strip currency symbols and thousands separators, e.g. "
+                f"df[{values.name!r}].str.replace(r'[^0-9.-]', '', regex=True)",
+            )
             return values
         numbers = numbers.astype(np.float64)
     as_float = numbers.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(as_float)
     if bad.any():
-        _report(problems, f"non_finite_{role}", role, values, bad, "are missing (NaN) or infinite",
-                "drop or fill them, e.g. df = df[np.isfinite(df[...])]")
+        _report(
+            problems,
+            f"non_finite_{role}",
+            role,
+            values,
+            bad,
+            "are missing (NaN) or infinite",
+            "drop or fill them, e.g. df = df[np.isfinite(df[...])]",
+        )
     return numbers
 
 
 def _check_labels(role: str, values: pd.Series, problems: _Problems) -> pd.Series:
     null = values.isna().to_numpy()
     if null.any():
-        _report(problems, f"null_{role}", role, values, null, f"have no {role}",
-                "drop those rows or fill the column")
+        _report(
+            problems,
+            f"null_{role}",
+            role,
+            values,
+            null,
+            f"have no {role}",
+            "drop those rows or fill the column",
+        )
     return values
 
 
@@ -406,9 +513,15 @@ def run_validation(
     negative = columns["amount"].to_numpy() < 0
     if negative.any():
         if refunds == "raise":
-            _report(problems, "negative_amount", "amount", df[mapping["amount"]], negative,
-                    "have a negative amount",
-                    "pass refunds='net' to keep refunds or refunds='drop' to remove them")
+            _report(
+                problems,
+                "negative_amount",
+                "amount",
+                df[mapping["amount"]],
+                negative,
+                "have a negative amount",
+                "pass refunds='net' to keep refunds or refunds='drop' to remove them",
+            )
             problems.raise_if_any()
         elif refunds == "drop":
             logger.info("dropping %d rows with negative amount (refunds='drop')", negative.sum())
@@ -438,7 +551,6 @@ def run_validation(
                 stacklevel=4,
             )
 
-    labels = df.index
     if not keep.all():
         if not keep.any():
             raise SchemaError(
@@ -448,59 +560,63 @@ def run_validation(
                 reason="empty",
             )
         columns = {role: values[keep] for role, values in columns.items()}
-        labels = labels[keep]
-        times = times[keep]
+        times, days = times[keep], days[keep]
 
     codes, customers = _customer_codes(columns["customer_id"])
     order = _sort_order(codes, times.view(np.int64))
-    frame = pd.DataFrame(
-        {role: values.iloc[order].reset_index(drop=True) for role, values in columns.items()}
+    validated = ValidatedTransactions(
+        columns=columns,
+        order=order,
+        customer_codes=codes[order],
+        days=days.astype(np.int64)[order],
+        customers=customers,
+        end_day=end_day if end_day is not None else days.max(),
     )
-    codes = codes[order]
-    labels = labels[order]
-
-    frame, codes = _apply_duplicate_policy(frame, codes, labels, duplicates, problems)
-    _check_orders(frame, codes, labels, problems)
+    validated = _apply_duplicate_policy(validated, duplicates, problems)
+    _check_orders(validated, problems)
     problems.raise_if_any()
-    if end_day is None:
-        end_day = frame["timestamp"].to_numpy().max().astype("datetime64[D]")
-    return ValidatedTransactions(frame=frame, customer_codes=codes, customers=customers, end_day=end_day)
+    return validated
 
 
 def _apply_duplicate_policy(
-    frame: pd.DataFrame, codes: np.ndarray, labels: pd.Index, policy: str, problems: _Problems
-) -> tuple[pd.DataFrame, np.ndarray]:
+    validated: ValidatedTransactions, policy: str, problems: _Problems
+) -> ValidatedTransactions:
     """Find rows identical to an earlier row and apply the ``duplicates`` policy.
 
     Rows are sorted by (customer, timestamp), so identical rows are within one
     run of equal (customer, timestamp); only those runs are compared in full.
     """
-    times = frame["timestamp"].to_numpy()
-    same_as_prev = np.zeros(len(frame), dtype=bool)
+    codes = validated.customer_codes
+    times = validated.values("timestamp").view(np.int64)
+    same_as_prev = np.zeros(len(codes), dtype=bool)
     same_as_prev[1:] = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
     in_run = same_as_prev.copy()
     in_run[:-1] |= same_as_prev[1:]
     if not in_run.any():
-        return frame, codes
+        return validated
     candidates = np.flatnonzero(in_run)
-    subset = frame.iloc[candidates]
+    subset = pd.DataFrame(
+        {
+            role: values.iloc[validated.order[candidates]].to_numpy()
+            for role, values in validated.columns.items()
+        }
+    )
     repeated = candidates[subset.duplicated(keep="first").to_numpy()]
     if len(repeated) == 0:
-        return frame, codes
-    mask = np.zeros(len(frame), dtype=bool)
-    mask[repeated] = True
+        return validated
     count = len(repeated)
-    examples = ", ".join(repr(label) for label in labels[repeated[:_N_EXAMPLES]])
+    labels = validated.columns["customer_id"].index[validated.order[repeated[:_N_EXAMPLES]]]
+    examples = ", ".join(repr(label) for label in labels)
     if policy == "raise":
         problems.add(
             "duplicate_rows",
             f"{count:,} rows are exact duplicates of an earlier row (input rows {examples}); "
             "pass duplicates='drop' to remove them or duplicates='keep' if they are genuine",
-            pd.DataFrame({"row": labels[repeated[:_N_EXAMPLES]]}),
+            pd.DataFrame({"row": labels}),
         )
     elif policy == "warn":
         warnings.warn(
-            f"{count:,} of {len(frame):,} rows are exact duplicates of an earlier row "
+            f"{count:,} of {len(codes):,} rows are exact duplicates of an earlier row "
             f"(input rows {examples}); they were kept as separate transactions. Pass "
             "duplicates='drop' if they were loaded twice, or duplicates='keep' to silence this.",
             DataQualityWarning,
@@ -508,28 +624,35 @@ def _apply_duplicate_policy(
         )
     elif policy == "drop":
         logger.info("dropping %d duplicate rows (duplicates='drop')", count)
-        keep = ~mask
-        return frame[keep].reset_index(drop=True), codes[keep]
-    return frame, codes
+        keep = np.ones(len(codes), dtype=bool)
+        keep[repeated] = False
+        return replace(
+            validated,
+            order=validated.order[keep],
+            customer_codes=codes[keep],
+            days=validated.days[keep],
+        )
+    return validated
 
 
-def _check_orders(
-    frame: pd.DataFrame, codes: np.ndarray, labels: pd.Index, problems: _Problems
-) -> None:
-    """An order belongs to exactly one customer."""
-    if "order_id" not in frame:
+def _check_orders(validated: ValidatedTransactions, problems: _Problems) -> None:
+    """Check that every order belongs to exactly one customer."""
+    if not validated.has("order_id"):
         return
-    order_codes, _ = pd.factorize(frame["order_id"])
+    codes = validated.customer_codes
+    orders = validated.values("order_id")
+    order_codes, _ = pd.factorize(orders)
     first_customer = np.full(order_codes.max() + 1, -1, dtype=np.int64)
     first_customer[order_codes[::-1]] = codes[::-1]
     conflict = first_customer[order_codes] != codes
     if conflict.any():
-        orders = frame["order_id"].to_numpy()[conflict]
-        shown = list(dict.fromkeys(orders.tolist()))[:_N_EXAMPLES]
+        bad = orders[conflict]
+        labels = validated.columns["order_id"].index[validated.order[conflict]]
+        shown = list(dict.fromkeys(bad.tolist()))[:_N_EXAMPLES]
         problems.add(
             "order_with_several_customers",
-            f"column 'order_id': {len(set(orders.tolist())):,} orders belong to more than one "
+            f"column 'order_id': {len(set(bad.tolist())):,} orders belong to more than one "
             f"customer, e.g. {shown}; an order id must identify one customer's basket, so "
             "make ids unique per customer (e.g. combine customer and order)",
-            pd.DataFrame({"row": labels[conflict][:_N_EXAMPLES], "value": orders[:_N_EXAMPLES]}),
+            pd.DataFrame({"row": labels[:_N_EXAMPLES], "value": bad[:_N_EXAMPLES]}),
         )

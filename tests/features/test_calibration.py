@@ -20,10 +20,12 @@ def test_hand_computed(tiny_tx: pd.DataFrame) -> None:
     assert split["frequency_holdout"].tolist() == [1, 0]
     assert split["monetary_value_holdout"].tolist() == [30.0, 0.0]
     assert split["duration_holdout"].tolist() == [16.0, 16.0]
-    assert split.attrs["calibration_end"] == pd.Timestamp("2024-01-15")
+    assert split.attrs["calibration_end"] == "2024-01-15"
 
 
-def test_calibration_columns_equal_a_summary_of_the_calibration_period(tiny_tx: pd.DataFrame) -> None:
+def test_calibration_columns_equal_a_summary_of_the_calibration_period(
+    tiny_tx: pd.DataFrame,
+) -> None:
     split = calibration_holdout_split(tiny_tx, calibration_end="2024-01-15")
     calibration = tiny_tx[tiny_tx["timestamp"] < "2024-01-16"]
     expected = summarize_customers(calibration, observation_end="2024-01-15")

@@ -11,7 +11,7 @@ import pandas as pd
 from custintel._validation import _to_day
 from custintel.exceptions import SchemaError
 from custintel.features._occasions import TimeUnit, occasion_stats, purchase_occasions, unit_days
-from custintel.features._summary import day_numbers, summary_from_validated
+from custintel.features._summary import summary_from_validated
 from custintel.schema import TransactionSchema, _validate
 
 __all__ = ["calibration_holdout_split"]
@@ -89,8 +89,8 @@ def calibration_holdout_split(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     )
     calibration_day = _to_day(calibration_end, "calibration_end")
-    days = day_numbers(validated.frame)
-    first_day = days.min().astype("datetime64[D]")
+    days = validated.days
+    first_day = np.datetime64(int(days.min()), "D")
     if not first_day <= calibration_day < validated.end_day:
         raise SchemaError(
             f"calibration_end {calibration_day} must fall on or after the first transaction "
@@ -105,7 +105,7 @@ def calibration_holdout_split(
     occasions = purchase_occasions(
         validated.customer_codes[holdout],
         days[holdout],
-        validated.frame["amount"].to_numpy(dtype=np.float64)[holdout],
+        validated.values("amount", np.float64)[holdout],
     )
     stats = occasion_stats(occasions)
     count = np.zeros(len(validated.customers), dtype=np.int64)
@@ -120,8 +120,8 @@ def calibration_holdout_split(
     )
     summary.attrs.update(
         {
-            "calibration_end": pd.Timestamp(calibration_day),
-            "observation_end": pd.Timestamp(validated.end_day),
+            "calibration_end": str(calibration_day),
+            "observation_end": str(validated.end_day),
             "time_unit": time_unit,
         }
     )

@@ -72,6 +72,7 @@ def summarize_customers(
         Indexed by ``customer_id`` (ascending), with the columns in
         :data:`SUMMARY_COLUMNS`, plus ``total_quantity`` when quantity is
         mapped and ``total_margin`` when cost or margin is mapped.
+        ``attrs`` records ``observation_end`` (ISO date) and ``time_unit``.
 
     Notes
     -----
@@ -127,15 +128,8 @@ def summarize_customers(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     )
     summary = summary_from_validated(validated, validated.end_day, scale)
-    summary.attrs.update(
-        {"observation_end": pd.Timestamp(validated.end_day), "time_unit": time_unit}
-    )
+    summary.attrs.update({"observation_end": str(validated.end_day), "time_unit": time_unit})
     return summary
-
-
-def day_numbers(frame: pd.DataFrame) -> np.ndarray:
-    """Calendar day of each row as ``int64`` days since 1970-01-01."""
-    return frame["timestamp"].to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def summary_from_validated(
@@ -161,10 +155,9 @@ def summary_from_validated(
     -------
     pandas.DataFrame
     """
-    frame = validated.frame
     codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
-    days = day_numbers(frame) if rows is None else day_numbers(frame)[rows]
-    amounts = _column(frame, "amount", rows)
+    days = validated.days if rows is None else validated.days[rows]
+    amounts = _column(validated, "amount", rows)
     n_customers = len(validated.customers)
     end = int(end_day.astype(np.int64))
 
@@ -187,7 +180,7 @@ def summary_from_validated(
         "recency": recency_days / scale,
         "T": (end - stats.first_day).astype(np.float64) / scale,
         "monetary_value": monetary,
-        "n_orders": _order_counts(frame, validated, rows, purchase_rows, n_customers)[present],
+        "n_orders": _order_counts(validated, rows, purchase_rows, n_customers)[present],
         "total_amount": per_customer(amounts),
         "days_since_last": end - stats.last_day,
         "tenure_days": end - stats.first_day,
@@ -196,10 +189,10 @@ def summary_from_validated(
         "first_purchase": stats.first_day.astype("datetime64[D]").astype("datetime64[ns]"),
         "last_purchase": stats.last_day.astype("datetime64[D]").astype("datetime64[ns]"),
     }
-    if "quantity" in frame:
-        columns["total_quantity"] = per_customer(_column(frame, "quantity", rows))
-    if "cost" in frame:
-        columns["total_margin"] = per_customer(amounts - _column(frame, "cost", rows))
+    if validated.has("quantity"):
+        columns["total_quantity"] = per_customer(_column(validated, "quantity", rows))
+    if validated.has("cost"):
+        columns["total_margin"] = per_customer(amounts - _column(validated, "cost", rows))
 
     n_active = len(np.unique(codes)) if rows is not None else n_customers
     if len(present) < n_active:
@@ -213,13 +206,12 @@ def summary_from_validated(
     return pd.DataFrame(columns, index=index)
 
 
-def _column(frame: pd.DataFrame, role: str, rows: np.ndarray | None) -> np.ndarray:
-    values = frame[role].to_numpy(dtype=np.float64)
+def _column(validated: ValidatedTransactions, role: str, rows: np.ndarray | None) -> np.ndarray:
+    values = validated.values(role, np.float64)
     return values if rows is None else values[rows]
 
 
 def _order_counts(
-    frame: pd.DataFrame,
     validated: ValidatedTransactions,
     rows: np.ndarray | None,
     purchase_rows: np.ndarray,
@@ -228,9 +220,9 @@ def _order_counts(
     """Orders with a purchase per customer code (purchase rows without order ids)."""
     codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
     codes = codes[purchase_rows]
-    if "order_id" not in frame:
+    if not validated.has("order_id"):
         return np.bincount(codes, minlength=n_customers)
-    order_codes, _ = pd.factorize(frame["order_id"])
+    order_codes, _ = pd.factorize(validated.values("order_id"))
     if rows is not None:
         order_codes = order_codes[rows]
     order_codes = order_codes[purchase_rows]
