@@ -1,5 +1,6 @@
 """Datasets: the bundled CDNOW log and a seeded transaction simulator."""
 
 from custintel.datasets._cdnow import load_cdnow
+from custintel.datasets._simulate import SimulatedTransactions, make_transactions
 
-__all__ = ["load_cdnow"]
+__all__ = ["SimulatedTransactions", "load_cdnow", "make_transactions"]
