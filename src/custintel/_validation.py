@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
+from scipy import sparse
 
 from custintel.exceptions import DataQualityWarning, SchemaError
 
@@ -43,9 +44,9 @@ class ValidatedTransactions:
     order : numpy.ndarray
         Positions into ``columns`` that sort the rows by customer, then time.
     customer_codes : numpy.ndarray
-        ``int64`` code of each sorted row's customer; non-decreasing.
+        ``int32`` code of each sorted row's customer; non-decreasing.
     days : numpy.ndarray
-        ``int64`` calendar day (days since 1970-01-01) of each sorted row.
+        ``int32`` calendar day (days since 1970-01-01) of each sorted row.
     customers : pandas.Index
         Customer ids, in code order (ascending).
     end_day : numpy.datetime64
@@ -374,7 +375,9 @@ def _check_numeric(role: str, values: pd.Series, problems: _Problems) -> pd.Seri
     if ptypes.is_bool_dtype(values.dtype):
         problems.add(f"bad_{role}", f"{where} holds booleans, not numbers; map a numeric column")
         return values
-    if ptypes.is_numeric_dtype(values.dtype):
+    if values.dtype == np.float64 and role != "quantity":
+        numbers = values
+    elif ptypes.is_numeric_dtype(values.dtype):
         if ptypes.is_integer_dtype(values.dtype) and not values.hasnans:
             numbers = values.astype(np.int64) if role == "quantity" else values.astype(np.float64)
         else:
@@ -444,20 +447,64 @@ def _to_day(timestamp: Any, name: str) -> np.datetime64:
     return np.datetime64(stamp.floor("D").to_datetime64(), "D")
 
 
-def _sort_order(codes: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Row order by (customer code, timestamp), ties in input order.
+def _stable_sort_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stable counting sort of dense integer codes in O(n + n_codes).
 
-    One unstable argsort of a unique int64 key is about twice as fast as a
-    stable sort; the key encodes customer code and time rank.
+    The row indices of a canonical CSC matrix with one entry per row, in
+    column ``codes[i]``, are exactly the stable sort order: each column
+    (code) lists its rows in ascending position.
+
+    Returns
+    -------
+    order : numpy.ndarray
+        Permutation that sorts ``codes`` stably.
+    counts : numpy.ndarray
+        Rows per code.
     """
     n = len(codes)
-    monotonic = n < 2 or bool(np.all(times[1:] >= times[:-1]))
+    index_dtype = np.int32 if max(n, n_codes) < np.iinfo(np.int32).max else np.int64
+    matrix = sparse.csc_matrix(
+        (np.ones(n, dtype=np.int8), (np.arange(n, dtype=index_dtype), codes.astype(index_dtype, copy=False))),
+        shape=(n, n_codes),
+    )
+    matrix.sort_indices()  # a no-op check when already sorted; guarantees the order
+    return matrix.indices, np.diff(matrix.indptr)
+
+
+def _sort_order(
+    codes: np.ndarray, n_codes: int, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row order by (customer code, timestamp), ties in input order, and sorted codes.
+
+    Logs usually arrive in time order; then one counting sort by customer is
+    enough. Otherwise rows are first put in time order by a stable sort.
+    """
+    monotonic = len(times) < 2 or bool(np.all(times[1:] >= times[:-1]))
     if monotonic:
-        time_rank = np.arange(n, dtype=np.int64)
+        order, counts = _stable_sort_by_code(codes, n_codes)
     else:
-        time_rank = np.empty(n, dtype=np.int64)
-        time_rank[np.argsort(times, kind="stable")] = np.arange(n, dtype=np.int64)
-    return np.argsort(codes.astype(np.int64) * n + time_rank)
+        by_time = np.argsort(times, kind="stable")
+        within, counts = _stable_sort_by_code(codes[by_time], n_codes)
+        order = by_time[within]
+    sorted_codes = np.repeat(np.arange(n_codes, dtype=_code_dtype(n_codes)), counts)
+    return order, sorted_codes
+
+
+def _code_dtype(n_codes: int) -> type[np.signedinteger[Any]]:
+    return np.int32 if n_codes < np.iinfo(np.int32).max else np.int64
+
+
+def day_numbers(times: np.ndarray) -> np.ndarray:
+    """Calendar day of ``datetime64`` values as ``int32`` days since 1970-01-01.
+
+    Floor division writes straight into the ``int32`` result, with no
+    row-sized ``int64`` temporary.
+    """
+    unit, count = np.datetime_data(times.dtype)
+    per_day = int(np.timedelta64(1, "D") // np.timedelta64(count, unit))
+    days = np.empty(len(times), dtype=np.int32)
+    np.floor_divide(times.view(np.int64), per_day, out=days, casting="unsafe")
+    return days
 
 
 def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -466,12 +513,16 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
         raw = ids.to_numpy(dtype=np.int64)
         low, high = int(raw.min()), int(raw.max())
         if high - low <= 4 * len(raw) + 1_000_000:
-            present = np.bincount(raw - low, minlength=high - low + 1) > 0
-            remap = np.cumsum(present) - 1
+            dtype = _code_dtype(high - low + 1)
+            codes = np.empty(len(raw), dtype=dtype)
+            np.subtract(raw, low, out=codes, casting="unsafe")
+            present = np.bincount(codes, minlength=high - low + 1) > 0
+            remap = (np.cumsum(present) - 1).astype(dtype)
+            np.take(remap, codes, out=codes)
             uniques = np.flatnonzero(present) + low
-            return remap[raw - low], pd.Index(uniques, name="customer_id").astype(ids.dtype)
+            return codes, pd.Index(uniques, name="customer_id").astype(ids.dtype)
     codes, uniques = pd.factorize(ids, sort=True)
-    return codes.astype(np.int64), pd.Index(uniques, name="customer_id")
+    return codes.astype(_code_dtype(len(uniques))), pd.Index(uniques, name="customer_id")
 
 
 def run_validation(
@@ -528,9 +579,9 @@ def run_validation(
             keep &= ~negative
 
     times = columns["timestamp"].to_numpy()
-    days = times.astype("datetime64[D]")
+    days = day_numbers(times)
     if end_day is not None:
-        late = days > end_day
+        late = days > end_day.astype(np.int64)
         if late.any():
             warnings.warn(
                 f"{int(late.sum()):,} of {len(df):,} transactions fall after observation_end "
@@ -541,7 +592,7 @@ def run_validation(
             keep &= ~late
     else:
         today = np.datetime64(pd.Timestamp.now().floor("D").to_datetime64(), "D")
-        future = days > today
+        future = days > today.astype(np.int64)
         if future.any():
             text, _ = _examples(df[mapping["timestamp"]], future)
             warnings.warn(
@@ -556,21 +607,23 @@ def run_validation(
             raise SchemaError(
                 "no transactions are left after applying observation_end and the refunds policy; "
                 f"{int(negative.sum()):,} rows are refunds and the earliest transaction is on "
-                f"{days.min()}; pass a later observation_end or refunds='net'",
+                f"{np.datetime64(int(days.min()), 'D')}; pass a later observation_end or "
+                "refunds='net'",
                 reason="empty",
             )
         columns = {role: values[keep] for role, values in columns.items()}
         times, days = times[keep], days[keep]
 
     codes, customers = _customer_codes(columns["customer_id"])
-    order = _sort_order(codes, times.view(np.int64))
+    order, sorted_codes = _sort_order(codes, len(customers), times.view(np.int64))
+    del codes  # row-sized arrays dominate peak memory, and peak memory dominates time
     validated = ValidatedTransactions(
         columns=columns,
         order=order,
-        customer_codes=codes[order],
-        days=days.astype(np.int64)[order],
+        customer_codes=sorted_codes,
+        days=days[order],
         customers=customers,
-        end_day=end_day if end_day is not None else days.max(),
+        end_day=end_day if end_day is not None else np.datetime64(int(days.max()), "D"),
     )
     validated = _apply_duplicate_policy(validated, duplicates, problems)
     _check_orders(validated, problems)
@@ -586,10 +639,15 @@ def _apply_duplicate_policy(
     Rows are sorted by (customer, timestamp), so identical rows are within one
     run of equal (customer, timestamp); only those runs are compared in full.
     """
-    codes = validated.customer_codes
-    times = validated.values("timestamp").view(np.int64)
+    codes, days = validated.customer_codes, validated.days
     same_as_prev = np.zeros(len(codes), dtype=bool)
-    same_as_prev[1:] = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
+    same_as_prev[1:] = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1])
+    pairs = np.flatnonzero(same_as_prev)
+    if len(pairs) == 0:
+        return validated
+    # Only rows sharing a customer and a day can be identical: compare their full times.
+    times = validated.columns["timestamp"].to_numpy().view(np.int64)
+    same_as_prev[pairs] = times[validated.order[pairs]] == times[validated.order[pairs - 1]]
     in_run = same_as_prev.copy()
     in_run[:-1] |= same_as_prev[1:]
     if not in_run.any():

@@ -10,7 +10,7 @@ import pandas as pd
 
 from custintel._validation import _to_day
 from custintel.exceptions import SchemaError
-from custintel.features._occasions import TimeUnit, occasion_stats, purchase_occasions, unit_days
+from custintel.features._occasions import TimeUnit, occasion_stats, unit_days
 from custintel.features._summary import summary_from_validated
 from custintel.schema import TransactionSchema, _validate
 
@@ -102,12 +102,11 @@ def calibration_holdout_split(
     summary = summary_from_validated(validated, calibration_day, scale, rows=in_calibration)
 
     holdout = ~in_calibration
-    occasions = purchase_occasions(
+    stats = occasion_stats(
         validated.customer_codes[holdout],
         days[holdout],
         validated.values("amount", np.float64)[holdout],
     )
-    stats = occasion_stats(occasions)
     count = np.zeros(len(validated.customers), dtype=np.int64)
     mean_spend = np.zeros(len(validated.customers), dtype=np.float64)
     count[stats.code] = stats.n_occasions

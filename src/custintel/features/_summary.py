@@ -11,12 +11,7 @@ import pandas as pd
 
 from custintel._validation import ValidatedTransactions
 from custintel.exceptions import DataQualityWarning
-from custintel.features._occasions import (
-    TimeUnit,
-    occasion_stats,
-    purchase_occasions,
-    unit_days,
-)
+from custintel.features._occasions import TimeUnit, occasion_stats, unit_days
 from custintel.schema import TransactionSchema, _validate
 
 __all__ = ["SUMMARY_COLUMNS", "summarize_customers"]
@@ -161,7 +156,7 @@ def summary_from_validated(
     n_customers = len(validated.customers)
     end = int(end_day.astype(np.int64))
 
-    stats = occasion_stats(purchase_occasions(codes, days, amounts))
+    stats = occasion_stats(codes, days, amounts)
     present = stats.code
     frequency = stats.n_occasions - 1
     repeat_spend = stats.total_spend - stats.first_spend
@@ -219,13 +214,15 @@ def _order_counts(
 ) -> np.ndarray:
     """Orders with a purchase per customer code (purchase rows without order ids)."""
     codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
-    codes = codes[purchase_rows]
+    if not purchase_rows.all():
+        codes = codes[purchase_rows]
     if not validated.has("order_id"):
         return np.bincount(codes, minlength=n_customers)
     order_codes, _ = pd.factorize(validated.values("order_id"))
     if rows is not None:
         order_codes = order_codes[rows]
-    order_codes = order_codes[purchase_rows]
+    if not purchase_rows.all():
+        order_codes = order_codes[purchase_rows]
     customer_of_order = np.full(order_codes.max(initial=-1) + 1, -1, dtype=np.int64)
     customer_of_order[order_codes] = codes  # validated: each order has one customer
     customer_of_order = customer_of_order[customer_of_order >= 0]
