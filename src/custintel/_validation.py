@@ -45,6 +45,8 @@ class ValidatedTransactions:
         Positions into ``columns`` that sort the rows by customer, then time.
     customer_codes : numpy.ndarray
         ``int32`` code of each sorted row's customer; non-decreasing.
+    counts : numpy.ndarray
+        Rows per customer code.
     days : numpy.ndarray
         ``int32`` calendar day (days since 1970-01-01) of each sorted row.
     customers : pandas.Index
@@ -57,6 +59,7 @@ class ValidatedTransactions:
     columns: dict[str, pd.Series]
     order: np.ndarray
     customer_codes: np.ndarray
+    counts: np.ndarray
     days: np.ndarray
     customers: pd.Index
     end_day: np.datetime64
@@ -464,7 +467,10 @@ def _stable_sort_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, n
     n = len(codes)
     index_dtype = np.int32 if max(n, n_codes) < np.iinfo(np.int32).max else np.int64
     matrix = sparse.csc_matrix(
-        (np.ones(n, dtype=np.int8), (np.arange(n, dtype=index_dtype), codes.astype(index_dtype, copy=False))),
+        (
+            np.ones(n, dtype=np.int8),
+            (np.arange(n, dtype=index_dtype), codes.astype(index_dtype, copy=False)),
+        ),
         shape=(n, n_codes),
     )
     matrix.sort_indices()  # a no-op check when already sorted; guarantees the order
@@ -474,7 +480,7 @@ def _stable_sort_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, n
 def _sort_order(
     codes: np.ndarray, n_codes: int, times: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row order by (customer code, timestamp), ties in input order, and sorted codes.
+    """Row order by (customer code, timestamp), ties in input order, and rows per code.
 
     Logs usually arrive in time order; then one counting sort by customer is
     enough. Otherwise rows are first put in time order by a stable sort.
@@ -486,8 +492,7 @@ def _sort_order(
         by_time = np.argsort(times, kind="stable")
         within, counts = _stable_sort_by_code(codes[by_time], n_codes)
         order = by_time[within]
-    sorted_codes = np.repeat(np.arange(n_codes, dtype=_code_dtype(n_codes)), counts)
-    return order, sorted_codes
+    return order, counts
 
 
 def _code_dtype(n_codes: int) -> type[np.signedinteger[Any]]:
@@ -510,7 +515,7 @@ def day_numbers(times: np.ndarray) -> np.ndarray:
 def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes in ascending id order, with a fast path for dense integer ids."""
     if ptypes.is_integer_dtype(ids.dtype):
-        raw = ids.to_numpy(dtype=np.int64)
+        raw = ids.to_numpy() if ids.dtype == np.int64 else ids.to_numpy(dtype=np.int64)
         low, high = int(raw.min()), int(raw.max())
         if high - low <= 4 * len(raw) + 1_000_000:
             dtype = _code_dtype(high - low + 1)
@@ -615,12 +620,14 @@ def run_validation(
         times, days = times[keep], days[keep]
 
     codes, customers = _customer_codes(columns["customer_id"])
-    order, sorted_codes = _sort_order(codes, len(customers), times.view(np.int64))
+    order, counts = _sort_order(codes, len(customers), times.view(np.int64))
+    code_dtype = codes.dtype
     del codes  # row-sized arrays dominate peak memory, and peak memory dominates time
     validated = ValidatedTransactions(
         columns=columns,
         order=order,
-        customer_codes=sorted_codes,
+        customer_codes=np.repeat(np.arange(len(customers), dtype=code_dtype), counts),
+        counts=counts,
         days=days[order],
         customers=customers,
         end_day=end_day if end_day is not None else np.datetime64(int(days.max()), "D"),
@@ -688,6 +695,7 @@ def _apply_duplicate_policy(
             validated,
             order=validated.order[keep],
             customer_codes=codes[keep],
+            counts=np.bincount(codes[keep], minlength=len(validated.counts)),
             days=validated.days[keep],
         )
     return validated

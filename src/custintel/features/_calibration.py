@@ -10,7 +10,7 @@ import pandas as pd
 
 from custintel._validation import _to_day
 from custintel.exceptions import SchemaError
-from custintel.features._occasions import TimeUnit, occasion_stats, unit_days
+from custintel.features._occasions import TimeUnit, customer_totals, unit_days
 from custintel.features._summary import summary_from_validated
 from custintel.schema import TransactionSchema, _validate
 
@@ -101,19 +101,13 @@ def calibration_holdout_split(
     in_calibration = days <= calibration_day.astype(np.int64)
     summary = summary_from_validated(validated, calibration_day, scale, rows=in_calibration)
 
-    holdout = ~in_calibration
-    stats = occasion_stats(
-        validated.customer_codes[holdout],
-        days[holdout],
-        validated.values("amount", np.float64)[holdout],
+    holdout = customer_totals(validated, ~in_calibration)
+    codes = validated.customers.get_indexer(summary.index)
+    count = holdout.n_occasions[codes]
+    summary["frequency_holdout"] = count
+    summary["monetary_value_holdout"] = np.divide(
+        holdout.total_spend[codes], count, out=np.zeros(len(codes)), where=count > 0
     )
-    count = np.zeros(len(validated.customers), dtype=np.int64)
-    mean_spend = np.zeros(len(validated.customers), dtype=np.float64)
-    count[stats.code] = stats.n_occasions
-    mean_spend[stats.code] = stats.total_spend / stats.n_occasions
-    calibration_codes = validated.customers.get_indexer(summary.index)
-    summary["frequency_holdout"] = count[calibration_codes]
-    summary["monetary_value_holdout"] = mean_spend[calibration_codes]
     summary["duration_holdout"] = float(
         (validated.end_day - calibration_day).astype(np.int64) / scale
     )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from custintel._validation import ValidatedTransactions
 from custintel.exceptions import DataQualityWarning
-from custintel.features._occasions import TimeUnit, occasion_stats, unit_days
+from custintel.features._occasions import TimeUnit, customer_totals, unit_days
 from custintel.schema import TransactionSchema, _validate
 
 __all__ = ["SUMMARY_COLUMNS", "summarize_customers"]
@@ -150,80 +150,48 @@ def summary_from_validated(
     -------
     pandas.DataFrame
     """
-    codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
-    days = validated.days if rows is None else validated.days[rows]
-    amounts = _column(validated, "amount", rows)
-    n_customers = len(validated.customers)
+    totals = customer_totals(validated, rows)
+    present = np.flatnonzero(totals.n_occasions > 0)
     end = int(end_day.astype(np.int64))
+    n_occasions = totals.n_occasions[present]
+    first_day, last_day = totals.first_day[present], totals.last_day[present]
 
-    stats = occasion_stats(codes, days, amounts)
-    present = stats.code
-    frequency = stats.n_occasions - 1
-    repeat_spend = stats.total_spend - stats.first_spend
+    frequency = n_occasions - 1
+    repeat_spend = totals.total_spend[present] - totals.first_spend[present]
     monetary = np.divide(repeat_spend, frequency, out=np.zeros(len(present)), where=frequency > 0)
-    recency_days = (stats.last_day - stats.first_day).astype(np.float64)
+    recency_days = (last_day - first_day).astype(np.float64)
     gap_mean = np.divide(
         recency_days, frequency, out=np.full(len(present), np.nan), where=frequency > 0
     )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = (totals.gap_sum_sq[present] - frequency * gap_mean**2) / (frequency - 1)
+    gap_std = np.where(frequency >= 2, np.sqrt(np.clip(variance, 0.0, None)), np.nan)
 
-    def per_customer(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=weights, minlength=n_customers)[present]
-
-    purchase_rows = amounts >= 0
     columns: dict[str, Any] = {
         "frequency": frequency,
         "recency": recency_days / scale,
-        "T": (end - stats.first_day).astype(np.float64) / scale,
+        "T": (end - first_day).astype(np.float64) / scale,
         "monetary_value": monetary,
-        "n_orders": _order_counts(validated, rows, purchase_rows, n_customers)[present],
-        "total_amount": per_customer(amounts),
-        "days_since_last": end - stats.last_day,
-        "tenure_days": end - stats.first_day,
+        "n_orders": totals.n_orders[present],
+        "total_amount": totals.net_amount[present],
+        "days_since_last": end - last_day,
+        "tenure_days": end - first_day,
         "gap_mean_days": gap_mean,
-        "gap_std_days": stats.gap_std,
-        "first_purchase": stats.first_day.astype("datetime64[D]").astype("datetime64[ns]"),
-        "last_purchase": stats.last_day.astype("datetime64[D]").astype("datetime64[ns]"),
+        "gap_std_days": gap_std,
+        "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
+        "last_purchase": last_day.astype("datetime64[D]").astype("datetime64[ns]"),
     }
-    if validated.has("quantity"):
-        columns["total_quantity"] = per_customer(_column(validated, "quantity", rows))
-    if validated.has("cost"):
-        columns["total_margin"] = per_customer(amounts - _column(validated, "cost", rows))
+    if totals.net_quantity is not None:
+        columns["total_quantity"] = totals.net_quantity[present]
+    if totals.net_margin is not None:
+        columns["total_margin"] = totals.net_margin[present]
 
-    n_active = len(np.unique(codes)) if rows is not None else n_customers
-    if len(present) < n_active:
+    refund_only = int(totals.has_rows.sum()) - len(present)
+    if refund_only:
         warnings.warn(
-            f"{n_active - len(present):,} customers have only refund rows and no purchase; "
+            f"{refund_only:,} customers have only refund rows and no purchase; "
             "they are left out of the customer summary.",
             DataQualityWarning,
             stacklevel=3,
         )
-    index = validated.customers[present]
-    return pd.DataFrame(columns, index=index)
-
-
-def _column(validated: ValidatedTransactions, role: str, rows: np.ndarray | None) -> np.ndarray:
-    values = validated.values(role, np.float64)
-    return values if rows is None else values[rows]
-
-
-def _order_counts(
-    validated: ValidatedTransactions,
-    rows: np.ndarray | None,
-    purchase_rows: np.ndarray,
-    n_customers: int,
-) -> np.ndarray:
-    """Orders with a purchase per customer code (purchase rows without order ids)."""
-    codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
-    if not purchase_rows.all():
-        codes = codes[purchase_rows]
-    if not validated.has("order_id"):
-        return np.bincount(codes, minlength=n_customers)
-    order_codes, _ = pd.factorize(validated.values("order_id"))
-    if rows is not None:
-        order_codes = order_codes[rows]
-    if not purchase_rows.all():
-        order_codes = order_codes[purchase_rows]
-    customer_of_order = np.full(order_codes.max(initial=-1) + 1, -1, dtype=np.int64)
-    customer_of_order[order_codes] = codes  # validated: each order has one customer
-    customer_of_order = customer_of_order[customer_of_order >= 0]
-    return np.bincount(customer_of_order, minlength=n_customers)
+    return pd.DataFrame(columns, index=validated.customers[present], copy=False)
