@@ -505,6 +505,7 @@ def day_numbers(times: np.ndarray) -> np.ndarray:
     Floor division writes straight into the ``int32`` result, with no
     row-sized ``int64`` temporary.
     """
+    unit: Any  # numpy's stubs want a literal unit
     unit, count = np.datetime_data(times.dtype)
     per_day = int(np.timedelta64(1, "D") // np.timedelta64(count, unit))
     days = np.empty(len(times), dtype=np.int32)
