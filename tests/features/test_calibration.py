@@ -89,3 +89,28 @@ def test_monetary_holdout_equals_lifetimes_on_one_row_per_day(cdnow: pd.DataFram
         check_names=False,
         check_index_type=False,
     )
+
+
+def test_equals_lifetimes_on_simulated_lines() -> None:
+    from custintel.datasets import make_transactions
+
+    tx = make_transactions(3000, random_state=3).transactions
+    daily = tx.assign(timestamp=tx["timestamp"].dt.floor("D"))
+    daily = daily.groupby(["customer_id", "timestamp"], as_index=False)["amount"].sum()
+    expected = lifetimes_utils.calibration_and_holdout_data(
+        daily,
+        "customer_id",
+        "timestamp",
+        calibration_period_end="2024-03-31",
+        observation_period_end="2024-12-31",
+        monetary_value_col="amount",
+    )
+    ours = calibration_holdout_split(
+        tx, calibration_end="2024-03-31", observation_end="2024-12-31"
+    )
+    renamed = {f"{c}_cal": c for c in ["frequency", "recency", "T", "monetary_value"]}
+    expected = expected.rename(columns=renamed)
+    columns = [*renamed.values(), "frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+    pd.testing.assert_frame_equal(
+        ours[columns].astype(float), expected[columns], check_names=False, check_index_type=False
+    )

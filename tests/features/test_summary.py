@@ -185,3 +185,23 @@ def test_summary_equals_lifetimes_on_cdnow(
     pd.testing.assert_frame_equal(
         ours[BTYD].astype(float), expected[BTYD], check_names=False, check_index_type=False
     )
+
+
+def test_summary_equals_lifetimes_on_simulated_lines() -> None:
+    # Simulated logs have times of day and several lines per order: the day collapsing and
+    # the first-occasion exclusion are exercised much harder than on CDNOW.
+    from custintel.datasets import make_transactions
+
+    tx = make_transactions(3000, random_state=7).transactions
+    expected = lifetimes_utils.summary_data_from_transaction_data(
+        tx, "customer_id", "timestamp", monetary_value_col="amount", freq="D"
+    )
+    ours = summarize_customers(tx)
+    assert (ours["n_orders"] > ours["frequency"]).any()  # several orders on one day exist
+    pd.testing.assert_frame_equal(
+        ours[BTYD].astype(float), expected[BTYD], check_names=False, check_index_type=False
+    )
+    per_order = tx.groupby("customer_id")["order_id"].nunique()
+    pd.testing.assert_series_equal(ours["n_orders"], per_order, check_names=False)
+    margin = (tx["amount"] - tx["cost"]).groupby(tx["customer_id"]).sum()
+    np.testing.assert_allclose(ours["total_margin"], margin)
