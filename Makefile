@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test lint typecheck docs pytest bench clean
+.PHONY: demo test lint typecheck docs pytest pytest-pandas2 bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,21 @@ docs: $(VENV)/.test-installed
 pytest: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
 
-test: lint typecheck docs pytest
+# pandas 2.x is supported too: run the suite once more against the last 2.x release.
+PANDAS2_VENV ?= .venv-pandas2
+$(PANDAS2_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(PANDAS2_VENV)
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet "pandas>=2.2,<3" -e ".[test]"
+	touch $@
+
+pytest-pandas2: $(PANDAS2_VENV)/.installed
+	$(PANDAS2_VENV)/bin/python -m pytest -q
+
+test: lint typecheck docs pytest pytest-pandas2
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_summary.py
 
 clean:
-	rm -rf $(VENV) build $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PANDAS2_VENV) build $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
