@@ -435,7 +435,8 @@ def _check_labels(role: str, values: pd.Series, problems: _Problems) -> pd.Serie
     return values
 
 
-def _to_day(timestamp: Any, name: str) -> np.datetime64:
+def to_day(timestamp: Any, name: str) -> np.datetime64:
+    """Parse a date-like argument into a calendar day; ``SchemaError`` names the argument."""
     try:
         stamp = pd.Timestamp(timestamp)
     except (ValueError, TypeError) as exc:
@@ -544,7 +545,7 @@ def run_validation(
     df = as_pandas(df)
     _check_shape(df)
     mapping = _resolve_columns(df, schema, suggest)
-    end_day = None if observation_end is None else _to_day(observation_end, "observation_end")
+    end_day = None if observation_end is None else to_day(observation_end, "observation_end")
 
     problems = _Problems()
     columns: dict[str, pd.Series] = {}

@@ -317,12 +317,12 @@ def validate_transactions(
     0            1 2024-01-05     4.0
     1            2 2024-03-01     3.0
     """
-    return _validate(
+    return validated_transactions(
         df, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     ).frame
 
 
-def _validate(
+def validated_transactions(
     df: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
@@ -330,7 +330,7 @@ def _validate(
     observation_end: Any = None,
     duplicates: str = "warn",
 ) -> ValidatedTransactions:
-    """Validate and also return the integer customer codes (internal)."""
+    """Validate and return sorted arrays and customer codes (internal; for the feature layer)."""
     resolved = TransactionSchema.coerce(schema)
     if refunds not in ("net", "drop", "raise"):
         raise ValueError(f"refunds must be 'net', 'drop' or 'raise', got {refunds!r}")

@@ -105,9 +105,7 @@ def test_equals_lifetimes_on_simulated_lines() -> None:
         observation_period_end="2024-12-31",
         monetary_value_col="amount",
     )
-    ours = calibration_holdout_split(
-        tx, calibration_end="2024-03-31", observation_end="2024-12-31"
-    )
+    ours = calibration_holdout_split(tx, calibration_end="2024-03-31", observation_end="2024-12-31")
     renamed = {f"{c}_cal": c for c in ["frequency", "recency", "T", "monetary_value"]}
     expected = expected.rename(columns=renamed)
     columns = [*renamed.values(), "frequency_holdout", "monetary_value_holdout", "duration_holdout"]

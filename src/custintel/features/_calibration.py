@@ -8,11 +8,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from custintel._validation import _to_day
+from custintel._validation import to_day
 from custintel.exceptions import SchemaError
 from custintel.features._occasions import TimeUnit, customer_totals, unit_days
 from custintel.features._summary import summary_from_validated
-from custintel.schema import TransactionSchema, _validate
+from custintel.schema import TransactionSchema, validated_transactions
 
 __all__ = ["calibration_holdout_split"]
 
@@ -85,10 +85,10 @@ def calibration_holdout_split(
     1                    1      4.0  30.0                  1              29.0
     """
     scale = unit_days(time_unit)
-    validated = _validate(
+    validated = validated_transactions(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     )
-    calibration_day = _to_day(calibration_end, "calibration_end")
+    calibration_day = to_day(calibration_end, "calibration_end")
     days = validated.days
     first_day = np.datetime64(int(days.min()), "D")
     if not first_day <= calibration_day < validated.end_day:

@@ -12,7 +12,7 @@ import pandas as pd
 from custintel._validation import ValidatedTransactions
 from custintel.exceptions import DataQualityWarning
 from custintel.features._occasions import TimeUnit, customer_totals, unit_days
-from custintel.schema import TransactionSchema, _validate
+from custintel.schema import TransactionSchema, validated_transactions
 
 __all__ = ["SUMMARY_COLUMNS", "summarize_customers"]
 
@@ -119,7 +119,7 @@ def summarize_customers(
     b                    0      0.0  5.0             0.0         1                5
     """
     scale = unit_days(time_unit)
-    validated = _validate(
+    validated = validated_transactions(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     )
     summary = summary_from_validated(validated, validated.end_day, scale)
