@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custintel import DataQualityWarning, SchemaError, TransactionSchema, validate_transactions
 
@@ -412,3 +414,23 @@ def test_polars_frame_is_converted() -> None:
     assert out["customer_id"].tolist() == [1, 2]
     lazy = validate_transactions(df.lazy())
     pd.testing.assert_frame_equal(out, lazy)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 4), st.sampled_from([0, 0, 6, 12, 23])),
+        min_size=1,
+        max_size=40,
+    ),
+    day_zero=st.sampled_from(["1969-12-30", "2024-02-27"]),
+)
+def test_sort_equals_a_stable_pandas_sort(rows: list[tuple[int, int, int]], day_zero: str) -> None:
+    # customers, days and hours with many ties, in any input order (crossing 1970 too)
+    customer, day, hour = zip(*rows, strict=True)
+    stamps = pd.Timestamp(day_zero) + pd.to_timedelta(np.array(day) * 24 + np.array(hour), "h")
+    df = pd.DataFrame(
+        {"customer_id": customer, "timestamp": stamps, "amount": np.arange(len(rows), dtype=float)}
+    )
+    expected = df.sort_values(["customer_id", "timestamp"], kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(validate_transactions(df, duplicates="keep"), expected)

@@ -479,20 +479,34 @@ def _stable_sort_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, n
 
 
 def _sort_order(
-    codes: np.ndarray, n_codes: int, times: np.ndarray
+    codes: np.ndarray, n_codes: int, times: np.ndarray, days: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row order by (customer code, timestamp), ties in input order, and rows per code.
 
     Logs usually arrive in time order; then one counting sort by customer is
-    enough. Otherwise rows are first put in time order by a stable sort.
+    enough. Otherwise two counting sorts (by day, then by customer) give
+    (customer, day) order, and only runs of one customer-day whose times are
+    out of order are sorted further.
     """
     monotonic = len(times) < 2 or bool(np.all(times[1:] >= times[:-1]))
     if monotonic:
-        order, counts = _stable_sort_by_code(codes, n_codes)
-    else:
-        by_time = np.argsort(times, kind="stable")
-        within, counts = _stable_sort_by_code(codes[by_time], n_codes)
-        order = by_time[within]
+        return _stable_sort_by_code(codes, n_codes)
+    first_day = int(days.min())
+    by_day, _ = _stable_sort_by_code(days - first_day, int(days.max()) - first_day + 1)
+    within, counts = _stable_sort_by_code(codes[by_day], n_codes)
+    order = by_day[within]
+    del by_day, within
+
+    sorted_codes = np.repeat(np.arange(n_codes), counts)
+    sorted_days, sorted_times = days[order], times[order]
+    same_run = np.zeros(len(order), dtype=bool)
+    same_run[1:] = (sorted_codes[1:] == sorted_codes[:-1]) & (sorted_days[1:] == sorted_days[:-1])
+    backwards = np.flatnonzero(same_run[1:] & (sorted_times[1:] < sorted_times[:-1])) + 1
+    if len(backwards):
+        run_id = np.cumsum(~same_run)
+        rows = np.flatnonzero(np.isin(run_id, np.unique(run_id[backwards])))
+        # lexsort is stable: equal times keep input order, as they already are within a run.
+        order[rows] = order[rows[np.lexsort((sorted_times[rows], run_id[rows]))]]
     return order, counts
 
 
@@ -622,7 +636,7 @@ def run_validation(
         times, days = times[keep], days[keep]
 
     codes, customers = _customer_codes(columns["customer_id"])
-    order, counts = _sort_order(codes, len(customers), times.view(np.int64))
+    order, counts = _sort_order(codes, len(customers), times.view(np.int64), days)
     code_dtype = codes.dtype
     del codes  # row-sized arrays dominate peak memory, and peak memory dominates time
     validated = ValidatedTransactions(
