@@ -480,8 +480,8 @@ def _stable_sort_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, n
 
 def _sort_order(
     codes: np.ndarray, n_codes: int, times: np.ndarray, days: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row order by (customer code, timestamp), ties in input order, and rows per code.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row order by (customer code, timestamp), ties in input order; rows per code; sorted days.
 
     Logs usually arrive in time order; then one counting sort by customer is
     enough. Otherwise two counting sorts (by day, then by customer) give
@@ -490,7 +490,8 @@ def _sort_order(
     """
     monotonic = len(times) < 2 or bool(np.all(times[1:] >= times[:-1]))
     if monotonic:
-        return _stable_sort_by_code(codes, n_codes)
+        order, counts = _stable_sort_by_code(codes, n_codes)
+        return order, counts, days[order]
     first_day = int(days.min())
     by_day, _ = _stable_sort_by_code(days - first_day, int(days.max()) - first_day + 1)
     within, counts = _stable_sort_by_code(codes[by_day], n_codes)
@@ -498,16 +499,24 @@ def _sort_order(
     del by_day, within
 
     sorted_codes = np.repeat(np.arange(n_codes), counts)
-    sorted_days, sorted_times = days[order], times[order]
+    sorted_days = days[order]
     same_run = np.zeros(len(order), dtype=bool)
     same_run[1:] = (sorted_codes[1:] == sorted_codes[:-1]) & (sorted_days[1:] == sorted_days[:-1])
-    backwards = np.flatnonzero(same_run[1:] & (sorted_times[1:] < sorted_times[:-1])) + 1
+    del sorted_codes
+    pairs = np.flatnonzero(same_run)
+    backwards = pairs[times[order[pairs]] < times[order[pairs - 1]]]
     if len(backwards):
-        run_id = np.cumsum(~same_run)
-        rows = np.flatnonzero(np.isin(run_id, np.unique(run_id[backwards])))
+        run_starts = np.flatnonzero(~same_run)
+        bad = np.unique(np.searchsorted(run_starts, backwards, side="right") - 1)
+        starts = run_starts[bad]
+        ends = np.append(run_starts, len(order))[bad + 1]
+        lengths = ends - starts
+        run = np.repeat(np.arange(len(bad)), lengths)
+        rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        rows += np.repeat(starts, lengths)
         # lexsort is stable: equal times keep input order, as they already are within a run.
-        order[rows] = order[rows[np.lexsort((sorted_times[rows], run_id[rows]))]]
-    return order, counts
+        order[rows] = order[rows[np.lexsort((times[order[rows]], run))]]
+    return order, counts, sorted_days
 
 
 def _code_dtype(n_codes: int) -> type[np.signedinteger[Any]]:
@@ -636,7 +645,7 @@ def run_validation(
         times, days = times[keep], days[keep]
 
     codes, customers = _customer_codes(columns["customer_id"])
-    order, counts = _sort_order(codes, len(customers), times.view(np.int64), days)
+    order, counts, sorted_days = _sort_order(codes, len(customers), times.view(np.int64), days)
     code_dtype = codes.dtype
     del codes  # row-sized arrays dominate peak memory, and peak memory dominates time
     validated = ValidatedTransactions(
@@ -644,7 +653,7 @@ def run_validation(
         order=order,
         customer_codes=np.repeat(np.arange(len(customers), dtype=code_dtype), counts),
         counts=counts,
-        days=days[order],
+        days=sorted_days,
         customers=customers,
         end_day=end_day if end_day is not None else np.datetime64(int(days.max()), "D"),
     )
