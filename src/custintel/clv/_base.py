@@ -1,0 +1,369 @@
+"""The shared estimator machinery of custintel's parametric CLV models.
+
+A model subclasses :class:`ParametricModel` and declares its parameter names,
+the summary columns it reads, a starting point and its log-likelihood. The base
+class does the rest the same way for every model: input checks with clear
+errors, weighting of identical customers, the maximum-likelihood fit,
+standard errors, and plain-JSON export.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from custintel.clv._fit import MLEResult, fit_mle, standard_errors
+from custintel.exceptions import SchemaError
+
+__all__ = ["ParametricModel", "check_customer_table"]
+
+_FORMAT_VERSION = 1
+
+
+def check_customer_table(
+    X: Any,
+    columns: Sequence[str],
+    *,
+    model_name: str,
+    integer_columns: Sequence[str] = (),
+    nonnegative: bool = True,
+) -> tuple[dict[str, np.ndarray], pd.Index]:
+    """Check a customer table and return its columns as float arrays.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Customer rows, e.g. from :func:`custintel.summarize_customers`.
+    columns : sequence of str
+        Columns the model reads.
+    model_name : str
+        Used in messages.
+    integer_columns : sequence of str, default=()
+        Columns that must hold whole numbers.
+    nonnegative : bool, default=True
+        Whether every column must be ``>= 0``.
+
+    Returns
+    -------
+    arrays : dict of str to numpy.ndarray
+        ``float64`` values of each column.
+    index : pandas.Index
+        The customer index of ``X``.
+
+    Raises
+    ------
+    SchemaError
+        For a non-frame input, missing columns, NaN or infinite values,
+        negative values or non-integers, naming the column, the count and
+        examples.
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise SchemaError(
+            f"{model_name} expects a customer table (pandas DataFrame) with columns "
+            f"{list(columns)}, got {type(X).__name__}; build one with "
+            "custintel.summarize_customers(transactions)",
+            reason="not_a_dataframe",
+        )
+    missing = [c for c in columns if c not in X.columns]
+    if missing:
+        raise SchemaError(
+            f"{model_name} needs columns {list(columns)}; missing {missing}; columns present: "
+            f"{[str(c) for c in X.columns]}. Build the table with "
+            "custintel.summarize_customers(transactions) or rename your columns.",
+            reason="missing_column",
+        )
+    if len(X) == 0:
+        raise SchemaError(f"{model_name} got an empty customer table", reason="empty")
+    arrays: dict[str, np.ndarray] = {}
+    problems: list[str] = []
+    for column in columns:
+        try:
+            values = X[column].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            problems.append(f"column {column!r} is not numeric ({X[column].dtype})")
+            continue
+        checks = [(~np.isfinite(values), "are NaN or infinite")]
+        if nonnegative:
+            checks.append((values < 0, "are negative"))
+        if column in integer_columns:
+            checks.append(
+                (np.isfinite(values) & (values != np.round(values)), "are not whole numbers")
+            )
+        for bad, what in checks:
+            if bad.any():
+                problems.append(_describe(X.index, column, values, bad, what))
+        arrays[column] = values
+    if problems:
+        raise SchemaError(f"{model_name}: " + "; ".join(problems), reason="bad_customer_table")
+    return arrays, X.index
+
+
+def check_recency(arrays: dict[str, np.ndarray], index: pd.Index, model_name: str) -> None:
+    """Check ``recency <= T`` and ``frequency == 0 => recency == 0``."""
+    frequency, recency, T = arrays["frequency"], arrays["recency"], arrays["T"]
+    problems = []
+    late = recency > T * (1 + 1e-12) + 1e-12
+    if late.any():
+        problems.append(_describe(index, "recency", recency, late, "exceed T"))
+    orphan = (frequency == 0) & (recency > 0)
+    if orphan.any():
+        problems.append(
+            _describe(index, "recency", recency, orphan, "are positive although frequency is 0")
+        )
+    if problems:
+        raise SchemaError(f"{model_name}: " + "; ".join(problems), reason="bad_customer_table")
+
+
+def _describe(index: pd.Index, column: str, values: np.ndarray, bad: np.ndarray, what: str) -> str:
+    positions = np.flatnonzero(bad)[:5]
+    examples = ", ".join(f"{index[i]!r}: {values[i]!r}" for i in positions)
+    count = f"{int(bad.sum()):,} of {len(values):,}"
+    return f"{count} values in column {column!r} {what} (e.g. {examples})"
+
+
+def compress_rows(
+    arrays: dict[str, np.ndarray], weights: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Merge identical customers into one row with a summed weight.
+
+    Summaries in days have many identical ``(frequency, recency, T)`` rows;
+    fitting on the unique rows gives the same likelihood for less work.
+    """
+    stacked = np.column_stack(list(arrays.values()))
+    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    if len(unique) > 0.7 * len(stacked):
+        return arrays, weights
+    merged = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
+    return {name: unique[:, i] for i, name in enumerate(arrays)}, merged
+
+
+class ParametricModel(BaseEstimator):
+    """Base class of the parametric CLV models (maximum likelihood).
+
+    Subclasses set :attr:`param_names` and :attr:`columns` and implement
+    :meth:`_loglik` (per-customer log-likelihood and gradient) and
+    :meth:`_initial_params`.
+
+    Parameters
+    ----------
+    penalizer : float, default=0.0
+        L2 penalty ``penalizer * sum(params**2)`` on the mean negative
+        log-likelihood; 0 gives the plain maximum-likelihood estimate.
+    initial_params : dict or None, default=None
+        Starting values by parameter name; ``None`` uses the model's default.
+    max_iter : int, default=1000
+        Iterations per optimiser run.
+    on_failure : {"raise", "warn"}, default="raise"
+        What a fit that does not converge does.
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    columns: ClassVar[tuple[str, ...]] = ()
+    integer_columns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        penalizer: float = 0.0,
+        initial_params: Mapping[str, float] | None = None,
+        max_iter: int = 1000,
+        on_failure: str = "raise",
+    ) -> None:
+        self.penalizer = penalizer
+        self.initial_params = initial_params
+        self.max_iter = max_iter
+        self.on_failure = on_failure
+
+    # --- to implement ---------------------------------------------------------------
+
+    def _loglik(
+        self, params: np.ndarray, data: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the per-customer log-likelihood ``(n,)`` and gradient ``(n, k)`` at ``params``."""
+        raise NotImplementedError
+
+    def _initial_params(self, data: dict[str, np.ndarray]) -> np.ndarray:
+        """Return a starting point for the optimiser."""
+        return np.ones(len(self.param_names))
+
+    def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
+        """Model-specific consistency checks (raise ``SchemaError``)."""
+
+    # --- shared machinery -------------------------------------------------------------
+
+    def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
+        arrays, index = check_customer_table(
+            X, self.columns, model_name=type(self).__name__, integer_columns=self.integer_columns
+        )
+        self._check_data(arrays, index)
+        return arrays, index
+
+    def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> ParametricModel:
+        """Estimate the parameters by maximum likelihood.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Customer table with the model's :attr:`columns`.
+        y : None
+            Ignored; present for scikit-learn compatibility.
+        sample_weight : array-like of shape (n_customers,), optional
+            Number of customers each row stands for.
+
+        Returns
+        -------
+        self
+        """
+        if self.on_failure not in ("raise", "warn"):
+            raise ValueError(f"on_failure must be 'raise' or 'warn', got {self.on_failure!r}")
+        if not np.isfinite(self.penalizer) or self.penalizer < 0:
+            raise ValueError(f"penalizer must be a finite number >= 0, got {self.penalizer!r}")
+        arrays, _ = self._prepare(X)
+        weights = (
+            np.ones(len(X))
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float64)
+        )
+        if weights.shape != (len(X),) or not np.all(np.isfinite(weights)) or (weights < 0).any():
+            raise ValueError(
+                f"sample_weight must be {len(X)} finite non-negative numbers, one per row of X"
+            )
+        data, weights = compress_rows(arrays, weights)
+        initial = self._initial_params(data)
+        if self.initial_params is not None:
+            unknown = set(self.initial_params) - set(self.param_names)
+            if unknown:
+                raise ValueError(
+                    f"unknown initial_params {sorted(unknown)}; use {self.param_names}"
+                )
+            initial = np.array(
+                [
+                    self.initial_params.get(n, v)
+                    for n, v in zip(self.param_names, initial, strict=True)
+                ],
+                dtype=np.float64,
+            )
+        result = fit_mle(
+            lambda params: self._loglik(params, data),
+            initial,
+            weights=weights,
+            penalizer=float(self.penalizer),
+            max_iter=self.max_iter,
+            on_failure=self.on_failure,
+            model_name=type(self).__name__,
+        )
+        self._set_fitted(result, n_customers=float(weights.sum()))
+        return self
+
+    def _set_fitted(self, result: MLEResult, *, n_customers: float) -> None:
+        self.params_ = pd.Series(result.params, index=list(self.param_names), name="estimate")
+        self.log_likelihood_ = result.log_likelihood
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.bse_ = pd.Series(
+            standard_errors(result.hessian), index=list(self.param_names), name="se"
+        )
+        self.n_customers_ = n_customers
+
+    @property
+    def _params(self) -> np.ndarray:
+        check_is_fitted(self, "params_")
+        return self.params_.to_numpy()
+
+    def summary(self) -> pd.DataFrame:
+        """Estimates with standard errors and 95% Wald intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter: ``estimate``, ``se``, ``lower_95``, ``upper_95``.
+        """
+        estimates = pd.Series(self._params, index=self.params_.index)
+        return pd.DataFrame(
+            {
+                "estimate": estimates,
+                "se": self.bse_,
+                "lower_95": estimates - 1.959964 * self.bse_,
+                "upper_95": estimates + 1.959964 * self.bse_,
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Export the fitted model as plain JSON-serialisable data.
+
+        Returns
+        -------
+        dict
+            ``model``, ``format_version``, ``hyperparameters``, ``params``,
+            ``standard_errors``, ``log_likelihood``, ``converged`` and
+            ``n_customers``.
+        """
+        params = self._params
+        return {
+            "model": type(self).__name__,
+            "format_version": _FORMAT_VERSION,
+            "hyperparameters": {k: _jsonable(v) for k, v in self.get_params().items()},
+            "params": dict(zip(self.param_names, map(float, params), strict=True)),
+            "standard_errors": {k: _jsonable(float(v)) for k, v in self.bse_.items()},
+            "log_likelihood": float(self.log_likelihood_),
+            "converged": bool(self.converged_),
+            "n_customers": float(self.n_customers_),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ParametricModel:
+        """Rebuild a fitted model from :meth:`to_dict` output (or its JSON text).
+
+        Parameters
+        ----------
+        data : dict or str
+            The exported model.
+
+        Returns
+        -------
+        ParametricModel
+            A fitted model that predicts exactly like the exported one.
+        """
+        if isinstance(data, str):
+            data = json.loads(data)
+        if data.get("model") != cls.__name__:
+            raise ValueError(f"this is a {data.get('model')!r} export, not {cls.__name__}")
+        if data.get("format_version") != _FORMAT_VERSION:
+            raise ValueError(f"unsupported format_version {data.get('format_version')!r}")
+        model = cls(**data.get("hyperparameters", {}))
+        params = np.array([data["params"][name] for name in cls.param_names], dtype=np.float64)
+        errors = data.get("standard_errors", {})
+        model.params_ = pd.Series(params, index=list(cls.param_names), name="estimate")
+        model.bse_ = pd.Series(
+            [
+                errors.get(n, np.nan) if errors.get(n) is not None else np.nan
+                for n in cls.param_names
+            ],
+            index=list(cls.param_names),
+            name="se",
+            dtype=np.float64,
+        )
+        model.log_likelihood_ = float(data["log_likelihood"])
+        model.converged_ = bool(data["converged"])
+        model.n_iter_ = 0
+        model.n_customers_ = float(data.get("n_customers", np.nan))
+        return model
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "params_")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
