@@ -367,3 +367,180 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+class PurchaseModel(ParametricModel):
+    """Base class of the BTYD purchase models on ``(frequency, recency, T)``.
+
+    Subclasses implement the array-level maths: :meth:`_loglik`,
+    :meth:`_expected_purchases`, :meth:`_proba_alive`,
+    :meth:`_proba_no_purchase`, :meth:`expected_purchases_new_customer` and
+    :meth:`_sample`. This class validates inputs and wraps results in pandas
+    objects indexed by customer.
+    """
+
+    columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
+    integer_columns: ClassVar[tuple[str, ...]] = ("frequency",)
+
+    def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
+        check_recency(arrays, index, type(self).__name__)
+
+    # --- array-level maths to implement --------------------------------------------
+
+    def _expected_purchases(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def _proba_alive(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def _proba_no_purchase(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def _sample(
+        self, params: np.ndarray, T: np.ndarray, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
+        """Return E[X(t)], the expected repeat purchases of a new customer by time t."""
+        raise NotImplementedError
+
+    # --- public API ------------------------------------------------------------------
+
+    def _arrays(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+        check_is_fitted(self, "params_")
+        arrays, index = self._prepare(X)
+        return arrays["frequency"], arrays["recency"], arrays["T"], index
+
+    @staticmethod
+    def _check_horizon(t: Any) -> float:
+        if not np.isscalar(t) or not np.isfinite(t) or t < 0:
+            raise ValueError(
+                f"t must be a finite number >= 0 (in the table's time unit), got {t!r}"
+            )
+        return float(t)
+
+    def predict_purchases(self, X: Any, *, t: float) -> pd.Series:
+        """Predict the expected number of purchases in the next ``t`` time units.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Customer table with ``frequency``, ``recency`` and ``T``.
+        t : float
+            Horizon, in the time unit of the table.
+
+        Returns
+        -------
+        pandas.Series
+            Conditional expectation per customer, indexed like ``X``.
+        """
+        horizon = self._check_horizon(t)
+        x, t_x, T, index = self._arrays(X)
+        values = self._expected_purchases(self._params, x, t_x, T, horizon)
+        return pd.Series(values, index=index, name="expected_purchases")
+
+    def predict_proba_alive(self, X: Any) -> pd.Series:
+        """Predict the probability that each customer is still active at the end of observation.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Customer table with ``frequency``, ``recency`` and ``T``.
+
+        Returns
+        -------
+        pandas.Series
+            P(alive) per customer, indexed like ``X``.
+        """
+        x, t_x, T, index = self._arrays(X)
+        values = self._proba_alive(self._params, x, t_x, T)
+        return pd.Series(values, index=index, name="proba_alive")
+
+    def predict_proba_no_purchase(self, X: Any, *, t: float) -> pd.Series:
+        """Predict the probability that each customer makes no purchase in the next ``t``.
+
+        This is the churn score that ranks customers correctly. ``1 - P(alive)``
+        does not: P(alive) is 1 for every one-time buyer in BG/NBD, so it
+        ranks them as the safest customers.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Customer table with ``frequency``, ``recency`` and ``T``.
+        t : float
+            Horizon, in the time unit of the table.
+
+        Returns
+        -------
+        pandas.Series
+            P(no purchase in (T, T + t]) per customer, indexed like ``X``.
+        """
+        horizon = self._check_horizon(t)
+        x, t_x, T, index = self._arrays(X)
+        values = self._proba_no_purchase(self._params, x, t_x, T, horizon)
+        return pd.Series(values, index=index, name="proba_no_purchase")
+
+    def expected_cumulative_purchases(self, first_purchase: Any, *, t: Any) -> pd.Series:
+        """Compute the expected cumulative repeat purchases of a cohort over calendar time.
+
+        Parameters
+        ----------
+        first_purchase : array-like of float
+            Each customer's first purchase, in time units since the start of
+            the calendar (e.g. ``T.max() - T`` for a summary table).
+        t : array-like of float
+            Calendar times at which to evaluate.
+
+        Returns
+        -------
+        pandas.Series
+            Expected total repeat purchases by each time in ``t``, indexed by ``t``.
+        """
+        check_is_fitted(self, "params_")
+        births = np.asarray(first_purchase, dtype=np.float64).ravel()
+        grid = np.asarray(t, dtype=np.float64).ravel()
+        if not (np.all(np.isfinite(births)) and np.all(np.isfinite(grid))):
+            raise ValueError("first_purchase and t must be finite numbers")
+        unique_births, counts = np.unique(births, return_counts=True)
+        age = grid[:, None] - unique_births[None, :]
+        expected = np.where(
+            age > 0, self.expected_purchases_new_customer(np.clip(age, 0, None)), 0.0
+        )
+        return pd.Series(
+            expected @ counts, index=pd.Index(grid, name="t"), name="expected_cumulative"
+        )
+
+    def sample(self, n_customers: int, *, T: Any, random_state: Any = None) -> pd.DataFrame:
+        """Simulate customers from the fitted parameters.
+
+        Parameters
+        ----------
+        n_customers : int
+            Number of customers.
+        T : float or array-like of float
+            Observation length of each customer (time since first purchase).
+        random_state : int, numpy.random.Generator or None, default=None
+            Seed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``frequency``, ``recency`` and ``T`` per simulated customer, ready to
+            fit, indexed by ``customer_id`` 0..n-1.
+        """
+        check_is_fitted(self, "params_")
+        if int(n_customers) < 1:
+            raise ValueError(f"n_customers must be >= 1, got {n_customers!r}")
+        lengths = np.broadcast_to(np.asarray(T, dtype=np.float64), (int(n_customers),)).copy()
+        if not np.all(np.isfinite(lengths)) or (lengths < 0).any():
+            raise ValueError("T must be finite and >= 0")
+        rng = np.random.default_rng(random_state)
+        columns = self._sample(self._params, lengths, rng)
+        return pd.DataFrame(columns, index=pd.RangeIndex(int(n_customers), name="customer_id"))
