@@ -420,11 +420,15 @@ class PurchaseModel(ParametricModel):
 
     @staticmethod
     def _check_horizon(t: Any) -> float:
-        if not np.isscalar(t) or not np.isfinite(t) or t < 0:
+        try:
+            horizon = float(t)
+        except (TypeError, ValueError):
+            horizon = np.nan
+        if not np.isfinite(horizon) or horizon < 0:
             raise ValueError(
                 f"t must be a finite number >= 0 (in the table's time unit), got {t!r}"
             )
-        return float(t)
+        return horizon
 
     def predict_purchases(self, X: Any, *, t: float) -> pd.Series:
         """Predict the expected number of purchases in the next ``t`` time units.
