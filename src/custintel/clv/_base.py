@@ -317,7 +317,7 @@ class ParametricModel(BaseEstimator):
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ParametricModel:
+    def from_dict(cls, data: Mapping[str, Any] | str) -> ParametricModel:
         """Rebuild a fitted model from :meth:`to_dict` output (or its JSON text).
 
         Parameters
@@ -332,6 +332,7 @@ class ParametricModel(BaseEstimator):
         """
         if isinstance(data, str):
             data = json.loads(data)
+        assert not isinstance(data, str)  # narrowed for type checkers
         if data.get("model") != cls.__name__:
             raise ValueError(f"this is a {data.get('model')!r} export, not {cls.__name__}")
         if data.get("format_version") != _FORMAT_VERSION:

@@ -6,5 +6,11 @@ recomputing features from transactions.
 
 from custintel.features._calibration import calibration_holdout_split
 from custintel.features._summary import SUMMARY_COLUMNS, summarize_customers
+from custintel.features._timeline import repeat_purchase_timeline
 
-__all__ = ["SUMMARY_COLUMNS", "calibration_holdout_split", "summarize_customers"]
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "calibration_holdout_split",
+    "repeat_purchase_timeline",
+    "summarize_customers",
+]

@@ -1,0 +1,20 @@
+"""Plots for custintel results (matplotlib, installed with the ``plot`` extra).
+
+matplotlib is imported only when a plot is drawn, so ``import custintel`` never
+needs it. Every function draws on the ``ax`` it is given (or a new one) and
+returns that ``matplotlib.axes.Axes``.
+"""
+
+from custintel.plotting._clv import (
+    plot_calibration_vs_holdout,
+    plot_clv_distribution,
+    plot_cumulative_purchases,
+    plot_frequency_recency_matrix,
+)
+
+__all__ = [
+    "plot_calibration_vs_holdout",
+    "plot_clv_distribution",
+    "plot_cumulative_purchases",
+    "plot_frequency_recency_matrix",
+]

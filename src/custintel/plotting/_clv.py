@@ -1,0 +1,202 @@
+"""Plots for the lifetime-value models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custintel.plotting._mpl import axes
+
+__all__ = [
+    "plot_calibration_vs_holdout",
+    "plot_clv_distribution",
+    "plot_cumulative_purchases",
+    "plot_frequency_recency_matrix",
+]
+
+
+def plot_calibration_vs_holdout(
+    model: Any, X: pd.DataFrame, *, max_frequency: int = 7, ax: Any = None
+) -> Any:
+    """Plot actual vs predicted holdout purchases by calibration-period frequency.
+
+    Customers are grouped by their calibration ``frequency`` (the last group
+    collects ``max_frequency`` and more); each group shows the mean actual
+    ``frequency_holdout`` and the mean model prediction over
+    ``duration_holdout``. The classic check of Fader, Hardie and Lee (2005).
+
+    Parameters
+    ----------
+    model : PurchaseModel
+        A fitted purchase model.
+    X : pandas.DataFrame
+        Output of :func:`custintel.calibration_holdout_split`.
+    max_frequency : int, default=7
+        Frequencies above this are pooled.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    missing = {"frequency_holdout", "duration_holdout"} - set(X.columns)
+    if missing:
+        raise ValueError(
+            f"X lacks {sorted(missing)}; build it with custintel.calibration_holdout_split"
+        )
+    duration = float(X["duration_holdout"].iloc[0])
+    predicted = model.predict_purchases(X, t=duration)
+    group = X["frequency"].clip(upper=max_frequency)
+    table = (
+        pd.DataFrame({"actual": X["frequency_holdout"], "predicted": predicted, "group": group})
+        .groupby("group")[["actual", "predicted"]]
+        .mean()
+    )
+    ax = axes(ax)
+    ax.plot(table.index, table["actual"], marker="o", label="actual")
+    ax.plot(table.index, table["predicted"], marker="s", linestyle="--", label=type(model).__name__)
+    labels = [str(int(i)) for i in table.index]
+    labels[-1] = f"{labels[-1]}+"
+    ax.set_xticks(table.index, labels)
+    ax.set_xlabel("purchases in the calibration period")
+    ax.set_ylabel(f"mean purchases in the holdout ({duration:g} units)")
+    ax.set_title("Calibration vs holdout purchases")
+    ax.legend()
+    return ax
+
+
+def plot_frequency_recency_matrix(
+    model: Any,
+    *,
+    T: float,
+    kind: str = "purchases",
+    t: float = 1.0,
+    max_frequency: int | None = None,
+    ax: Any = None,
+) -> Any:
+    """Plot expected purchases or P(alive) over a frequency × recency grid.
+
+    Parameters
+    ----------
+    model : PurchaseModel
+        A fitted purchase model.
+    T : float
+        Age of the hypothetical customers, in the model's time unit.
+    kind : {"purchases", "alive"}, default="purchases"
+        Expected purchases in the next ``t``, or the probability of being alive.
+    t : float, default=1.0
+        Horizon for ``kind="purchases"``.
+    max_frequency : int, optional
+        Largest frequency shown; defaults to ``T`` rounded, at most 50.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if kind not in ("purchases", "alive"):
+        raise ValueError(f"kind must be 'purchases' or 'alive', got {kind!r}")
+    top = int(max_frequency if max_frequency is not None else min(max(T, 1), 50))
+    frequency, recency = np.meshgrid(np.arange(top + 1), np.linspace(0, T, 50), indexing="ij")
+    grid = pd.DataFrame({"frequency": frequency.ravel(), "recency": recency.ravel(), "T": float(T)})
+    grid.loc[grid["frequency"] == 0, "recency"] = 0.0
+    if kind == "purchases":
+        values = model.predict_purchases(grid, t=t)
+        label = f"expected purchases in the next {t:g}"
+    else:
+        values = model.predict_proba_alive(grid)
+        label = "P(alive)"
+    ax = axes(ax)
+    image = ax.imshow(
+        values.to_numpy().reshape(frequency.shape),
+        origin="lower",
+        aspect="auto",
+        extent=(0, T, 0, top),
+        cmap="viridis",
+    )
+    ax.figure.colorbar(image, ax=ax, label=label)
+    ax.set_xlabel("recency (time of last purchase)")
+    ax.set_ylabel("frequency (repeat purchases)")
+    ax.set_title(f"{label} for customers of age {T:g}")
+    return ax
+
+
+def plot_cumulative_purchases(
+    model: Any,
+    timeline: pd.DataFrame,
+    first_purchase: Any,
+    *,
+    calibration_end: float | None = None,
+    ax: Any = None,
+) -> Any:
+    """Plot actual vs expected cumulative repeat purchases over calendar time.
+
+    Parameters
+    ----------
+    model : PurchaseModel
+        A fitted purchase model.
+    timeline : pandas.DataFrame
+        Output of :func:`custintel.features.repeat_purchase_timeline`
+        (``cumulative`` by ``period``).
+    first_purchase : array-like of float
+        Each customer's first purchase in periods since the start of the
+        timeline (0 = the first day of data).
+    calibration_end : float, optional
+        Period at which to draw the end of calibration.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    periods = timeline.index.to_numpy(dtype=np.float64)
+    expected = model.expected_cumulative_purchases(first_purchase, t=periods)
+    ax = axes(ax)
+    ax.plot(periods, timeline["cumulative"].to_numpy(), label="actual")
+    ax.plot(periods, expected.to_numpy(), linestyle="--", label=type(model).__name__)
+    if calibration_end is not None:
+        ax.axvline(calibration_end, color="grey", linestyle=":", label="end of calibration")
+    ax.set_xlabel("period")
+    ax.set_ylabel("cumulative repeat purchases")
+    ax.set_title("Tracking cumulative repeat purchases")
+    ax.legend()
+    return ax
+
+
+def plot_clv_distribution(clv: pd.Series, *, bins: int = 50, ax: Any = None) -> Any:
+    """Plot the distribution of predicted CLV, with its mean and median.
+
+    Parameters
+    ----------
+    clv : pandas.Series
+        Output of :meth:`custintel.clv.CLVModel.predict_clv`.
+    bins : int, default=50
+        Histogram bins.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    values = np.asarray(clv, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        raise ValueError("clv has no finite values to plot")
+    ax = axes(ax)
+    ax.hist(values, bins=bins, color="tab:blue", alpha=0.8)
+    ax.axvline(float(np.mean(values)), color="tab:red", label=f"mean {np.mean(values):,.2f}")
+    ax.axvline(
+        float(np.median(values)), color="tab:green", label=f"median {np.median(values):,.2f}"
+    )
+    ax.set_yscale("log")
+    ax.set_xlabel("customer lifetime value")
+    ax.set_ylabel("customers (log scale)")
+    ax.set_title("Distribution of predicted CLV")
+    ax.legend()
+    return ax
