@@ -1,0 +1,145 @@
+"""Time custintel's CLV models against lifetimes' fitters on the same data.
+
+Each fit runs in a fresh subprocess (so one tool's memory does not slow the
+other) and the median over repeats is reported with the ratio.
+
+Usage::
+
+    python benchmarks/bench_clv.py                    # all cases, 3 repeats
+    python benchmarks/bench_clv.py --cases bgnbd-1m --repeats 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+DATA_DIR = Path(__file__).parent / "_data"
+
+# case -> (dataset, custintel class, lifetimes class)
+CASES = {
+    "bgnbd-cdnow": ("cdnow", "BetaGeoModel", "BetaGeoFitter"),
+    "bgnbd-1m": ("sim1m", "BetaGeoModel", "BetaGeoFitter"),
+    "mbgnbd-cdnow": ("cdnow", "ModifiedBetaGeoModel", "ModifiedBetaGeoFitter"),
+    "pareto-cdnow": ("cdnow", "ParetoNBDModel", "ParetoNBDFitter"),
+    "pareto-1m": ("sim1m", "ParetoNBDModel", "ParetoNBDFitter"),
+}
+
+
+def dataset(name: str) -> Path:
+    """Customer tables in weeks, cached as Parquet."""
+    path = DATA_DIR / f"clv_{name}.parquet"
+    if path.exists():
+        return path
+    DATA_DIR.mkdir(exist_ok=True)
+    import custintel as ci
+    from custintel.datasets import load_cdnow, make_transactions
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name == "cdnow":
+            table = ci.calibration_holdout_split(
+                load_cdnow(),
+                calibration_end="1997-09-30",
+                observation_end="1998-06-30",
+                time_unit="W",
+                duplicates="keep",
+            )
+        else:
+            tx = make_transactions(1_000_000, random_state=0).transactions
+            table = ci.summarize_customers(tx, time_unit="W")
+    table[["frequency", "recency", "T", "monetary_value"]].to_parquet(path)
+    return path
+
+
+def _task(tool: str, case: str, path: str) -> dict[str, float]:
+    table = pd.read_parquet(path)
+    _, ours, theirs = CASES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        if tool == "custintel":
+            from custintel import clv
+
+            model = getattr(clv, ours)(on_failure="warn").fit(table)
+            loglik = model.log_likelihood_
+            fit_wall = time.perf_counter() - start_wall
+            fit_cpu = time.process_time() - start_cpu
+            start = time.perf_counter()
+            model.predict_purchases(table, t=52.0)
+            model.predict_proba_alive(table)
+            predict = time.perf_counter() - start
+        else:
+            import lifetimes
+
+            fitter = getattr(lifetimes, theirs)()
+            fitter.fit(table["frequency"], table["recency"], table["T"])
+            loglik = -fitter._negative_log_likelihood_ * len(table)
+            fit_wall = time.perf_counter() - start_wall
+            fit_cpu = time.process_time() - start_cpu
+            start = time.perf_counter()
+            fitter.conditional_expected_number_of_purchases_up_to_time(
+                52.0, table["frequency"], table["recency"], table["T"]
+            )
+            fitter.conditional_probability_alive(table["frequency"], table["recency"], table["T"])
+            predict = time.perf_counter() - start
+    return {"fit_wall": fit_wall, "fit_cpu": fit_cpu, "predict": predict, "loglik": loglik}
+
+
+def run(tool: str, case: str, path: Path) -> dict[str, float]:
+    """One timed fit in a fresh interpreter."""
+    here = str(Path(__file__).parent)
+    code = (
+        f"import json, sys; sys.path.insert(0, {here!r}); import bench_clv as b; "
+        f"print(json.dumps(b._task({tool!r}, {case!r}, {str(path)!r})))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if result.returncode != 0:
+        return {"error": 1.0, "message": result.stderr.strip().splitlines()[-1]}  # type: ignore[dict-item]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"median of {args.repeats} runs, each in a fresh process; tables in weeks")
+    header = (
+        f"{'case':<14} {'tool':<10} {'fit wall s':>10} {'fit cpu s':>10} "
+        f"{'predict s':>10} {'log-lik':>14}"
+    )
+    print(header)
+    for case in args.cases:
+        path = dataset(CASES[case][0])
+        medians = {}
+        for tool in ("custintel", "lifetimes"):
+            runs = [run(tool, case, path) for _ in range(args.repeats)]
+            if any("error" in r for r in runs):
+                print(f"{case:<14} {tool:<10} failed: {runs[0].get('message')}")
+                continue
+            medians[tool] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            m = medians[tool]
+            print(
+                f"{case:<14} {tool:<10} {m['fit_wall']:>10.2f} {m['fit_cpu']:>10.2f} "
+                f"{m['predict']:>10.3f} {m['loglik']:>14.2f}"
+            )
+        if len(medians) == 2:
+            c, lt = medians["custintel"], medians["lifetimes"]
+            print(
+                f"{case:<14} {'ratio':<10} {lt['fit_wall'] / c['fit_wall']:>9.1f}x "
+                f"{lt['fit_cpu'] / c['fit_cpu']:>9.1f}x {lt['predict'] / c['predict']:>9.1f}x "
+                f"{c['loglik'] - lt['loglik']:>+14.2f}  (log-lik: custintel - lifetimes)"
+            )
+
+
+if __name__ == "__main__":
+    main()
