@@ -1,5 +1,16 @@
 """Lifetime value: BTYD purchase models, the Gamma-Gamma spend model, and CLV."""
 
+from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
+from custintel.clv._bgbb import BetaGeoBetaBinomModel
+from custintel.clv._clv import CLVModel
 from custintel.clv._gamma_gamma import GammaGammaModel
+from custintel.clv._shifted_beta_geo import ShiftedBetaGeoModel
 
-__all__ = ["GammaGammaModel"]
+__all__ = [
+    "BetaGeoBetaBinomModel",
+    "BetaGeoModel",
+    "CLVModel",
+    "GammaGammaModel",
+    "ModifiedBetaGeoModel",
+    "ShiftedBetaGeoModel",
+]
