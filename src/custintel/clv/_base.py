@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.clv._fit import MLEResult, fit_mle, standard_errors
+from custintel.clv._fit import LogLikelihood, MLEResult, fit_mle, standard_errors
 from custintel.exceptions import SchemaError
 
 __all__ = ["ParametricModel", "check_customer_table"]
@@ -133,14 +133,18 @@ def compress_rows(
     """Merge identical customers into one row with a summed weight.
 
     Summaries in days have many identical ``(frequency, recency, T)`` rows;
-    fitting on the unique rows gives the same likelihood for less work.
+    fitting on the unique rows gives the same likelihood for less work. Rows
+    are matched by hashing (``pandas.factorize``), not by sorting.
     """
-    stacked = np.column_stack(list(arrays.values()))
-    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    if len(unique) > 0.7 * len(stacked):
+    keys = pd.MultiIndex.from_arrays(list(arrays.values()))
+    codes, uniques = pd.factorize(keys)
+    if len(uniques) > 0.7 * len(codes):
         return arrays, weights
-    merged = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
-    return {name: unique[:, i] for i, name in enumerate(arrays)}, merged
+    merged = np.bincount(codes, weights=weights, minlength=len(uniques))
+    return {
+        name: uniques.get_level_values(i).to_numpy(dtype=np.float64)
+        for i, name in enumerate(arrays)
+    }, merged
 
 
 class ParametricModel(BaseEstimator):
@@ -195,6 +199,20 @@ class ParametricModel(BaseEstimator):
     def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
         """Model-specific consistency checks (raise ``SchemaError``)."""
 
+    def _fit_terms(
+        self, arrays: dict[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[LogLikelihood, np.ndarray]:
+        """Return the likelihood terms the optimiser sums, and their weights.
+
+        By default identical customers are merged (:func:`compress_rows`) and
+        each remaining row is one term of :meth:`_loglik`. A model with
+        sufficient statistics can override this to return fewer, aggregated
+        terms; the weighted sum, its mean and Hessian must stay those of the
+        whole table.
+        """
+        data, merged = compress_rows(arrays, weights)
+        return (lambda params: self._loglik(params, data)), merged
+
     # --- shared machinery -------------------------------------------------------------
 
     def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
@@ -234,8 +252,10 @@ class ParametricModel(BaseEstimator):
             raise ValueError(
                 f"sample_weight must be {len(X)} finite non-negative numbers, one per row of X"
             )
-        data, weights = compress_rows(arrays, weights)
-        initial = self._initial_params(data)
+        if not weights.sum() > 0:
+            raise ValueError("sample_weight must not be all zero")
+        loglik, fit_weights = self._fit_terms(arrays, weights)
+        initial = self._initial_params(arrays)
         if self.initial_params is not None:
             unknown = set(self.initial_params) - set(self.param_names)
             if unknown:
@@ -250,9 +270,9 @@ class ParametricModel(BaseEstimator):
                 dtype=np.float64,
             )
         result = fit_mle(
-            lambda params: self._loglik(params, data),
+            loglik,
             initial,
-            weights=weights,
+            weights=fit_weights,
             penalizer=float(self.penalizer),
             max_iter=self.max_iter,
             on_failure=self.on_failure,
