@@ -41,7 +41,7 @@ PANDAS2_VENV ?= .venv-pandas2
 $(PANDAS2_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(PANDAS2_VENV)
 	$(PANDAS2_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(PANDAS2_VENV)/bin/python -m pip install --quiet "pandas>=2.2,<3" -e ".[test]"
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet "pandas>=2.2,<3" -e ".[test,plot]"
 	touch $@
 
 pytest-pandas2: $(PANDAS2_VENV)/.installed

@@ -40,7 +40,9 @@ class ValidatedTransactions:
     ----------
     columns : dict of str to pandas.Series
         Cleaned column of each role, in input order (rows removed by the
-        policies already left out).
+        refunds and observation_end policies already left out). Rows dropped
+        by ``duplicates="drop"`` are only left out of ``order``: always read
+        columns through ``order``.
     order : numpy.ndarray
         Positions into ``columns`` that sort the rows by customer, then time.
     customer_codes : numpy.ndarray
@@ -669,8 +671,12 @@ def _apply_duplicate_policy(
     """Find rows identical to an earlier row and apply the ``duplicates`` policy.
 
     Rows are sorted by (customer, timestamp), so identical rows are within one
-    run of equal (customer, timestamp); only those runs are compared in full.
+    run of equal (customer, timestamp); only those runs are compared in full,
+    by a 64-bit hash of each row, and hash matches are confirmed value by value.
+    ``"keep"`` skips the scan: its outcome would not depend on it.
     """
+    if policy == "keep":
+        return validated
     codes, days = validated.customer_codes, validated.days
     same_as_prev = np.zeros(len(codes), dtype=bool)
     same_as_prev[1:] = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1])
@@ -687,11 +693,11 @@ def _apply_duplicate_policy(
     candidates = np.flatnonzero(in_run)
     subset = pd.DataFrame(
         {
-            role: values.iloc[validated.order[candidates]].to_numpy()
+            role: values.iloc[validated.order[candidates]].reset_index(drop=True)
             for role, values in validated.columns.items()
         }
     )
-    repeated = candidates[subset.duplicated(keep="first").to_numpy()]
+    repeated = candidates[_repeated_rows(subset)]
     if len(repeated) == 0:
         return validated
     count = len(repeated)
@@ -724,6 +730,22 @@ def _apply_duplicate_policy(
             days=validated.days[keep],
         )
     return validated
+
+
+def _repeated_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Positions of rows equal to an earlier row (hash first, then confirmed exactly)."""
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    codes, _ = pd.factorize(hashes)  # codes are numbered in order of first appearance
+    is_new = np.ones(len(codes), dtype=bool)
+    is_new[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    suspects = np.flatnonzero(~is_new)
+    if len(suspects) == 0:
+        return suspects
+    originals = np.flatnonzero(is_new)[codes[suspects]]
+    later = frame.iloc[suspects].reset_index(drop=True)
+    earlier = frame.iloc[originals].reset_index(drop=True)
+    same = ((later == earlier) | (later.isna() & earlier.isna())).all(axis=1).to_numpy()
+    return suspects[same]
 
 
 def _check_orders(validated: ValidatedTransactions, problems: _Problems) -> None:

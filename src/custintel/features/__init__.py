@@ -5,12 +5,20 @@ recomputing features from transactions.
 """
 
 from custintel.features._calibration import calibration_holdout_split
+from custintel.features._profitability import (
+    PROFITABILITY_COLUMNS,
+    customer_attributes,
+    customer_profitability,
+)
 from custintel.features._summary import SUMMARY_COLUMNS, summarize_customers
 from custintel.features._timeline import repeat_purchase_timeline
 
 __all__ = [
+    "PROFITABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "calibration_holdout_split",
+    "customer_attributes",
+    "customer_profitability",
     "repeat_purchase_timeline",
     "summarize_customers",
 ]

@@ -11,10 +11,14 @@ from custintel.plotting._clv import (
     plot_cumulative_purchases,
     plot_frequency_recency_matrix,
 )
+from custintel.plotting._profitability import plot_abc, plot_pareto, plot_whale_curve
 
 __all__ = [
+    "plot_abc",
     "plot_calibration_vs_holdout",
     "plot_clv_distribution",
     "plot_cumulative_purchases",
     "plot_frequency_recency_matrix",
+    "plot_pareto",
+    "plot_whale_curve",
 ]
