@@ -4,6 +4,7 @@ Every estimator in custintel takes the tables built here rather than
 recomputing features from transactions.
 """
 
+from custintel.features._basket import basket_matrix
 from custintel.features._calibration import calibration_holdout_split
 from custintel.features._profitability import (
     PROFITABILITY_COLUMNS,
@@ -16,6 +17,7 @@ from custintel.features._timeline import repeat_purchase_timeline
 __all__ = [
     "PROFITABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
+    "basket_matrix",
     "calibration_holdout_split",
     "customer_attributes",
     "customer_profitability",

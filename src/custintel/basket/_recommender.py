@@ -1,0 +1,790 @@
+"""``CrossSellRecommender``: association rules that say what to offer each customer next."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from scipy import sparse
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from custintel._validation import to_day
+from custintel.basket._encode import EncodedBaskets, encode_baskets
+from custintel.basket._itemsets import check_min_support, frequent_itemsets
+from custintel.basket._rules import RULE_METRICS, association_rules
+from custintel.exceptions import SchemaError
+from custintel.features._basket import canonical_order, transaction_baskets
+from custintel.schema import TransactionSchema
+
+__all__ = ["RECOMMENDATION_COLUMNS", "CrossSellRecommender"]
+
+#: Columns of :meth:`CrossSellRecommender.recommend`, in this order.
+RECOMMENDATION_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "item_id",
+    "score",
+    "source",
+    "antecedents",
+    "confidence",
+    "lift",
+    "rule",
+)
+
+_FORMAT = "custintel.CrossSellRecommender"
+_FORMAT_VERSION = 1
+_RANK_BY = ("confidence", "lift")
+# Rule firings (query x rule) held at once while scoring.
+_FIRINGS_PER_CHUNK = 1 << 22
+
+
+class CrossSellRecommender(BaseEstimator):
+    r"""Recommend items to buy next from association rules, with popularity as fallback.
+
+    ``fit`` mines frequent itemsets and keeps the rules with one item on the
+    right-hand side. ``recommend`` fires every rule whose antecedent a
+    customer (or basket) already holds, scores each item by its best rule,
+    and tops up with the most popular items when the rules give fewer than
+    ``n``. Each recommendation carries the rule that fired, so a salesperson
+    can read why.
+
+    Parameters
+    ----------
+    min_support : float, default=0.01
+        Minimum support of the itemsets behind the rules, in (0, 1].
+    min_confidence : float, default=0.1
+        Minimum confidence of a rule, in [0, 1].
+    max_len : int or None, default=3
+        Longest itemset mined, so antecedents have at most ``max_len - 1``
+        items; at least 2.
+    rank_by : {"confidence", "lift"}, default="confidence"
+        Metric that scores an item: the value of its best firing rule. Ties
+        are broken by confidence, lift, then support.
+    level : {"order", "customer"}, default="order"
+        What a basket is when fitting on transactions: one order, or all a
+        customer ever bought.
+    max_itemsets : int, default=1_000_000
+        Guard against a blow-up at a low ``min_support``; see
+        :func:`~custintel.basket.frequent_itemsets`.
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping of transaction input.
+
+    Attributes
+    ----------
+    rules_ : pandas.DataFrame
+        The rules, in the columns of :func:`~custintel.basket.association_rules`
+        (consequents of one item), best first by ``rank_by``.
+    item_support_ : pandas.Series
+        Support of every item seen in ``fit``, indexed by ``item_id``,
+        most popular first; the popularity fallback.
+    n_baskets_ : int
+        Number of baskets fitted on.
+
+    See Also
+    --------
+    association_rules : The rules behind the recommendations.
+
+    Notes
+    -----
+    An item's score is :math:`\max_r m(r)` over the firing rules
+    :math:`r: A \to \{i\}` with :math:`A \subseteq H`, where :math:`H` is
+    what the customer holds and :math:`m` is ``rank_by``. Popularity rows
+    come after every rule row, scored by the item's support.
+
+    The fitted model keeps the rules and item supports only, never the
+    training baskets. It round-trips through joblib and through plain JSON
+    (:meth:`to_dict`, :meth:`from_dict`).
+
+    Examples
+    --------
+    >>> baskets = [["milk", "bread"], ["milk", "bread", "butter"], ["milk", "butter"],
+    ...            ["bread", "butter"], ["milk", "bread"], ["jam"]]
+    >>> model = CrossSellRecommender(min_support=0.3, min_confidence=0.5).fit(baskets)
+    >>> model.recommend([["bread"]], n=2)[["rank", "item_id", "score", "source", "rule"]]
+            rank item_id  score source             rule
+    basket
+    0          1    milk   0.75   rule    bread -> milk
+    0          2  butter   0.50   rule  bread -> butter
+
+    Bread fires ``bread -> milk`` (3 of the 4 bread baskets hold milk) and
+    ``bread -> butter`` (2 of 4).
+    """
+
+    def __init__(
+        self,
+        *,
+        min_support: float = 0.01,
+        min_confidence: float = 0.1,
+        max_len: int | None = 3,
+        rank_by: Literal["confidence", "lift"] = "confidence",
+        level: Literal["order", "customer"] = "order",
+        max_itemsets: int = 1_000_000,
+        schema: TransactionSchema | Mapping[str, str] | None = None,
+    ) -> None:
+        self.min_support = min_support
+        self.min_confidence = min_confidence
+        self.max_len = max_len
+        self.rank_by = rank_by
+        self.level = level
+        self.max_itemsets = max_itemsets
+        self.schema = schema
+
+    # --- fitting -------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None, *, customer_ids: Any = None) -> CrossSellRecommender:
+        """Mine the rules from transactions or baskets.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, list of baskets, or basket matrix
+            A transaction log (one row per order line, with ``item_id`` and,
+            for ``level="order"``, ``order_id``), or any basket input of
+            :func:`~custintel.basket.frequent_itemsets`.
+        y : None
+            Ignored.
+        customer_ids : array-like, optional
+            Customer of each basket, for basket input with
+            ``level="customer"``: the baskets of one customer are merged.
+
+        Returns
+        -------
+        CrossSellRecommender
+            The fitted recommender.
+        """
+        self._check_params()
+        if _is_transactions(X):
+            if customer_ids is not None:
+                raise ValueError(
+                    "customer_ids is for basket input; transactions already name customers"
+                )
+            baskets = transaction_baskets(X, self.schema, level=self.level, context=False)
+            matrix, labels = baskets.matrix, _labels(baskets.items)
+        else:
+            encoded = encode_baskets(X)
+            matrix, labels = encoded.matrix, encoded.labels
+            if self.level == "customer":
+                if customer_ids is None:
+                    raise ValueError(
+                        "level='customer' with basket input needs customer_ids (the customer of "
+                        "each basket), or pass level='order' to treat each basket on its own"
+                    )
+                matrix = _merge_rows(matrix, customer_ids)
+        return self._fit_matrix(matrix, labels)
+
+    def _check_params(self) -> None:
+        check_min_support(self.min_support)
+        if (
+            isinstance(self.min_confidence, bool)
+            or not isinstance(self.min_confidence, numbers.Real)
+            or not 0.0 <= float(self.min_confidence) <= 1.0
+        ):
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence!r}")
+        if self.max_len is not None and (
+            isinstance(self.max_len, bool)
+            or not isinstance(self.max_len, numbers.Integral)
+            or self.max_len < 2
+        ):
+            raise ValueError(
+                f"max_len must be None or an integer >= 2 (a rule needs two items), "
+                f"got {self.max_len!r}"
+            )
+        if self.rank_by not in _RANK_BY:
+            raise ValueError(f"rank_by must be one of {list(_RANK_BY)}, got {self.rank_by!r}")
+        if self.level not in ("order", "customer"):
+            raise ValueError(f"level must be 'order' or 'customer', got {self.level!r}")
+
+    def _fit_matrix(self, matrix: sparse.csr_matrix, labels: np.ndarray) -> CrossSellRecommender:
+        self._check_params()
+        n_baskets = matrix.shape[0]
+        itemsets = frequent_itemsets(
+            (matrix, labels),
+            min_support=self.min_support,
+            max_len=self.max_len,
+            max_itemsets=self.max_itemsets,
+        )
+        rules = association_rules(
+            itemsets, min_threshold=float(self.min_confidence), max_len=(None, 1)
+        )
+        self.rules_ = _sort_rules(rules, self.rank_by)
+        counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
+        support = pd.Series(
+            counts / float(n_baskets),
+            index=pd.Index(labels, name="item_id", dtype=object),
+            name="support",
+        )
+        # Most popular first; ties in canonical item order (a stable sort).
+        self.item_support_ = support.iloc[np.argsort(-support.to_numpy(), kind="stable")]
+        self.n_baskets_ = int(n_baskets)
+        return self
+
+    # --- scoring -------------------------------------------------------------------------
+
+    def recommend(
+        self, customers_or_baskets: Any, *, n: int = 5, exclude_purchased: bool = True
+    ) -> pd.DataFrame:
+        """Rank the items to offer each customer or basket next.
+
+        Parameters
+        ----------
+        customers_or_baskets : DataFrame, mapping, Series or list of baskets
+            What each customer holds:
+
+            - a transaction log: each customer's items over all orders, rows
+              indexed by ``customer_id``;
+            - a mapping of customer id to items, or a Series of item lists
+              indexed by customer;
+            - a list of baskets, indexed by position (``basket``).
+
+            Items unknown to the model are ignored.
+        n : int, default=5
+            Recommendations per customer.
+        exclude_purchased : bool, default=True
+            Never recommend an item the customer already holds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (customer, item), indexed by customer (or basket),
+            with columns ``rank`` (1 = best), ``item_id``, ``score``
+            (``rank_by`` of the rule, or the item's support for popularity
+            rows), ``source`` (``"rule"`` or ``"popularity"``),
+            ``antecedents`` (the rule's left-hand side; empty for popularity),
+            ``confidence``, ``lift`` (NaN for popularity) and ``rule``, a
+            readable sentence.
+        """
+        check_is_fitted(self, "rules_")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        query, index = self._queries(customers_or_baskets)
+        rows, ranks, items, rule_at = self._top_n(query, int(n), bool(exclude_purchased))
+        return self._frame(index[rows], ranks, items, rule_at)
+
+    def _item_labels(self) -> np.ndarray:
+        labels = np.empty(len(self.item_support_), dtype=object)
+        labels[:] = self.item_support_.index.tolist()
+        return labels[canonical_order(labels)]
+
+    def _queries(self, data: Any) -> tuple[sparse.csr_matrix, pd.Index]:
+        """Encode what each customer holds over the fitted items."""
+        known = self._item_labels()
+        if _is_transactions(data):
+            baskets = transaction_baskets(data, self.schema, level="customer", context=False)
+            matrix, labels, index = baskets.matrix, _labels(baskets.items), baskets.rows
+        else:
+            if isinstance(data, Mapping):
+                index = pd.Index(list(data.keys()), name="customer_id")
+                data = list(data.values())
+            elif isinstance(data, pd.Series):
+                index = data.index.rename(data.index.name or "customer_id")
+            elif isinstance(data, pd.DataFrame):
+                index = data.index.rename(data.index.name or "basket")
+            else:
+                data = list(data) if not isinstance(data, (str, bytes)) else data
+                index = pd.RangeIndex(len(data) if isinstance(data, list) else 0, name="basket")
+            encoded: EncodedBaskets = encode_baskets(data)
+            matrix, labels = encoded.matrix, encoded.labels
+        return _reindex_columns(matrix, labels, known), index
+
+    def _rule_arrays(self) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        """Antecedents as a sparse rules-by-items matrix, their sizes and consequent codes."""
+        known = pd.Index(self._item_labels(), dtype=object)
+        antecedents = self.rules_["antecedents"].tolist()
+        sizes = np.fromiter(map(len, antecedents), dtype=np.int64, count=len(antecedents))
+        flat = pd.Index([i for a in antecedents for i in a], dtype=object)
+        codes = known.get_indexer(flat)
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        matrix = sparse.csr_matrix(
+            (np.ones(len(codes), dtype=np.int32), codes, indptr),
+            shape=(len(antecedents), len(known)),
+        )
+        consequents = known.get_indexer(
+            pd.Index([c[0] for c in self.rules_["consequents"]], dtype=object)
+        )
+        return matrix, sizes, consequents
+
+    def _top_n(
+        self, query: sparse.csr_matrix, n: int, exclude: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Top ``n`` (query row, rank, item code, rule position or -1) for every query row."""
+        n_items = query.shape[1]
+        antecedents, sizes, consequents = self._rule_arrays()
+        known = self._item_labels()
+        popularity = pd.Index(known, dtype=object).get_indexer(
+            pd.Index(self.item_support_.index, dtype=object)
+        )
+        rules_per_item = np.bincount(antecedents.indices, minlength=n_items)
+        query_int = sparse.csr_matrix(query, dtype=np.int32)
+        # Chunks of queries whose possible firings stay bounded.
+        bound = np.cumsum(query_int @ rules_per_item)
+        outputs = []
+        start = 0
+        while start < query.shape[0]:
+            base = bound[start - 1] if start else 0
+            stop = int(np.searchsorted(bound, base + _FIRINGS_PER_CHUNK, side="right"))
+            stop = max(stop, start + 1)
+            outputs.append(
+                _top_n_chunk(
+                    query_int[start:stop],
+                    start,
+                    antecedents,
+                    sizes,
+                    consequents,
+                    popularity,
+                    n,
+                    exclude,
+                )
+            )
+            start = stop
+        if not outputs:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty, empty
+        return tuple(np.concatenate(parts) for parts in zip(*outputs, strict=True))  # type: ignore[return-value]
+
+    def _frame(
+        self, index: pd.Index, ranks: np.ndarray, items: np.ndarray, rule_at: np.ndarray
+    ) -> pd.DataFrame:
+        known = self._item_labels()
+        from_rule = rule_at >= 0
+        safe = np.where(from_rule, rule_at, 0)
+        rules = self.rules_
+        support = self.item_support_.reindex(pd.Index(known, dtype=object)).to_numpy()
+        if len(rules):
+            score = np.where(from_rule, rules[self.rank_by].to_numpy()[safe], support[items])
+            confidence = np.where(from_rule, rules["confidence"].to_numpy()[safe], np.nan)
+            lift = np.where(from_rule, rules["lift"].to_numpy()[safe], np.nan)
+            rule_antecedents = rules["antecedents"].to_numpy()[safe]
+        else:
+            score = support[items]
+            confidence = lift = np.full(len(items), np.nan)
+            rule_antecedents = np.empty(len(items), dtype=object)
+        antecedents = np.empty(len(items), dtype=object)
+        antecedents[:] = [a if r else () for a, r in zip(rule_antecedents, from_rule, strict=True)]
+        labels = known[items]
+        text = [
+            f"{' + '.join(map(str, a))} -> {item}" if r else f"popular: in {s:.1%} of baskets"
+            for a, item, r, s in zip(antecedents, labels, from_rule, score, strict=True)
+        ]
+        item_column = np.empty(len(labels), dtype=object)
+        item_column[:] = labels
+        frame = pd.DataFrame(
+            {
+                "rank": ranks + 1,
+                "item_id": item_column,
+                "score": score.astype(np.float64),
+                "source": np.where(from_rule, "rule", "popularity").astype(object),
+                "antecedents": antecedents,
+                "confidence": confidence,
+                "lift": lift,
+                "rule": np.array(text, dtype=object),
+            },
+            index=index,
+        )
+        return frame
+
+    # --- evaluation ----------------------------------------------------------------------
+
+    def evaluate(self, X: Any, *, calibration_end: Any, k: int = 5) -> pd.DataFrame:
+        """Check the rules on a time split against what each customer bought next.
+
+        A clone of this recommender (same parameters; ``self`` is left
+        untouched) is fitted on the orders up to ``calibration_end``. Each
+        customer's next order after it, when it holds two or more items, is
+        the test: every item of that order in turn is held out, the others
+        are the input, and the held-out item is a hit when it is among the
+        top ``k`` recommendations. The popularity baseline recommends the
+        ``k`` most popular items of the calibration period not in the input.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A transaction log with ``order_id`` and ``item_id``.
+        calibration_end : date-like
+            Last day of the calibration period, inclusive.
+        k : int, default=5
+            Length of the recommendation list.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``model`` (``"rules"``, ``"popularity"``), with
+
+            - ``hit_rate``: share of customers with at least one hit;
+            - ``precision``: hits / (k x items of the order), averaged over
+              customers;
+            - ``recall``: hits / items of the order, averaged over customers;
+            - ``n_customers`` and ``n_queries`` (held-out items).
+
+            ``attrs`` records ``k``, ``calibration_end`` and ``n_rules``.
+
+        Raises
+        ------
+        SchemaError
+            When no order falls before or after ``calibration_end``, or no
+            customer's next order holds two items.
+        """
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"k must be an integer >= 1, got {k!r}")
+        self._check_params()
+        baskets = transaction_baskets(X, self.schema, level="order", context=True)
+        cutoff = to_day(calibration_end, "calibration_end").astype(np.int64)
+        past = baskets.days <= cutoff
+        if past.all() or not past.any():
+            first, last = (
+                np.datetime64(int(d), "D") for d in (baskets.days.min(), baskets.days.max())
+            )
+            raise SchemaError(
+                f"calibration_end {np.datetime64(int(cutoff), 'D')} leaves no orders on one side; "
+                f"orders run from {first} to {last}, so pick a day in between",
+                reason="bad_calibration_end",
+            )
+        labels = _labels(baskets.items)
+        model = clone(self)
+        calibration = baskets.matrix[past]
+        if self.level == "customer":
+            calibration = _merge_rows(calibration, baskets.customers[past])
+        model._fit_matrix(calibration, labels)
+
+        query, target, owner = _next_order_queries(baskets, past)
+        if len(target) == 0:
+            raise SchemaError(
+                "no customer has an order of two or more items after calibration_end, so there "
+                "is nothing to hold out; pick an earlier calibration_end",
+                reason="no_holdout",
+            )
+        known = model._item_labels()
+        query = _reindex_columns(query, labels, known)
+        target = pd.Index(known, dtype=object).get_indexer(pd.Index(labels[target], dtype=object))
+        results = {}
+        for name in ("rules", "popularity"):
+            if name == "rules":
+                rows, _, items, _ = model._top_n(query, int(k), True)
+            else:
+                rows, items = _popular_top_n(model, query, int(k))
+            hit = np.zeros(len(target), dtype=bool)
+            hit[rows[items == target[rows]]] = True
+            results[name] = _aggregate(hit, owner, int(k))
+        frame = pd.DataFrame.from_dict(results, orient="index")
+        frame.index.name = "model"
+        frame.attrs.update(
+            {
+                "k": int(k),
+                "calibration_end": str(np.datetime64(int(cutoff), "D")),
+                "n_rules": len(model.rules_),
+            }
+        )
+        return frame
+
+    # --- persistence ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Export the fitted recommender as plain JSON-serialisable data.
+
+        Returns
+        -------
+        dict
+            Parameters, item labels and supports, and the rules as item
+            codes with their metrics; ``json.dumps`` works on it.
+
+        Raises
+        ------
+        ValueError
+            When an item label is not a JSON value (str, int, float, bool).
+        """
+        check_is_fitted(self, "rules_")
+        items = [_json_label(v) for v in self.item_support_.index.tolist()]
+        code = {label: i for i, label in enumerate(items)}
+        rules = self.rules_
+        params = self.get_params()
+        schema = params.pop("schema")
+        if isinstance(schema, TransactionSchema):
+            schema = {k: v for k, v in dataclasses.asdict(schema).items() if v is not None}
+        params["schema"] = dict(schema) if schema is not None else None
+        return {
+            "format": _FORMAT,
+            "version": _FORMAT_VERSION,
+            "params": params,
+            "n_baskets": self.n_baskets_,
+            "items": items,
+            "item_support": self.item_support_.to_numpy().tolist(),
+            "rules": {
+                "antecedents": [[code[_json_label(i)] for i in a] for a in rules["antecedents"]],
+                "consequents": [[code[_json_label(i)] for i in c] for c in rules["consequents"]],
+                **{m: [_json_number(v) for v in rules[m].tolist()] for m in RULE_METRICS},
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CrossSellRecommender:
+        """Rebuild a fitted recommender from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : mapping
+            As returned by :meth:`to_dict` (possibly after a JSON round trip).
+
+        Returns
+        -------
+        CrossSellRecommender
+        """
+        if data.get("format") != _FORMAT or data.get("version") != _FORMAT_VERSION:
+            raise ValueError(
+                f"not a CrossSellRecommender export (format {data.get('format')!r}, version "
+                f"{data.get('version')!r}); expected {_FORMAT!r} version {_FORMAT_VERSION}"
+            )
+        model = cls(**dict(data["params"]))
+        items = np.empty(len(data["items"]), dtype=object)
+        items[:] = list(data["items"])
+        model.item_support_ = pd.Series(
+            np.asarray(data["item_support"], dtype=np.float64),
+            index=pd.Index(items, name="item_id", dtype=object),
+            name="support",
+        )
+        rules = data["rules"]
+        columns: dict[str, Any] = {}
+        for side in ("antecedents", "consequents"):
+            column = np.empty(len(rules[side]), dtype=object)
+            column[:] = [tuple(items[c] for c in codes) for codes in rules[side]]
+            columns[side] = column
+        for metric in RULE_METRICS:
+            columns[metric] = np.asarray(
+                [math.inf if v is None else v for v in rules[metric]], dtype=np.float64
+            )
+        model.rules_ = pd.DataFrame(columns)
+        model.n_baskets_ = int(data["n_baskets"])
+        return model
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _is_transactions(data: Any) -> bool:
+    """Whether ``data`` is a transaction log (a frame that is not one-hot)."""
+    if not isinstance(data, pd.DataFrame) and not type(data).__module__.startswith("polars"):
+        return False
+    if not isinstance(data, pd.DataFrame):
+        return True
+    return not all(
+        ptypes.is_bool_dtype(dtype) or ptypes.is_numeric_dtype(dtype) for dtype in data.dtypes
+    )
+
+
+def _labels(index: pd.Index) -> np.ndarray:
+    labels = np.empty(len(index), dtype=object)
+    labels[:] = [v.item() if isinstance(v, np.generic) else v for v in index.tolist()]
+    return labels
+
+
+def _merge_rows(matrix: sparse.csr_matrix, owners: Any) -> sparse.csr_matrix:
+    """Merge the rows of each owner (customer) into one row: the union of their items."""
+    owners = np.asarray(owners)
+    if len(owners) != matrix.shape[0]:
+        raise ValueError(
+            f"got {len(owners)} customer ids for {matrix.shape[0]} baskets; pass one per basket"
+        )
+    codes, _ = pd.factorize(owners, sort=True)
+    merge = sparse.csr_matrix(
+        (np.ones(len(codes), dtype=np.int32), (codes, np.arange(len(codes)))),
+        shape=(int(codes.max()) + 1, len(codes)),
+    )
+    merged = sparse.csr_matrix(merge @ sparse.csr_matrix(matrix, dtype=np.int32), dtype=bool)
+    merged.sort_indices()
+    return merged
+
+
+def _reindex_columns(
+    matrix: sparse.csr_matrix, labels: np.ndarray, known: np.ndarray
+) -> sparse.csr_matrix:
+    """Re-express columns over the fitted items; unknown items are dropped."""
+    at = pd.Index(known, dtype=object).get_indexer(pd.Index(labels, dtype=object))
+    columns = at[matrix.indices]
+    keep = columns >= 0
+    n_rows = matrix.shape[0]
+    row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+    lengths = np.bincount(row_of[keep], minlength=n_rows)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    result = sparse.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=bool), columns[keep], indptr),
+        shape=(n_rows, len(known)),
+    )
+    result.sort_indices()
+    return result
+
+
+def _sort_rules(rules: pd.DataFrame, rank_by: str) -> pd.DataFrame:
+    """Order rules best first: ``rank_by``, confidence, lift, support, then as mined."""
+    keys = [rules[m].to_numpy() for m in ("support", "lift", "confidence", rank_by)]
+    order = np.lexsort([-k for k in keys])
+    return rules.iloc[order].reset_index(drop=True)
+
+
+def _membership(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
+def _top_n_chunk(
+    query: sparse.csr_matrix,
+    offset: int,
+    antecedents: sparse.csr_matrix,
+    sizes: np.ndarray,
+    consequents: np.ndarray,
+    popularity: np.ndarray,
+    n: int,
+    exclude: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n_queries, n_items = query.shape
+    held = (
+        np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(query.indptr)) * n_items
+        + query.indices
+    )  # sorted: rows in order, indices sorted within rows
+    # A rule fires when the query holds its whole antecedent.
+    overlap = sparse.csr_matrix(query @ antecedents.T)
+    overlap.sort_indices()
+    row = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(overlap.indptr))
+    rule = overlap.indices.astype(np.int64)
+    fires = overlap.data == sizes[rule]
+    row, rule = row[fires], rule[fires]
+    item = consequents[rule].astype(np.int64)
+    if exclude:
+        fresh = ~_membership(row * n_items + item, held)
+        row, rule, item = row[fresh], rule[fresh], item[fresh]
+    # Rules are sorted best first, and entries are in (row, rule) order: the first
+    # entry of each (row, item) is that item's best rule, and items come best first.
+    _, first = np.unique(row * n_items + item, return_index=True)
+    keep = np.zeros(len(row), dtype=bool)
+    keep[first] = True
+    row, rule, item = row[keep], rule[keep], item[keep]
+    rank = _rank_within(row)
+    top = rank < n
+    row, rule, item, rank = row[top], rule[top], item[top], rank[top]
+
+    # Top up with popular items not held and not already recommended.
+    have = np.bincount(row, minlength=n_queries)
+    need = n - have
+    if need.any():
+        held_per_row = np.diff(query.indptr)
+        width = min(len(popularity), 2 * n + int(held_per_row.max(initial=0)))
+        rows_needing = np.flatnonzero(need > 0)
+        cand_row = np.repeat(rows_needing, width)
+        cand_item = np.tile(popularity[:width].astype(np.int64), len(rows_needing))
+        cand_key = cand_row * n_items + cand_item
+        taken = np.sort(row * n_items + item)
+        ok = ~_membership(cand_key, taken)
+        if exclude:
+            ok &= ~_membership(cand_key, held)
+        cand_row, cand_item = cand_row[ok], cand_item[ok]
+        cand_rank = _rank_within(cand_row) + have[cand_row]
+        fill = cand_rank < n
+        row = np.concatenate([row, cand_row[fill]])
+        item = np.concatenate([item, cand_item[fill]])
+        rule = np.concatenate([rule, np.full(int(fill.sum()), -1, dtype=np.int64)])
+        rank = np.concatenate([rank, cand_rank[fill]])
+        order = np.lexsort((rank, row))
+        row, item, rule, rank = row[order], item[order], rule[order], rank[order]
+    return row + offset, rank, item, rule
+
+
+def _rank_within(row: np.ndarray) -> np.ndarray:
+    """Position of each entry within its run of equal (sorted) ``row`` values."""
+    if len(row) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    sizes = np.diff(np.r_[starts, len(row)])
+    return np.arange(len(row)) - np.repeat(starts, sizes)
+
+
+def _popular_top_n(
+    model: CrossSellRecommender, query: sparse.csr_matrix, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` popular items not in each query row (the baseline)."""
+    known = pd.Index(model._item_labels(), dtype=object)
+    popularity = known.get_indexer(pd.Index(model.item_support_.index, dtype=object))
+    empty = sparse.csr_matrix((0, query.shape[1]), dtype=np.int32)
+    rows, _, items, _ = _top_n_chunk(
+        sparse.csr_matrix(query, dtype=np.int32),
+        0,
+        empty,
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        popularity,
+        k,
+        True,
+    )
+    return rows, items
+
+
+def _next_order_queries(
+    baskets: Any, past: np.ndarray
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Leave-one-out queries from each customer's first order after the split.
+
+    Returns the query matrix (the order without one item), the held-out item
+    code of each query, and the customer (code) each query belongs to.
+    """
+    future = np.flatnonzero(~past)
+    customer_codes, _ = pd.factorize(baskets.customers[future])
+    sizes = np.diff(baskets.matrix.indptr)[future]
+    # First order after the split per customer: earliest day, then lowest order id.
+    order = np.lexsort((future, baskets.days[future], customer_codes))
+    first_of_customer = order[np.r_[True, customer_codes[order][1:] != customer_codes[order][:-1]]]
+    chosen = first_of_customer[sizes[first_of_customer] >= 2]
+    next_orders = baskets.matrix[future[chosen]]
+    m = np.diff(next_orders.indptr)
+    # Query j of an order with m items drops item j: m queries of m - 1 items each.
+    query_owner = np.repeat(np.arange(len(chosen)), m)
+    dropped = np.arange(len(query_owner)) - np.repeat(np.cumsum(m) - m, m)
+    entries_owner = np.repeat(query_owner, m[query_owner])
+    entry_pos = np.arange(len(entries_owner)) - np.repeat(
+        np.cumsum(m[query_owner]) - m[query_owner], m[query_owner]
+    )
+    query_of_entry = np.repeat(np.arange(len(query_owner)), m[query_owner])
+    keep = entry_pos != dropped[query_of_entry]
+    entry_items = next_orders.indices[next_orders.indptr[entries_owner] + entry_pos]
+    lengths = m[query_owner] - 1
+    query = sparse.csr_matrix(
+        (
+            np.ones(int(keep.sum()), dtype=bool),
+            entry_items[keep],
+            np.concatenate([[0], np.cumsum(lengths)]),
+        ),
+        shape=(len(query_owner), baskets.matrix.shape[1]),
+    )
+    target = next_orders.indices[next_orders.indptr[query_owner] + dropped]
+    return query, target, query_owner
+
+
+def _aggregate(hit: np.ndarray, owner: np.ndarray, k: int) -> dict[str, float]:
+    n_owners = int(owner.max()) + 1
+    hits = np.bincount(owner, weights=hit, minlength=n_owners)
+    queries = np.bincount(owner, minlength=n_owners)
+    return {
+        "hit_rate": float(np.mean(hits > 0)),
+        "precision": float(np.mean(hits / (k * queries))),
+        "recall": float(np.mean(hits / queries)),
+        "n_customers": n_owners,
+        "n_queries": len(hit),
+    }
+
+
+def _json_label(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    raise ValueError(
+        f"item label {value!r} ({type(value).__name__}) is not a JSON value; to_dict needs "
+        "item labels that are strings or numbers"
+    )
+
+
+def _json_number(value: float) -> float | None:
+    # JSON has no infinity: conviction is infinite when confidence is 1.
+    return None if math.isinf(value) else float(value)
