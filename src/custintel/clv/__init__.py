@@ -4,6 +4,7 @@ from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._clv import CLVModel
 from custintel.clv._gamma_gamma import GammaGammaModel
+from custintel.clv._pareto_nbd import ParetoNBDModel
 from custintel.clv._shifted_beta_geo import ShiftedBetaGeoModel
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "CLVModel",
     "GammaGammaModel",
     "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
     "ShiftedBetaGeoModel",
 ]

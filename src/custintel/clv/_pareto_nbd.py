@@ -1,0 +1,190 @@
+"""The Pareto/NBD model of repeat purchasing and dropout."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from custintel.clv import _pareto_nbd_math as math
+from custintel.clv._base import PurchaseModel
+from custintel.clv._fit import LogLikelihood
+
+__all__ = ["ParetoNBDModel"]
+
+
+class ParetoNBDModel(PurchaseModel):
+    r"""Pareto/NBD model of how often customers buy and when they stop.
+
+    While alive, a customer makes repeat purchases as a Poisson process of
+    rate :math:`\lambda`, and stays alive for an exponential time of rate
+    :math:`\mu`. Across customers :math:`\lambda \sim` Gamma(:math:`r`,
+    :math:`\alpha`) and, independently, :math:`\mu \sim` Gamma(:math:`s`,
+    :math:`\beta`), with :math:`\alpha` and :math:`\beta` rates (in the
+    time unit of the table). Dropout can happen at any time, not only just
+    after a purchase as in BG/NBD.
+
+    Parameters
+    ----------
+    penalizer : float, default=0.0
+        L2 penalty ``penalizer * sum(params**2)`` on the mean negative
+        log-likelihood.
+    initial_params : dict or None, default=None
+        Starting values for ``r``, ``alpha``, ``s`` and ``beta``.
+    max_iter : int, default=1000
+        Optimiser iterations per run.
+    on_failure : {"raise", "warn"}, default="raise"
+        What a fit that does not converge does.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``r``, ``alpha``, ``s`` and ``beta``.
+    bse_ : pandas.Series
+        Standard errors from the observed information.
+    log_likelihood_ : float
+        Log-likelihood at the estimate.
+    converged_ : bool
+        Whether the optimiser converged.
+    n_iter_ : int
+        Optimiser iterations.
+    n_customers_ : float
+        Number of customers fitted (sum of the weights).
+
+    Notes
+    -----
+    With :math:`x` repeat purchases, the last at :math:`t_x`, in
+    :math:`(0, T]`, the likelihood (Fader and Hardie 2005, eq. 18) is
+
+    .. math::
+
+        L = \frac{\Gamma(r+x)\,\alpha^r \beta^s}{\Gamma(r)}
+            \left[\frac{1}{(\alpha+T)^{r+x} (\beta+T)^s}
+            + \frac{s}{r+s+x} A_0\right],
+
+    where, with :math:`m = \max(\alpha, \beta)`,
+    :math:`F(y) = {}_2F_1(r+s+x, c; r+s+x+1; |\alpha-\beta| / (m+y))
+    / (m+y)^{r+s+x}` and :math:`c = s+1` if :math:`\alpha \ge \beta`, else
+    :math:`c = r+x`, :math:`A_0 = F(t_x) - F(T)`. The hypergeometric terms are
+    computed in log space, from an (Euler-transformed) series whose terms are
+    all positive, and by quadrature where the argument is close to 1 (see
+    :mod:`custintel.clv._pareto_nbd_math`), so the likelihood and its analytic
+    gradient stay accurate and finite for hundreds of purchases, :math:`T`
+    from :math:`10^{-6}` to :math:`10^5`, and :math:`\alpha` equal to, or
+    many orders of magnitude away from, :math:`\beta`.
+
+    Predictions (Fader and Hardie 2005, eqs. 17, 19, 22):
+
+    .. math::
+
+        P(\text{alive}) &= \frac{(\alpha+T)^{-(r+x)} (\beta+T)^{-s}}
+            {(\alpha+T)^{-(r+x)} (\beta+T)^{-s} + \frac{s}{r+s+x} A_0}, \\
+        E[Y(t) \mid x, t_x, T] &= P(\text{alive}) \frac{(r+x)(\beta+T)}
+            {(\alpha+T)(s-1)} \left[1 - \left(\frac{\beta+T}{\beta+T+t}
+            \right)^{s-1}\right], \\
+        E[X(t)] &= \frac{r\beta}{\alpha(s-1)}\left[1 -
+            \left(\frac{\beta}{\beta+t}\right)^{s-1}\right],
+
+    with the :math:`\log` limits at :math:`s = 1`. The probability of no
+    purchase in :math:`(T, T+t]` averages, over the posterior of an alive
+    customer (:math:`\lambda \sim \Gamma(r+x, \alpha+T)`,
+    :math:`\mu \sim \Gamma(s, \beta+T)`), the chance
+    :math:`\frac{\mu}{\lambda+\mu} + \frac{\lambda}{\lambda+\mu}
+    e^{-(\lambda+\mu)t}` of dying or staying silent; see
+    :func:`custintel.clv._pareto_nbd_math.proba_no_purchase`.
+
+    References
+    ----------
+    .. [1] Schmittlein, D. C., Morrison, D. G. and Colombo, R. (1987),
+       "Counting Your Customers: Who Are They and What Will They Do Next?",
+       Management Science, 33 (1), 1-24.
+    .. [2] Fader, P. S. and Hardie, B. G. S. (2005), "A Note on Deriving the
+       Pareto/NBD Model and Related Expressions",
+       http://brucehardie.com/notes/009/.
+    .. [3] Fader, P. S. and Hardie, B. G. S., "Deriving the
+       Conditional PMF of the Pareto/NBD Model",
+       http://brucehardie.com/notes/028/.
+    .. [4] Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "'Counting
+       Your Customers' the Easy Way: An Alternative to the Pareto/NBD Model",
+       Marketing Science, 24 (2), 275-284 (the CDNOW estimates).
+
+    Examples
+    --------
+    >>> from custintel import calibration_holdout_split
+    >>> from custintel.datasets import load_cdnow
+    >>> from custintel.clv import ParetoNBDModel
+    >>> X = calibration_holdout_split(load_cdnow(sample=True), calibration_end="1997-09-30",
+    ...                               observation_end="1998-06-30", time_unit="W",
+    ...                               duplicates="keep")
+    >>> model = ParetoNBDModel().fit(X)
+    >>> model.params_.round(3).to_dict()
+    {'r': 0.553, 'alpha': 10.58, 's': 0.606, 'beta': 11.67}
+    >>> round(model.log_likelihood_, 1)
+    -9595.0
+    >>> model.predict_purchases(X, t=39).head(3).round(3)
+    customer_id
+    4     1.455
+    18    0.109
+    21    0.171
+    Name: expected_purchases, dtype: float64
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+
+    def _fit_terms(
+        self, arrays: dict[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[LogLikelihood, np.ndarray]:
+        # Index the distinct (x, t_x) and (x, T) pairs once per fit; identical
+        # customers are those with the same two pairs, merged by hashing two codes.
+        layout = math.make_layout(arrays["frequency"], arrays["recency"], arrays["T"])
+        layout, merged = math.compress_layout(layout, weights)
+        return (lambda params: math.layout_loglik(params, layout)), merged
+
+    def _loglik(
+        self, params: np.ndarray, data: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return math.pareto_nbd_loglik(params, data["frequency"], data["recency"], data["T"])
+
+    def _initial_params(self, data: dict[str, np.ndarray]) -> np.ndarray:
+        # rates of the right order: purchases per unit time of the active, and a
+        # dropout time scale of the observation length
+        x, T = data["frequency"], data["T"]
+        mean_T = max(float(np.mean(T)), 1e-6)
+        rate = max(float(np.mean(x)), 0.05) / mean_T
+        return np.array([1.0, 1.0 / rate, 1.0, mean_T])
+
+    def _expected_purchases(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
+    ) -> np.ndarray:
+        return math.expected_purchases(params, x, t_x, T, t)
+
+    def _proba_alive(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> np.ndarray:
+        return math.proba_alive(params, x, t_x, T)
+
+    def _proba_no_purchase(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
+    ) -> np.ndarray:
+        return math.proba_no_purchase(params, x, t_x, T, t)
+
+    def _sample(
+        self, params: np.ndarray, T: np.ndarray, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        return math.sample_customers(params, T, rng)
+
+    def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
+        r"""Return E[X(t)], the expected repeat purchases of a new customer by time ``t``.
+
+        Parameters
+        ----------
+        t : float or array-like of float
+            Time since the first purchase, in the table's time unit.
+
+        Returns
+        -------
+        numpy.ndarray
+            :math:`\frac{r\beta}{\alpha(s-1)}[1 - (\beta/(\beta+t))^{s-1}]`,
+            shaped like ``t``.
+        """
+        return math.expected_purchases_new_customer(self._params, t)
