@@ -63,14 +63,16 @@ def dataset(name: str) -> Path:
 def _task(tool: str, case: str, path: str) -> dict[str, float]:
     table = pd.read_parquet(path)
     _, ours, theirs = CASES[case]
+    import lifetimes
+
+    from custintel import clv
+
+    model_class = getattr(clv, ours)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start_wall, start_cpu = time.perf_counter(), time.process_time()
         if tool == "custintel":
-            from custintel import clv
-
-            model = getattr(clv, ours)(on_failure="warn").fit(table)
-            loglik = model.log_likelihood_
+            model = model_class(on_failure="warn").fit(table)
             fit_wall = time.perf_counter() - start_wall
             fit_cpu = time.process_time() - start_cpu
             start = time.perf_counter()
@@ -78,11 +80,8 @@ def _task(tool: str, case: str, path: str) -> dict[str, float]:
             model.predict_proba_alive(table)
             predict = time.perf_counter() - start
         else:
-            import lifetimes
-
             fitter = getattr(lifetimes, theirs)()
             fitter.fit(table["frequency"], table["recency"], table["T"])
-            loglik = -fitter._negative_log_likelihood_ * len(table)
             fit_wall = time.perf_counter() - start_wall
             fit_cpu = time.process_time() - start_cpu
             start = time.perf_counter()
@@ -91,6 +90,19 @@ def _task(tool: str, case: str, path: str) -> dict[str, float]:
             )
             fitter.conditional_probability_alive(table["frequency"], table["recency"], table["T"])
             predict = time.perf_counter() - start
+            # lifetimes keeps its log-likelihood on a rescaled time axis: evaluate its
+            # estimate with custintel's likelihood so both numbers are comparable
+            params = dict(zip(model_class.param_names, fitter.params_.to_numpy(), strict=True))
+            model = model_class.from_dict(
+                {
+                    "model": ours,
+                    "format_version": 1,
+                    "params": params,
+                    "log_likelihood": 0.0,
+                    "converged": True,
+                }
+            )
+        loglik = model.score(table) * len(table)
     return {"fit_wall": fit_wall, "fit_cpu": fit_cpu, "predict": predict, "loglik": loglik}
 
 

@@ -30,7 +30,7 @@ def table(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
 
 
 def estimators() -> list[tuple[str, Callable[[], Any]]]:
-    found = [(name, getattr(clv, name)) for name in PURCHASE_MODELS if hasattr(clv, name)]
+    found = [(name, getattr(clv, name)) for name in PURCHASE_MODELS]
     return [*found, ("GammaGammaModel", clv.GammaGammaModel), ("CLVModel", clv.CLVModel)]
 
 
@@ -87,3 +87,29 @@ class TestContract:
         model = factory().fit(table)
         size = len(pickle.dumps(model))
         assert size < 20_000, f"{name} pickles to {size} bytes: it keeps training data"
+
+
+@pytest.mark.parametrize(
+    ("name", "factory"), estimators()[:-1], ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_score_is_the_mean_log_likelihood(
+    name: str, factory: Callable, table: pd.DataFrame
+) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = factory().fit(table)
+        assert model.score(table) * model.n_customers_ == pytest.approx(model.log_likelihood_)
+
+
+def test_score_of_the_other_models() -> None:
+    from lifetimes.datasets import load_donations
+
+    survivors = [1000, 631, 468, 382, 326, 289, 262, 241]
+    sbg = clv.ShiftedBetaGeoModel().fit(survivors)
+    assert sbg.score(survivors) * 1000 == pytest.approx(sbg.log_likelihood_)
+    donations = load_donations().rename(columns={"periods": "T"})
+    bgbb = clv.BetaGeoBetaBinomModel().fit(donations, sample_weight=donations["weights"])
+    total = bgbb.score(donations, sample_weight=donations["weights"]) * donations["weights"].sum()
+    assert total == pytest.approx(bgbb.log_likelihood_)

@@ -281,6 +281,33 @@ class ParametricModel(BaseEstimator):
         self._set_fitted(result, n_customers=float(weights.sum()))
         return self
 
+    def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
+        """Return the mean log-likelihood per customer of ``X`` at the fitted parameters.
+
+        Higher is better, so model selection tools such as ``GridSearchCV`` can
+        use it directly.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Customer table with the model's :attr:`columns`.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_customers,), optional
+            Number of customers each row stands for.
+
+        Returns
+        -------
+        float
+        """
+        params = self._params
+        arrays, _ = self._prepare(X)
+        n_rows = len(next(iter(arrays.values())))
+        weights = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
+        loglik, term_weights = self._fit_terms(arrays, weights)
+        ll, _ = loglik(params)
+        return float(np.einsum("i,i->", ll, term_weights) / weights.sum())
+
     def _set_fitted(self, result: MLEResult, *, n_customers: float) -> None:
         self.params_ = pd.Series(result.params, index=list(self.param_names), name="estimate")
         self.log_likelihood_ = result.log_likelihood

@@ -74,6 +74,20 @@ def _survivor_counts(X: Any) -> np.ndarray:
     return values
 
 
+def _period_rows(X: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """Churners per period plus the survivors at the end, as weighted likelihood rows."""
+    survivors = _survivor_counts(X)
+    k = len(survivors) - 1
+    churned = survivors[:-1] - survivors[1:]
+    rows = pd.DataFrame(
+        {
+            "period": np.append(np.arange(1, k + 1), k),
+            "censored": np.append(np.zeros(k, dtype=np.int64), 1),
+        }
+    )
+    return rows, np.append(churned, survivors[-1]).astype(np.float64)
+
+
 def _periods(t: Any, *, minimum: float, name: str = "t") -> tuple[np.ndarray, pd.Index]:
     array = np.atleast_1d(np.asarray(t, dtype=np.float64))
     if array.ndim != 1 or not np.all(np.isfinite(array)) or (array < minimum).any():
@@ -203,18 +217,31 @@ class ShiftedBetaGeoModel(ParametricModel):
             raise ValueError(
                 "ShiftedBetaGeoModel takes no sample_weight: the survivor counts are the weights"
             )
-        survivors = _survivor_counts(X)
-        k = len(survivors) - 1
-        churned = survivors[:-1] - survivors[1:]
-        rows = pd.DataFrame(
-            {
-                "period": np.append(np.arange(1, k + 1), k),
-                "censored": np.append(np.zeros(k, dtype=np.int64), 1),
-            }
-        )
-        super().fit(rows, sample_weight=np.append(churned, survivors[-1]))
-        self.n_periods_ = k
+        rows, weights = _period_rows(X)
+        super().fit(rows, sample_weight=weights)
+        self.n_periods_ = len(rows) - 1
         return self
+
+    def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
+        """Return the mean log-likelihood per customer of a cohort's survivor counts.
+
+        Parameters
+        ----------
+        X : array-like, pandas.Series or pandas.DataFrame
+            Survivor counts, as for :meth:`fit`.
+        y : None
+            Ignored.
+        sample_weight : None
+            Not supported.
+
+        Returns
+        -------
+        float
+        """
+        if sample_weight is not None:
+            raise ValueError("ShiftedBetaGeoModel takes no sample_weight")
+        rows, weights = _period_rows(X)
+        return super().score(rows, sample_weight=weights)
 
     def _loglik(
         self, params: np.ndarray, data: dict[str, np.ndarray]
