@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from custintel import calibration_holdout_split
 from custintel.datasets import load_cdnow
 
 
@@ -38,3 +39,26 @@ def cdnow() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def cdnow_sample() -> pd.DataFrame:
     return load_cdnow(sample=True)
+
+
+def _weekly_split(tx: pd.DataFrame) -> pd.DataFrame:
+    # The Fader-Hardie setup: calibrate on 1997-01-01..1997-09-30, hold out to 1998-06-30, weeks.
+    return calibration_holdout_split(
+        tx,
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        time_unit="W",
+        duplicates="keep",
+    )
+
+
+@pytest.fixture(scope="session")
+def cdnow_weeks(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
+    """The CDNOW 1/10 sample's calibration/holdout table in weeks (2,357 customers)."""
+    return _weekly_split(cdnow_sample)
+
+
+@pytest.fixture(scope="session")
+def cdnow_full_weeks(cdnow: pd.DataFrame) -> pd.DataFrame:
+    """The full CDNOW log's calibration/holdout table in weeks (23,570 customers)."""
+    return _weekly_split(cdnow)

@@ -9,19 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custintel import calibration_holdout_split
 from custintel.clv import BetaGeoModel, CLVModel, GammaGammaModel
 
 
 @pytest.fixture(scope="module")
-def table(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
-    return calibration_holdout_split(
-        cdnow_sample,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        duplicates="keep",
-    )
+def table(cdnow_weeks: pd.DataFrame) -> pd.DataFrame:
+    return cdnow_weeks
 
 
 @pytest.fixture(scope="module")

@@ -13,20 +13,14 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from custintel import calibration_holdout_split, clv
+from custintel import clv
 
 PURCHASE_MODELS = ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"]
 
 
 @pytest.fixture(scope="module")
-def table(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
-    return calibration_holdout_split(
-        cdnow_sample,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        duplicates="keep",
-    )
+def table(cdnow_weeks: pd.DataFrame) -> pd.DataFrame:
+    return cdnow_weeks
 
 
 def estimators() -> list[tuple[str, Callable[[], Any]]]:

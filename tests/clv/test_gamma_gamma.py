@@ -17,17 +17,6 @@ from custintel.clv._gamma_gamma_math import gamma_gamma_loglik
 from custintel.datasets import make_transactions
 
 
-@pytest.fixture(scope="module")
-def cdnow_weeks(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
-    return calibration_holdout_split(
-        cdnow_sample,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        duplicates="keep",
-    )
-
-
 def test_published_cdnow_values(cdnow_weeks: pd.DataFrame) -> None:
     # Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value": p 6.25, q 3.74,
     # gamma 15.44, LL -4,055.92 on the 946 repeat buyers of the CDNOW sample.

@@ -16,7 +16,7 @@ import pytest
 from scipy import integrate
 from sklearn.base import clone
 
-from custintel import ConvergenceError, ConvergenceWarning, SchemaError, calibration_holdout_split
+from custintel import ConvergenceError, ConvergenceWarning, SchemaError
 from custintel.clv import ParetoNBDModel
 from custintel.clv import _pareto_nbd_math as pnbd
 
@@ -35,28 +35,6 @@ def _model(params: dict[str, float]) -> ParetoNBDModel:
     )
     assert isinstance(model, ParetoNBDModel)
     return model
-
-
-@pytest.fixture(scope="module")
-def cdnow_weeks(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
-    return calibration_holdout_split(
-        cdnow_sample,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        duplicates="keep",
-    )
-
-
-@pytest.fixture(scope="module")
-def cdnow_full_weeks(cdnow: pd.DataFrame) -> pd.DataFrame:
-    return calibration_holdout_split(
-        cdnow,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        duplicates="keep",
-    )
 
 
 @pytest.fixture(scope="module")

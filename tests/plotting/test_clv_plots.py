@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custintel import calibration_holdout_split, summarize_customers
+from custintel import summarize_customers
 from custintel.clv import BetaGeoModel, CLVModel
 from custintel.features import repeat_purchase_timeline
 from custintel.plotting import (
@@ -23,14 +23,8 @@ from custintel.plotting import (
 
 
 @pytest.fixture(scope="module")
-def table(cdnow_sample: pd.DataFrame) -> pd.DataFrame:
-    return calibration_holdout_split(
-        cdnow_sample,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        duplicates="keep",
-    )
+def table(cdnow_weeks: pd.DataFrame) -> pd.DataFrame:
+    return cdnow_weeks
 
 
 @pytest.fixture(scope="module")
