@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from _harness import reset_peak_memory, status_mb
+
 HERE = Path(__file__).resolve().parent
 DATA_DIR = HERE / "_data"
 GROCERIES = HERE.parent.parent / "shared" / "data" / "groceries.csv"
@@ -130,13 +132,6 @@ def min_count(min_support: float, n_baskets: int) -> int:
     return count
 
 
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise KeyError(field)
-
-
 def _task(tool: str, data: str, min_support: float) -> dict[str, float]:
     # Imports happen before the clock starts: mlxtend's alone takes about a second.
     import fim
@@ -148,8 +143,7 @@ def _task(tool: str, data: str, min_support: float) -> dict[str, float]:
 
     frame = load(data)
     gc.collect()
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS mark (Linux)
-    loaded_mb = _status_mb("VmRSS")
+    loaded_mb = reset_peak_memory()
     start = time.perf_counter()
     if tool == "custintel":
         prepared: Any = basket_matrix(frame)
@@ -172,7 +166,7 @@ def _task(tool: str, data: str, min_support: float) -> dict[str, float]:
     else:
         raise ValueError(tool)
     end = time.perf_counter()
-    peak_mb = _status_mb("VmHWM")
+    peak_mb = status_mb("VmHWM")
     return {
         "prepare": mid - start,
         "mine": end - mid,

@@ -12,15 +12,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
+
+from _harness import run_fresh
 
 DATA_DIR = Path(__file__).parent / "_data"
 
@@ -108,15 +107,7 @@ def _task(tool: str, case: str, path: str) -> dict[str, float]:
 
 def run(tool: str, case: str, path: Path) -> dict[str, float]:
     """One timed fit in a fresh interpreter."""
-    here = str(Path(__file__).parent)
-    code = (
-        f"import json, sys; sys.path.insert(0, {here!r}); import bench_clv as b; "
-        f"print(json.dumps(b._task({tool!r}, {case!r}, {str(path)!r})))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if result.returncode != 0:
-        return {"error": 1.0, "message": result.stderr.strip().splitlines()[-1]}  # type: ignore[dict-item]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_fresh("bench_clv", "_task", tool, case, str(path), check=False)
 
 
 def main() -> None:
@@ -136,7 +127,7 @@ def main() -> None:
         for tool in ("custintel", "lifetimes"):
             runs = [run(tool, case, path) for _ in range(args.repeats)]
             if any("error" in r for r in runs):
-                print(f"{case:<14} {tool:<10} failed: {runs[0].get('message')}")
+                print(f"{case:<14} {tool:<10} failed: {runs[0].get('error')}")
                 continue
             medians[tool] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             m = medians[tool]

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from _harness import reset_peak_memory, run_fresh, status_mb
 
 DATA_DIR = Path(__file__).parent / "_data"
 COST_PER_ORDER = 3.0
@@ -50,13 +49,6 @@ def make_log(n_customers: int) -> tuple[Path, Path]:
             ["revenue", "profit"]
         ].to_parquet(table)
     return log, table
-
-
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise KeyError(field)
 
 
 def _pandas_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -118,8 +110,7 @@ def _task(which: str, log: str, table: str) -> dict[str, float]:
     import custintel.profitability  # noqa: F401
 
     gc.collect()
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS mark (Linux)
-    loaded_mb = _status_mb("VmRSS")
+    loaded_mb = reset_peak_memory()
     start_cpu, start_wall = time.process_time(), time.perf_counter()
     check: dict[str, float]
     if which == "table-custintel":
@@ -138,7 +129,7 @@ def _task(which: str, log: str, table: str) -> dict[str, float]:
         raise ValueError(which)
     wall = time.perf_counter() - start_wall
     cpu = time.process_time() - start_cpu
-    peak_mb = _status_mb("VmHWM")
+    peak_mb = status_mb("VmHWM")
     return {
         "wall": wall,
         "cpu": cpu,
@@ -150,15 +141,7 @@ def _task(which: str, log: str, table: str) -> dict[str, float]:
 
 def run(which: str, log: Path, table: Path) -> dict[str, float]:
     """One timed call in a fresh interpreter (so peak memory belongs to that call)."""
-    here = str(Path(__file__).parent)
-    code = (
-        f"import json, sys; sys.path.insert(0, {here!r}); import bench_profitability as b; "
-        f"print(json.dumps(b._task({which!r}, {str(log)!r}, {str(table)!r})))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_fresh("bench_profitability", "_task", which, str(log), str(table))
 
 
 def main() -> None:

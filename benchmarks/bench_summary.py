@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from _harness import reset_peak_memory, run_fresh, status_mb
 
 DATA_DIR = Path(__file__).parent / "_data"
 CALIBRATION_END = "2021-06-30"
@@ -58,18 +57,10 @@ def make_log(n_rows: int, n_customers: int, order: str, seed: int = 0) -> Path:
     return path
 
 
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise KeyError(field)
-
-
 def _task(which: str, path: str) -> dict[str, float]:
     frame = pd.read_parquet(path)
     gc.collect()
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS mark (Linux)
-    loaded_mb = _status_mb("VmRSS")
+    loaded_mb = reset_peak_memory()
     start_cpu, start_wall = time.process_time(), time.perf_counter()
     if which == "custintel-summary":
         from custintel import summarize_customers
@@ -111,7 +102,7 @@ def _task(which: str, path: str) -> dict[str, float]:
         raise ValueError(which)
     wall = time.perf_counter() - start_wall
     cpu = time.process_time() - start_cpu
-    peak_mb = _status_mb("VmHWM")
+    peak_mb = status_mb("VmHWM")
     return {
         "wall": wall,
         "cpu": cpu,
@@ -123,15 +114,7 @@ def _task(which: str, path: str) -> dict[str, float]:
 
 def run(which: str, path: Path) -> dict[str, float]:
     """One timed call in a fresh interpreter (so peak memory belongs to that call)."""
-    here = str(Path(__file__).parent)
-    code = (
-        f"import json, sys; sys.path.insert(0, {here!r}); import bench_summary as b; "
-        f"print(json.dumps(b._task({which!r}, {str(path)!r})))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_fresh("bench_summary", "_task", which, str(path))
 
 
 def main() -> None:
