@@ -12,6 +12,7 @@ from custintel.plotting._clv import (
     plot_frequency_recency_matrix,
 )
 from custintel.plotting._profitability import plot_abc, plot_pareto, plot_whale_curve
+from custintel.plotting._segmentation import plot_migration, plot_rfm_heatmap, plot_segment_bars
 
 __all__ = [
     "plot_abc",
@@ -19,6 +20,9 @@ __all__ = [
     "plot_clv_distribution",
     "plot_cumulative_purchases",
     "plot_frequency_recency_matrix",
+    "plot_migration",
     "plot_pareto",
+    "plot_rfm_heatmap",
+    "plot_segment_bars",
     "plot_whale_curve",
 ]

@@ -1,0 +1,285 @@
+"""``LifecycleSegmenter``: lifecycle stages relative to each customer's own purchase rhythm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from custintel.segmentation._checks import customer_columns
+
+__all__ = ["STAGES", "LifecycleSegmenter"]
+
+#: Lifecycle stages, healthiest first (the order ``segment_migration`` uses for "down").
+STAGES = ("active", "won back", "new", "shifting", "at-risk", "lapsed", "lost")
+
+_NOW = ["days_since_last", "n_orders", "tenure_days", "gap_mean_days", "total_amount"]
+_PREV = ["days_since_last", "n_orders", "tenure_days", "gap_mean_days", "total_amount"]
+
+
+class LifecycleSegmenter(TransformerMixin, BaseEstimator):
+    r"""Give each customer a lifecycle stage measured in their own inter-purchase gaps.
+
+    A customer's silence is :math:`\rho = d / g`, the days since the last
+    purchase :math:`d` over their own mean gap between purchases :math:`g`
+    (``gap_mean_days``; for one-time buyers, the median gap of repeat buyers
+    seen in ``fit``). So a monthly buyer silent for 90 days is lapsed while a
+    yearly buyer silent for 90 days is active.
+
+    ====================  ==========================================================
+    stage                 rule (first that applies)
+    ====================  ==========================================================
+    new                   one purchase, made within ``at_risk_after`` typical gaps
+    lost                  :math:`\rho >` ``lost_after``
+    lapsed                :math:`\rho >` ``lapsed_after``
+    at-risk               :math:`\rho >` ``at_risk_after``, or (with previous-period
+                          columns) spend or purchase rate fell below ``fall_ratio``
+                          of the customer's own earlier rate
+    shifting              spend rate falling as above, for a large account (earlier
+                          spend at least ``large_account_``): a B2B
+                          account still ordering on rhythm while its spend moves away
+    won back              on rhythm now, lapsed or lost at the previous cut-off
+    active                everything else
+    ====================  ==========================================================
+
+    Parameters
+    ----------
+    at_risk_after, lapsed_after, lost_after : float, default=1.5, 3.0, 6.0
+        Multiples of the customer's own gap.
+    fall_ratio : float, default=0.5
+        A recent rate below this share of the earlier rate is "falling".
+    large_quantile : float, default=0.8
+        Quantile of spend in ``fit`` (previous-period spend when given) from
+        which an account is large.
+    previous_suffix : str, default="_prev"
+        Suffix of optional previous-period columns (``days_since_last``,
+        ``n_orders``, ``tenure_days``, ``gap_mean_days``, ``total_amount``):
+        the summary at an earlier cut-off joined on, e.g.
+        ``now.join(before.add_suffix("_prev"))``. Without them the stages
+        "won back" and "shifting" and the falling-rate test are not used.
+
+    Attributes
+    ----------
+    typical_gap_ : float
+        Median ``gap_mean_days`` of repeat buyers in ``fit``.
+    large_account_ : float
+        Spend from which an account counts as large: the ``large_quantile``
+        of previous-period spend (current spend without previous columns).
+    uses_previous_ : bool
+        Whether previous-period columns were found in ``fit``.
+
+    Notes
+    -----
+    NaN ``gap_mean_days`` (one-time buyers) is expected; other NaN values are
+    an error. A customer missing from the previous period (NaN previous
+    columns) is judged on the current period only. A single customer or
+    identical customers are staged normally. If no customer in ``fit``
+    bought twice, ``typical_gap_`` falls back to the median tenure.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame(
+    ...     {"days_since_last": [20, 90, 90, 400, 5], "n_orders": [10, 10, 3, 4, 1],
+    ...      "tenure_days": [300, 400, 700, 800, 5], "gap_mean_days": [30.0, 30, 300, 100, None],
+    ...      "total_amount": [500.0, 400, 90, 60, 20]},
+    ...     index=pd.Index(list("abcde"), name="customer_id"))
+    >>> LifecycleSegmenter().fit_transform(X)["stage"].astype(str).tolist()
+    ['active', 'at-risk', 'active', 'lapsed', 'new']
+    """
+
+    def __init__(
+        self,
+        *,
+        at_risk_after: float = 1.5,
+        lapsed_after: float = 3.0,
+        lost_after: float = 6.0,
+        fall_ratio: float = 0.5,
+        large_quantile: float = 0.8,
+        previous_suffix: str = "_prev",
+    ) -> None:
+        self.at_risk_after = at_risk_after
+        self.lapsed_after = lapsed_after
+        self.lost_after = lost_after
+        self.fall_ratio = fall_ratio
+        self.large_quantile = large_quantile
+        self.previous_suffix = previous_suffix
+
+    def fit(self, X: Any, y: Any = None) -> LifecycleSegmenter:
+        """Learn the typical gap and the large-account threshold.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Output of :func:`~custintel.features.summarize_customers`,
+            optionally joined with previous-period columns.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        LifecycleSegmenter
+            The fitted segmenter.
+
+        Raises
+        ------
+        ValueError
+            For thresholds that are not increasing and positive.
+        SchemaError
+            For missing columns or NaN values.
+        """
+        if not 0 < self.at_risk_after < self.lapsed_after < self.lost_after:
+            raise ValueError(
+                "need 0 < at_risk_after < lapsed_after < lost_after, got "
+                f"{self.at_risk_after}, {self.lapsed_after}, {self.lost_after}"
+            )
+        if not 0 < self.fall_ratio < 1 or not 0 < self.large_quantile < 1:
+            raise ValueError(
+                f"fall_ratio and large_quantile must lie in (0, 1), got {self.fall_ratio} and "
+                f"{self.large_quantile}"
+            )
+        now, _ = customer_columns(X, _NOW, owner="LifecycleSegmenter", allow_nan=["gap_mean_days"])
+        gaps = now[:, 3][now[:, 1] >= 2]
+        gaps = gaps[np.isfinite(gaps)]
+        typical = float(np.median(gaps)) if gaps.size else float(np.median(now[:, 2]))
+        self.typical_gap_ = max(typical, 1.0)
+        self.uses_previous_ = all(f"{c}{self.previous_suffix}" in X.columns for c in _PREV)
+        spend = now[:, 4]
+        if self.uses_previous_:
+            # Accounts are sized on their earlier spend, before any shift away.
+            earlier = X[f"total_amount{self.previous_suffix}"].to_numpy(dtype=np.float64)
+            earlier = earlier[np.isfinite(earlier)]
+            spend = earlier if earlier.size else spend
+        self.large_account_ = float(np.quantile(spend, self.large_quantile))
+        self.n_features_in_ = len(X.columns)
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        return self
+
+    def _ratio(self, days: np.ndarray, orders: np.ndarray, gap: np.ndarray) -> np.ndarray:
+        own = np.where((orders >= 2) & np.isfinite(gap) & (gap > 0), gap, self.typical_gap_)
+        return days / own
+
+    def _base_stage(self, m: np.ndarray) -> np.ndarray:
+        days, orders, tenure, gap = m[:, 0], m[:, 1], m[:, 2], m[:, 3]
+        rho = self._ratio(days, orders, gap)
+        stage = np.full(len(m), "active", dtype=object)
+        stage[rho > self.at_risk_after] = "at-risk"
+        stage[rho > self.lapsed_after] = "lapsed"
+        stage[rho > self.lost_after] = "lost"
+        new = (orders <= 1) & (tenure <= self.at_risk_after * self.typical_gap_)
+        stage[new] = "new"
+        return stage
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        """Stage each customer.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A customer table like the one given to ``fit``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by customer id: ``silence_ratio`` (days since the last
+            purchase in own gaps), ``expected_gap_days`` and ``stage``
+            (categorical in :data:`STAGES` order).
+        """
+        check_is_fitted(self, "typical_gap_")
+        now, index = customer_columns(
+            X, _NOW, owner="LifecycleSegmenter", allow_nan=["gap_mean_days"]
+        )
+        stage = self._base_stage(now)
+        if self.uses_previous_:
+            prev_cols = [f"{c}{self.previous_suffix}" for c in _PREV]
+            prev, _ = customer_columns(
+                X, prev_cols, owner="LifecycleSegmenter", allow_nan=prev_cols
+            )
+            known = np.isfinite(prev[:, [0, 1, 2, 4]]).all(axis=1)
+            was = np.where(known, self._base_stage(np.nan_to_num(prev, nan=np.inf)), "")
+            on_rhythm = stage == "active"
+            window = np.maximum(now[:, 2] - prev[:, 2], 1.0)
+            history = np.maximum(prev[:, 2], self.typical_gap_)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                spend_fall = (now[:, 4] - prev[:, 4]) / window < self.fall_ratio * prev[
+                    :, 4
+                ] / history
+                order_fall = (now[:, 1] - prev[:, 1]) / window < self.fall_ratio * prev[
+                    :, 1
+                ] / history
+            spend_fall &= known
+            order_fall &= known
+            large = known & (prev[:, 4] >= self.large_account_)
+            won_back = on_rhythm & np.isin(was, ["lapsed", "lost"])
+            stage[on_rhythm & (spend_fall | order_fall)] = "at-risk"
+            stage[on_rhythm & spend_fall & large] = "shifting"
+            stage[won_back] = "won back"
+        own = np.where(
+            (now[:, 1] >= 2) & np.isfinite(now[:, 3]) & (now[:, 3] > 0),
+            now[:, 3],
+            self.typical_gap_,
+        )
+        return pd.DataFrame(
+            {
+                "silence_ratio": now[:, 0] / own,
+                "expected_gap_days": own,
+                "stage": pd.Categorical(stage, categories=list(STAGES)),
+            },
+            index=index,
+        )
+
+    def win_back(
+        self, X: Any, *, value: str = "total_amount", include_lost: bool = False
+    ) -> pd.DataFrame:
+        """Rank lapsed customers by value for a win-back campaign.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            A customer table like the one given to ``fit``.
+        value : str, default="total_amount"
+            Column to rank by (e.g. ``"total_margin"`` or a CLV column).
+        include_lost : bool, default=False
+            Also list lost customers (after the lapsed ones of equal value).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Lapsed (and optionally lost) customers, most valuable first:
+            ``stage``, ``value``, ``days_since_last``, ``expected_gap_days``.
+        """
+        stages = self.transform(X)
+        vals, _ = customer_columns(
+            X, [value, "days_since_last"], owner="LifecycleSegmenter.win_back"
+        )
+        keep = ["lapsed", "lost"] if include_lost else ["lapsed"]
+        out = pd.DataFrame(
+            {
+                "stage": stages["stage"],
+                "value": vals[:, 0],
+                "days_since_last": vals[:, 1],
+                "expected_gap_days": stages["expected_gap_days"],
+            },
+            index=stages.index,
+        )
+        out = out[out["stage"].isin(keep)]
+        order = np.lexsort((out["stage"].cat.codes.to_numpy(), -out["value"].to_numpy()))
+        return out.iloc[order]
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Return the output column names.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``["silence_ratio", "expected_gap_days", "stage"]``.
+        """
+        return np.asarray(["silence_ratio", "expected_gap_days", "stage"], dtype=object)

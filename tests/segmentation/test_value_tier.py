@@ -1,0 +1,111 @@
+"""ValueTierSegmenter: hand-computed pyramid, ties, playbook, CDNOW shares, bad input."""
+
+from __future__ import annotations
+
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+import custintel as ci
+from custintel.exceptions import SchemaError
+from custintel.segmentation import ValueTierSegmenter, default_playbook
+
+
+def _values(values, column="total_amount") -> pd.DataFrame:
+    return pd.DataFrame(
+        {column: values}, index=pd.Index([f"c{i}" for i in range(len(values))], name="customer_id")
+    )
+
+
+def test_pyramid_hand_computed() -> None:
+    # Total 100. Value held by strictly richer customers: 0, 40, 70, 70, 90, 95, 100.
+    # Cuts (0.5, 0.8, 0.95): 0 -> Platinum, 0.40 -> Platinum, 0.70 -> Gold (both tied 20s),
+    # 0.90 -> Iron, 0.95 -> Lead (at the cut), 1.00 -> Lead.
+    X = _values([40.0, 30.0, 10.0, 10.0, 5.0, 5.0, 0.0])
+    seg = ValueTierSegmenter().fit(X)
+    out = seg.transform(X)
+    assert out["tier"].astype(str).tolist() == [
+        "Platinum",
+        "Platinum",
+        "Gold",
+        "Gold",
+        "Iron",
+        "Iron",
+        "Lead",
+    ]
+    assert seg.summary_["value_share"].tolist() == pytest.approx([0.7, 0.2, 0.1, 0.0])
+    assert seg.summary_["customers"].tolist() == [2, 2, 2, 1]
+    assert seg.thresholds_.tolist() == [30.0, 10.0, 5.0]
+    assert out["tier"].cat.ordered
+
+
+def test_configurable_cuts_and_margin_with_losses() -> None:
+    X = _values([50.0, 30.0, 20.0, -10.0], column="total_margin")
+    seg = ValueTierSegmenter(
+        value="total_margin",
+        cuts=(0.5,),
+        tiers=("Top", "Rest"),
+        playbook=pd.DataFrame({"offer": ["gift", "none"]}, index=["Top", "Rest"]),
+    )
+    out = seg.fit(X).treatments(X)
+    # Positive total 100; shares above: 0, .5, .8, 1.0 -> Top, Rest, Rest, Rest (loss counts 0).
+    assert out["tier"].astype(str).tolist() == ["Top", "Rest", "Rest", "Rest"]
+    assert out["offer"].tolist() == ["gift", "none", "none", "none"]
+
+
+def test_playbook_default_and_replaceable() -> None:
+    X = _values([5.0, 3.0, 1.0, 1.0])
+    seg = ValueTierSegmenter().fit(X)
+    pd.testing.assert_frame_equal(seg.playbook_, default_playbook())
+    assert "service_level" in seg.treatments(X).columns
+    custom = default_playbook()
+    # Total 10; value above the 1s is 8 -> share 0.8 -> Iron.
+    custom.loc["Iron", "service_level"] = "chatbot"
+    out = ValueTierSegmenter(playbook=custom).fit(X).treatments(X)
+    assert out.loc["c3", "service_level"] == "chatbot"
+
+
+def test_cdnow_pyramid(cdnow) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = ci.summarize_customers(cdnow, duplicates="keep")
+    seg = ValueTierSegmenter().fit(summary)
+    share = seg.summary_["customer_share"]
+    # A steep pyramid: the customers making 50 % of CDNOW revenue are a small minority.
+    assert share["Platinum"] < share["Gold"] < share["Lead"]
+    assert share["Platinum"] < 0.15
+    # Each tier holds about the value share its cut allots (within one customer's value).
+    assert seg.summary_["value_share"].iloc[:3].sum() == pytest.approx(0.95, abs=0.01)
+    assert len(seg.transform(summary)) == len(summary)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(SchemaError, match="not positive"):
+        ValueTierSegmenter().fit(_values([0.0, 0.0, 0.0]))
+    with pytest.raises(SchemaError, match="NaN"):
+        ValueTierSegmenter().fit(_values([1.0, np.nan]))
+    with pytest.raises(ValueError, match="cuts must be increasing"):
+        ValueTierSegmenter(cuts=(0.8, 0.5, 0.9)).fit(_values([1.0, 2.0]))
+    with pytest.raises(ValueError, match="tiers must be 4 distinct names"):
+        ValueTierSegmenter(tiers=("a", "b")).fit(_values([1.0, 2.0]))
+    with pytest.raises(ValueError, match="default playbook covers"):
+        ValueTierSegmenter(cuts=(0.5,), tiers=("a", "b")).fit(_values([1.0, 2.0]))
+    # Identical customers and a single customer: all Platinum (each holds the top of the pyramid).
+    assert set(ValueTierSegmenter().fit_transform(_values([3.0] * 4))["tier"]) == {"Platinum"}
+    assert ValueTierSegmenter().fit_transform(_values([3.0]))["tier"].tolist() == ["Platinum"]
+
+
+def test_row_order_and_contract(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    X = _values(rng.integers(0, 5, 40).astype(float))
+    seg = clone(ValueTierSegmenter()).set_output(transform="pandas")
+    out = seg.fit_transform(X)
+    shuffled = ValueTierSegmenter().fit_transform(X.sample(frac=1, random_state=2))
+    pd.testing.assert_frame_equal(shuffled.loc[out.index], out)
+    assert out.groupby("value", observed=True)["tier"].nunique().max() == 1
+    joblib.dump(seg, tmp_path / "v.joblib")
+    pd.testing.assert_frame_equal(joblib.load(tmp_path / "v.joblib").transform(X), out)
