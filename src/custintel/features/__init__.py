@@ -6,6 +6,7 @@ recomputing features from transactions.
 
 from custintel.features._basket import basket_matrix
 from custintel.features._calibration import calibration_holdout_split
+from custintel.features._churn import make_churn_dataset
 from custintel.features._profitability import (
     PROFITABILITY_COLUMNS,
     customer_attributes,
@@ -21,6 +22,7 @@ __all__ = [
     "calibration_holdout_split",
     "customer_attributes",
     "customer_profitability",
+    "make_churn_dataset",
     "repeat_purchase_timeline",
     "summarize_customers",
 ]

@@ -5,6 +5,12 @@ needs it. Every function draws on the ``ax`` it is given (or a new one) and
 returns that ``matplotlib.axes.Axes``.
 """
 
+from custintel.plotting._churn import (
+    plot_calibration_curve,
+    plot_cohort_heatmap,
+    plot_gains,
+    plot_survival_curve,
+)
 from custintel.plotting._clv import (
     plot_calibration_vs_holdout,
     plot_clv_distribution,
@@ -16,13 +22,17 @@ from custintel.plotting._segmentation import plot_migration, plot_rfm_heatmap, p
 
 __all__ = [
     "plot_abc",
+    "plot_calibration_curve",
     "plot_calibration_vs_holdout",
     "plot_clv_distribution",
+    "plot_cohort_heatmap",
     "plot_cumulative_purchases",
     "plot_frequency_recency_matrix",
+    "plot_gains",
     "plot_migration",
     "plot_pareto",
     "plot_rfm_heatmap",
     "plot_segment_bars",
+    "plot_survival_curve",
     "plot_whale_curve",
 ]

@@ -1,0 +1,320 @@
+"""``ChurnClassifier``: calibrated churn probabilities from a churn feature table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["ChurnClassifier"]
+
+
+def _signed_log1p(values: Any) -> Any:
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+class ChurnClassifier(ClassifierMixin, BaseEstimator):
+    """Predict calibrated churn probabilities from :func:`~custintel.features.make_churn_dataset`.
+
+    Parameters
+    ----------
+    model : {"hgb", "logistic"}, default="hgb"
+        ``"hgb"``: scikit-learn's HistGradientBoostingClassifier (handles
+        missing values and categories natively). ``"logistic"``: logistic
+        regression on signed-log, median-imputed (with missing indicators),
+        standardised numbers and one-hot categories.
+    calibration : {"isotonic", "sigmoid"} or None, default="isotonic"
+        Calibration of the probabilities by cross-validation
+        (CalibratedClassifierCV); None keeps the raw model.
+    cv : int, default=5
+        Folds of the calibration.
+    learning_rate, max_iter, max_leaf_nodes, min_samples_leaf, l2_regularization :
+        HistGradientBoosting settings (``model="hgb"``).
+    C : float, default=1.0
+        Inverse regularisation strength (``model="logistic"``).
+    min_customers : int, default=50
+        Fewer training customers raise a ValueError.
+    random_state : int or None, default=0
+        Seed of the boosting and the calibration folds.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted (calibrated) pipeline.
+    classes_ : numpy.ndarray
+        ``[0, 1]``; column 1 of :meth:`predict_proba` is P(churn).
+    feature_names_in_ : numpy.ndarray
+        Columns seen in ``fit``.
+    categorical_features_ : list of str
+        Columns treated as categories (pandas categorical, object or string).
+    n_features_in_ : int
+        Number of columns.
+
+    Examples
+    --------
+    >>> from custintel.datasets import make_transactions
+    >>> from custintel.features import make_churn_dataset
+    >>> tx = make_transactions(500, random_state=0).transactions
+    >>> X, y = make_churn_dataset(tx, cutoff="2023-06-30", horizon=90)
+    >>> clf = ChurnClassifier().fit(X, y)
+    >>> proba = clf.predict_churn(X)
+    >>> bool(proba.between(0, 1).all()), proba.index.name
+    (True, 'customer_id')
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str = "hgb",
+        calibration: str | None = "isotonic",
+        cv: int = 5,
+        learning_rate: float = 0.05,
+        max_iter: int = 200,
+        max_leaf_nodes: int = 7,
+        min_samples_leaf: int = 200,
+        l2_regularization: float = 1.0,
+        C: float = 1.0,
+        min_customers: int = 50,
+        random_state: int | None = 0,
+    ) -> None:
+        self.model = model
+        self.calibration = calibration
+        self.cv = cv
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.C = C
+        self.min_customers = min_customers
+        self.random_state = random_state
+
+    def _frame(self, X: Any) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"X must be a pandas DataFrame of churn features, got {type(X).__name__}; "
+                "build it with custintel.features.make_churn_dataset"
+            )
+        dates = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c])]
+        if dates:
+            raise ValueError(f"X has date columns {dates}; drop them or turn them into numbers")
+        return X
+
+    def _pipeline(self, categorical: list[str], numeric: list[str]) -> Pipeline:
+        if self.model == "hgb":
+            encode = ColumnTransformer(
+                [
+                    (
+                        "cat",
+                        OrdinalEncoder(
+                            handle_unknown="use_encoded_value",
+                            unknown_value=np.nan,
+                            encoded_missing_value=np.nan,
+                        ),
+                        categorical,
+                    ),
+                    ("num", "passthrough", numeric),
+                ]
+            )
+            boost = HistGradientBoostingClassifier(
+                learning_rate=self.learning_rate,
+                max_iter=self.max_iter,
+                max_leaf_nodes=self.max_leaf_nodes,
+                min_samples_leaf=self.min_samples_leaf,
+                l2_regularization=self.l2_regularization,
+                categorical_features=list(range(len(categorical))) or None,
+                random_state=self.random_state,
+            )
+            return make_pipeline(encode, boost)
+        if self.model == "logistic":
+            numbers = make_pipeline(
+                FunctionTransformer(_signed_log1p),
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                StandardScaler(),
+            )
+            encode = ColumnTransformer(
+                [
+                    ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+                    ("num", numbers, numeric),
+                ]
+            )
+            return make_pipeline(encode, LogisticRegression(C=self.C, max_iter=2000))
+        raise ValueError(f"model must be 'hgb' or 'logistic', got {self.model!r}")
+
+    def fit(self, X: pd.DataFrame, y: Any) -> ChurnClassifier:
+        """Fit the model and its calibration.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Churn features, one row per customer.
+        y : array-like of {0, 1}
+            1 = churned.
+
+        Returns
+        -------
+        ChurnClassifier
+            The fitted classifier.
+        """
+        X = self._frame(X)
+        target = np.asarray(y).ravel()
+        if target.size != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {target.size}; pass one label per row")
+        if not np.isin(target, (0, 1)).all():
+            raise ValueError("y must hold only 0 and 1 (1 = churned)")
+        target = target.astype(np.int64)
+        if len(X) < self.min_customers:
+            raise ValueError(
+                f"only {len(X)} customers to train on (min_customers={self.min_customers}); "
+                "use an earlier cutoff or more data"
+            )
+        counts = np.bincount(target, minlength=2)
+        if counts.min() == 0:
+            only = int(np.argmax(counts))
+            raise ValueError(
+                f"the labels hold one class only: all {len(X)} customers are "
+                f"{'churners' if only else 'non-churners'}; change the cutoff or horizon so "
+                "both outcomes occur"
+            )
+        if self.calibration is not None and counts.min() < self.cv:
+            raise ValueError(
+                f"only {counts.min()} customers of the rarer class; calibration with cv={self.cv} "
+                "needs at least that many; lower cv or pass calibration=None"
+            )
+        if self.calibration not in (None, "isotonic", "sigmoid"):
+            raise ValueError(
+                f"calibration must be 'isotonic', 'sigmoid' or None, got {self.calibration!r}"
+            )
+        categorical = [
+            c
+            for c in X.columns
+            if isinstance(X[c].dtype, pd.CategoricalDtype)
+            or pd.api.types.is_object_dtype(X[c])
+            or pd.api.types.is_string_dtype(X[c])
+        ]
+        numeric = [c for c in X.columns if c not in categorical]
+        pipeline = self._pipeline(categorical, numeric)
+        if self.calibration is None:
+            estimator: Any = pipeline
+        else:
+            estimator = CalibratedClassifierCV(pipeline, method=self.calibration, cv=self.cv)
+        self.estimator_ = estimator.fit(X, target)
+        self.classes_ = np.array([0, 1])
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        self.categorical_features_ = categorical
+        return self
+
+    def _checked(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "estimator_")
+        X = self._frame(X)
+        missing = [c for c in self.feature_names_in_ if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"X lacks columns {missing} seen in fit; build train and score tables with the "
+                "same make_churn_dataset options"
+            )
+        return X[list(self.feature_names_in_)]
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict calibrated class probabilities.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Churn features with the columns seen in ``fit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers, 2)
+            Column 1 is P(churn).
+        """
+        X = self._checked(X)
+        return np.asarray(self.estimator_.predict_proba(X))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict churn (1) where P(churn) >= 0.5.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Churn features.
+
+        Returns
+        -------
+        numpy.ndarray
+            0 or 1 per customer.
+        """
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+    def predict_churn(self, X: pd.DataFrame) -> pd.Series:
+        """Predict P(churn) per customer.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Churn features, indexed by ``customer_id``.
+
+        Returns
+        -------
+        pandas.Series
+            ``p_churn``, indexed like ``X``.
+        """
+        return pd.Series(self.predict_proba(X)[:, 1], index=X.index, name="p_churn")
+
+    def permutation_importance(
+        self,
+        X: pd.DataFrame,
+        y: Any,
+        *,
+        scoring: str = "roc_auc",
+        n_repeats: int = 5,
+        random_state: int | None = 0,
+    ) -> pd.DataFrame:
+        """Compute global feature importance by permutation.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Churn features, ideally held out (a later cutoff).
+        y : array-like of {0, 1}
+            Labels of ``X``.
+        scoring : str, default="roc_auc"
+            scikit-learn scorer name.
+        n_repeats : int, default=5
+            Shuffles per feature.
+        random_state : int or None, default=0
+            Seed of the shuffles.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``feature``, with ``importance_mean`` and
+            ``importance_std`` (drop in the score when the feature is
+            shuffled), most important first.
+        """
+        X = self._checked(X)
+        result = permutation_importance(
+            self,
+            X,
+            np.asarray(y).ravel(),
+            scoring=scoring,
+            n_repeats=n_repeats,
+            random_state=random_state,
+        )
+        table = pd.DataFrame(
+            {"importance_mean": result.importances_mean, "importance_std": result.importances_std},
+            index=pd.Index(self.feature_names_in_, name="feature"),
+        )
+        return table.sort_values("importance_mean", ascending=False)

@@ -1,0 +1,305 @@
+"""``make_churn_dataset``: leak-free churn features and labels at a cutoff."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from custintel._validation import to_day
+from custintel.features._profitability import customer_attributes
+from custintel.features._summary import summarize_customers
+from custintel.schema import TransactionSchema, validated_transactions
+
+__all__ = ["make_churn_dataset"]
+
+_ATTRIBUTES = ("customer_type", "region", "channel")
+_DROPPED_SUMMARY = ("first_purchase", "last_purchase")
+_BTYD_NAMES = ("bgnbd", "pareto_nbd", "mbgnbd")
+
+
+def make_churn_dataset(
+    tx: Any,
+    schema: TransactionSchema | Mapping[str, str] | None = None,
+    *,
+    cutoff: Any,
+    horizon: int,
+    min_history: int = 0,
+    window: int | None = None,
+    btyd: Any = None,
+    refunds: Literal["net", "drop", "raise"] = "net",
+    duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
+) -> tuple[pd.DataFrame, pd.Series]:
+    r"""Build churn features at a cutoff and the label of the following horizon.
+
+    Features use only transactions on or before ``cutoff``; the label looks
+    only at purchases in ``(cutoff, cutoff + horizon]``. Customers first seen
+    after the cutoff are left out.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Transactions; validated with :func:`~custintel.validate_transactions`.
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping.
+    cutoff : date-like
+        Last day of the feature period, inclusive.
+    horizon : int
+        Length of the label window in days, > 0. The data must cover it: the
+        latest transaction must fall on or after ``cutoff + horizon``.
+    min_history : int, default=0
+        Keep only customers whose first purchase is at least this many days
+        before the cutoff (``tenure_days >= min_history``).
+    window : int, optional
+        Length in days of the "recent" and "earlier" windows of the trend
+        features; defaults to half the horizon (at least one day).
+    btyd : {"bgnbd", "mbgnbd", "pareto_nbd"}, estimator or None, default=None
+        When given, add ``p_no_purchase``: the BTYD probability of no purchase
+        within the horizon, from a model fitted on the cutoff's customers
+        (in weeks). An estimator must have ``fit`` and
+        ``predict_proba_no_purchase(X, *, t)``; it is cloned.
+    refunds : {"net", "drop", "raise"}, default="net"
+        Policy for negative amounts.
+    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
+        Policy for exact duplicate rows.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        One row per customer with a purchase on or before the cutoff, indexed
+        by ``customer_id`` (ascending). Columns:
+
+        - the summary columns of :func:`~custintel.features.summarize_customers`
+          at ``observation_end=cutoff`` (without the two date columns);
+        - ``last_gap_days``, ``gap_max_days``: latest and longest gap between
+          occasions (NaN for one-time buyers);
+        - ``recency_to_gap_mean`` = ``days_since_last / gap_mean_days`` and
+          ``recency_to_gap_max`` = ``days_since_last / gap_max_days``:
+          recency relative to the customer's own rhythm;
+        - ``recency_gap_z`` = (``days_since_last`` - ``gap_mean_days``) /
+          ``gap_std_days``;
+        - ``recency_share`` = ``days_since_last / (tenure_days + 1)``: the
+          share of the customer's life spent since the last purchase;
+        - ``occasions_recent``, ``occasions_earlier``, ``spend_recent``,
+          ``spend_earlier``: occasions and purchase spend in
+          ``(cutoff - window, cutoff]`` and ``(cutoff - 2 window, cutoff - window]``;
+          ``frequency_trend`` and ``spend_trend`` are recent minus earlier;
+        - ``purchase_rate``: occasions per 30 days of tenure (tenure + 1 day);
+        - ``mean_spend``: mean spend per occasion, first included;
+        - ``customer_type``, ``region``, ``channel`` (categorical) when mapped;
+        - ``p_no_purchase`` when ``btyd`` is given.
+    y : pandas.Series
+        ``churn``: 1 when the customer made no purchase occasion in
+        ``(cutoff, cutoff + horizon]``, else 0; indexed like ``X``.
+
+    Raises
+    ------
+    ValueError
+        When ``horizon`` or ``window`` is not a positive whole number of days,
+        the cutoff is not inside the data, the horizon runs past the last
+        transaction, or no customer is left.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2, 3],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-02-05",
+    ...                                  "2024-01-05", "2024-01-25"]),
+    ...     "amount": [10.0, 20.0, 5.0, 8.0, 3.0],
+    ... })
+    >>> X, y = make_churn_dataset(tx, cutoff="2024-01-20", horizon=16)
+    >>> X[["frequency", "days_since_last", "last_gap_days"]]
+                 frequency  days_since_last  last_gap_days
+    customer_id
+    1                    1                9           10.0
+    2                    0               15            NaN
+    >>> y.tolist()
+    [0, 1]
+    """
+    horizon_days = _positive_days(horizon, "horizon")
+    window_days = max(horizon_days // 2, 1) if window is None else _positive_days(window, "window")
+    if isinstance(min_history, bool) or not isinstance(min_history, (int, np.integer)):
+        raise ValueError(f"min_history must be a whole number of days >= 0, got {min_history!r}")
+    if min_history < 0:
+        raise ValueError(f"min_history must be >= 0 days, got {min_history}")
+    validated = validated_transactions(tx, schema, refunds=refunds, duplicates=duplicates)
+    cut = to_day(cutoff, "cutoff")
+    cut_day = int(cut.astype(np.int64))
+    days = validated.days.astype(np.int64)
+    first_day, last_day = int(days.min()), int(days.max())
+    _check_cutoff(cut, cut_day, first_day, last_day, horizon_days)
+
+    frame = validated.frame
+    before = days <= cut_day
+    pre = frame.loc[before]
+    with warnings.catch_warnings():
+        # Duplicates were already reported (or not) by the validation above.
+        warnings.filterwarnings("ignore", message=".*duplicate.*")
+        X = summarize_customers(
+            pre, observation_end=str(cut), refunds=refunds, duplicates="keep"
+        ).drop(columns=list(_DROPPED_SUMMARY))
+    X = X.loc[X["tenure_days"] >= min_history]
+    if X.empty:
+        raise ValueError(
+            f"no customer has a purchase at least min_history={min_history} days before the "
+            f"cutoff {cut}; pass a later cutoff or a smaller min_history"
+        )
+
+    amounts = frame["amount"].to_numpy(dtype=float)
+    occasions = _occasions(pre, days[before], amounts[before])
+    X = X.join(_gap_features(occasions, X, cut_day, window_days))
+    attributes = [role for role in _ATTRIBUTES if validated.has(role)]
+    if attributes:
+        attrs = customer_attributes(
+            pre, roles=attributes, observation_end=str(cut), refunds=refunds, duplicates="keep"
+        )
+        for role in attributes:
+            # Categories seen only after the cutoff must not show in the dtype.
+            X[role] = attrs[role].reindex(X.index).cat.remove_unused_categories()
+    if btyd is not None:
+        X["p_no_purchase"] = _btyd_score(btyd, X, horizon_days)
+
+    after = (days > cut_day) & (days <= cut_day + horizon_days) & (amounts >= 0)
+    buyers = pd.Index(frame["customer_id"].to_numpy()[after]).unique()
+    y = pd.Series((~X.index.isin(buyers)).astype(np.int64), index=X.index.copy(), name="churn")
+    X.attrs.update({"cutoff": str(cut), "horizon": horizon_days, "window": window_days})
+    return X, y
+
+
+def _positive_days(value: Any, name: str) -> int:
+    if isinstance(value, pd.Timedelta):
+        value = value / pd.Timedelta(days=1)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a whole number of days > 0, got {value!r}")
+    if not np.isfinite(value) or value <= 0 or float(value) != int(value):
+        raise ValueError(
+            f"{name} must be a whole number of days > 0, got {value!r}; "
+            f"e.g. {name}=90 for three months"
+        )
+    return int(value)
+
+
+def _check_cutoff(
+    cut: np.datetime64, cut_day: int, first_day: int, last_day: int, horizon: int
+) -> None:
+    first, last = np.datetime64(first_day, "D"), np.datetime64(last_day, "D")
+    if cut_day < first_day or cut_day >= last_day:
+        raise ValueError(
+            f"cutoff {cut} is outside the data, which runs from {first} to {last}; "
+            "pick a cutoff on or after the first transaction and before the last one"
+        )
+    if cut_day + horizon > last_day:
+        latest = np.datetime64(last_day - horizon, "D")
+        raise ValueError(
+            f"the label window (cutoff {cut} + horizon {horizon} days = "
+            f"{np.datetime64(cut_day + horizon, 'D')}) runs past the last transaction on "
+            f"{last}, so churn cannot be observed; use a cutoff on or before {latest} "
+            f"or a horizon of at most {last_day - cut_day} days"
+        )
+
+
+def _occasions(pre: pd.DataFrame, days: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
+    """Return one row per purchase occasion (customer, day) with its spend, sorted."""
+    purchase = amounts >= 0
+    rows = pd.DataFrame(
+        {
+            "customer_id": pre["customer_id"].to_numpy()[purchase],
+            "day": days[purchase],
+            "spend": amounts[purchase],
+        }
+    )
+    return (
+        rows.groupby(["customer_id", "day"], sort=True, observed=True)["spend"].sum().reset_index()
+    )
+
+
+def _gap_features(
+    occasions: pd.DataFrame, X: pd.DataFrame, cut_day: int, window: int
+) -> pd.DataFrame:
+    customer = occasions["customer_id"].to_numpy()
+    day = occasions["day"].to_numpy()
+    spend = occasions["spend"].to_numpy()
+    same = np.r_[False, customer[1:] == customer[:-1]]
+    gaps = pd.Series(np.where(same, np.diff(day, prepend=day[0]), np.nan))
+    by = occasions["customer_id"]
+    out = pd.DataFrame(
+        {
+            "last_gap_days": gaps.groupby(by.to_numpy()).last(),
+            "gap_max_days": gaps.groupby(by.to_numpy()).max(),
+        }
+    )
+    recent = day > cut_day - window
+    earlier = (day > cut_day - 2 * window) & ~recent
+    grouped = (
+        pd.DataFrame(
+            {
+                "occasions_recent": recent.astype(float),
+                "occasions_earlier": earlier.astype(float),
+                "spend_recent": np.where(recent, spend, 0.0),
+                "spend_earlier": np.where(earlier, spend, 0.0),
+                "spend": spend,
+            }
+        )
+        .groupby(by.to_numpy())
+        .sum()
+    )
+    out = out.join(grouped).reindex(X.index)
+    since = X["days_since_last"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["recency_to_gap_mean"] = since / X["gap_mean_days"].to_numpy(dtype=float)
+        out["recency_to_gap_max"] = since / out["gap_max_days"].to_numpy(dtype=float)
+        out["recency_gap_z"] = (since - X["gap_mean_days"].to_numpy(dtype=float)) / X[
+            "gap_std_days"
+        ].to_numpy(dtype=float)
+    for column in ("recency_to_gap_mean", "recency_to_gap_max", "recency_gap_z"):
+        out[column] = out[column].replace([np.inf, -np.inf], np.nan)
+    out["recency_share"] = since / (X["tenure_days"].to_numpy(dtype=float) + 1)
+    out["frequency_trend"] = out["occasions_recent"] - out["occasions_earlier"]
+    out["spend_trend"] = out["spend_recent"] - out["spend_earlier"]
+    n_occasions = X["frequency"].to_numpy(dtype=float) + 1
+    out["purchase_rate"] = 30.0 * n_occasions / (X["tenure_days"].to_numpy(dtype=float) + 1)
+    out["mean_spend"] = out.pop("spend") / n_occasions
+    out.index.name = X.index.name
+    return out
+
+
+def _btyd_score(btyd: Any, X: pd.DataFrame, horizon: int) -> pd.Series:
+    from sklearn.base import clone
+
+    from custintel import clv
+
+    models = {
+        "bgnbd": clv.BetaGeoModel,
+        "mbgnbd": clv.ModifiedBetaGeoModel,
+        "pareto_nbd": clv.ParetoNBDModel,
+    }
+    if isinstance(btyd, str):
+        if btyd not in models:
+            raise ValueError(f"btyd must be one of {sorted(models)} or an estimator, got {btyd!r}")
+        model = models[btyd]()
+    elif hasattr(btyd, "fit") and hasattr(btyd, "predict_proba_no_purchase"):
+        model = clone(btyd)
+    else:
+        raise ValueError(
+            "btyd must be 'bgnbd', 'mbgnbd', 'pareto_nbd' or an estimator with fit and "
+            f"predict_proba_no_purchase, got {type(btyd).__name__}"
+        )
+    weeks = btyd_table(X)
+    model.fit(weeks)
+    return model.predict_proba_no_purchase(weeks, t=horizon / 7).rename("p_no_purchase")
+
+
+def btyd_table(X: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frequency``, ``recency`` and ``T`` in weeks from a churn feature table."""
+    return pd.DataFrame(
+        {
+            "frequency": X["frequency"].to_numpy(),
+            "recency": X["recency"].to_numpy(dtype=float) / 7,
+            "T": X["T"].to_numpy(dtype=float) / 7,
+        },
+        index=X.index,
+    )

@@ -1,0 +1,177 @@
+"""Plots for churn and retention: gains and lift, calibration, cohort heatmap, survival."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custintel.plotting._mpl import axes
+
+__all__ = ["plot_calibration_curve", "plot_cohort_heatmap", "plot_gains", "plot_survival_curve"]
+
+
+def _tables(gains: Any) -> dict[str, pd.DataFrame]:
+    if hasattr(gains, "gains") and isinstance(gains.gains, Mapping):
+        return dict(gains.gains)
+    if isinstance(gains, pd.DataFrame):
+        return {"model": gains}
+    if isinstance(gains, Mapping):
+        return dict(gains)
+    raise ValueError(
+        "gains must be a gains_table frame, a dict of them, or a BacktestResult, "
+        f"got {type(gains).__name__}"
+    )
+
+
+def plot_gains(gains: Any, *, kind: str = "gains", ax: Any = None) -> Any:
+    """Plot cumulative gains or lift by decile, one line per model.
+
+    Parameters
+    ----------
+    gains : DataFrame, dict of DataFrame, or BacktestResult
+        Output of :func:`custintel.churn.gains_table`, several of them by
+        name, or a :class:`custintel.churn.BacktestResult`.
+    kind : {"gains", "lift"}, default="gains"
+        ``"gains"``: share of all positives captured against the share of
+        customers targeted, with the random diagonal. ``"lift"``: lift of
+        each group, with the line at 1.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per model, in the order given, then the reference line.
+    """
+    if kind not in ("gains", "lift"):
+        raise ValueError(f"kind must be 'gains' or 'lift', got {kind!r}")
+    tables = _tables(gains)
+    ax = axes(ax)
+    for name, table in tables.items():
+        if kind == "gains":
+            x = np.r_[0.0, table["cumulative_share"].to_numpy()]
+            y = np.r_[0.0, table["gain"].to_numpy()]
+            ax.plot(x, y, marker="o", label=name)
+        else:
+            ax.plot(table.index.to_numpy(), table["lift"].to_numpy(), marker="o", label=name)
+    if kind == "gains":
+        ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
+        ax.set_xlabel("share of customers targeted")
+        ax.set_ylabel("share of outcomes captured")
+    else:
+        ax.axhline(1.0, linestyle=":", color="grey", label="random")
+        ax.set_xlabel("group (1 = highest scores)")
+        ax.set_ylabel("lift")
+    ax.legend()
+    return ax
+
+
+def plot_calibration_curve(y_true: Any, proba: Any, *, n_bins: int = 10, ax: Any = None) -> Any:
+    """Plot observed churn against predicted churn in equal-width bins.
+
+    Parameters
+    ----------
+    y_true : array-like of {0, 1}
+        Observed churn.
+    proba : array-like, pandas.Series or pandas.DataFrame
+        Predicted P(churn); a DataFrame draws one line per column.
+    n_bins : int, default=10
+        Equal-width bins on [0, 1]; empty bins are skipped.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per model (x: mean predicted, y: observed rate), then the
+        diagonal.
+    """
+    y = np.asarray(y_true, dtype=float).ravel()
+    frame = proba if isinstance(proba, pd.DataFrame) else pd.DataFrame({"model": np.asarray(proba)})
+    if len(frame) != y.size:
+        raise ValueError(f"y_true has {y.size} values but proba has {len(frame)} rows")
+    ax = axes(ax)
+    for name in frame.columns:
+        p = frame[name].to_numpy(dtype=float)
+        if np.nanmin(p) < 0 or np.nanmax(p) > 1:
+            raise ValueError(f"proba column {name!r} is not a probability in [0, 1]")
+        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+        n = np.bincount(bins, minlength=n_bins)
+        keep = n > 0
+        mean_p = np.bincount(bins, weights=p, minlength=n_bins)[keep] / n[keep]
+        rate = np.bincount(bins, weights=y, minlength=n_bins)[keep] / n[keep]
+        ax.plot(mean_p, rate, marker="o", label=str(name))
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect calibration")
+    ax.set_xlabel("predicted churn probability")
+    ax.set_ylabel("observed churn rate")
+    ax.legend()
+    return ax
+
+
+def plot_cohort_heatmap(table: pd.DataFrame, *, annotate: bool = False, ax: Any = None) -> Any:
+    """Draw a cohort retention table as a heatmap.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`custintel.churn.cohort_retention` (counts or rates).
+    annotate : bool, default=False
+        Write each cell's value.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The first image holds ``table``'s values (NaN cells are blank).
+    """
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        raise ValueError("table must be a non-empty cohort_retention frame")
+    ax = axes(ax)
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="viridis")
+    ax.figure.colorbar(image, ax=ax)
+    ax.set_xticks(range(values.shape[1]))
+    ax.set_xticklabels([str(c) for c in table.columns])
+    ax.set_yticks(range(values.shape[0]))
+    ax.set_yticklabels([str(i) for i in table.index])
+    ax.set_xlabel("periods since acquisition")
+    ax.set_ylabel("cohort")
+    if annotate:
+        rates = np.nanmax(values) <= 1
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                text = f"{value:.0%}" if rates else f"{value:,.0f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+    return ax
+
+
+def plot_survival_curve(curve: pd.DataFrame, *, ax: Any = None, label: str = "customers") -> Any:
+    """Plot a Kaplan-Meier curve of time to lapse as a step function.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        Output of :func:`custintel.churn.lapse_survival`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+    label : str, default="customers"
+        Legend label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The first line is the survival curve.
+    """
+    if not isinstance(curve, pd.DataFrame) or "survival" not in curve.columns:
+        raise ValueError("curve must be a lapse_survival frame with a 'survival' column")
+    ax = axes(ax)
+    ax.step(curve.index.to_numpy(), curve["survival"].to_numpy(), where="post", label=label)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("days since first purchase")
+    ax.set_ylabel("share not yet lapsed")
+    ax.legend()
+    return ax
