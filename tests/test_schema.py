@@ -434,3 +434,39 @@ def test_sort_equals_a_stable_pandas_sort(rows: list[tuple[int, int, int]], day_
     )
     expected = df.sort_values(["customer_id", "timestamp"], kind="stable", ignore_index=True)
     pd.testing.assert_frame_equal(validate_transactions(df, duplicates="keep"), expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 1), st.sampled_from([1.0, 2.0, 2.5])),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_duplicate_drop_equals_pandas_drop_duplicates(rows: list[tuple[int, int, float]]) -> None:
+    # few distinct values, so runs of one customer and time are often longer than the
+    # 8-row window of the fast path and the hash-table path is exercised too
+    customer, hour, amount = zip(*rows, strict=True)
+    df = pd.DataFrame(
+        {
+            "customer_id": customer,
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(hour, "h"),
+            "amount": amount,
+        }
+    )
+    expected = df.drop_duplicates().sort_values(
+        ["customer_id", "timestamp"], kind="stable", ignore_index=True
+    )
+    pd.testing.assert_frame_equal(validate_transactions(df, duplicates="drop"), expected)
+
+
+def test_duplicates_in_a_long_run_are_found() -> None:
+    # 12 lines of one order at one moment; lines 3 and 11 are identical
+    amounts = [float(i) for i in range(12)]
+    amounts[11] = 3.0
+    df = pd.DataFrame(
+        {"customer_id": 1, "timestamp": pd.Timestamp("2024-01-01 10:00"), "amount": amounts}
+    )
+    with pytest.raises(SchemaError, match=r"1 rows are exact duplicates.*input rows 11"):
+        validate_transactions(df, duplicates="raise")

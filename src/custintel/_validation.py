@@ -691,6 +691,20 @@ def _apply_duplicate_policy(
     if not in_run.any():
         return validated
     candidates = np.flatnonzero(in_run)
+    # Identical rows also share their amount: keep only rows whose (customer, time,
+    # amount) key repeats, using a cheap 64-bit mix (collisions only add candidates).
+    positions = validated.order[candidates]
+    amounts = validated.columns["amount"].to_numpy(dtype=np.float64)[positions]
+    with np.errstate(over="ignore"):
+        key = (
+            codes[candidates].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            + times[positions].view(np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+            + amounts.view(np.uint64) * np.uint64(0x94D049BB133111EB)
+        )
+    run_id = np.cumsum(~same_as_prev[candidates])
+    candidates = candidates[_repeated_keys_within_runs(run_id, key)]
+    if len(candidates) == 0:
+        return validated
     subset = pd.DataFrame(
         {
             role: values.iloc[validated.order[candidates]].reset_index(drop=True)
@@ -730,6 +744,28 @@ def _apply_duplicate_policy(
             days=validated.days[keep],
         )
     return validated
+
+
+def _repeated_keys_within_runs(run_id: np.ndarray, key: np.ndarray, window: int = 8) -> np.ndarray:
+    """Mark rows whose key occurs again in the same run (runs are contiguous).
+
+    Runs are short (the lines of one customer's purchase at one moment), so
+    each row is compared with its next ``window - 1`` neighbours in shifted,
+    vectorised passes; only rows of longer runs go through a hash table.
+    """
+    repeated = np.zeros(len(key), dtype=bool)
+    for shift in range(1, window):
+        if shift >= len(key):
+            break
+        same = (run_id[shift:] == run_id[:-shift]) & (key[shift:] == key[:-shift])
+        repeated[shift:] |= same
+        repeated[:-shift] |= same
+    long_run = np.bincount(run_id)[run_id] > window
+    if long_run.any():
+        rows = np.flatnonzero(long_run)
+        pairs = pd.DataFrame({"run": run_id[rows], "key": key[rows]})
+        repeated[rows] |= pairs.duplicated(keep=False).to_numpy()
+    return repeated
 
 
 def _repeated_rows(frame: pd.DataFrame) -> np.ndarray:
