@@ -37,9 +37,14 @@ def cdnow_backtest(cdnow: pd.DataFrame):
 @pytest.mark.slow
 def test_cdnow_classifier_beats_baselines(cdnow_backtest) -> None:
     m = cdnow_backtest.metrics
-    # measured: 0.8063 AUC, top-decile lift 3.25, Brier 0.1283 (goal 0.812, 3.3, 0.131)
+    # measured: 0.8063 AUC, top-decile lift 3.253, Brier 0.1283 (goal 0.812, 3.3, 0.131;
+    # the AUC and lift goals are not met, see docs/churn.md "what was tried")
     assert m.loc["ChurnClassifier", "roc_auc"] >= 0.80
     assert m.loc["ChurnClassifier", "brier"] <= 0.131
+    # the figures docs/churn.md reports, within 0.003 (library versions move the last digits)
+    assert m.loc["ChurnClassifier", "roc_auc"] == pytest.approx(0.8063, abs=0.003)
+    assert m.loc["ChurnClassifier", "top_decile_lift"] == pytest.approx(3.253, abs=0.03)
+    assert m.loc["ChurnClassifier", "brier"] == pytest.approx(0.1283, abs=0.003)
     assert m.loc["ChurnClassifier", "roc_auc"] > m.loc["recency", "roc_auc"]
     assert m.loc["ChurnClassifier", "base_rate"] == pytest.approx(0.772, abs=5e-4)
 

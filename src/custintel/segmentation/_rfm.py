@@ -29,12 +29,15 @@ SEGMENT_NAMES = (
     "Lost",
 )
 
-# Rows: R score 5 (most recent) down to 1; columns: FM score 1 to 5.
+# Rows: R score 5 (most recent) down to 1; columns: FM score 1 to 5. Customers' value and
+# churn change along the diagonals R + FM (iso-value curves, Fader, Hardie and Lee 2005), so
+# the recent and the middle names each cover cells of one or two neighbouring diagonals;
+# the lapsed high-FM corner keeps the names of its own action (At Risk, Can't Lose).
 _GRID = (
-    ("New", "Potential Loyalist", "Potential Loyalist", "Loyal", "Champions"),
-    ("Promising", "Promising", "Potential Loyalist", "Loyal", "Loyal"),
-    ("About to Sleep", "About to Sleep", "Need Attention", "At Risk", "At Risk"),
-    ("Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose"),
+    ("New", "Promising", "Potential Loyalist", "Loyal", "Champions"),
+    ("Promising", "Promising", "Need Attention", "Potential Loyalist", "Loyal"),
+    ("About to Sleep", "About to Sleep", "Need Attention", "Need Attention", "At Risk"),
+    ("Hibernating", "Hibernating", "About to Sleep", "At Risk", "Can't Lose"),
     ("Lost", "Lost", "Hibernating", "At Risk", "Can't Lose"),
 )
 
@@ -174,12 +177,12 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
     ...      "total_amount": [300.0, 90.0, 20.0, 10.0]},
     ...     index=pd.Index(["a", "b", "c", "d"], name="customer_id"))
     >>> RFMSegmenter(n_bins=4).fit_transform(X)
-                 r_score  f_score  m_score  rfm_sum         segment
+                 r_score  f_score  m_score  rfm_sum             segment
     customer_id
-    a                  4        4        4       12       Champions
-    b                  3        3        3        9           Loyal
-    c                  2        1        2        5  Need Attention
-    d                  1        1        1        3     Hibernating
+    a                  4        4        4       12           Champions
+    b                  3        3        3        9  Potential Loyalist
+    c                  2        1        2        5      Need Attention
+    d                  1        1        1        3         Hibernating
     """
 
     def __init__(
