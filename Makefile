@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
-DEMO_OUT ?= demo-output
+DEMO_OUT ?= demo-report
 
 .PHONY: demo test lint typecheck docs pytest pytest-pandas2 bench clean
 
@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[plot,parquet]"
 	touch $@
 
 $(VENV)/.test-installed: $(BIN)/python pyproject.toml
@@ -21,7 +21,8 @@ $(VENV)/.test-installed: $(BIN)/python pyproject.toml
 	touch $@
 
 demo: $(VENV)/.demo-installed
-	$(BIN)/custintel summarize --demo --out $(DEMO_OUT)
+	$(BIN)/custintel report --demo --out $(DEMO_OUT)
+	@echo "custintel: open $(abspath $(DEMO_OUT))/report.html"
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check src tests benchmarks

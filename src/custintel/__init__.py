@@ -11,6 +11,7 @@ from custintel.exceptions import (
     SchemaError,
 )
 from custintel.features import calibration_holdout_split, summarize_customers
+from custintel.pipeline import CustomerIntelligence
 from custintel.schema import TransactionSchema, validate_transactions
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
+    "CustomerIntelligence",
     "DataQualityWarning",
     "SchemaError",
     "TransactionSchema",

@@ -267,6 +267,14 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
         "bytes",
     ):
         types = values.map(lambda v: type(v).__name__)
+        if types.nunique() == 1:
+            # One type, but not a label type (tuples, dates, Decimals, intervals, ...).
+            problems.add(
+                "bad_customer_id",
+                f"{_where(role, str(values.name))} holds {types.iloc[0]} values; customer ids "
+                f"must be integers or strings, e.g. df[{values.name!r}].astype(str)",
+            )
+            return values
         bad = (types != types.mode().iloc[0]).to_numpy()
         _report(
             problems,
@@ -279,7 +287,10 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
         )
     elif kind == "floating":
         floats = values.to_numpy(dtype=float)
-        fractional = floats != np.round(floats)
+        # Beyond 2**53 floats are not exact integers, and inf or 1e300 would wrap around
+        # in int64: such ids would silently merge customers.
+        fractional = ~np.isfinite(floats) | (np.abs(floats) > 2.0**53)
+        fractional[~fractional] = floats[~fractional] != np.round(floats[~fractional])
         if fractional.any():
             _report(
                 problems,
@@ -287,8 +298,9 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
                 role,
                 values,
                 fractional,
-                "are non-integer numbers",
-                "customer ids must be labels; map the id column",
+                "are not whole numbers that fit an integer id (fractions, infinite or "
+                "beyond 2**53)",
+                "customer ids must be labels; map the id column, or read it as strings",
             )
         else:
             values = pd.Series(floats.astype(np.int64), index=values.index, name=values.name)
@@ -312,6 +324,16 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
 def _check_timestamps(values: pd.Series, problems: _Problems) -> pd.Series:
     role = "timestamp"
     where = _where(role, str(values.name))
+    if isinstance(values.dtype, pd.ArrowDtype) and ptypes.is_datetime64_any_dtype(values.dtype):
+        # pyarrow timestamps (e.g. from read_parquet(dtype_backend="pyarrow")) become numpy
+        # datetime64, keeping their unit and zone, so the rest sees one kind of datetime.
+        arrow_type = values.dtype.pyarrow_dtype
+        zone = getattr(arrow_type, "tz", None)
+        values = values.astype(
+            pd.DatetimeTZDtype(unit=arrow_type.unit, tz=zone)
+            if zone
+            else np.dtype(f"datetime64[{arrow_type.unit}]")
+        )
     if ptypes.is_bool_dtype(values.dtype) or ptypes.is_numeric_dtype(values.dtype):
         problems.add(
             "numeric_timestamp",
@@ -380,6 +402,18 @@ def _check_numeric(role: str, values: pd.Series, problems: _Problems) -> pd.Seri
     if ptypes.is_bool_dtype(values.dtype):
         problems.add(f"bad_{role}", f"{where} holds booleans, not numbers; map a numeric column")
         return values
+    if ptypes.is_datetime64_any_dtype(values.dtype) or ptypes.is_timedelta64_dtype(values.dtype):
+        # numpy would turn them into nanosecond counts: silently wrong amounts
+        problems.add(
+            f"bad_{role}", f"{where} holds dates or durations ({values.dtype}), not numbers"
+        )
+        return values
+    if ptypes.is_complex_dtype(values.dtype):
+        problems.add(
+            f"bad_{role}",
+            f"{where} holds complex numbers ({values.dtype}); map a real-valued column",
+        )
+        return values
     if values.dtype == np.float64 and role != "quantity":
         numbers = values
     elif ptypes.is_numeric_dtype(values.dtype):
@@ -439,6 +473,14 @@ def _check_labels(role: str, values: pd.Series, problems: _Problems) -> pd.Serie
 
 def to_day(timestamp: Any, name: str) -> np.datetime64:
     """Parse a date-like argument into a calendar day; ``SchemaError`` names the argument."""
+    if isinstance(timestamp, (bool, int, float, np.number)):
+        # pd.Timestamp(20240101) is 20,240,101 ns after 1970-01-01: silently the wrong day.
+        raise SchemaError(
+            f"{name}={timestamp!r} is a number, which is ambiguous; pass a date such as "
+            f"'1997-09-30' or pd.Timestamp(...), e.g. pd.to_datetime(str({timestamp!r}), "
+            "format='%Y%m%d')",
+            reason=f"bad_{name}",
+        )
     try:
         stamp = pd.Timestamp(timestamp)
     except (ValueError, TypeError) as exc:

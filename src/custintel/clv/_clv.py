@@ -184,7 +184,12 @@ class CLVModel(BaseEstimator):
             cumulative = self.purchase_model_.predict_purchases(X, t=k * step).to_numpy()
             total += (cumulative - previous) / (1.0 + discount_rate) ** k
             previous = cumulative
-        return pd.Series(margins * spend * total, index=X.index, name="clv")
+        with np.errstate(invalid="ignore"):
+            value = margins * spend * total
+        # No margin or no purchases is no value, even where the mean spend is infinite
+        # (Gamma-Gamma with p x + q <= 1), where the product would be 0 * inf = NaN.
+        value[(margins == 0) | (total == 0)] = 0.0
+        return pd.Series(value, index=X.index, name="clv")
 
     def _period_length(self, X: Any, period_length: float | None) -> float:
         if period_length is not None:

@@ -89,18 +89,27 @@ class GammaGammaModel(ParametricModel):
     integer_columns: ClassVar[tuple[str, ...]] = ("frequency",)
 
     def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
+        arrays, index, _, _ = self._repeat_buyers(X)
+        return arrays, index
+
+    def _repeat_buyers(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index, np.ndarray, int]:
+        """Check ``X``; return the usable repeat buyers, their mask and the count left out.
+
+        Sets no attribute: ``score`` goes through here too, and must not change
+        the fitted ``n_excluded_``.
+        """
         arrays, index = check_customer_table(
             X, self.columns, model_name="GammaGammaModel", integer_columns=self.integer_columns
         )
         repeat = arrays["frequency"] > 0
         zero_spend = repeat & (arrays["monetary_value"] <= 0)
-        self.n_excluded_ = int(zero_spend.sum())
-        if self.n_excluded_:
+        n_excluded = int(zero_spend.sum())
+        if n_excluded:
             warnings.warn(
-                f"{self.n_excluded_:,} repeat buyers have a mean repeat spend of 0; the "
+                f"{n_excluded:,} repeat buyers have a mean repeat spend of 0; the "
                 "Gamma-Gamma model cannot use them and leaves them out of the fit.",
                 DataQualityWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         keep = repeat & ~zero_spend
         if not keep.any():
@@ -108,7 +117,12 @@ class GammaGammaModel(ParametricModel):
                 "GammaGammaModel needs repeat buyers (frequency > 0) with a positive "
                 "monetary_value; the table has none"
             )
-        return {name: values[keep] for name, values in arrays.items()}, index[keep]
+        return (
+            {name: values[keep] for name, values in arrays.items()},
+            index[keep],
+            keep,
+            n_excluded,
+        )
 
     def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> GammaGammaModel:
         """Estimate ``p``, ``q`` and ``gamma`` from repeat buyers' mean spend.
@@ -126,17 +140,29 @@ class GammaGammaModel(ParametricModel):
         -------
         self
         """
+        # Validate X first, so a missing column is a SchemaError even with sample_weight.
+        arrays, index, keep, excluded = self._repeat_buyers(X)
         if sample_weight is not None:
-            frequency = X["frequency"].to_numpy(dtype=np.float64)
-            spend = X["monetary_value"].to_numpy(dtype=np.float64)
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)[
-                (frequency > 0) & (spend > 0)
-            ]
-        arrays, index = self._prepare(X)
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.shape != keep.shape:
+                raise ValueError(
+                    f"sample_weight must be {len(keep)} numbers, one per row of X; "
+                    f"got shape {weights.shape}"
+                )
+            sample_weight = weights[keep]
         kept = pd.DataFrame(arrays, index=index)
-        excluded = self.n_excluded_
         super().fit(kept, sample_weight=sample_weight)
         self.n_excluded_ = excluded
+        q = float(self.params_["q"])
+        if q <= 1:
+            warnings.warn(
+                f"GammaGammaModel: q = {q:.4g} <= 1, so the population mean spend "
+                "p * gamma / (q - 1) does not exist; predict_spend is infinite for customers "
+                "with p * frequency + q <= 1 (all one-time buyers). The spend data are very "
+                "heavy-tailed: check for outliers, or use a penalizer.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
         return self
 
     def _loglik(
@@ -159,13 +185,17 @@ class GammaGammaModel(ParametricModel):
         -------
         pandas.Series
             Indexed like ``X``; one-time buyers get the population mean
-            :math:`p\gamma/(q-1)` (infinite when ``q <= 1``).
+            :math:`p\gamma/(q-1)`. Infinite where :math:`px + q \le 1` (for
+            one-time buyers: ``q <= 1``), where the mean does not exist.
         """
         p, q, g = self._params
         arrays, index = check_customer_table(
             X, self.columns, model_name="GammaGammaModel", integer_columns=self.integer_columns
         )
         x, m = arrays["frequency"], arrays["monetary_value"]
-        with np.errstate(divide="ignore"):
-            spend = p * (g + x * m) / (p * x + q - 1)
+        # The posterior mean of 1/nu exists only when p x + q > 1; otherwise E[M] is infinite
+        # (the formula would turn negative there).
+        denominator = p * x + q - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spend = np.where(denominator > 0, p * (g + x * m) / denominator, np.inf)
         return pd.Series(spend, index=index, name="expected_spend")

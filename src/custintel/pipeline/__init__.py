@@ -1,0 +1,18 @@
+"""The main job: every analysis on one transaction log, a model bundle and batch scoring.
+
+:class:`CustomerIntelligence` runs what ``custintel report`` runs and scores
+customers row by row; :func:`load_bundle` reads a saved bundle and
+:func:`score_file` scores a large file in bounded memory.
+"""
+
+from custintel.pipeline._bundle import BundleVersionWarning, load_bundle
+from custintel.pipeline._intelligence import CUSTOMER_COLUMNS, CustomerIntelligence
+from custintel.pipeline._scoring import score_file
+
+__all__ = [
+    "CUSTOMER_COLUMNS",
+    "BundleVersionWarning",
+    "CustomerIntelligence",
+    "load_bundle",
+    "score_file",
+]

@@ -1,0 +1,668 @@
+"""``CustomerIntelligence``: the whole customer-intelligence job in one estimator."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.pipeline._steps import (
+    apply_thresholds,
+    booster_threads,
+    churn_features,
+    customer_items,
+    step,
+)
+from custintel.schema import TransactionSchema, validate_transactions
+
+if TYPE_CHECKING:
+    from custintel.segmentation import SegmentMigration
+
+__all__ = ["CUSTOMER_COLUMNS", "CustomerIntelligence"]
+
+logger = logging.getLogger("custintel")
+
+#: Columns of :meth:`CustomerIntelligence.score`, in this order (index ``customer_id``).
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "total_amount",
+    "rfm_score",
+    "rfm_segment",
+    "value_tier",
+    "lifecycle_stage",
+    "churn_probability",
+    "p_alive",
+    "expected_purchases",
+    "expected_clv",
+    "abc_class",
+    "recommendation_1",
+    "recommendation_2",
+    "recommendation_3",
+)
+
+_DAYS_PER_MONTH = 30.4375
+#: Fewest customers the churn classifier trains on.
+_MIN_CHURN_CUSTOMERS = 50
+
+
+class CustomerIntelligence(BaseEstimator):
+    """Run segmentation, churn, CLV, cross-sell and 80/20 on one transaction log.
+
+    ``fit`` runs every step of ``custintel report`` on a transaction log:
+    validation, the customer summary, the CLV model (BG/NBD or Pareto/NBD,
+    chosen on a calibration/holdout check, plus Gamma-Gamma), the churn
+    classifier with an out-of-time backtest, RFM, value tiers and lifecycle
+    stages, the Pareto and whale analysis, and association rules with
+    per-customer recommendations when items are present. ``score`` turns
+    transactions into one row per customer with every result.
+
+    Parameters
+    ----------
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping, resolved in ``fit``.
+    horizon : int, default=365
+        Days: the churn window and the CLV horizon.
+    observation_end : date-like, optional
+        Last day observed, inclusive; default: the day of the last transaction.
+    discount_rate : float, default=0.10
+        Annual discount rate of the CLV.
+    margin : float or None, default=None
+        Share of revenue that is profit, for the CLV. ``None``: the overall
+        margin of the cost column when costs are mapped, else 1.0 (revenue CLV).
+    n_recommendations : int, default=3
+        Recommended items per customer (the output has three columns; more
+        are kept by the recommender only).
+    min_support : float or None, default=None
+        Minimum support of the association rules; ``None`` picks it from the
+        number of baskets (at least 20 baskets, between 0.1 % and 1 %).
+    refunds : {"net", "drop", "raise"}, default="net"
+        Policy for negative amounts.
+    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
+        Policy for exact duplicate rows.
+    random_state : int or None, default=0
+        Seed of the churn classifier.
+    verbose : bool, default=False
+        Log one line per step, with its time, to stderr.
+
+    Attributes
+    ----------
+    schema_ : TransactionSchema
+        The resolved mapping.
+    observation_end_ : pandas.Timestamp
+        Last observed day.
+    overview_ : dict
+        ``n_rows``, ``n_customers``, ``n_orders``, ``first_date``,
+        ``last_date``, ``total_revenue``, ``has_items``, ``has_costs``,
+        ``time_unit``.
+    data_quality_ : list of str
+        Every data-quality message raised while fitting.
+    summary_ : pandas.DataFrame
+        :func:`~custintel.summarize_customers` at the observation end.
+    customers_ : pandas.DataFrame
+        ``score`` of the training data: :data:`CUSTOMER_COLUMNS`.
+    pareto_ : ParetoAnalysis
+        On customer revenue, or margin when costs exist.
+    whale_ : WhaleCurve or None
+        On customer profit; ``None`` without costs.
+    rfm_, value_tiers_, lifecycle_ : fitted segmenters
+        ``RFMSegmenter``, ``ValueTierSegmenter`` and ``LifecycleSegmenter``.
+    migration_ : SegmentMigration or None
+        RFM segments ``horizon`` days before the observation end against
+        those at the end (on the same cut points).
+    churn_model_ : ChurnClassifier
+        Trained at ``observation_end - horizon``, with a leaf size of one
+        twentieth of the customers (between 10 and the default 200).
+    churn_backtest_ : BacktestResult or None
+        Out of time: trained at ``observation_end - 2 * horizon``, tested at
+        ``observation_end - horizon``; ``None`` when the history is too short.
+    clv_model_ : CLVModel
+        The chosen purchase model with Gamma-Gamma, fitted on the full period.
+    clv_selection_ : pandas.DataFrame
+        ``holdout_mae``, ``log_likelihood`` and ``chosen`` per candidate.
+    clv_holdout_ : pandas.DataFrame
+        ``frequency_holdout`` and ``predicted_holdout`` per calibration customer.
+    rules_ : pandas.DataFrame or None
+        The association rules (one-item consequents); ``None`` without items.
+    recommender_ : CrossSellRecommender or None
+        ``None`` without items.
+    margin_ : float
+        Margin applied to the CLV.
+    abc_thresholds_ : list of float
+        Least value (revenue or margin) that earns class A and class B.
+    timings_ : dict
+        Seconds per step.
+
+    Notes
+    -----
+    Every cut point (RFM bin edges, tier and ABC thresholds, the lifecycle's
+    typical gap) is fitted in ``fit``, so :meth:`score_customers` is a pure
+    row-wise function: scoring a customer never depends on the other
+    customers in the batch, and scoring can be split into chunks. Pass the
+    same ``observation_end`` to every chunk.
+
+    With fewer than 100,000 customers the churn booster fits and predicts on
+    one OpenMP thread, which is much faster than several on a busy machine.
+
+    Examples
+    --------
+    >>> from custintel.datasets import make_transactions
+    >>> tx = make_transactions(200, random_state=1, start="2022-01-01",
+    ...                        acquisition_days=365).transactions
+    >>> ci = CustomerIntelligence(horizon=180).fit(tx)
+    >>> customers = ci.score(tx)
+    >>> customers.equals(ci.customers_), list(customers.columns[:4])
+    (True, ['frequency', 'recency', 'T', 'monetary_value'])
+    """
+
+    def __init__(
+        self,
+        schema: TransactionSchema | Mapping[str, str] | None = None,
+        *,
+        horizon: int = 365,
+        observation_end: Any = None,
+        discount_rate: float = 0.10,
+        margin: float | None = None,
+        n_recommendations: int = 3,
+        min_support: float | None = None,
+        refunds: str = "net",
+        duplicates: str = "warn",
+        random_state: int | None = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.schema = schema
+        self.horizon = horizon
+        self.observation_end = observation_end
+        self.discount_rate = discount_rate
+        self.margin = margin
+        self.n_recommendations = n_recommendations
+        self.min_support = min_support
+        self.refunds = refunds
+        self.duplicates = duplicates
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # --- checks ------------------------------------------------------------------------
+
+    def _check_params(self) -> int:
+        horizon = self.horizon
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise ValueError(f"horizon must be a whole number of days >= 1, got {horizon!r}")
+        if not np.isfinite(self.discount_rate) or self.discount_rate <= -1:
+            raise ValueError(
+                f"discount_rate must be a finite annual rate > -1, got {self.discount_rate!r}"
+            )
+        if self.margin is not None and not (
+            np.isfinite(self.margin) and 0 <= float(self.margin) <= 1
+        ):
+            raise ValueError(f"margin must be a share in [0, 1] or None, got {self.margin!r}")
+        n = self.n_recommendations
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n_recommendations must be an integer >= 1, got {n!r}")
+        return int(horizon)
+
+    # --- fitting -----------------------------------------------------------------------
+
+    def fit(self, tx: Any, y: Any = None) -> CustomerIntelligence:
+        """Run every step on a transaction log.
+
+        Parameters
+        ----------
+        tx : pandas.DataFrame
+            Transactions, validated with :func:`~custintel.validate_transactions`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        CustomerIntelligence
+            The fitted pipeline.
+
+        Raises
+        ------
+        SchemaError
+            For invalid transactions, or a history too short for the churn
+            model (shorter than ``horizon`` plus some data before it).
+        """
+        horizon = self._check_params()
+        handler = None
+        previous_level = logger.level
+        if self.verbose:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("custintel: %(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._fit(tx, horizon)
+        finally:
+            if handler is not None:
+                logger.removeHandler(handler)
+                logger.setLevel(previous_level)
+        messages = list(
+            dict.fromkeys(
+                str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)
+            )
+        )
+        self.data_quality_ = [*messages, *self.data_quality_]
+        for w in caught:
+            # Re-raise what was captured, so Python users see it as usual.
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return self
+
+    data_quality_: list[str]
+
+    def _fit(self, tx: Any, horizon: int) -> None:
+        # The estimators are imported here so that ``import custintel`` stays light.
+        from custintel.basket import CrossSellRecommender
+        from custintel.features import customer_profitability
+        from custintel.pipeline._steps import (
+            abc_thresholds,
+            auto_min_support,
+            fit_clv,
+            select_clv_model,
+        )
+        from custintel.profitability import ParetoAnalysis, WhaleCurve
+        from custintel.segmentation import (
+            LifecycleSegmenter,
+            RFMSegmenter,
+            ValueTierSegmenter,
+        )
+
+        timings: dict[str, float] = {}
+        self.timings_ = timings
+        self.data_quality_ = []
+        with step("validate", timings):
+            self.schema_ = TransactionSchema.coerce(self.schema)
+            frame = validate_transactions(
+                tx,
+                self.schema_,
+                refunds=self.refunds,  # type: ignore[arg-type]
+                observation_end=self.observation_end,
+                duplicates=self.duplicates,  # type: ignore[arg-type]
+            )
+            columns = getattr(tx, "columns", pd.Index([]))
+            self.schema_mapping_ = self.schema_.resolve(pd.Index(columns))
+            end = frame["timestamp"].max().floor("D")
+            if self.observation_end is not None:
+                end = pd.Timestamp(self.observation_end).floor("D")
+            self.observation_end_ = end
+            self.horizon_ = horizon
+            has_items = "item_id" in frame.columns
+            has_costs = "cost" in frame.columns
+            has_orders = "order_id" in frame.columns
+        with step("summarise customers", timings):
+            summary = self._summary(frame, end)
+            self.summary_ = summary
+            self.overview_ = {
+                "n_rows": len(frame),
+                "n_customers": len(summary),
+                "n_orders": int(frame["order_id"].nunique()) if has_orders else len(frame),
+                "first_date": frame["timestamp"].min().floor("D"),
+                "last_date": frame["timestamp"].max().floor("D"),
+                "total_revenue": float(frame["amount"].sum()),
+                "has_items": has_items,
+                "has_costs": has_costs,
+                "time_unit": "D",
+            }
+            if self.margin is not None:
+                self.margin_ = float(self.margin)
+            elif has_costs:
+                revenue = float(summary["total_amount"].sum())
+                share = float(summary["total_margin"].sum()) / revenue if revenue > 0 else 1.0
+                self.margin_ = float(np.clip(share, 0.0, 1.0))
+            else:
+                self.margin_ = 1.0
+        span = int((end - self.overview_["first_date"]).days)
+        if span <= horizon:
+            raise SchemaError(
+                f"the data cover {span} days (from {self.overview_['first_date'].date()} to "
+                f"{end.date()}), not more than the horizon of {horizon} days, so churn within "
+                "the horizon cannot be learned; pass a shorter horizon (e.g. --horizon "
+                f"{max(span // 3, 1)}) or more history",
+                reason="short_history",
+            )
+        with step("fit CLV models", timings):
+            holdout_days = max(1, min(horizon, span // 2))
+            selection, holdout, chosen = select_clv_model(frame, end=end, holdout_days=holdout_days)
+            self.clv_selection_ = selection
+            self.clv_holdout_ = holdout
+            self.clv_model_ = fit_clv(summary, chosen)
+        with step("train churn classifier", timings), booster_threads(len(summary)):
+            self._fit_churn(frame, end, horizon, span)
+        with step("segment customers", timings):
+            self.rfm_ = RFMSegmenter().fit(summary)
+            value_column = "total_margin" if has_costs else "total_amount"
+            self.value_column_ = value_column
+            self.value_tiers_ = ValueTierSegmenter(value=value_column).fit(summary)
+            self.lifecycle_ = LifecycleSegmenter().fit(summary)
+            self.migration_ = self._migration(frame, end, horizon, summary)
+        with step("Pareto and whale analysis", timings):
+            self.pareto_ = ParetoAnalysis(column=value_column, negative="clip").fit(summary)
+            self.abc_thresholds_ = abc_thresholds(self.pareto_)
+            self.whale_ = None
+            if has_costs:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    profit = customer_profitability(
+                        frame, observation_end=str(end.date()), duplicates="keep"
+                    )
+                self.whale_ = WhaleCurve().fit(profit)
+        with step("mine rules and recommend", timings):
+            self.rules_ = None
+            self.recommender_ = None
+            if has_items and has_orders:
+                n_baskets = int(frame.loc[frame["amount"] >= 0, "order_id"].nunique())
+                support = (
+                    auto_min_support(n_baskets) if self.min_support is None else self.min_support
+                )
+                self.min_support_ = support
+                self.recommender_ = CrossSellRecommender(min_support=support).fit(frame)
+                self.rules_ = self.recommender_.rules_
+            elif has_items:
+                self.data_quality_.append(
+                    "item_id is mapped but order_id is not, so there are no baskets to mine; "
+                    "map order_id for cross-sell rules"
+                )
+        with step("score customers", timings):
+            self.customers_ = self.score_customers(self._features(frame, end, validated=True))
+
+    @staticmethod
+    def _summary(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _summary(frame, end)
+
+    def _fit_churn(self, frame: pd.DataFrame, end: pd.Timestamp, horizon: int, span: int) -> None:
+        from sklearn.base import clone
+
+        from custintel.churn import ChurnClassifier, backtest
+        from custintel.features import make_churn_dataset
+
+        train_cutoff = end - pd.Timedelta(days=horizon)
+        options = {"duplicates": "keep", "horizon": horizon}
+        # The booster's default leaf size (200) leaves a few hundred customers without a
+        # single split; scale it with the data, up to that default.
+        leaf = int(np.clip(len(self.summary_) // 20, 10, 200))
+        classifier = ChurnClassifier(
+            random_state=self.random_state,
+            min_samples_leaf=leaf,
+            min_customers=_MIN_CHURN_CUSTOMERS,
+        )
+        self.churn_backtest_ = None
+        backtest_cutoff = end - pd.Timedelta(days=2 * horizon)
+        if backtest_cutoff > self.overview_["first_date"]:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.churn_backtest_ = backtest(
+                        frame,
+                        train_cutoff=str(backtest_cutoff.date()),
+                        test_cutoff=str(train_cutoff.date()),
+                        models={
+                            "ChurnClassifier": classifier,
+                            "recency": "recency",
+                            "BG/NBD": "bgnbd",
+                        },
+                        **options,  # type: ignore[arg-type]
+                    )
+            except ValueError as err:
+                self.data_quality_.append(f"churn backtest skipped: {err}")
+        else:
+            self.data_quality_.append(
+                f"churn backtest skipped: it needs {2 * horizon} days of history (train at "
+                f"{backtest_cutoff.date()}, test at {train_cutoff.date()}) and the data start "
+                f"on {self.overview_['first_date'].date()}; the churn model is trained but not "
+                "validated out of time"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X, y = make_churn_dataset(
+                frame,
+                cutoff=str(train_cutoff.date()),
+                **options,  # type: ignore[arg-type]
+            )
+        try:
+            self.churn_model_ = clone(classifier).fit(X, y)
+        except ValueError as err:
+            raise SchemaError(
+                f"the churn classifier cannot be trained at {train_cutoff.date()} "
+                f"(observation end - horizon): {err}",
+                reason="churn_training_failed",
+            ) from err
+        self.churn_features_ = [str(c) for c in self.churn_model_.feature_names_in_]
+
+    def _migration(
+        self, frame: pd.DataFrame, end: pd.Timestamp, horizon: int, summary: pd.DataFrame
+    ) -> SegmentMigration | None:
+        from custintel.segmentation import segment_migration
+
+        before_end = end - pd.Timedelta(days=horizon)
+        earlier = frame.loc[frame["timestamp"] < before_end + pd.Timedelta(days=1)]
+        if earlier.empty:
+            self.data_quality_.append(
+                f"no transaction on or before {before_end.date()}: segment migration skipped"
+            )
+            return None
+        before = self._summary(earlier, before_end)
+        revenue = summary["total_amount"].sub(before["total_amount"], fill_value=0.0)
+        return segment_migration(
+            self.rfm_.transform(before), self.rfm_.transform(summary), revenue=revenue
+        )
+
+    # --- scoring -----------------------------------------------------------------------
+
+    def _features(self, frame: pd.DataFrame, end: pd.Timestamp, *, validated: bool) -> pd.DataFrame:
+        if not validated:
+            frame = validate_transactions(
+                frame,
+                self.schema_,
+                refunds=self.refunds,  # type: ignore[arg-type]
+                observation_end=str(end.date()),
+                duplicates=self.duplicates,  # type: ignore[arg-type]
+            )
+        else:
+            frame = frame.loc[frame["timestamp"] < end + pd.Timedelta(days=1)]
+        from custintel.features import customer_profitability
+
+        summary = self._summary(frame, end)
+        churn = churn_features(frame, cutoff=end, horizon=self.horizon_)
+        features = summary.join(churn.drop(columns=summary.columns, errors="ignore"))
+        if "cost" in frame.columns:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                profit = customer_profitability(
+                    frame, observation_end=str(end.date()), duplicates="keep"
+                )
+            features["profit"] = profit["profit"].reindex(features.index)
+        if "item_id" in frame.columns:
+            features["items"] = customer_items(frame, features.index)
+        features.attrs.update({"observation_end": str(end.date()), "time_unit": "D"})
+        return features
+
+    def customer_features(self, tx: Any, *, observation_end: Any = None) -> pd.DataFrame:
+        """Turn transactions into the per-customer features that scoring reads.
+
+        Parameters
+        ----------
+        tx : pandas.DataFrame
+            Transactions in the fitted schema. Every row of a customer must be
+            in ``tx``; different customers may be scored in different calls.
+        observation_end : date-like, optional
+            Day to score at; default: the day of the latest transaction in ``tx``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per customer: the summary columns, the churn features,
+            ``profit`` when costs are mapped, the attributes, and ``items``
+            (list of item ids bought) when items are mapped.
+        """
+        check_is_fitted(self, "clv_model_")
+        frame = validate_transactions(
+            tx,
+            self.schema_,
+            refunds=self.refunds,  # type: ignore[arg-type]
+            observation_end=observation_end,
+            duplicates=self.duplicates,  # type: ignore[arg-type]
+        )
+        if observation_end is None:
+            end = frame["timestamp"].max().floor("D")
+        else:
+            end = pd.Timestamp(observation_end).floor("D")
+        return self._features(frame, end, validated=True)
+
+    def score_customers(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Score customer feature rows with the fitted models (row by row).
+
+        Parameters
+        ----------
+        features : pandas.DataFrame
+            Output of :meth:`customer_features`, or any subset of its rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`CUSTOMER_COLUMNS`, indexed like ``features``.
+        """
+        check_is_fitted(self, "clv_model_")
+        f = features
+        horizon = self.horizon_
+        rfm = self.rfm_.transform(f)
+        tiers = self.value_tiers_.transform(f)
+        stages = self.lifecycle_.transform(f)
+        with booster_threads(len(f)):
+            churn = self.churn_model_.predict_proba(f[self.churn_features_])[:, 1]
+        clv = self.clv_model_
+        months = max(1, round(horizon / _DAYS_PER_MONTH))
+        monthly_rate = (1.0 + self.discount_rate) ** (1.0 / 12.0) - 1.0
+        if len(f):
+            p_alive = clv.purchase_model_.predict_proba_alive(f).to_numpy()
+            purchases = clv.purchase_model_.predict_purchases(f, t=float(horizon)).to_numpy()
+            value = clv.predict_clv(
+                f,
+                horizon=months,
+                discount_rate=monthly_rate,
+                margin=self.margin_,
+                period_length=_DAYS_PER_MONTH,
+            ).to_numpy()
+        else:
+            p_alive = purchases = value = np.zeros(0)
+        rfm_score = (
+            rfm["r_score"].astype(str) + rfm["f_score"].astype(str) + rfm["m_score"].astype(str)
+        )
+        out = pd.DataFrame(
+            {
+                "frequency": f["frequency"].to_numpy(),
+                "recency": f["recency"].to_numpy(),
+                "T": f["T"].to_numpy(),
+                "monetary_value": f["monetary_value"].to_numpy(),
+                "total_amount": f["total_amount"].to_numpy(),
+                "rfm_score": rfm_score.to_numpy(dtype=object),
+                "rfm_segment": pd.Categorical(
+                    rfm["segment"].astype(str), categories=list(self.rfm_.segments_)
+                ),
+                "value_tier": tiers["tier"].array,
+                "lifecycle_stage": stages["stage"].array,
+                "churn_probability": churn,
+                "p_alive": p_alive,
+                "expected_purchases": purchases,
+                "expected_clv": value,
+                "abc_class": apply_thresholds(
+                    f[self.value_column_].to_numpy(dtype=float), self.abc_thresholds_
+                ),
+            },
+            index=f.index.copy(),
+        )
+        recommended = self._recommendations(f)
+        for k in range(1, 4):
+            out[f"recommendation_{k}"] = recommended[k - 1]
+        out.index.name = "customer_id"
+        return out[list(CUSTOMER_COLUMNS)]
+
+    def _recommendations(self, f: pd.DataFrame) -> list[np.ndarray]:
+        empty = [np.full(len(f), None, dtype=object) for _ in range(3)]
+        if self.recommender_ is None or "items" not in f.columns or not len(f):
+            return empty
+        n = min(3, int(self.n_recommendations))
+        recs = self.recommender_.recommend(f["items"].reset_index(drop=True), n=n)
+        position = recs.index.to_numpy(dtype=np.int64)
+        ranks = recs["rank"].to_numpy(dtype=np.int64)
+        items = recs["item_id"].to_numpy(dtype=object)
+        for k in range(1, n + 1):
+            at = ranks == k
+            empty[k - 1][position[at]] = items[at]
+        return empty
+
+    def score(self, tx: Any, *, observation_end: Any = None) -> pd.DataFrame:
+        """Score transactions: one row per customer with every result.
+
+        Parameters
+        ----------
+        tx : pandas.DataFrame
+            Transactions in the fitted schema.
+        observation_end : date-like, optional
+            Day to score at; default: the day of the latest transaction.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`CUSTOMER_COLUMNS`, indexed by ``customer_id`` (ascending).
+        """
+        return self.score_customers(self.customer_features(tx, observation_end=observation_end))
+
+    # --- persistence -------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model bundle (manifest, joblib files and JSON exports) to a folder.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            Folder to create or overwrite.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder.
+        """
+        from custintel.pipeline._bundle import save_bundle
+
+        return save_bundle(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> CustomerIntelligence:
+        """Load a bundle written by :meth:`save`; warns when the custintel version differs.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The bundle folder.
+
+        Returns
+        -------
+        CustomerIntelligence
+            Ready to ``score``; training tables (``summary_``, ``customers_``
+            and the like) are not part of a bundle.
+        """
+        from custintel.pipeline._bundle import load_bundle
+
+        return load_bundle(path)
+
+
+def _summary(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    from custintel.features import summarize_customers
+
+    return summarize_customers(frame, observation_end=str(end.date()), duplicates="keep")

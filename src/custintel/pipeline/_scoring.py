@@ -1,0 +1,266 @@
+"""Score a transaction file with a saved bundle, in bounded memory.
+
+A Parquet input is read batch by batch; every row goes to one of
+``n_buckets`` temporary Parquet files chosen by a hash of its customer id,
+so all of a customer's rows land in the same bucket. Each bucket is then
+scored on its own. Scoring is row-wise per customer, so the result equals
+scoring the whole file at once, with at most one bucket in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custintel.exceptions import SchemaError
+
+__all__ = ["read_transactions", "score_file"]
+
+_STRING_COLUMNS = (
+    "rfm_score",
+    "rfm_segment",
+    "value_tier",
+    "lifecycle_stage",
+    "abc_class",
+    "recommendation_1",
+    "recommendation_2",
+    "recommendation_3",
+)
+
+
+def read_transactions(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet transaction file, with a clear error for a bad file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``.csv`` (optionally ``.gz``) or ``.parquet`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    file = Path(path)
+    if not file.exists():
+        raise SchemaError(f"input file {str(file)!r} does not exist", reason="no_input")
+    suffix = file.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            _require_pyarrow()
+            return pd.read_parquet(file)
+        if suffix in (".csv", ".txt", ".gz"):
+            return pd.read_csv(file)
+    except pd.errors.EmptyDataError as err:
+        raise SchemaError(
+            f"input file {str(file)!r} is empty: it has no header and no rows", reason="empty"
+        ) from err
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+        raise SchemaError(
+            f"cannot read {str(file)!r}: {err}; check that it is a valid {suffix[1:]} file",
+            reason="unreadable",
+        ) from err
+    except Exception as err:  # pyarrow raises its own ArrowInvalid for corrupt Parquet
+        if type(err).__module__.startswith("pyarrow"):
+            raise SchemaError(
+                f"cannot read {str(file)!r}: {err}; check that it is a valid Parquet file",
+                reason="unreadable",
+            ) from err
+        raise
+    raise SchemaError(
+        f"cannot read {str(file)!r}: use a .csv or .parquet file", reason="unsupported_format"
+    )
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as err:
+        raise ImportError(
+            "reading and writing Parquet files needs pyarrow: pip install 'custintel[parquet]'"
+        ) from err
+
+
+def _output_frame(scored: pd.DataFrame) -> pd.DataFrame:
+    """Give the file output stable column types: categories become plain strings."""
+    out = scored.copy()
+    for column in _STRING_COLUMNS:
+        values = out[column].astype(object)
+        out[column] = values.where(values.notna(), None)
+    return out
+
+
+class _Writer:
+    """Append scored chunks to one CSV or Parquet file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.suffix = path.suffix.lower()
+        if self.suffix not in (".csv", ".parquet", ".pq"):
+            raise SchemaError(
+                f"cannot write {str(path)!r}: use a .csv or .parquet output file",
+                reason="unsupported_format",
+            )
+        self._parquet: Any = None
+        self._schema: Any = None
+        self._rows = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, scored: pd.DataFrame) -> None:
+        frame = _output_frame(scored)
+        if self.suffix == ".csv":
+            frame.to_csv(self.path, mode="w" if self._rows == 0 else "a", header=self._rows == 0)
+        else:
+            _require_pyarrow()
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self._schema is None:
+                table = pa.Table.from_pandas(frame, preserve_index=True)
+                fields = [
+                    pa.field(f.name, pa.string()) if f.name in _STRING_COLUMNS else f
+                    for f in table.schema
+                ]
+                self._schema = pa.schema(fields, metadata=table.schema.metadata)
+                self._parquet = pq.ParquetWriter(self.path, self._schema)
+            table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=True)
+            self._parquet.write_table(table)
+        self._rows += len(frame)
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+def _bucket_of(ids: pd.Series, n_buckets: int) -> np.ndarray:
+    hashed = pd.util.hash_pandas_object(ids.reset_index(drop=True), index=False).to_numpy()
+    return (hashed % np.uint64(n_buckets)).astype(np.int64)
+
+
+def score_file(
+    models: Any,
+    input: str | Path,
+    out: str | Path,
+    *,
+    observation_end: Any = None,
+    rows_per_bucket: int = 2_000_000,
+    batch_size: int = 250_000,
+) -> int:
+    """Score a transaction file with a fitted pipeline or a saved bundle, without refitting.
+
+    Parameters
+    ----------
+    models : CustomerIntelligence, str or pathlib.Path
+        A fitted pipeline, or the folder of a saved bundle (loaded with
+        :func:`load_bundle`; only load bundles you trust).
+    input : str or pathlib.Path
+        Transactions, ``.parquet`` (read in batches, memory bounded by
+        ``rows_per_bucket``) or ``.csv`` (read at once).
+    out : str or pathlib.Path
+        ``.parquet`` or ``.csv`` file for the customer table
+        (:data:`CUSTOMER_COLUMNS`, index ``customer_id``). With more than one
+        bucket the rows are grouped by bucket, not sorted by customer id.
+    observation_end : date-like, optional
+        Day to score at; default: the day of the latest transaction in the file.
+    rows_per_bucket : int, default=2_000_000
+        Target number of transaction rows scored at once.
+    batch_size : int, default=250_000
+        Rows per Parquet read batch.
+
+    Returns
+    -------
+    int
+        Number of customers scored.
+    """
+    from custintel.pipeline._bundle import load_bundle
+
+    ci = models if hasattr(models, "score_customers") else load_bundle(models)
+    source = Path(input)
+    writer = _Writer(Path(out))
+    suffix = source.suffix.lower()
+    if rows_per_bucket < 1 or batch_size < 1:
+        raise ValueError("rows_per_bucket and batch_size must be >= 1")
+    try:
+        if suffix in (".parquet", ".pq") and source.exists():
+            return _score_parquet(ci, source, writer, observation_end, rows_per_bucket, batch_size)
+        frame = read_transactions(source)
+        scored = ci.score(frame, observation_end=observation_end)
+        writer.write(scored)
+        return len(scored)
+    finally:
+        writer.close()
+
+
+def _score_parquet(
+    ci: Any,
+    source: Path,
+    writer: _Writer,
+    observation_end: Any,
+    rows_per_bucket: int,
+    batch_size: int,
+) -> int:
+    _require_pyarrow()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(source)
+    except Exception as err:
+        raise SchemaError(
+            f"cannot read {str(source)!r}: {err}; check that it is a valid Parquet file",
+            reason="unreadable",
+        ) from err
+    n_rows = parquet.metadata.num_rows
+    if n_rows == 0:
+        raise SchemaError(f"input file {str(source)!r} has no rows", reason="empty")
+    n_buckets = max(1, math.ceil(n_rows / rows_per_bucket))
+    if n_buckets == 1:
+        scored = ci.score(pd.read_parquet(source), observation_end=observation_end)
+        writer.write(scored)
+        return len(scored)
+    id_column = ci.schema_mapping_.get("customer_id", "customer_id")
+    time_column = ci.schema_mapping_.get("timestamp", "timestamp")
+    names = parquet.schema_arrow.names
+    missing = [c for c in (id_column, time_column) if c not in names]
+    if missing:
+        raise SchemaError(
+            f"{str(source)!r} lacks the columns {missing} of the fitted schema; columns present: "
+            f"{names}",
+            reason="missing_column",
+        )
+    latest = None
+    with tempfile.TemporaryDirectory(prefix="custintel-score-") as tmp:
+        writers: dict[int, Any] = {}
+        try:
+            for batch in parquet.iter_batches(batch_size=batch_size):
+                table = pa.Table.from_batches([batch])
+                ids = table.column(id_column).to_pandas()
+                times = pd.to_datetime(table.column(time_column).to_pandas(), errors="coerce")
+                if times.notna().any():
+                    top = times.max()
+                    latest = top if latest is None else max(latest, top)
+                bucket = _bucket_of(ids, n_buckets)
+                for b in np.unique(bucket):
+                    part = table.take(pa.array(np.flatnonzero(bucket == b)))
+                    if b not in writers:
+                        writers[b] = pq.ParquetWriter(
+                            Path(tmp) / f"bucket-{b}.parquet", part.schema
+                        )
+                    writers[b].write_table(part)
+        finally:
+            for w in writers.values():
+                w.close()
+        end = observation_end
+        if end is None and latest is not None:
+            end = str(pd.Timestamp(latest).date())
+        total = 0
+        for b in sorted(writers):
+            frame = pd.read_parquet(Path(tmp) / f"bucket-{b}.parquet")
+            scored = ci.score(frame, observation_end=end)
+            writer.write(scored)
+            total += len(scored)
+    return total

@@ -1,0 +1,134 @@
+"""Section 5: customer lifetime value: distribution, tracking plot and holdout error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custintel.plotting import plot_calibration_vs_holdout, plot_clv_distribution
+from custintel.report import _format as fmt
+from custintel.report._document import Section, figure, guarded, heading, kpis, note, table
+
+
+class _Predictions:
+    """A purchase model stand-in that returns the stored holdout predictions."""
+
+    def predict_purchases(self, X: pd.DataFrame, *, t: float) -> pd.Series:
+        return X["predicted_holdout"]
+
+
+def _chosen(selection: Any) -> str | None:
+    if isinstance(selection, pd.DataFrame) and "chosen" in selection.columns:
+        picked = selection.index[selection["chosen"].astype(bool)]
+        if len(picked):
+            return str(picked[0])
+    return None
+
+
+def clv_section(ci: Any, horizon: int | None) -> Section:
+    """Build the CLV section."""
+    clv = ci.customers_["expected_clv"].astype("float64")
+    window = f"{horizon} days" if horizon else "the horizon"
+    total = float(clv.sum())
+    ranked = np.sort(clv.dropna().to_numpy())[::-1]
+    k = int(np.ceil(0.1 * ranked.size))
+    top = float(ranked[:k].sum() / total) if total > 0 and k else float("nan")
+    action = (
+        f"Customers are expected to bring {fmt.money(total)} over the next {window}, "
+        f"{fmt.percent(top)} of it from the top 10%: cap what you spend to keep each customer "
+        "at their expected CLV."
+    )
+    selection = getattr(ci, "clv_selection_", None)
+    chosen = _chosen(selection)
+    holdout = getattr(ci, "clv_holdout_", None)
+    mae = None
+    if isinstance(holdout, pd.DataFrame) and {"frequency_holdout", "predicted_holdout"} <= set(
+        holdout.columns
+    ):
+        mae = float((holdout["predicted_holdout"] - holdout["frequency_holdout"]).abs().mean())
+    blocks = [
+        kpis(
+            [
+                (f"expected CLV, next {window}", fmt.money(total)),
+                ("mean per customer", fmt.money(clv.mean())),
+                ("median per customer", fmt.money(clv.median())),
+                ("share of the top 10%", fmt.percent(top)),
+                ("purchase model", chosen or "–"),
+                ("holdout error (purchases per customer)", fmt.number(mae)),
+            ]
+        ),
+        '<div class="grid">',
+        guarded(
+            "The CLV distribution",
+            lambda: figure(
+                lambda ax: plot_clv_distribution(clv, ax=ax),
+                alt="distribution of expected CLV",
+                size=(5.2, 3.9),
+            ),
+        ),
+    ]
+    if mae is None:
+        blocks.append(
+            note("The tracking plot is not available because no holdout check was stored.")
+        )
+    else:
+        blocks.append(guarded("The tracking plot", lambda: _tracking(holdout, chosen)))
+    blocks.append("</div>")
+    blocks.append(heading("Model choice on the holdout"))
+    if isinstance(selection, pd.DataFrame) and not selection.empty:
+        shown = fmt.format_frame(
+            selection,
+            {
+                "holdout_mae": fmt.number,
+                "log_likelihood": lambda v: fmt.number(v, 1),
+                "chosen": lambda v: "yes" if bool(v) else "",
+            },
+        ).rename(columns={"holdout_mae": "holdout error (MAE)", "log_likelihood": "log-likelihood"})
+        blocks.append(
+            table(
+                shown,
+                caption="Each purchase model is fitted on the calibration period; the one with "
+                "the smaller holdout error is used.",
+            )
+        )
+    else:
+        blocks.append(note("The model comparison is not available because it was not stored."))
+    return Section("clv", "Customer lifetime value", action, blocks)
+
+
+def _tracking(holdout: pd.DataFrame, chosen: str | None) -> str:
+    label = chosen or "model"
+    if "frequency" in holdout.columns:
+        frame = holdout
+        if "duration_holdout" not in frame.columns:
+            frame = frame.assign(duration_holdout=np.nan)
+
+        def draw(ax: Any) -> None:
+            plot_calibration_vs_holdout(_Predictions(), frame, ax=ax)
+            ax.get_lines()[1].set_label(label)
+            ax.legend()
+
+        caption = "Mean holdout purchases by calibration-period purchases: actual vs predicted."
+    else:
+        # Without calibration frequencies, group customers by predicted purchases instead.
+        ranks = holdout["predicted_holdout"].rank(method="first")
+        group = np.ceil(10 * ranks / len(ranks)).astype(int)
+        means = holdout.groupby(group)[["frequency_holdout", "predicted_holdout"]].mean()
+
+        def draw(ax: Any) -> None:
+            ax.plot(means.index, means["frequency_holdout"], marker="o", label="actual")
+            ax.plot(means.index, means["predicted_holdout"], marker="s", ls="--", label=label)
+            ax.set_xlabel("decile of predicted holdout purchases")
+            ax.set_ylabel("mean purchases in the holdout")
+            ax.set_title("Calibration vs holdout purchases")
+            ax.legend()
+
+        caption = "Mean holdout purchases by decile of prediction: actual vs predicted."
+    return figure(
+        draw,
+        alt="tracking plot: actual vs predicted holdout purchases",
+        caption=caption,
+        size=(5.2, 3.9),
+    )

@@ -1,0 +1,95 @@
+"""Section 6: cross-sell: the strongest association rules and example recommendations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from custintel.report import _format as fmt
+from custintel.report._document import Section, heading, note, table
+
+_N_RULES = 10
+_N_EXAMPLES = 10
+
+
+def top_rules(rules: pd.DataFrame, n: int = _N_RULES) -> pd.DataFrame:
+    """Return the ``n`` strongest rules, by lift then confidence, for display."""
+    ranked = rules.sort_values(["lift", "confidence", "support"], ascending=False, kind="stable")
+    out = pd.DataFrame(
+        {
+            "customers who buy": [fmt.item_set(a) for a in ranked["antecedents"].head(n)],
+            "also buy": [fmt.item_set(c) for c in ranked["consequents"].head(n)],
+        }
+    )
+    for column in ("support", "confidence", "lift"):
+        out[column] = ranked[column].head(n).to_numpy()
+    out.index = pd.RangeIndex(1, len(out) + 1, name="rank")
+    return out
+
+
+def crosssell_section(ci: Any) -> Section:
+    """Build the cross-sell section."""
+    rules = getattr(ci, "rules_", None)
+    if rules is None:
+        return Section(
+            "crosssell",
+            "Cross-sell",
+            "Map an item column (item_id) to get cross-sell rules and recommendations.",
+            [note("Cross-sell is not available because the data has no item column.")],
+        )
+    if len(rules) == 0:
+        return Section(
+            "crosssell",
+            "Cross-sell",
+            "No pair of items is bought together often enough for a rule: recommend the best "
+            "sellers instead.",
+            [note("No association rule reached the minimum support and confidence.")],
+        )
+    best = top_rules(rules, 1).iloc[0]
+    action = (
+        f"Customers who buy {best['customers who buy']} also buy {best['also buy']} "
+        f"{fmt.percent(best['confidence'])} of the time ({fmt.ratio(best['lift'])} the usual "
+        "rate): recommend or bundle them together."
+    )
+    shown = fmt.format_frame(
+        top_rules(rules),
+        {"support": fmt.percent, "confidence": fmt.percent, "lift": fmt.ratio},
+    )
+    blocks = [
+        table(
+            shown,
+            caption=f"The {len(shown)} strongest of {fmt.count(len(rules))} rules. Support: "
+            "share of baskets with all the items; confidence: share of the first items' "
+            "baskets that also hold the second; lift: confidence over the second's base rate.",
+        ),
+        heading("Example recommendations"),
+        _examples(ci.customers_),
+    ]
+    return Section("crosssell", "Cross-sell", action, blocks)
+
+
+def _examples(customers: pd.DataFrame) -> str:
+    columns = [
+        c
+        for c in ("recommendation_1", "recommendation_2", "recommendation_3")
+        if c in customers.columns
+    ]
+    if not columns:
+        return note("Recommendations are not available because they were not scored.")
+    has = customers[columns[0]].notna()
+    if not has.any():
+        return note("No customer has a recommendation: no rule applies to what they bought.")
+    frame = customers.loc[has]
+    if "expected_clv" in frame.columns:
+        frame = frame.sort_values("expected_clv", ascending=False, kind="stable")
+    context = [c for c in ("rfm_segment", "expected_clv") if c in frame.columns]
+    shown = fmt.format_frame(
+        frame[context + columns].head(_N_EXAMPLES), {"expected_clv": fmt.money}
+    )
+    shown = shown.rename(columns=lambda c: str(c).replace("recommendation_", "item "))
+    return table(
+        shown,
+        caption=f"The {len(shown)} most valuable customers with a recommendation "
+        f"({fmt.count(has.sum())} customers have one).",
+    )

@@ -1,0 +1,208 @@
+"""CustomerIntelligence: the steps call the existing estimators, and scoring is row-wise."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from custintel import CustomerIntelligence as TopLevel
+from custintel.churn import ChurnClassifier
+from custintel.clv import BetaGeoModel, ParetoNBDModel
+from custintel.exceptions import SchemaError
+from custintel.features import make_churn_dataset, summarize_customers
+from custintel.pipeline import CUSTOMER_COLUMNS, CustomerIntelligence
+
+pytestmark = pytest.mark.slow
+
+
+def test_reexported_at_top_level() -> None:
+    assert TopLevel is CustomerIntelligence
+
+
+def test_score_of_training_data_equals_customers(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    scored = fitted.score(pipeline_tx)
+    pd.testing.assert_frame_equal(scored, fitted.customers_)
+    assert tuple(scored.columns) == CUSTOMER_COLUMNS
+    assert scored.index.name == "customer_id"
+    assert scored.index.is_monotonic_increasing
+    assert len(scored) == len(fitted.summary_) == fitted.overview_["n_customers"] == 400
+
+
+def test_customer_columns_are_the_estimators_outputs(fitted: CustomerIntelligence) -> None:
+    c, s = fitted.customers_, fitted.summary_
+    for column in ("frequency", "recency", "T", "monetary_value", "total_amount"):
+        pd.testing.assert_series_equal(c[column], s[column], check_names=False)
+    rfm = fitted.rfm_.transform(s)
+    assert (c["rfm_segment"].astype(str) == rfm["segment"].astype(str)).all()
+    # rfm_score concatenates the three scores: R=5, F=4, M=3 -> "543".
+    expected = rfm["r_score"].astype(str) + rfm["f_score"].astype(str) + rfm["m_score"].astype(str)
+    assert (c["rfm_score"] == expected).all()
+    assert (
+        c["value_tier"].astype(str) == fitted.value_tiers_.transform(s)["tier"].astype(str)
+    ).all()
+    assert (
+        c["lifecycle_stage"].astype(str) == fitted.lifecycle_.transform(s)["stage"].astype(str)
+    ).all()
+    model = fitted.clv_model_.purchase_model_
+    np.testing.assert_allclose(c["p_alive"], model.predict_proba_alive(s))
+    np.testing.assert_allclose(c["expected_purchases"], model.predict_purchases(s, t=180.0))
+    # 180 days is round(180 / 30.4375) = 6 months; 10 % a year is 1.1 ** (1/12) - 1 a month.
+    clv = fitted.clv_model_.predict_clv(
+        s,
+        horizon=6,
+        discount_rate=1.1 ** (1 / 12) - 1,
+        margin=fitted.margin_,
+        period_length=30.4375,
+    )
+    np.testing.assert_allclose(c["expected_clv"], clv)
+    for column in ("churn_probability", "p_alive"):
+        assert c[column].between(0, 1).all()
+
+
+def test_margin_comes_from_the_cost_column(fitted: CustomerIntelligence) -> None:
+    s = fitted.summary_
+    assert fitted.margin_ == pytest.approx(s["total_margin"].sum() / s["total_amount"].sum())
+    assert 0 < fitted.margin_ < 1
+
+
+def test_clv_model_is_chosen_by_holdout_mae_and_refitted(fitted: CustomerIntelligence) -> None:
+    selection = fitted.clv_selection_
+    assert list(selection.index) == ["BG/NBD", "Pareto/NBD"]
+    assert list(selection.columns) == ["holdout_mae", "log_likelihood", "chosen"]
+    chosen = selection.index[selection["chosen"]]
+    assert len(chosen) == 1 and chosen[0] == selection["holdout_mae"].idxmin()
+    holdout = fitted.clv_holdout_
+    mae = (holdout["predicted_holdout"] - holdout["frequency_holdout"]).abs().mean()
+    assert selection.loc[chosen[0], "holdout_mae"] == pytest.approx(mae)
+    # The chosen model is refitted on the full period: same parameters as a direct fit.
+    cls = {"BG/NBD": BetaGeoModel, "Pareto/NBD": ParetoNBDModel}[chosen[0]]
+    direct = cls().fit(fitted.summary_)
+    np.testing.assert_allclose(fitted.clv_model_.purchase_model_.params_, direct.params_)
+
+
+def test_churn_model_is_trained_one_horizon_before_the_end(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    end = fitted.observation_end_
+    assert end == pd.Timestamp("2024-12-30")  # the day of the last transaction
+    X, y = make_churn_dataset(
+        pipeline_tx, cutoff=str((end - pd.Timedelta(days=180)).date()), horizon=180
+    )
+    with threadpool_limits(limits=1):
+        # 400 customers: leaf size 400 // 20 = 20.
+        direct = ChurnClassifier(min_samples_leaf=20).fit(X, y)
+        np.testing.assert_allclose(
+            fitted.churn_model_.predict_proba(X), direct.predict_proba(X), rtol=1e-10
+        )
+    backtest = fitted.churn_backtest_
+    assert backtest is not None
+    assert set(backtest.metrics.index) == {"ChurnClassifier", "recency", "BG/NBD"}
+
+
+def test_other_fitted_parts(fitted: CustomerIntelligence) -> None:
+    assert fitted.whale_ is not None and fitted.rules_ is not None
+    assert fitted.recommender_ is not None and fitted.migration_ is not None
+    assert fitted.pareto_.column_ == "total_margin"
+    # Every customer with a recommendation has its items ranked by the recommender.
+    assert fitted.customers_["recommendation_1"].notna().all()
+    overview = fitted.overview_
+    assert overview["has_items"] and overview["has_costs"]
+    assert overview["n_rows"] == 7594 and overview["time_unit"] == "D"
+    assert set(fitted.timings_) >= {"validate", "fit CLV models", "train churn classifier"}
+
+
+def test_abc_class_follows_the_fitted_thresholds(fitted: CustomerIntelligence) -> None:
+    c = fitted.customers_
+    value = fitted.summary_["total_margin"].clip(lower=0)
+    a, b = fitted.abc_thresholds_
+    expected = np.where(value >= a, "A", np.where(value >= b, "B", "C"))
+    assert (c["abc_class"].astype(str).to_numpy() == expected).all()
+    # Without ties at the cuts, the thresholds reproduce ParetoAnalysis.abc_classes.
+    counts = c["abc_class"].value_counts()
+    pareto = fitted.pareto_.abc_classes().value_counts()
+    assert (counts - pareto).abs().max() <= 1
+
+
+def test_scoring_is_row_wise(fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame) -> None:
+    features = fitted.customer_features(pipeline_tx)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        rows = np.sort(rng.choice(len(features), size=37, replace=False))
+        part = fitted.score_customers(features.iloc[rows])
+        pd.testing.assert_frame_equal(part, fitted.customers_.iloc[rows])
+    # Customers scored from their own transactions only, in two halves, give the same rows.
+    ids = pipeline_tx["customer_id"]
+    halves = [
+        fitted.score(pipeline_tx.loc[ids % 2 == k], observation_end=fitted.observation_end_)
+        for k in (0, 1)
+    ]
+    pd.testing.assert_frame_equal(
+        pd.concat(halves).sort_index(), fitted.customers_, check_categorical=False
+    )
+
+
+def test_step_log(pipeline_tx: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="custintel"), pytest.raises(SchemaError):
+        CustomerIntelligence(horizon=2000).fit(pipeline_tx)
+    assert "[1/8] validate" in caplog.text
+
+
+def test_history_shorter_than_horizon_is_a_clear_error(pipeline_tx: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="pass a shorter horizon") as err:
+        CustomerIntelligence(horizon=2000).fit(pipeline_tx)
+    assert err.value.reason == "short_history"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"horizon": 0}, "horizon must be"),
+        ({"horizon": 1.5}, "horizon must be"),
+        ({"discount_rate": -1.0}, "discount_rate"),
+        ({"margin": 1.5}, "margin must be"),
+        ({"n_recommendations": 0}, "n_recommendations"),
+    ],
+)
+def test_bad_arguments(pipeline_tx: pd.DataFrame, params: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CustomerIntelligence(**params).fit(pipeline_tx)
+
+
+def test_schema_error_before_any_step() -> None:
+    raw = pd.DataFrame({"cust": [1], "date": ["2024-01-01"], "revenue": [1.0]})
+    with pytest.raises(SchemaError, match="column 'customer_id' is missing"):
+        CustomerIntelligence().fit(raw)
+
+
+def test_without_items_costs_or_a_long_history(pipeline_tx: pd.DataFrame) -> None:
+    raw = pipeline_tx[["customer_id", "timestamp", "amount"]].rename(
+        columns={"customer_id": "cust", "amount": "revenue"}
+    )
+    original = raw.copy()
+    with threadpool_limits(limits=1):
+        ci = CustomerIntelligence({"customer_id": "cust", "amount": "revenue"}, horizon=600)
+        ci.fit(raw)
+    pd.testing.assert_frame_equal(raw, original)  # the caller's frame is untouched
+    assert ci.whale_ is None and ci.rules_ is None and ci.recommender_ is None
+    assert ci.churn_backtest_ is None
+    assert any("churn backtest skipped" in m for m in ci.data_quality_)
+    assert ci.margin_ == 1.0 and ci.pareto_.column_ == "total_amount"
+    assert ci.customers_[["recommendation_1", "recommendation_2"]].isna().all().all()
+    summary = summarize_customers(raw, {"customer_id": "cust", "amount": "revenue"})
+    pd.testing.assert_series_equal(
+        ci.customers_["total_amount"], summary["total_amount"], check_names=False
+    )
+    pd.testing.assert_frame_equal(ci.score(raw), ci.customers_)
+
+
+def test_data_quality_warnings_are_captured(pipeline_tx: pd.DataFrame) -> None:
+    doubled = pd.concat([pipeline_tx, pipeline_tx.iloc[:3]], ignore_index=True)
+    with threadpool_limits(limits=1), pytest.warns(UserWarning, match="exact duplicates"):
+        ci = CustomerIntelligence(horizon=600).fit(doubled)
+    assert any("exact duplicates" in m for m in ci.data_quality_)
