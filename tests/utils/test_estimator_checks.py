@@ -29,13 +29,7 @@ from ._cases import CASES, run
 
 # Checks that fail because of bugs in code this test does not own; each is a strict xfail,
 # so the test turns red (XPASS) the day the bug is fixed and the entry must go.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("ChurnClassifier", "missing_column_schema_error"): (
-        "ChurnClassifier.predict_proba on a table lacking a fitted column raises a plain "
-        "ValueError ('X lacks columns [...] seen in fit', churn/_classifier.py _checked), "
-        "not custintel.exceptions.SchemaError(reason='missing_column')"
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list[Any]:

@@ -132,11 +132,6 @@ def test_gamma_gamma_score_leaves_fitted_attributes_alone() -> None:
     assert model.n_excluded_ == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="churn/_classifier.py ChurnClassifier._checked raises ValueError, not SchemaError, "
-    "for a scoring table without a column seen in fit",
-)
 def test_churn_classifier_missing_column_is_a_schema_error() -> None:
     X, y = churn_data()
     model = ChurnClassifier(max_iter=10, min_samples_leaf=20, cv=2).fit(X, y)

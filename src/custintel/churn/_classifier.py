@@ -17,6 +17,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from custintel.exceptions import SchemaError
+
 __all__ = ["ChurnClassifier"]
 
 
@@ -221,9 +223,10 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         X = self._frame(X)
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
-            raise ValueError(
+            raise SchemaError(
                 f"X lacks columns {missing} seen in fit; build train and score tables with the "
-                "same make_churn_dataset options"
+                "same make_churn_dataset options",
+                reason="missing_column",
             )
         return X[list(self.feature_names_in_)]
 
