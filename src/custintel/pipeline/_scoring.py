@@ -54,7 +54,9 @@ def read_transactions(path: str | Path) -> pd.DataFrame:
             _require_pyarrow()
             return pd.read_parquet(file)
         if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(file)
+            # round_trip: pandas 2's default parser can be one ulp off, enough to flip a
+            # tree split between a CSV and the in-memory frame it was written from.
+            return pd.read_csv(file, float_precision="round_trip")
     except pd.errors.EmptyDataError as err:
         raise SchemaError(
             f"input file {str(file)!r} is empty: it has no header and no rows", reason="empty"
