@@ -31,8 +31,10 @@ def calibration_holdout_split(
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Transactions; validated with :func:`~custintel.validate_transactions`.
+    tx : pandas.DataFrame, polars DataFrame or LazyFrame, DuckDB relation or Spark DataFrame
+        Transactions; validated with :func:`~custintel.validate_transactions`. Non-pandas
+        input is computed inside its own engine (see "When you outgrow one machine") and
+        gives the same pandas result.
     schema : TransactionSchema, dict or None, default=None
         Column mapping.
     calibration_end : date-like
@@ -84,6 +86,19 @@ def calibration_holdout_split(
     customer_id
     1                    1      4.0  30.0                  1              29.0
     """
+    if not isinstance(tx, pd.DataFrame):  # Polars, DuckDB, Spark: run inside the engine
+        from custintel.backends import dispatch
+
+        return dispatch(
+            "calibration_holdout_split",
+            tx,
+            schema,
+            calibration_end=calibration_end,
+            observation_end=observation_end,
+            time_unit=time_unit,
+            refunds=refunds,
+            duplicates=duplicates,
+        )
     scale = unit_days(time_unit)
     validated = validated_transactions(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates

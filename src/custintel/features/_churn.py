@@ -41,8 +41,10 @@ def make_churn_dataset(
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Transactions; validated with :func:`~custintel.validate_transactions`.
+    tx : pandas.DataFrame, polars DataFrame or LazyFrame, DuckDB relation or Spark DataFrame
+        Transactions; validated with :func:`~custintel.validate_transactions`. Non-pandas
+        input is computed inside its own engine (see "When you outgrow one machine") and
+        gives the same pandas result.
     schema : TransactionSchema, dict or None, default=None
         Column mapping.
     cutoff : date-like
@@ -120,6 +122,21 @@ def make_churn_dataset(
     >>> y.tolist()
     [0, 1]
     """
+    if not isinstance(tx, pd.DataFrame):  # Polars, DuckDB, Spark: run inside the engine
+        from custintel.backends import dispatch
+
+        return dispatch(
+            "make_churn_dataset",
+            tx,
+            schema,
+            cutoff=cutoff,
+            horizon=horizon,
+            min_history=min_history,
+            window=window,
+            btyd=btyd,
+            refunds=refunds,
+            duplicates=duplicates,
+        )
     horizon_days = _positive_days(horizon, "horizon")
     window_days = max(horizon_days // 2, 1) if window is None else _positive_days(window, "window")
     if isinstance(min_history, bool) or not isinstance(min_history, (int, np.integer)):

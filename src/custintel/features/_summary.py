@@ -46,8 +46,10 @@ def summarize_customers(
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Transactions; validated with :func:`~custintel.validate_transactions`.
+    tx : pandas.DataFrame, polars DataFrame or LazyFrame, DuckDB relation or Spark DataFrame
+        Transactions; validated with :func:`~custintel.validate_transactions`. Non-pandas
+        input is computed inside its own engine (see "When you outgrow one machine") and
+        gives the same pandas result.
     schema : TransactionSchema, dict or None, default=None
         Column mapping.
     observation_end : date-like, optional
@@ -118,6 +120,18 @@ def summarize_customers(
     a                    1      7.0  9.0            20.0         3                2
     b                    0      0.0  5.0             0.0         1                5
     """
+    if not isinstance(tx, pd.DataFrame):  # Polars, DuckDB, Spark: run inside the engine
+        from custintel.backends import dispatch
+
+        return dispatch(
+            "summarize_customers",
+            tx,
+            schema,
+            observation_end=observation_end,
+            time_unit=time_unit,
+            refunds=refunds,
+            duplicates=duplicates,
+        )
     scale = unit_days(time_unit)
     validated = validated_transactions(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates

@@ -1,0 +1,394 @@
+"""In-engine validation with the ``SchemaError`` reason codes of ``validate_transactions``.
+
+The checks that are cheap in Polars, DuckDB and Spark run in one aggregate pass.
+
+Everything is written once on narwhals' lazy API; only the timestamp-to-day
+step is native (see :mod:`custintel.backends._engines`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals.stable.v2 as nw
+import numpy as np
+import pandas as pd
+
+from custintel._validation import _Problems, _resolve_columns, to_day
+from custintel.backends._engines import DAY, STAMP, engine_of, with_day_numbers
+from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.schema import TransactionSchema, suggest_column
+
+_N_EXAMPLES = 5
+_NUMERIC = ("amount", "quantity", "cost", "margin")
+_LABELS = ("order_id", "item_id")
+_ATTRIBUTES = ("channel", "region", "customer_type")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Validated transactions inside their engine.
+
+    Attributes
+    ----------
+    rows : narwhals.LazyFrame
+        Canonical columns (role names, ``margin`` turned into ``cost``) plus
+        ``day`` (int64 day number); rows removed by the policies left out.
+    roles : tuple of str
+        Roles present in ``rows``.
+    end_day : int
+        Observation end as a day number.
+    first_day, last_day : int
+        First and last day of the kept rows.
+    engine : str
+        ``"polars"``, ``"duckdb"`` or ``"spark"``.
+    """
+
+    rows: Any
+    roles: tuple[str, ...]
+    end_day: int
+    first_day: int
+    last_day: int
+    engine: str
+
+
+def lazy_frame(tx: Any) -> Any:
+    """Wrap a native frame as a narwhals LazyFrame (eager Polars frames become lazy)."""
+    frame = nw.from_native(tx)
+    if isinstance(frame, nw.DataFrame):
+        frame = frame.lazy()
+    return frame
+
+
+def _timestamp_kind(dtype: Any) -> str | None:
+    if isinstance(dtype, nw.Datetime):
+        return "datetime_tz" if dtype.time_zone else "datetime"
+    if dtype == nw.Date:
+        return "date"
+    if dtype == nw.String:
+        return "string"
+    return None
+
+
+def _is_categorical(dtype: Any) -> bool:
+    return dtype in (nw.Categorical, nw.Enum) or isinstance(dtype, nw.Enum)
+
+
+def _count(expr: Any) -> Any:
+    return expr.fill_null(False).cast(nw.Int64).sum()
+
+
+def prepare(
+    tx: Any,
+    schema: TransactionSchema | Mapping[str, str] | None,
+    *,
+    refunds: str,
+    observation_end: Any,
+    duplicates: str,
+) -> Prepared:
+    """Validate ``tx`` inside its engine and apply the refunds, end and duplicates policies.
+
+    Parameters
+    ----------
+    tx : polars.DataFrame, polars.LazyFrame, duckdb.DuckDBPyRelation or pyspark.sql.DataFrame
+        The transactions.
+    schema : TransactionSchema, dict or None
+        Column mapping.
+    refunds : {"net", "drop", "raise"}
+        Policy for negative amounts.
+    observation_end : date-like or None
+        Last day kept, inclusive.
+    duplicates : {"warn", "keep", "drop", "raise"}
+        Policy for exact duplicate rows.
+
+    Returns
+    -------
+    Prepared
+
+    Raises
+    ------
+    SchemaError
+        With the reason codes of :func:`custintel.validate_transactions`.
+    """
+    resolved = TransactionSchema.coerce(schema)
+    if refunds not in ("net", "drop", "raise"):
+        raise ValueError(f"refunds must be 'net', 'drop' or 'raise', got {refunds!r}")
+    if duplicates not in ("warn", "keep", "drop", "raise"):
+        raise ValueError(
+            f"duplicates must be 'warn', 'keep', 'drop' or 'raise', got {duplicates!r}"
+        )
+    engine = engine_of(tx)
+    if engine is None:  # pragma: no cover - callers dispatch on engine_of
+        raise TypeError(f"not a Polars, DuckDB or Spark frame: {type(tx).__name__}")
+    frame = lazy_frame(tx)
+    source_schema = frame.collect_schema()
+    names = list(source_schema.names())
+    mapping = _resolve_columns(pd.DataFrame(columns=names), resolved, suggest_column)
+    end = None if observation_end is None else to_day(observation_end, "observation_end")
+    problems = _Problems()
+
+    # Type checks need only the schema, not a pass over the data.
+    canonical: dict[str, Any] = {}
+    counts: dict[str, tuple[Any, str, str, str]] = {}  # reason -> (mask, role, what, fix)
+    for role, column in mapping.items():
+        dtype = source_schema[column]
+        col = nw.col(column)
+        if role == "customer_id":
+            if dtype == nw.Boolean:
+                problems.add(
+                    "bad_customer_id",
+                    f"{_where(role, column)} holds booleans; map the real customer identifier "
+                    "column instead",
+                )
+            elif dtype.is_float():
+                counts["bad_customer_id"] = (
+                    col != col.round(0),
+                    role,
+                    "are non-integer numbers",
+                    "customer ids must be labels; map the id column",
+                )
+                col = col.cast(nw.Int64)
+            elif _is_categorical(dtype):
+                col = col.cast(nw.String)
+            counts["null_customer_id"] = (
+                nw.col(column).is_null(),
+                role,
+                "have no customer id",
+                "drop them (filter out nulls) or fill them with a real id",
+            )
+            if dtype == nw.String or _is_categorical(dtype):
+                counts["blank_customer_id"] = (
+                    nw.col(column).cast(nw.String).str.strip_chars() == "",
+                    role,
+                    "have a blank customer id",
+                    "drop them or fill them with a real id",
+                )
+            canonical[role] = col
+        elif role == "timestamp":
+            kind = _timestamp_kind(dtype)
+            if kind is None:
+                reason = "numeric_timestamp" if dtype.is_numeric() else "unparseable_timestamp"
+                problems.add(
+                    reason,
+                    f"{_where(role, column)} has type {dtype}, not a datetime, date or string; "
+                    "convert it to a timestamp in the engine first, e.g. "
+                    "pl.col(c).cast(pl.Datetime), CAST(c AS TIMESTAMP) or F.to_timestamp(c)",
+                )
+                continue
+            counts["null_timestamp"] = (
+                nw.col(column).is_null(),
+                role,
+                "have no timestamp",
+                "drop them or fill them before validating",
+            )
+            counts["unparseable_timestamp"] = (
+                nw.col(STAMP).is_null() & ~nw.col(column).is_null(),
+                role,
+                "could not be parsed as dates",
+                "parse the column yourself in the engine, e.g. "
+                "pl.col(c).str.to_datetime(format=...) or F.to_timestamp(c, fmt)",
+            )
+            canonical[role] = nw.col(STAMP)
+        elif role in _NUMERIC:
+            if not dtype.is_numeric() or dtype == nw.Boolean:
+                problems.add(
+                    f"non_numeric_{role}",
+                    f"{_where(role, column)} has type {dtype}, not a number; cast it to a "
+                    "number in the engine first (numeric strings are parsed only for pandas)",
+                )
+                continue
+            number = col.cast(nw.Float64)
+            counts[f"non_finite_{role}"] = (
+                ~number.is_finite().fill_null(False),
+                role,
+                "are missing (NaN) or infinite",
+                "drop or fill them",
+            )
+            canonical[role] = number
+        elif role in _LABELS:
+            counts[f"null_{role}"] = (
+                col.is_null(),
+                role,
+                f"have no {role}",
+                "drop those rows or fill the column",
+            )
+            canonical[role] = col.cast(nw.String) if _is_categorical(dtype) else col
+        else:
+            canonical[role] = col.cast(nw.String)
+    problems.raise_if_any()
+
+    kind = _timestamp_kind(source_schema[mapping["timestamp"]])
+    native = nw.to_native(frame)
+    if engine == "polars" and not hasattr(native, "collect"):
+        native = native.lazy()
+    frame = lazy_frame(with_day_numbers(native, engine, mapping["timestamp"], str(kind)))
+
+    amount = nw.col(mapping["amount"]).cast(nw.Float64)
+    day = nw.col(DAY)
+    # every row is a real (non-null) day here or the stats below raise first
+    keep = ~day.is_null() | day.is_null()
+    if refunds == "drop":
+        keep = amount >= 0
+    if end is not None:
+        keep = keep & (day <= int(end.astype(np.int64)))
+    today = int(np.datetime64(pd.Timestamp.now().floor("D").to_datetime64(), "D").astype(np.int64))
+    stats_exprs = [nw.len().alias("n_rows")]
+    stats_exprs += [_count(mask).alias(reason) for reason, (mask, *_) in counts.items()]
+    stats_exprs += [
+        _count(amount < 0).alias("negative"),
+        _count(keep).alias("n_kept"),
+        _count(day > today).alias("future"),
+        _count(day > (int(end.astype(np.int64)) if end is not None else today)).alias("late"),
+        nw.when(keep).then(day).min().alias("first_day"),
+        nw.when(keep).then(day).max().alias("last_day"),
+    ]
+    stats = frame.select(*stats_exprs).collect().rows(named=True)[0]
+    n_rows = int(stats["n_rows"])
+    if n_rows == 0:
+        raise SchemaError(
+            f"the transactions frame is empty (0 rows, {len(names)} columns); custintel needs "
+            "at least one transaction with customer_id, timestamp and amount",
+            reason="empty",
+        )
+    for reason, (mask, role, what, fix) in counts.items():
+        bad = int(stats[reason] or 0)
+        if bad:
+            _report(problems, frame, reason, mapping[role], role, mask, bad, n_rows, what, fix)
+    problems.raise_if_any()
+    negative = int(stats["negative"])
+    if negative and refunds == "raise":
+        _report(
+            problems,
+            frame,
+            "negative_amount",
+            mapping["amount"],
+            "amount",
+            amount < 0,
+            negative,
+            n_rows,
+            "have a negative amount",
+            "pass refunds='net' to keep refunds or refunds='drop' to remove them",
+        )
+        problems.raise_if_any()
+
+    if end is not None:
+        late = int(stats["late"])
+        if late > 0:
+            warnings.warn(
+                f"{late:,} of {n_rows:,} transactions fall after observation_end {end}; they "
+                "were dropped. Pass a later observation_end to keep them.",
+                DataQualityWarning,
+                stacklevel=4,
+            )
+    elif stats["future"]:
+        warnings.warn(
+            f"{int(stats['future']):,} transactions are dated after today; check the timestamp "
+            "column, or pass observation_end to cut them off.",
+            DataQualityWarning,
+            stacklevel=4,
+        )
+    if int(stats["n_kept"]) == 0:
+        raise SchemaError(
+            "no transactions are left after applying observation_end and the refunds policy; "
+            f"{negative:,} rows are refunds; pass a later observation_end or refunds='net'",
+            reason="empty",
+        )
+
+    if "margin" in canonical:
+        margin = canonical.pop("margin")
+        canonical["cost"] = canonical["amount"] - margin
+    rows = frame.filter(keep).select(
+        *(expr.alias(role) for role, expr in canonical.items()), day.alias("day")
+    )
+    rows = _apply_duplicates(rows, duplicates, int(stats["n_kept"]))
+    if "order_id" in canonical:
+        _check_orders(rows)
+    first_day, last_day = int(stats["first_day"]), int(stats["last_day"])
+    return Prepared(
+        rows=rows,
+        roles=tuple(canonical),
+        end_day=int(end.astype(np.int64)) if end is not None else last_day,
+        first_day=first_day,
+        last_day=last_day,
+        engine=engine,
+    )
+
+
+def _where(role: str, column: str) -> str:
+    return f"column {column!r}" if role == column else f"column {column!r} (role {role!r})"
+
+
+def _report(
+    problems: _Problems,
+    frame: Any,
+    reason: str,
+    column: str,
+    role: str,
+    mask: Any,
+    count: int,
+    n_rows: int,
+    what: str,
+    fix: str,
+) -> None:
+    """Record a row-level problem with up to five example values (engines have no row labels)."""
+    sample = (
+        frame.filter(mask.fill_null(False))
+        .select(nw.col(column))
+        .head(_N_EXAMPLES)
+        .collect()
+        .to_pandas()
+    )
+    values = sample.iloc[:, 0].tolist()
+    problems.add(
+        reason,
+        f"{_where(role, column)}: {count:,} of {n_rows:,} rows {what}, e.g. values {values}; {fix}",
+        pd.DataFrame({"column": column, "value": values}),
+    )
+
+
+def _apply_duplicates(rows: Any, policy: str, n_rows: int) -> Any:
+    """Count exact duplicate rows (a distinct over every mapped column) and apply the policy."""
+    if policy == "keep":
+        return rows
+    distinct = rows.drop("day").unique()
+    n_distinct = int(distinct.select(nw.len()).collect().item())
+    count = n_rows - n_distinct
+    if count == 0:
+        return rows
+    if policy == "raise":
+        raise SchemaError(
+            f"{count:,} rows are exact duplicates of an earlier row; pass duplicates='drop' to "
+            "remove them or duplicates='keep' if they are genuine",
+            reason="duplicate_rows",
+        )
+    if policy == "warn":
+        warnings.warn(
+            f"{count:,} of {n_rows:,} rows are exact duplicates of an earlier row; they were "
+            "kept as separate transactions. Pass duplicates='drop' if they were loaded twice, "
+            "or duplicates='keep' to silence this (and skip the check, a full distinct).",
+            DataQualityWarning,
+            stacklevel=5,
+        )
+        return rows
+    return rows.unique()
+
+
+def _check_orders(rows: Any) -> None:
+    """Raise when an order id belongs to more than one customer."""
+    shared = (
+        rows.group_by("order_id")
+        .agg(nw.col("customer_id").n_unique().alias("n_customers"))
+        .filter(nw.col("n_customers") > 1)
+    )
+    bad = shared.select(nw.len().alias("n"), nw.col("order_id").min().alias("example"))
+    found = bad.collect().rows(named=True)[0]
+    if int(found["n"]):
+        raise SchemaError(
+            f"column 'order_id': {int(found['n']):,} orders belong to more than one customer, "
+            f"e.g. {found['example']!r}; an order id must identify one customer's basket, so "
+            "make ids unique per customer (e.g. combine customer and order)",
+            reason="order_with_several_customers",
+        )

@@ -1,0 +1,244 @@
+"""Batch scoring on Spark: a saved model bundle applied with ``mapInPandas``.
+
+The transaction-to-customer step runs in Spark (see :mod:`custintel.backends`);
+each partition of customer rows is then scored in pandas by
+:meth:`CustomerIntelligence.score_customers`, a row-wise function, so the
+result does not depend on how customers are split into partitions. Nothing is
+collected to the driver. This module imports pyspark only when called.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from custintel.exceptions import SchemaError
+
+__all__ = ["SCORE_TYPES", "score"]
+
+#: Spark SQL type of each scored column (besides ``customer_id``).
+SCORE_TYPES: dict[str, str] = {
+    "frequency": "bigint",
+    "recency": "double",
+    "T": "double",
+    "monetary_value": "double",
+    "total_amount": "double",
+    "rfm_score": "string",
+    "rfm_segment": "string",
+    "value_tier": "string",
+    "lifecycle_stage": "string",
+    "churn_probability": "double",
+    "p_alive": "double",
+    "expected_purchases": "double",
+    "expected_clv": "double",
+    "abc_class": "string",
+    "recommendation_1": "string",
+    "recommendation_2": "string",
+    "recommendation_3": "string",
+}
+_CUSTOMER_MARKERS = ("frequency", "recency", "T", "monetary_value")
+
+
+def score(
+    df: Any,
+    models_dir: str | Path,
+    *,
+    observation_end: Any = None,
+    kind: Literal["auto", "transactions", "customers"] = "auto",
+) -> Any:
+    """Score a Spark DataFrame with a saved model bundle, inside Spark.
+
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+        Either transactions in the bundle's schema (the columns the fitted
+        :class:`~custintel.TransactionSchema` maps), or customer rows as
+        :meth:`CustomerIntelligence.customer_features` returns them, with
+        ``customer_id`` as a column.
+    models_dir : str or pathlib.Path
+        A bundle folder written by :meth:`CustomerIntelligence.save`. It is
+        read once on the driver; the fitted models travel to the executors
+        with the task.
+    observation_end : date-like, optional
+        Day to score at (transactions only); default: the day of the latest
+        transaction.
+    kind : {"auto", "transactions", "customers"}, default="auto"
+        What ``df`` holds; ``"auto"`` picks transactions when the schema's
+        required columns are present, else customer rows when ``frequency``,
+        ``recency``, ``T`` and ``monetary_value`` are.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        One row per customer: ``customer_id`` and the columns of
+        :data:`custintel.pipeline.CUSTOMER_COLUMNS` (types in
+        :data:`SCORE_TYPES`; categories become strings). Lazy: nothing runs
+        until it is written or collected.
+
+    Raises
+    ------
+    SchemaError
+        When ``df`` is neither transactions nor customer rows, or the
+        transactions fail validation.
+
+    Notes
+    -----
+    For transactions, the per-customer features (summary, churn gap and
+    trend features at the observation end with the bundle's horizon,
+    attributes, profit and the items bought) are computed by Spark: the
+    transactions are aggregated by (customer, day), then by customer, with
+    one window over the purchase days. Only then do customer rows enter
+    Python, one Arrow batch at a time.
+
+    Examples
+    --------
+    .. code-block:: python
+
+        from custintel.spark import score
+
+        tx = spark.read.parquet("s3://shop/transactions/")
+        scored = score(tx, "models/2024-12/")
+        scored.write.mode("overwrite").parquet("s3://shop/customer_scores/")
+    """
+    from custintel.backends import engine_of
+    from custintel.pipeline import load_bundle
+
+    if engine_of(df) != "spark":
+        raise SchemaError(
+            f"score needs a Spark DataFrame, got {type(df).__module__}.{type(df).__name__}; "
+            "for pandas use CustomerIntelligence.score or custintel.pipeline.score_file",
+            reason="not_a_dataframe",
+        )
+    if kind not in ("auto", "transactions", "customers"):
+        raise ValueError(f"kind must be 'auto', 'transactions' or 'customers', got {kind!r}")
+    ci = load_bundle(models_dir)
+    columns = list(df.columns)
+    if kind == "auto":
+        mapping = ci.schema_.resolve(pd.Index(columns))
+        required = (mapping["customer_id"], mapping["timestamp"], mapping["amount"])
+        if all(c in columns for c in required):
+            kind = "transactions"
+        elif all(c in columns for c in _CUSTOMER_MARKERS):
+            kind = "customers"
+        else:
+            kind = "transactions"  # let validation say what is missing
+    if kind == "customers":
+        if "customer_id" not in columns:
+            raise SchemaError(
+                f"customer rows need a 'customer_id' column; columns present: {columns}",
+                reason="missing_column",
+            )
+        features, build = df, _customer_rows
+        id_type = dict(df.dtypes)["customer_id"]
+    else:
+        features, build, id_type = _transaction_features(df, ci, observation_end)
+    output = (
+        "customer_id "
+        + id_type
+        + ", "
+        + ", ".join(f"`{name}` {sql}" for name, sql in SCORE_TYPES.items())
+    )
+
+    def score_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = build(batch)
+                if len(rows) == 0:
+                    continue
+                yield _plain(ci.score_customers(rows))
+
+    return features.mapInPandas(score_partition, output)
+
+
+def _customer_rows(batch: pd.DataFrame) -> pd.DataFrame:
+    return batch.set_index("customer_id")
+
+
+def _transaction_features(df: Any, ci: Any, observation_end: Any) -> tuple[Any, Any, str]:
+    """Build the lazy Spark table of customer aggregates and the per-batch finishing step."""
+    import narwhals.stable.v2 as nw
+    from pyspark.sql import functions as sf
+
+    from custintel.backends._features import _attribute_table, customer_table
+    from custintel.backends._prepare import prepare
+    from custintel.features._churn import _ATTRIBUTES
+
+    prepared = prepare(
+        df,
+        ci.schema_,
+        refunds=ci.refunds,
+        observation_end=observation_end,
+        duplicates=ci.duplicates,
+    )
+    roles, end = prepared.roles, prepared.end_day
+    window = max(int(ci.horizon_) // 2, 1)
+    rows = prepared.rows
+    table = customer_table(rows, roles, cut_day=end, window=window)
+    attributes = [role for role in _ATTRIBUTES if role in roles]
+    for role in attributes:
+        table = table.join(_attribute_table(rows, role), on="customer_id", how="left")
+    native = nw.to_native(table)
+    if "item_id" in roles:
+        bought = (
+            nw.to_native(rows)
+            .where(sf.col("amount") >= 0)
+            .groupBy("customer_id")
+            .agg(sf.array_sort(sf.collect_set(sf.col("item_id").cast("string"))).alias("items"))
+        )
+        native = native.join(bought, on="customer_id", how="left")
+    id_type = dict(native.dtypes)["customer_id"]
+
+    def build(batch: pd.DataFrame) -> pd.DataFrame:
+        return _features_from_aggregates(batch, roles, end, attributes)
+
+    return native, build, id_type
+
+
+def _features_from_aggregates(
+    batch: pd.DataFrame, roles: tuple[str, ...], end: int, attributes: list[str]
+) -> pd.DataFrame:
+    """Finish one batch of customer aggregates into the rows ``score_customers`` reads."""
+    from custintel.backends._features import _gap_features, finish_summary
+    from custintel.features._churn import _DROPPED_SUMMARY
+
+    batch = batch.sort_values("customer_id", kind="stable", ignore_index=True)
+    summary, present = finish_summary(batch, roles, end, 1.0)
+    X = summary.drop(columns=list(_DROPPED_SUMMARY))
+    features = summary.join(_gap_features(present, X))
+    for role in attributes:
+        values = present[f"attr_{role}"].to_numpy(dtype=object)
+        known = sorted({v for v in values if not pd.isna(v)})
+        features[role] = pd.Categorical(values, categories=pd.Index(known))
+    if "cost" in roles:
+        revenue = features["total_amount"].to_numpy()
+        goods = revenue - features["total_margin"].to_numpy()
+        features["profit"] = revenue - goods
+    if "item_id" in roles:
+        features["items"] = [
+            [] if items is None else list(items) for items in present["items"].tolist()
+        ]
+    features.attrs.update({"observation_end": str(np.datetime64(end, "D")), "time_unit": "D"})
+    return features
+
+
+def _plain(scored: pd.DataFrame) -> pd.DataFrame:
+    """Turn a scored frame into Arrow-friendly columns matching :data:`SCORE_TYPES`."""
+    out = scored.reset_index()
+    for name, sql in SCORE_TYPES.items():
+        values = out[name]
+        if sql == "string":
+            strings = values.astype(object)
+            out[name] = strings.where(pd.notna(strings), None).map(
+                lambda v: v if v is None else str(v)
+            )
+        elif sql == "bigint":
+            out[name] = values.to_numpy(dtype=np.int64)
+        else:
+            out[name] = values.to_numpy(dtype=np.float64)
+    return out[["customer_id", *SCORE_TYPES]]

@@ -1,0 +1,234 @@
+"""The feature layer on Polars (eager and lazy) and DuckDB equals the pandas path."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custintel import SchemaError, summarize_customers
+from custintel.backends import engine_of
+from custintel.features import calibration_holdout_split, make_churn_dataset
+
+
+def _require(name: str) -> Any:
+    """Import an optional engine; in CI (CI=true) a missing one is an error, not a skip."""
+    if os.environ.get("CI") == "true":
+        return importlib.import_module(name)
+    return pytest.importorskip(name, reason=f"{name} is not installed (extras polars/duckdb/spark)")
+
+
+pl = _require("polars")
+duckdb = _require("duckdb")
+_require("narwhals")
+pa = _require("pyarrow")
+
+_CON = duckdb.connect()
+
+
+def _duckdb(df: pd.DataFrame) -> Any:
+    return _CON.from_arrow(pa.Table.from_pandas(df, preserve_index=False))
+
+
+CONVERTERS: dict[str, Callable[[pd.DataFrame], Any]] = {
+    "polars": pl.from_pandas,
+    "polars_lazy": lambda df: pl.from_pandas(df).lazy(),
+    "duckdb": _duckdb,
+}
+
+
+@pytest.fixture(params=list(CONVERTERS))
+def convert(request: pytest.FixtureRequest) -> Callable[[pd.DataFrame], Any]:
+    return CONVERTERS[request.param]
+
+
+def test_engine_of() -> None:
+    frame = pd.DataFrame({"a": [1]})
+    assert engine_of(frame) is None
+    assert engine_of(pl.from_pandas(frame)) == "polars"
+    assert engine_of(pl.from_pandas(frame).lazy()) == "polars"
+    assert engine_of(_duckdb(frame)) == "duckdb"
+
+
+@pytest.mark.slow
+def test_cdnow_equals_pandas(
+    convert: Any, cdnow: pd.DataFrame, check: Any, cdnow_calls: Any
+) -> None:
+    check(convert, cdnow, cdnow_calls)
+
+
+def test_simulated_log_equals_pandas(
+    convert: Any, sim_tx: pd.DataFrame, check: Any, sim_calls: Any
+) -> None:
+    check(convert, sim_tx, sim_calls)
+
+
+def test_hand_computed_string_ids(convert: Any) -> None:
+    # Customer "a": occasions on Jan 1 (10 + 5, same day), Jan 11 (20) and Jan 31 (30), and a
+    # refund on Feb 2 that is no occasion: frequency 2, recency 30 days, T = Feb 3 - Jan 1 = 33,
+    # monetary (20 + 30) / 2 = 25, total 65 - 4 = 61, gaps 10 and 20: mean 15,
+    # std sqrt((5^2 + 5^2) / 1) = 7.0711. Customer "b": one purchase on Feb 3.
+    tx = pd.DataFrame(
+        {
+            "cust": ["a", "a", "a", "a", "a", "b"],
+            "timestamp": pd.to_datetime(
+                [
+                    "2024-01-01 09:00",
+                    "2024-01-01 17:00",
+                    "2024-01-11 12:00",
+                    "2024-01-31 08:30",
+                    "2024-02-02 10:00",
+                    "2024-02-03 10:00",
+                ]
+            ).astype("datetime64[us]"),
+            "amount": [10.0, 5.0, 20.0, 30.0, -4.0, 7.0],
+        }
+    )
+    s = summarize_customers(convert(tx), {"customer_id": "cust"})
+    assert s.index.tolist() == ["a", "b"]
+    assert s["frequency"].tolist() == [2, 0]
+    assert s["recency"].tolist() == [30.0, 0.0]
+    assert s["T"].tolist() == [33.0, 0.0]
+    assert s["monetary_value"].tolist() == [25.0, 0.0]
+    assert s["total_amount"].tolist() == [61.0, 7.0]
+    assert s["gap_mean_days"].iloc[0] == 15.0
+    assert s["gap_std_days"].iloc[0] == pytest.approx(np.sqrt(50.0))
+    pd.testing.assert_frame_equal(s, summarize_customers(tx, {"customer_id": "cust"}))
+
+
+def test_string_and_zoned_timestamps(convert: Any) -> None:
+    # Strings are parsed in-engine; zoned times count on their own zone's calendar: 23:30 in
+    # New York on Jan 1 is Jan 2 in UTC but a Jan 1 purchase for the business.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": ["2024-01-01 23:30", "2024-01-05 00:00", "2024-01-03 08:00"],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    expected = summarize_customers(tx)
+    pd.testing.assert_frame_equal(summarize_customers(convert(tx)), expected)
+    zoned = tx.assign(timestamp=pd.to_datetime(tx["timestamp"]).dt.tz_localize("America/New_York"))
+    if convert is CONVERTERS["duckdb"]:
+        _CON.execute("SET TimeZone = 'America/New_York'")  # DuckDB: the session's zone
+    try:
+        pd.testing.assert_frame_equal(summarize_customers(convert(zoned)), expected)
+    finally:
+        _CON.execute("SET TimeZone = 'UTC'")
+
+
+def _tx(**columns: Any) -> pd.DataFrame:
+    base: dict[str, Any] = {
+        "customer_id": [1, 1, 2, 3],
+        "order_id": [1, 2, 3, 4],
+        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-03", "2024-01-04"]),
+        "amount": [1.0, 2.0, 3.0, 4.0],
+    }
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "reason", "text"),
+    [
+        (_tx().rename(columns={"amount": "revenue"}), {}, "missing_column", "amount='revenue'"),
+        (_tx(customer_id=[1.0, None, 2.0, 3.0]), {}, "null_customer_id", "1 of 4 rows"),
+        (_tx(customer_id=[1.5, 1.0, 2.0, 3.0]), {}, "bad_customer_id", "non-integer"),
+        (_tx(customer_id=["a", " ", "b", "c"]), {}, "blank_customer_id", "blank"),
+        (
+            _tx(timestamp=pd.to_datetime(["2024-01-01", None, "2024-01-03", "2024-01-04"])),
+            {},
+            "null_timestamp",
+            "have no timestamp",
+        ),
+        (
+            _tx(timestamp=["2024-01-01", "soon", "2024-01-03", "2024-01-04"]),
+            {},
+            "unparseable_timestamp",
+            "'soon'",
+        ),
+        (_tx(timestamp=[20240101, 20240105, 20240103, 20240104]), {}, "numeric_timestamp", ""),
+        (_tx(amount=[1.0, np.nan, 3.0, np.inf]), {}, "non_finite_amount", "2 of 4 rows"),
+        (_tx(amount=[1.0, -2.0, 3.0, 4.0]), {"refunds": "raise"}, "negative_amount", "[-2.0]"),
+        (_tx(order_id=[1, 2, 3, 3]), {}, "order_with_several_customers", "e.g. 3"),
+        (_tx(order_id=[1, None, 3, 4]), {}, "null_order_id", "have no order_id"),
+        (
+            pd.concat([_tx(), _tx().iloc[[0]]], ignore_index=True),
+            {"duplicates": "raise"},
+            "duplicate_rows",
+            "1 rows are exact duplicates",
+        ),
+    ],
+)
+def test_schema_errors_match_pandas(
+    convert: Any, frame: pd.DataFrame, kwargs: dict[str, Any], reason: str, text: str
+) -> None:
+    with pytest.raises(SchemaError) as expected:
+        summarize_customers(frame, **kwargs)
+    with pytest.raises(SchemaError, match=None) as got:
+        summarize_customers(convert(frame), **kwargs)
+    assert got.value.reason == expected.value.reason == reason
+    assert text in str(got.value)
+
+
+def test_argument_errors(convert: Any) -> None:
+    native = convert(_tx())
+    with pytest.raises(SchemaError) as err:
+        calibration_holdout_split(native, calibration_end="2023-01-01")
+    assert err.value.reason == "bad_calibration_end"
+    with pytest.raises(ValueError, match="runs past the last transaction"):
+        make_churn_dataset(native, cutoff="2024-01-02", horizon=30)
+    with pytest.raises(ValueError, match="time_unit"):
+        summarize_customers(native, time_unit="M")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="refunds"):
+        summarize_customers(native, refunds="keep")  # type: ignore[arg-type]
+
+
+def test_policies_warn_like_pandas(convert: Any) -> None:
+    tx = _tx(amount=[1.0, 2.0, 3.0, -4.0])  # customer 3 has only a refund
+    with pytest.warns(UserWarning, match="only refund rows"):
+        s = summarize_customers(convert(tx), observation_end="2024-01-04")
+    assert s.index.tolist() == [1, 2]
+    with pytest.warns(UserWarning, match="2 of 4 transactions fall after observation_end"):
+        summarize_customers(convert(tx), observation_end="2024-01-03")
+
+
+def test_numeric_strings_are_parsed_only_for_pandas(convert: Any) -> None:
+    tx = _tx(amount=["1", "2", "3", "4"])
+    assert summarize_customers(tx)["total_amount"].tolist() == [3.0, 3.0, 4.0]
+    with pytest.raises(SchemaError, match="cast it to a number in the engine") as err:
+        summarize_customers(convert(tx))
+    assert err.value.reason == "non_numeric_amount"
+
+
+def test_not_a_frame_is_still_a_schema_error() -> None:
+    with pytest.raises(SchemaError) as err:
+        summarize_customers({"customer_id": [1]})
+    assert err.value.reason == "not_a_dataframe"
+
+
+def test_lazy_frames_stay_lazy_until_the_customer_table() -> None:
+    # A LazyFrame over a Parquet file is scanned by Polars itself; nothing collects it first.
+    lazy = pl.from_pandas(_tx()).lazy().with_columns(pl.col("amount") * 2)
+    s = summarize_customers(lazy)
+    assert s["total_amount"].tolist() == [6.0, 6.0, 8.0]
+
+
+def test_import_custintel_imports_no_engine() -> None:
+    # scikit-learn >= 1.8 imports narwhals itself; custintel must add nothing to that.
+    code = (
+        "import sys, sklearn.base, sklearn.utils.validation\n"
+        "before = {m for m in ('narwhals',) if m in sys.modules}\n"
+        "import custintel, custintel.features, custintel.backends\n"
+        "engines = ('polars', 'duckdb', 'pyspark', 'narwhals')\n"
+        "bad = [m for m in engines if m in sys.modules and m not in before]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,199 @@
+"""The feature layer and batch scoring on a local Spark session equal the pandas path.
+
+One local session (2 cores, 2 shuffle partitions, no UI) serves the whole module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custintel import SchemaError, summarize_customers
+from custintel.backends import engine_of
+
+
+def _require(name: str) -> Any:
+    """Import an optional engine; in CI (CI=true) a missing one is an error, not a skip."""
+    if os.environ.get("CI") == "true":
+        return importlib.import_module(name)
+    return pytest.importorskip(name, reason=f"{name} is not installed (extras polars/duckdb/spark)")
+
+
+pyspark = _require("pyspark")
+_require("narwhals")
+_require("pyarrow")
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    # Python workers (mapInPandas) must run this interpreter, which has custintel.
+    previous = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("custintel-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    if previous is None:
+        os.environ.pop("PYSPARK_PYTHON", None)
+    else:
+        os.environ["PYSPARK_PYTHON"] = previous
+
+
+def _to_spark(spark: Any, folder: Path) -> Any:
+    """Hand frames to Spark as Parquet files, as real data arrives.
+
+    ``spark.createDataFrame(pandas_frame)`` would embed the rows in every task of the
+    plan (a LocalRelation), which is slow and runs the driver out of heap.
+    """
+    counter = iter(range(1_000_000))
+
+    def convert(df: pd.DataFrame) -> Any:
+        path = folder / f"tx_{next(counter)}.parquet"
+        stamps = [c for c in df.columns if df[c].dtype.kind == "M"]
+        # Spark reads microseconds, not the nanoseconds pandas writes by default
+        df.astype(dict.fromkeys(stamps, "datetime64[us]")).to_parquet(path, index=False)
+        return spark.read.parquet(str(path))
+
+    return convert
+
+
+@pytest.fixture(scope="module")
+def to_spark(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return _to_spark(spark, tmp_path_factory.mktemp("spark_parquet"))
+
+
+def test_engine_of(spark: Any) -> None:
+    assert engine_of(spark.range(1)) == "spark"
+
+
+def test_cdnow_equals_pandas(
+    to_spark: Any, cdnow: pd.DataFrame, check: Any, cdnow_calls: Any
+) -> None:
+    # every builder once (the weekly summary variant is covered on Polars and DuckDB)
+    check(to_spark, cdnow, [cdnow_calls[0], cdnow_calls[2], cdnow_calls[3]])
+
+
+def test_simulated_log_equals_pandas(
+    to_spark: Any, sim_tx: pd.DataFrame, check: Any, sim_calls: Any
+) -> None:
+    # the churn builder (duplicates="warn": the in-engine DISTINCT; attributes; labels);
+    # the summary of such logs is also checked by the scoring test below
+    check(to_spark, sim_tx, [sim_calls[3]])
+
+
+def test_day_numbers_follow_the_session_calendar(to_spark: Any) -> None:
+    # 23:30 on Jan 1 is a Jan 1 purchase: days come from Spark's dates, not from durations.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": pd.to_datetime(
+                ["2024-01-01 23:30", "2024-01-05 00:00", "2024-01-03 00:00"]
+            ),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    got = summarize_customers(to_spark(tx))
+    pd.testing.assert_frame_equal(got, summarize_customers(tx))
+    assert got["recency"].tolist() == [4.0, 0.0]
+
+
+def test_schema_errors(to_spark: Any) -> None:
+    tx = pd.DataFrame(
+        {
+            "cust": [1, 2, 3],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-03"]),
+            "amount": [1.0, -2.0, 3.0],
+        }
+    )
+    native = to_spark(tx)
+    with pytest.raises(SchemaError, match=r"customer_id='cust'") as err:
+        summarize_customers(native)
+    assert err.value.reason == "missing_column"
+    with pytest.raises(SchemaError, match="1 of 3 rows have a negative amount") as err:
+        summarize_customers(native, {"customer_id": "cust"}, refunds="raise")
+    assert err.value.reason == "negative_amount"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory, sim_tx: pd.DataFrame) -> Path:
+    from custintel.pipeline import CustomerIntelligence
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ci = CustomerIntelligence(duplicates="keep").fit(sim_tx)
+    return ci.save(tmp_path_factory.mktemp("bundle") / "models")
+
+
+def _as_plain(scored: pd.DataFrame) -> pd.DataFrame:
+    out = scored.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype) or out[column].dtype.kind in "OT":
+            values = out[column].astype(object)
+            out[column] = values.where(values.notna(), None).map(lambda v: v and str(v))
+    return out
+
+
+def test_score_transactions_and_customer_rows(to_spark: Any, bundle: Path, simulate: Any) -> None:
+    # A few hundred thousand rows: 20,000 simulated customers, scored by a bundle fitted
+    # on another log. Spark computes the features in-engine and scores with mapInPandas.
+    from custintel.pipeline import load_bundle
+    from custintel.spark import score
+
+    tx = simulate(20_000, random_state=5)
+    assert len(tx) > 250_000
+    ci = load_bundle(bundle)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _as_plain(ci.score(tx))
+    scored = score(to_spark(tx), bundle)
+    assert engine_of(scored) == "spark"
+    got = scored.toPandas().set_index("customer_id").sort_index()
+    pd.testing.assert_frame_equal(
+        _as_plain(got), expected, check_exact=False, rtol=1e-9, check_index_type=False
+    )
+    assert (got["frequency"].to_numpy() == expected["frequency"].to_numpy()).all()
+
+    # Customer rows (e.g. precomputed features) score to the same result.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        end = tx["timestamp"].max()  # score the subset at the same day as the whole log
+        features = ci.customer_features(tx.loc[tx["customer_id"] <= 500], observation_end=end)
+    rows = features.reset_index()
+    for column in rows.columns:
+        if isinstance(rows[column].dtype, pd.CategoricalDtype):
+            rows[column] = rows[column].astype(object)
+    rows["items"] = rows["items"].map(list)
+    again = score(to_spark(rows), bundle, kind="customers").toPandas()
+    again = again.set_index("customer_id").sort_index()
+    pd.testing.assert_frame_equal(
+        _as_plain(again),
+        expected.loc[again.index],
+        check_exact=False,
+        rtol=1e-9,
+        check_index_type=False,
+    )
+    assert np.isfinite(again["expected_clv"]).all()
