@@ -470,3 +470,33 @@ def test_duplicates_in_a_long_run_are_found() -> None:
     )
     with pytest.raises(SchemaError, match=r"1 rows are exact duplicates.*input rows 11"):
         validate_transactions(df, duplicates="raise")
+
+
+def test_day_month_ambiguous_text_dates_warn() -> None:
+    # 03/04/2024 is 4 March (month-first, pandas' reading) or 3 April; no part above 12
+    # anywhere, so the data cannot tell: the reading must not be silent.
+    df = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": ["03/04/2024", "05/06/2024", "01/02/2024"],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    with pytest.warns(DataQualityWarning, match=r"day and month cannot be told apart.*dayfirst"):
+        out = validate_transactions(df)
+    assert out["timestamp"].iloc[0] == pd.Timestamp("2024-03-04")
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ["13/04/2024", "05/06/2024", "01/02/2024"],  # 13 fixes day-first for the column
+        ["2024-03-04", "2024-05-06", "2024-01-02"],  # ISO is unambiguous
+        ["01/01/2024", "02/02/2024", "03/03/2024"],  # day == month: both readings agree
+    ],
+)
+def test_unambiguous_text_dates_do_not_warn(dates: list[str]) -> None:
+    df = pd.DataFrame({"customer_id": [1, 1, 2], "timestamp": dates, "amount": [1.0, 2.0, 3.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        validate_transactions(df)

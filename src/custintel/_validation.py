@@ -369,6 +369,7 @@ def _check_timestamps(values: pd.Series, problems: _Problems) -> pd.Series:
                 ".dt.tz_localize(None)",
             )
             return values
+        _warn_if_day_month_ambiguous(values)
         unparseable = (parsed.isna() & values.notna()).to_numpy()
         if unparseable.any():
             _report(
@@ -395,6 +396,32 @@ def _check_timestamps(values: pd.Series, problems: _Problems) -> pd.Series:
             "drop them or fill them before validating",
         )
     return parsed
+
+
+_SLASH_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)"
+
+
+def _warn_if_day_month_ambiguous(values: pd.Series) -> None:
+    """Warn when text dates such as 03/04/2024 could be day-first or month-first.
+
+    pandas reads them month-first; when no value has a first or second part above 12,
+    nothing in the data tells the two readings apart, so the choice must not be silent.
+    """
+    distinct = pd.Series(pd.unique(values.dropna().astype(str)))
+    parts = distinct.str.extract(_SLASH_DATE)
+    if distinct.empty or parts[0].isna().any():
+        return  # not (only) dd/mm/yyyy-style text: ISO dates and others are unambiguous
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    if (first <= 12).all() and (second <= 12).all() and (first != second).any():
+        example = distinct[first != second].iloc[0]
+        warnings.warn(
+            f"{_where('timestamp', str(values.name))} holds dates like {example!r} whose day "
+            "and month cannot be told apart (no part is above 12); they were read month-first "
+            f"(MM/DD). If they are day-first, parse them yourself: pd.to_datetime(df["
+            f"{values.name!r}], dayfirst=True)",
+            DataQualityWarning,
+            stacklevel=6,
+        )
 
 
 def _check_numeric(role: str, values: pd.Series, problems: _Problems) -> pd.Series:
