@@ -140,9 +140,11 @@ def segment_migration(
             .rename_axis(index="before", columns="after")
             .reindex(index=counts.index, columns=counts.columns)
         )
-    rank = {name: i for i, name in enumerate(order)}
+    rank = pd.Series(np.arange(len(order), dtype="int64"), index=[str(name) for name in order])
     both = b.index.intersection(a.index)
-    steps = pd.Series([rank[str(a[i])] - rank[str(b[i])] for i in both], index=both, dtype="int64")
+    after_rank = rank.reindex(a.reindex(both).astype(str).to_numpy()).to_numpy()
+    before_rank = rank.reindex(b.reindex(both).astype(str).to_numpy()).to_numpy()
+    steps = pd.Series(after_rank - before_rank, index=both, dtype="int64")
     down = steps[steps > 0]
     moved = pd.DataFrame(
         {
