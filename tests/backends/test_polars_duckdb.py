@@ -232,3 +232,24 @@ def test_import_custintel_imports_no_engine() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_duckdb_nanosecond_zoned_timestamps() -> None:
+    # pandas 2 hands DuckDB datetime64[ns, tz] columns as TIMESTAMPTZ_NS, a type narwhals
+    # cannot describe; they are cast in-engine and count on the session's calendar.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "timestamp": ["2024-01-01 23:30", "2024-01-05 00:00", "2024-01-03 08:00"],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    expected = summarize_customers(tx)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    rel = con.from_arrow(pa.Table.from_pandas(tx, preserve_index=False)).project(
+        'customer_id, CAST(CAST("timestamp" AS TIMESTAMP) AS TIMESTAMPTZ)::TIMESTAMPTZ_NS '
+        'AS "timestamp", amount'
+    )
+    assert [str(t) for t in rel.types][1] == "TIMESTAMPTZ_NS"
+    pd.testing.assert_frame_equal(summarize_customers(rel), expected)

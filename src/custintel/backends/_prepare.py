@@ -63,6 +63,27 @@ def lazy_frame(tx: Any) -> Any:
     return frame
 
 
+def _widen_native_types(tx: Any, engine: str) -> Any:
+    """Cast engine types narwhals cannot describe into ones it can, inside the engine.
+
+    DuckDB's nanosecond zoned timestamps (``TIMESTAMPTZ_NS``, e.g. a pandas 2 column
+    ``datetime64[ns, tz]`` passed through Arrow) are unknown to narwhals; as microsecond
+    ``TIMESTAMPTZ`` they keep the same instant to the microsecond, and days are all that
+    is read.
+    """
+    if engine != "duckdb":
+        return tx
+    types = [str(t) for t in tx.types]
+    if "TIMESTAMPTZ_NS" not in types:
+        return tx
+    quoted = ['"' + str(name).replace('"', '""') + '"' for name in tx.columns]
+    columns = [
+        f"CAST({name} AS TIMESTAMPTZ) AS {name}" if kind == "TIMESTAMPTZ_NS" else name
+        for name, kind in zip(quoted, types, strict=True)
+    ]
+    return tx.project(", ".join(columns))
+
+
 def _timestamp_kind(dtype: Any) -> str | None:
     if isinstance(dtype, nw.Datetime):
         return "datetime_tz" if dtype.time_zone else "datetime"
@@ -123,7 +144,7 @@ def prepare(
     engine = engine_of(tx)
     if engine is None:  # pragma: no cover - callers dispatch on engine_of
         raise TypeError(f"not a Polars, DuckDB or Spark frame: {type(tx).__name__}")
-    frame = lazy_frame(tx)
+    frame = lazy_frame(_widen_native_types(tx, engine))
     source_schema = frame.collect_schema()
     names = list(source_schema.names())
     mapping = _resolve_columns(pd.DataFrame(columns=names), resolved, suggest_column)
