@@ -22,7 +22,6 @@ $(VENV)/.test-installed: $(BIN)/python pyproject.toml
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/custintel report --demo --out $(DEMO_OUT)
-	@echo "custintel: open $(abspath $(DEMO_OUT))/report.html"
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check src tests benchmarks

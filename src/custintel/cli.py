@@ -324,7 +324,8 @@ def _report(args: argparse.Namespace) -> int:
     print(
         f"CLV model: {chosen} + Gamma-Gamma (holdout MAE "
         f"{ci.clv_selection_.loc[chosen, 'holdout_mae']:.3f}); expected CLV over the horizon: "
-        f"{ci.customers_['expected_clv'].sum():,.0f}"
+        f"{ci.customers_['expected_clv'].sum():,.0f} in total, "
+        f"{ci.customers_['expected_clv'].mean():,.2f} per customer"
     )
     if ci.churn_backtest_ is not None:
         auc = ci.churn_backtest_.metrics.loc["ChurnClassifier", "roc_auc"]
