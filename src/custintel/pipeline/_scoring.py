@@ -33,6 +33,14 @@ _STRING_COLUMNS = (
 )
 
 
+# pandas 2's default CSV float parser can be one ulp off, enough to flip a tree split
+# between a CSV and the in-memory frame it was written from; pandas 3 parses exactly by
+# default and deprecates the option.
+_EXACT_FLOATS: dict[str, Any] = (
+    {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+)
+
+
 def read_transactions(path: str | Path) -> pd.DataFrame:
     """Read a CSV or Parquet transaction file, with a clear error for a bad file.
 
@@ -54,9 +62,7 @@ def read_transactions(path: str | Path) -> pd.DataFrame:
             _require_pyarrow()
             return pd.read_parquet(file)
         if suffix in (".csv", ".txt", ".gz"):
-            # round_trip: pandas 2's default parser can be one ulp off, enough to flip a
-            # tree split between a CSV and the in-memory frame it was written from.
-            return pd.read_csv(file, float_precision="round_trip")
+            return pd.read_csv(file, **_EXACT_FLOATS)
     except pd.errors.EmptyDataError as err:
         raise SchemaError(
             f"input file {str(file)!r} is empty: it has no header and no rows", reason="empty"
