@@ -20,6 +20,8 @@ def test_demo_writes_the_cdnow_summary(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "69,659 transactions, 23,570 customers, observed until 1998-06-30" in out
     assert "note: 255 of 69,659 rows are exact duplicates" in out
+    # the fix hint names the command's options, not the Python keyword arguments
+    assert "Pass --duplicates drop if they were loaded twice, or --duplicates keep to" in out
     written = pd.read_csv(tmp_path / "customers.csv", index_col="customer_id")
     assert len(written) == 23_570
     assert written.loc[3, "frequency"] == 5

@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
+import shlex
 import sys
 import time
 import warnings
@@ -162,6 +164,32 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Keyword arguments of the Python API that are also ``--name-with-dashes`` options of some
+#: subcommands; a fix hint naming one is rewritten for the command line where it exists.
+_KEYWORD_OPTIONS = frozenset(
+    ("duplicates", "refunds", "observation_end", "time_unit", "horizon", "min_support")
+)
+_KEYWORD_HINT = re.compile(r"\b(?P<name>[a-z_]+)=(?:'(?P<quoted>[^']*)'|(?P<bare>[\w.:-]+))")
+
+
+def _as_options(message: str, args: argparse.Namespace) -> str:
+    """Rewrite hints such as ``duplicates='drop'`` as ``--duplicates drop`` for this command.
+
+    Only keyword arguments that the running subcommand has as options are
+    rewritten; any other hint is left as the Python API spells it.
+    """
+    available = _KEYWORD_OPTIONS & set(vars(args))
+
+    def option(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in available:
+            return match[0]
+        value = match["quoted"] if match["quoted"] is not None else match["bare"]
+        return f"--{name.replace('_', '-')} {shlex.quote(value)}"
+
+    return _KEYWORD_HINT.sub(option, message)
+
+
 def _schema_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise SchemaError(f"schema file {str(path)!r} does not exist", reason="no_schema_file")
@@ -238,7 +266,7 @@ def _summarize(args: argparse.Namespace) -> int:
     print(f"custintel {__version__}: customer summary of {source}")
     print(f"{len(tx):,} transactions, {len(summary):,} customers, observed until {end}")
     for warning in caught:
-        print(f"note: {warning.message}")
+        print(f"note: {_as_options(str(warning.message), args)}")
     repeaters = (summary["frequency"] > 0).mean()
     print(f"repeat buyers: {repeaters:.1%}; total revenue: {summary['total_amount'].sum():,.2f}")
     print()
@@ -320,7 +348,7 @@ def _report(args: argparse.Namespace) -> int:
         f"horizon {ci.horizon_} days"
     )
     for message in ci.data_quality_:
-        print(f"note: {message}")
+        print(f"note: {_as_options(message, args)}")
     print(
         f"CLV model: {chosen} + Gamma-Gamma (holdout MAE "
         f"{ci.clv_selection_.loc[chosen, 'holdout_mae']:.3f}); expected CLV over the horizon: "

@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from custintel.churn import ChurnClassifier, backtest
 from custintel.datasets import make_transactions
+from custintel.exceptions import SchemaError
 from custintel.features import make_churn_dataset
 
 
@@ -105,11 +106,63 @@ def test_errors(tables) -> None:
         ChurnClassifier(min_customers=5).fit(X.iloc[:60], np.r_[np.ones(58), 0, 0].astype(int))
     with pytest.raises(ValueError, match="only 0 and 1"):
         ChurnClassifier().fit(X, y * 2)
-    with pytest.raises(ValueError, match="DataFrame"):
-        ChurnClassifier().fit(X.to_numpy(), y)
+    with pytest.raises(ValueError, match=r"Only binary classification.*only 0 and 1"):
+        ChurnClassifier().fit(X, np.arange(len(X)) % 3)
     clf = ChurnClassifier(calibration=None).fit(X, y)
-    with pytest.raises(ValueError, match="lacks columns"):
+    with pytest.raises(SchemaError, match="lacks columns") as info:
         clf.predict_proba(X.drop(columns="frequency"))
+    assert info.value.reason == "missing_column"
+
+
+@pytest.fixture(scope="module")
+def numeric(tables) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
+    X, y, X2, y2 = tables
+    cols = X.select_dtypes("number").columns
+    return X[cols], y, X2[cols], y2
+
+
+def test_numpy_input_matches_dataframe_input(numeric) -> None:
+    X, y, X2, y2 = numeric
+    on_frame = ChurnClassifier(calibration=None, max_iter=30).fit(X, y)
+    on_array = ChurnClassifier(calibration=None, max_iter=30).fit(X.to_numpy(), y.to_numpy())
+    assert on_frame.feature_names_in_.tolist() == list(X.columns)
+    assert not hasattr(on_array, "feature_names_in_")
+    assert on_array.n_features_in_ == on_frame.n_features_in_ == X.shape[1]
+    # same numbers, same model: the names are the only difference
+    np.testing.assert_array_equal(on_array.predict_proba(X2.to_numpy()), on_frame.predict_proba(X2))
+    table = on_array.permutation_importance(X2.to_numpy()[:300], y2.to_numpy()[:300], n_repeats=1)
+    assert set(table.index) == {f"x{i}" for i in range(X.shape[1])}
+    churn = on_array.predict_churn(X2.to_numpy())
+    assert churn.index.equals(pd.RangeIndex(len(X2))) and churn.name == "p_churn"
+
+
+def test_mixing_arrays_and_frames_follows_sklearn(numeric) -> None:
+    X, y, X2, _ = numeric
+    on_frame = ChurnClassifier(calibration=None, max_iter=30).fit(X, y)
+    on_array = clone(on_frame).fit(X.to_numpy(), y)
+    expected = on_frame.predict_proba(X2)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        np.testing.assert_array_equal(on_frame.predict_proba(X2.to_numpy()), expected)
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        np.testing.assert_array_equal(on_array.predict_proba(X2), expected)
+    with pytest.raises(ValueError, match=f"X has 2 features, but ChurnClassifier is expecting "
+                       f"{X.shape[1]} features"):  # fmt: skip
+        on_array.predict_proba(X2.to_numpy()[:, :2])
+    with pytest.raises(ValueError, match="infinity"):
+        on_array.predict_proba(np.full((2, X.shape[1]), np.inf))
+    # refitting on an array forgets the names
+    assert not hasattr(on_frame.fit(X.to_numpy(), y), "feature_names_in_")
+
+
+def test_follows_a_numpy_step_in_a_pipeline(numeric) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, X2, _ = numeric
+    pipe = make_pipeline(StandardScaler(), ChurnClassifier(max_iter=30)).fit(X, y)
+    proba = pipe.predict_proba(X2)
+    assert proba.shape == (len(X2), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
 def test_works_in_grid_search(tables) -> None:

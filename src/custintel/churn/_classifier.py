@@ -15,7 +15,8 @@ from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from custintel.exceptions import SchemaError
 
@@ -24,6 +25,11 @@ __all__ = ["ChurnClassifier"]
 
 def _signed_log1p(values: Any) -> Any:
     return np.sign(values) * np.log1p(np.abs(values))
+
+
+def _has_string_names(X: pd.DataFrame) -> bool:
+    """Whether scikit-learn would take ``X.columns`` as feature names (all strings)."""
+    return all(isinstance(c, str) for c in X.columns)
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -57,11 +63,24 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     classes_ : numpy.ndarray
         ``[0, 1]``; column 1 of :meth:`predict_proba` is P(churn).
     feature_names_in_ : numpy.ndarray
-        Columns seen in ``fit``.
+        Columns seen in ``fit``; only set when ``X`` was a DataFrame whose
+        column names are all strings.
     categorical_features_ : list of str
         Columns treated as categories (pandas categorical, object or string).
+        Columns without names (numpy input) are called ``x0`` ... ``x{n-1}``.
     n_features_in_ : int
         Number of columns.
+
+    Notes
+    -----
+    ``X`` is a DataFrame of churn features or any 2-D array-like of numbers
+    (so the classifier can follow a numpy-output step in a Pipeline). Missing
+    values are allowed, infinities are not. Fitted on a DataFrame, it selects
+    the fitted columns by name from a DataFrame (in any order; a missing one
+    raises SchemaError) and takes other input by position, with scikit-learn's
+    "does not have valid feature names" warning. Fitted on an array, it takes
+    every input by position (a DataFrame gives scikit-learn's "has feature
+    names" warning). Labels must be binary 0/1.
 
     Examples
     --------
@@ -113,6 +132,31 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has date columns {dates}; drop them or turn them into numbers")
         return X
 
+    def _names(self) -> list[str]:
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return [str(c) for c in names]
+        return [f"x{i}" for i in range(self.n_features_in_)]
+
+    def _positional(self, X: Any, *, reset: bool) -> pd.DataFrame:
+        """Validate X taken by position (an array, or a DataFrame scored by position)."""
+        if isinstance(X, pd.DataFrame):
+            # scikit-learn's feature-name and n_features checks (and warnings) only
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[1] == 0 or X.shape[0] == 0:
+                raise ValueError(f"X has shape {X.shape}; it needs at least one row and column")
+            return self._frame(X.set_axis(self._names(), axis=1))
+        numeric = reset or not getattr(self, "categorical_features_", [])
+        array = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype="numeric" if numeric else None,
+            ensure_all_finite="allow-nan",
+        )
+        frame = pd.DataFrame(array, columns=self._names())
+        return frame if numeric else frame.infer_objects()
+
     def _pipeline(self, categorical: list[str], numeric: list[str]) -> Pipeline:
         if self.model == "hgb":
             encode = ColumnTransformer(
@@ -159,7 +203,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame or array-like of shape (n_customers, n_features)
             Churn features, one row per customer.
         y : array-like of {0, 1}
             1 = churned.
@@ -169,10 +213,26 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         ChurnClassifier
             The fitted classifier.
         """
-        X = self._frame(X)
-        target = np.asarray(y).ravel()
+        if isinstance(X, pd.DataFrame) and _has_string_names(X):
+            X = self._frame(X)
+            validate_data(self, X, skip_check_array=True, reset=True)
+        else:
+            X = self._positional(X, reset=True)
+        if y is None:
+            raise ValueError(
+                "ChurnClassifier requires y to be passed, but the target y is None; "
+                "pass the 0/1 churn labels from make_churn_dataset"
+            )
+        target = column_or_1d(y, warn=True)
         if target.size != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {target.size}; pass one label per row")
+        check_classification_targets(target)
+        kind = type_of_target(target, input_name="y")
+        if kind != "binary":
+            raise ValueError(
+                f"Only binary classification is supported. The type of the target is {kind!r}; "
+                "y must hold only 0 and 1 (1 = churned)"
+            )
         if not np.isin(target, (0, 1)).all():
             raise ValueError("y must hold only 0 and 1 (1 = churned)")
         target = target.astype(np.int64)
@@ -213,13 +273,25 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             estimator = CalibratedClassifierCV(pipeline, method=self.calibration, cv=self.cv)
         self.estimator_ = estimator.fit(X, target)
         self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.n_features_in_ = X.shape[1]
         self.categorical_features_ = categorical
         return self
 
+    def __sklearn_tags__(self) -> Any:
+        """Declare missing values allowed and binary labels only."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_class = False
+        return tags
+
     def _checked(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "estimator_")
+        if not (
+            hasattr(self, "feature_names_in_")
+            and isinstance(X, pd.DataFrame)
+            and _has_string_names(X)
+        ):
+            return self._positional(X, reset=False)
         X = self._frame(X)
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
@@ -230,12 +302,12 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             )
         return X[list(self.feature_names_in_)]
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Predict calibrated class probabilities.
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame or array-like of shape (n_customers, n_features)
             Churn features with the columns seen in ``fit``.
 
         Returns
@@ -246,12 +318,12 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         X = self._checked(X)
         return np.asarray(self.estimator_.predict_proba(X))
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """Predict churn (1) where P(churn) >= 0.5.
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame or array-like of shape (n_customers, n_features)
             Churn features.
 
         Returns
@@ -261,24 +333,25 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         """
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
-    def predict_churn(self, X: pd.DataFrame) -> pd.Series:
+    def predict_churn(self, X: Any) -> pd.Series:
         """Predict P(churn) per customer.
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame or array-like of shape (n_customers, n_features)
             Churn features, indexed by ``customer_id``.
 
         Returns
         -------
         pandas.Series
-            ``p_churn``, indexed like ``X``.
+            ``p_churn``, indexed like ``X`` (a RangeIndex for arrays).
         """
-        return pd.Series(self.predict_proba(X)[:, 1], index=X.index, name="p_churn")
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.Series(self.predict_proba(X)[:, 1], index=index, name="p_churn")
 
     def permutation_importance(
         self,
-        X: pd.DataFrame,
+        X: Any,
         y: Any,
         *,
         scoring: str = "roc_auc",
@@ -289,7 +362,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
+        X : pandas.DataFrame or array-like of shape (n_customers, n_features)
             Churn features, ideally held out (a later cutoff).
         y : array-like of {0, 1}
             Labels of ``X``.
@@ -308,9 +381,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             shuffled), most important first.
         """
         X = self._checked(X)
+        # fitted without names, the classifier takes arrays without the feature-name warning
+        data = X if hasattr(self, "feature_names_in_") else X.to_numpy()
         result = permutation_importance(
             self,
-            X,
+            data,
             np.asarray(y).ravel(),
             scoring=scoring,
             n_repeats=n_repeats,
@@ -318,6 +393,6 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         )
         table = pd.DataFrame(
             {"importance_mean": result.importances_mean, "importance_std": result.importances_std},
-            index=pd.Index(self.feature_names_in_, name="feature"),
+            index=pd.Index(self._names(), name="feature"),
         )
         return table.sort_values("importance_mean", ascending=False)

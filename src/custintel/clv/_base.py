@@ -199,6 +199,9 @@ class ParametricModel(BaseEstimator):
     def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
         """Model-specific consistency checks (raise ``SchemaError``)."""
 
+    def _check_fit_data(self, arrays: dict[str, np.ndarray], weights: np.ndarray) -> None:
+        """Run the checks that only fitting needs (raise ``SchemaError``); scoring skips them."""
+
     def _fit_terms(
         self, arrays: dict[str, np.ndarray], weights: np.ndarray
     ) -> tuple[LogLikelihood, np.ndarray]:
@@ -254,6 +257,7 @@ class ParametricModel(BaseEstimator):
             )
         if not weights.sum() > 0:
             raise ValueError("sample_weight must not be all zero")
+        self._check_fit_data(arrays, weights)
         loglik, fit_weights = self._fit_terms(arrays, weights)
         initial = self._initial_params(arrays)
         if self.initial_params is not None:
@@ -432,6 +436,20 @@ class PurchaseModel(ParametricModel):
 
     def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
         check_recency(arrays, index, type(self).__name__)
+
+    def _check_fit_data(self, arrays: dict[str, np.ndarray], weights: np.ndarray) -> None:
+        # With T = 0 everywhere the likelihood is 1 whatever the parameters: the optimiser
+        # "converges" at once to the starting point. Scoring such customers is fine.
+        observed = weights > 0
+        if not (arrays["T"][observed] > 0).any():
+            raise SchemaError(
+                f"{type(self).__name__}: every customer has T = 0 ({int(observed.sum()):,} "
+                "customers): there is no observation period to learn from; any parameters "
+                "fit equally well. Fit on customers observed for a while after their first "
+                "purchase: pass summarize_customers an observation_end after the first "
+                "purchases, or check that T is in the intended time unit.",
+                reason="no_observation_period",
+            )
 
     # --- array-level maths to implement --------------------------------------------
 
