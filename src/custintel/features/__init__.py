@@ -6,7 +6,7 @@ recomputing features from transactions.
 
 from custintel.features._basket import basket_matrix
 from custintel.features._calibration import calibration_holdout_split
-from custintel.features._churn import make_churn_dataset
+from custintel.features._churn import churn_features, make_churn_dataset
 from custintel.features._profitability import (
     PROFITABILITY_COLUMNS,
     customer_attributes,
@@ -20,6 +20,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "basket_matrix",
     "calibration_holdout_split",
+    "churn_features",
     "customer_attributes",
     "customer_profitability",
     "make_churn_dataset",

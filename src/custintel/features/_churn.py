@@ -1,4 +1,4 @@
-"""``make_churn_dataset``: leak-free churn features and labels at a cutoff."""
+"""``churn_features`` and ``make_churn_dataset``: leak-free churn features and labels."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from custintel.features._profitability import customer_attributes
 from custintel.features._summary import summarize_customers
 from custintel.schema import TransactionSchema, validated_transactions
 
-__all__ = ["make_churn_dataset"]
+__all__ = ["churn_features", "make_churn_dataset"]
 
 _ATTRIBUTES = ("customer_type", "region", "channel")
 _DROPPED_SUMMARY = ("first_purchase", "last_purchase")
 _BTYD_NAMES = ("bgnbd", "pareto_nbd", "mbgnbd")
+#: Trend window of :func:`churn_features` when neither ``window`` nor ``horizon`` is given.
+_DEFAULT_WINDOW = 45
 
 
 def make_churn_dataset(
@@ -139,17 +141,170 @@ def make_churn_dataset(
         )
     horizon_days = _positive_days(horizon, "horizon")
     window_days = max(horizon_days // 2, 1) if window is None else _positive_days(window, "window")
-    if isinstance(min_history, bool) or not isinstance(min_history, (int, np.integer)):
-        raise ValueError(f"min_history must be a whole number of days >= 0, got {min_history!r}")
-    if min_history < 0:
-        raise ValueError(f"min_history must be >= 0 days, got {min_history}")
+    _check_min_history(min_history)
     validated = validated_transactions(tx, schema, refunds=refunds, duplicates=duplicates)
     cut = to_day(cutoff, "cutoff")
     cut_day = int(cut.astype(np.int64))
     days = validated.days.astype(np.int64)
     first_day, last_day = int(days.min()), int(days.max())
     _check_cutoff(cut, cut_day, first_day, last_day, horizon_days)
+    X = _features(
+        validated,
+        days,
+        cut,
+        cut_day,
+        window_days=window_days,
+        horizon_days=horizon_days,
+        min_history=min_history,
+        btyd=btyd,
+        refunds=refunds,
+    )
+    frame = validated.frame
+    amounts = frame["amount"].to_numpy(dtype=float)
+    after = (days > cut_day) & (days <= cut_day + horizon_days) & (amounts >= 0)
+    buyers = pd.Index(frame["customer_id"].to_numpy()[after]).unique()
+    y = pd.Series((~X.index.isin(buyers)).astype(np.int64), index=X.index.copy(), name="churn")
+    return X, y
 
+
+def churn_features(
+    tx: Any,
+    schema: TransactionSchema | Mapping[str, str] | None = None,
+    *,
+    cutoff: Any,
+    horizon: int | None = None,
+    window: int | None = None,
+    min_history: int = 0,
+    btyd: Any = None,
+    refunds: Literal["net", "drop", "raise"] = "net",
+    duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
+) -> pd.DataFrame:
+    r"""Build the churn features of :func:`make_churn_dataset` at a cutoff, without labels.
+
+    The feature half of :func:`make_churn_dataset`: it uses only transactions
+    on or before ``cutoff`` and needs no data after it, so it scores customers
+    at the end of the data (e.g. with a classifier trained on
+    ``make_churn_dataset`` at an earlier cutoff). For the same arguments,
+    ``churn_features(tx, cutoff=c, horizon=h)`` equals
+    ``make_churn_dataset(tx, cutoff=c, horizon=h)[0]``.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Transactions; validated with :func:`~custintel.validate_transactions`.
+        Other engines (Polars, DuckDB, Spark) are supported by
+        :func:`make_churn_dataset` only; convert with ``to_pandas()`` first.
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping.
+    cutoff : date-like
+        Last day of the feature period, inclusive; on or after the first
+        transaction. It may lie after the last transaction.
+    horizon : int, optional
+        Label window in days of the churn model these features feed. It sets
+        the default ``window`` (half of it, at least one day) and the
+        horizon of ``p_no_purchase``; required when ``btyd`` is given.
+    window : int, optional
+        Length in days of the "recent" and "earlier" windows of the trend
+        features; defaults to half of ``horizon``, or 45 days without one.
+    min_history : int, default=0
+        Keep only customers whose first purchase is at least this many days
+        before the cutoff (``tenure_days >= min_history``).
+    btyd : {"bgnbd", "mbgnbd", "pareto_nbd"}, estimator or None, default=None
+        When given, add ``p_no_purchase`` as in :func:`make_churn_dataset`.
+    refunds : {"net", "drop", "raise"}, default="net"
+        Policy for negative amounts.
+    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
+        Policy for exact duplicate rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer with a purchase on or before the cutoff, indexed
+        by ``customer_id`` (ascending), with the columns ``X`` of
+        :func:`make_churn_dataset` describes. ``attrs`` holds ``cutoff`` and
+        ``window`` (and ``horizon`` when given).
+
+    Raises
+    ------
+    TypeError
+        When ``tx`` is not a pandas DataFrame.
+    ValueError
+        When ``horizon``, ``window`` or ``min_history`` is not a valid number
+        of days, ``btyd`` is given without ``horizon``, the cutoff is before
+        the first transaction, or no customer is left.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2, 3],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-02-05",
+    ...                                  "2024-01-05", "2024-01-25"]),
+    ...     "amount": [10.0, 20.0, 5.0, 8.0, 3.0],
+    ... })
+    >>> X = churn_features(tx, cutoff="2024-02-10", horizon=16)
+    >>> X[["frequency", "days_since_last", "last_gap_days", "occasions_recent"]]
+                 frequency  days_since_last  last_gap_days  occasions_recent
+    customer_id
+    1                    2                5           25.0               1.0
+    2                    0               36            NaN               0.0
+    3                    0               16            NaN               0.0
+    """
+    if not isinstance(tx, pd.DataFrame):
+        raise TypeError(
+            f"churn_features takes a pandas DataFrame, got {type(tx).__module__}."
+            f"{type(tx).__name__}; convert it with to_pandas() first, or use "
+            "make_churn_dataset, which runs inside Polars, DuckDB and Spark"
+        )
+    horizon_days = None if horizon is None else _positive_days(horizon, "horizon")
+    if window is not None:
+        window_days = _positive_days(window, "window")
+    elif horizon_days is not None:
+        window_days = max(horizon_days // 2, 1)
+    else:
+        window_days = _DEFAULT_WINDOW
+    _check_min_history(min_history)
+    if btyd is not None and horizon_days is None:
+        raise ValueError(
+            "btyd needs the horizon of p_no_purchase; pass horizon=<days>, e.g. horizon=90"
+        )
+    validated = validated_transactions(tx, schema, refunds=refunds, duplicates=duplicates)
+    cut = to_day(cutoff, "cutoff")
+    cut_day = int(cut.astype(np.int64))
+    days = validated.days.astype(np.int64)
+    first_day = int(days.min())
+    if cut_day < first_day:
+        raise ValueError(
+            f"cutoff {cut} is before the first transaction on {np.datetime64(first_day, 'D')}, "
+            "so no customer has a purchase by then; pick a later cutoff"
+        )
+    X = _features(
+        validated,
+        days,
+        cut,
+        cut_day,
+        window_days=window_days,
+        horizon_days=horizon_days,
+        min_history=min_history,
+        btyd=btyd,
+        refunds=refunds,
+    )
+    return X
+
+
+def _features(
+    validated: Any,
+    days: np.ndarray,
+    cut: np.datetime64,
+    cut_day: int,
+    *,
+    window_days: int,
+    horizon_days: int | None,
+    min_history: int,
+    btyd: Any,
+    refunds: Literal["net", "drop", "raise"],
+) -> pd.DataFrame:
+    """Return the churn feature table of validated transactions at ``cut``."""
     frame = validated.frame
     before = days <= cut_day
     pre = frame.loc[before]
@@ -177,14 +332,20 @@ def make_churn_dataset(
         for role in attributes:
             # Categories seen only after the cutoff must not show in the dtype.
             X[role] = attrs[role].reindex(X.index).cat.remove_unused_categories()
-    if btyd is not None:
+    if btyd is not None and horizon_days is not None:  # churn_features checks the pair
         X["p_no_purchase"] = _btyd_score(btyd, X, horizon_days)
+    X.attrs["cutoff"] = str(cut)
+    if horizon_days is not None:
+        X.attrs["horizon"] = horizon_days
+    X.attrs["window"] = window_days
+    return X
 
-    after = (days > cut_day) & (days <= cut_day + horizon_days) & (amounts >= 0)
-    buyers = pd.Index(frame["customer_id"].to_numpy()[after]).unique()
-    y = pd.Series((~X.index.isin(buyers)).astype(np.int64), index=X.index.copy(), name="churn")
-    X.attrs.update({"cutoff": str(cut), "horizon": horizon_days, "window": window_days})
-    return X, y
+
+def _check_min_history(min_history: Any) -> None:
+    if isinstance(min_history, bool) or not isinstance(min_history, (int, np.integer)):
+        raise ValueError(f"min_history must be a whole number of days >= 0, got {min_history!r}")
+    if min_history < 0:
+        raise ValueError(f"min_history must be >= 0 days, got {min_history}")
 
 
 def _positive_days(value: Any, name: str) -> int:

@@ -1,6 +1,6 @@
 """Score a transaction file with a saved bundle, in bounded memory.
 
-A Parquet input is read batch by batch; every row goes to one of
+A Parquet or CSV input is read batch by batch; every row goes to one of
 ``n_buckets`` temporary Parquet files chosen by a hash of its customer id,
 so all of a customer's rows land in the same bucket. Each bucket is then
 scored on its own. Scoring is row-wise per customer, so the result equals
@@ -9,8 +9,12 @@ scoring the whole file at once, with at most one bucket in memory.
 
 from __future__ import annotations
 
+import gzip
+import logging
 import math
 import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,8 @@ import pandas as pd
 from custintel.exceptions import SchemaError
 
 __all__ = ["read_transactions", "score_file"]
+
+logger = logging.getLogger("custintel")
 
 _STRING_COLUMNS = (
     "rfm_score",
@@ -82,6 +88,14 @@ def read_transactions(path: str | Path) -> pd.DataFrame:
     raise SchemaError(
         f"cannot read {str(file)!r}: use a .csv or .parquet file", reason="unsupported_format"
     )
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _require_pyarrow() -> None:
@@ -166,8 +180,14 @@ def score_file(
         A fitted pipeline, or the folder of a saved bundle (loaded with
         :func:`load_bundle`; only load bundles you trust).
     input : str or pathlib.Path
-        Transactions, ``.parquet`` (read in batches, memory bounded by
-        ``rows_per_bucket``) or ``.csv`` (read at once).
+        Transactions, ``.parquet`` or ``.csv`` (optionally ``.gz``). Both are
+        read in batches of ``batch_size`` rows and split into buckets, so
+        memory is bounded by ``rows_per_bucket``; a file of at most one
+        bucket is read at once. The column types of a CSV file are fixed
+        from its first batch (text columns, the customer id included when
+        it is not numeric, are read as strings); when a later batch does not
+        fit them, or pyarrow (needed for the bucket files) is missing, the
+        CSV file is read at once, with a note in the ``custintel`` log.
     out : str or pathlib.Path
         ``.parquet`` or ``.csv`` file for the customer table
         (:data:`CUSTOMER_COLUMNS`, index ``customer_id``). With more than one
@@ -177,7 +197,7 @@ def score_file(
     rows_per_bucket : int, default=2_000_000
         Target number of transaction rows scored at once.
     batch_size : int, default=250_000
-        Rows per Parquet read batch.
+        Rows per Parquet or CSV read batch.
 
     Returns
     -------
@@ -195,6 +215,10 @@ def score_file(
     try:
         if suffix in (".parquet", ".pq") and source.exists():
             return _score_parquet(ci, source, writer, observation_end, rows_per_bucket, batch_size)
+        if suffix in (".csv", ".txt", ".gz") and source.exists():
+            total = _score_csv(ci, source, writer, observation_end, rows_per_bucket, batch_size)
+            if total is not None:
+                return total
         frame = read_transactions(source)
         scored = ci.score(frame, observation_end=observation_end)
         writer.write(scored)
@@ -240,14 +264,33 @@ def _score_parquet(
             f"{names}",
             reason="missing_column",
         )
+    tables = (pa.Table.from_batches([b]) for b in parquet.iter_batches(batch_size=batch_size))
+    return _score_buckets(ci, tables, n_buckets, id_column, time_column, writer, observation_end)
+
+
+def _score_buckets(
+    ci: Any,
+    tables: Iterator[Any],
+    n_buckets: int,
+    id_column: str,
+    time_column: str,
+    writer: _Writer,
+    observation_end: Any,
+) -> int:
+    """Split pyarrow tables into hash buckets of the customer id, then score each bucket."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     latest = None
     with tempfile.TemporaryDirectory(prefix="custintel-score-") as tmp:
         writers: dict[int, Any] = {}
         try:
-            for batch in parquet.iter_batches(batch_size=batch_size):
-                table = pa.Table.from_batches([batch])
+            for table in tables:
                 ids = table.column(id_column).to_pandas()
-                times = pd.to_datetime(table.column(time_column).to_pandas(), errors="coerce")
+                with warnings.catch_warnings():
+                    # Text timestamps: the format is inferred per batch; bad ones are NaT.
+                    warnings.simplefilter("ignore", UserWarning)
+                    times = pd.to_datetime(table.column(time_column).to_pandas(), errors="coerce")
                 if times.notna().any():
                     top = times.max()
                     latest = top if latest is None else max(latest, top)
@@ -272,3 +315,103 @@ def _score_parquet(
             writer.write(scored)
             total += len(scored)
     return total
+
+
+def _count_lines(source: Path) -> int:
+    """Count the lines of a (gzip) text file in bounded memory; quoted newlines count too."""
+    opener: Any = gzip.open if source.suffix.lower() == ".gz" else open
+    lines, last = 0, b"\n"
+    with opener(source, "rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
+
+
+def _csv_dtypes(first: pd.DataFrame) -> dict[str, Any]:
+    """Fix each column's type from the first batch: text columns become strings."""
+    dtypes: dict[str, Any] = {}
+    for column, dtype in first.dtypes.items():
+        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            dtypes[str(column)] = dtype
+        else:
+            dtypes[str(column)] = str
+    return dtypes
+
+
+def _score_csv(
+    ci: Any,
+    source: Path,
+    writer: _Writer,
+    observation_end: Any,
+    rows_per_bucket: int,
+    batch_size: int,
+) -> int | None:
+    """Score a CSV file larger than one bucket through bucket files; None: read it at once."""
+    try:
+        n_rows = _count_lines(source) - 1  # the header
+    except (OSError, EOFError):
+        return None  # read_transactions reports the unreadable file
+    n_buckets = max(1, math.ceil(n_rows / rows_per_bucket))
+    if n_buckets == 1:
+        return None
+    if not _has_pyarrow():
+        logger.warning(
+            "%s has about %d rows (%d buckets) but bucketed scoring needs pyarrow for its "
+            "bucket files; reading the CSV file at once instead "
+            "(pip install 'custintel[parquet]' to bound the memory)",
+            source,
+            n_rows,
+            n_buckets,
+        )
+        return None
+    import pyarrow as pa
+
+    try:
+        first = pd.read_csv(source, nrows=batch_size, **_EXACT_FLOATS)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError):
+        return None  # read_transactions reports the unreadable file
+    id_column = ci.schema_mapping_.get("customer_id", "customer_id")
+    time_column = ci.schema_mapping_.get("timestamp", "timestamp")
+    missing = [c for c in (id_column, time_column) if c not in first.columns]
+    if missing:
+        raise SchemaError(
+            f"{str(source)!r} lacks the columns {missing} of the fitted schema; columns present: "
+            f"{list(first.columns)}",
+            reason="missing_column",
+        )
+    dtypes = _csv_dtypes(first)
+    arrow = pa.Schema.from_pandas(first.astype(dtypes), preserve_index=False)
+    fields = [pa.field(f.name, pa.string()) if dtypes[f.name] is str else f for f in arrow]
+    schema = pa.schema(fields)
+    del first
+
+    def tables() -> Iterator[Any]:
+        with pd.read_csv(source, chunksize=batch_size, dtype=dtypes, **_EXACT_FLOATS) as reader:
+            while True:
+                try:
+                    chunk = next(reader)
+                    table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
+                except StopIteration:
+                    return
+                except (ValueError, TypeError, pa.ArrowException) as err:
+                    raise _TypesChangedError(str(err)) from err
+                yield table
+
+    try:
+        return _score_buckets(
+            ci, tables(), n_buckets, id_column, time_column, writer, observation_end
+        )
+    except _TypesChangedError as err:
+        logger.warning(
+            "%s does not read in batches with the column types of its first %d rows (%s); "
+            "reading the CSV file at once instead",
+            source,
+            batch_size,
+            err,
+        )
+        return None
+
+
+class _TypesChangedError(Exception):
+    """A CSV batch does not fit the column types fixed from the first batch."""

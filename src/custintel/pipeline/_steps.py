@@ -17,8 +17,6 @@ import numpy as np
 import pandas as pd
 
 from custintel.exceptions import ConvergenceError, SchemaError
-from custintel.features import customer_attributes, summarize_customers
-from custintel.features._churn import _gap_features, _occasions
 
 if TYPE_CHECKING:
     from custintel.clv import CLVModel
@@ -48,9 +46,6 @@ def _candidate(name: str) -> Any:
     from custintel import clv
 
     return getattr(clv, CANDIDATES[name])
-
-
-_ATTRIBUTES = ("customer_type", "region", "channel")
 
 
 #: Below this many customers the churn booster runs on one OpenMP thread. On tables of
@@ -93,20 +88,12 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     logger.info("[%d/%d] %s: %.1f s", number, len(STEPS), name, elapsed)
 
 
-def _quiet_summary(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        # The caller validated these rows already and reported what it found.
-        warnings.simplefilter("ignore")
-        return summarize_customers(tx, observation_end=str(end.date()), duplicates="keep")
-
-
 def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> pd.DataFrame:
-    """Build the churn features of :func:`~custintel.features.make_churn_dataset` at ``cutoff``.
+    """Build the churn features of :func:`~custintel.features.churn_features` at ``cutoff``.
 
-    ``make_churn_dataset`` also builds the label, so it needs ``horizon`` days
-    of data after the cutoff; scoring at the observation end has none. This
-    builds the same feature columns, through the same feature-layer helpers,
-    without the label.
+    Scoring at the observation end has no label window after it, so the
+    pipeline takes the features (no label) with the model's trend window,
+    half of ``horizon``.
 
     Parameters
     ----------
@@ -122,24 +109,13 @@ def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> p
     pandas.DataFrame
         One row per customer with a purchase on or before ``cutoff``.
     """
-    window = max(horizon // 2, 1)
-    days = tx["timestamp"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    cut_day = int(np.datetime64(cutoff.date(), "D").astype(np.int64))
-    before = days <= cut_day
-    pre = tx.loc[before]
-    X = _quiet_summary(pre, cutoff).drop(columns=["first_purchase", "last_purchase"])
-    amounts = tx["amount"].to_numpy(dtype=float)
-    occasions = _occasions(pre, days[before], amounts[before])
-    X = X.join(_gap_features(occasions, X, cut_day, window))
-    roles = [role for role in _ATTRIBUTES if role in tx.columns]
-    if roles:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            attrs = customer_attributes(
-                pre, roles=roles, observation_end=str(cutoff.date()), duplicates="keep"
-            )
-        for role in roles:
-            X[role] = attrs[role].reindex(X.index).cat.remove_unused_categories()
+    from custintel.features import churn_features as features
+
+    with warnings.catch_warnings():
+        # The caller validated these rows already and reported what it found.
+        warnings.simplefilter("ignore")
+        X = features(tx, cutoff=str(cutoff.date()), horizon=horizon, duplicates="keep")
+    X.attrs.clear()
     return X
 
 
