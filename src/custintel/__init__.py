@@ -8,6 +8,7 @@ from custintel.exceptions import (
     ConvergenceError,
     ConvergenceWarning,
     DataQualityWarning,
+    InvalidModelError,
     SchemaError,
 )
 from custintel.features import calibration_holdout_split, summarize_customers
@@ -21,6 +22,7 @@ __all__ = [
     "ConvergenceWarning",
     "CustomerIntelligence",
     "DataQualityWarning",
+    "InvalidModelError",
     "SchemaError",
     "TransactionSchema",
     "__version__",

@@ -13,6 +13,7 @@ __all__ = [
     "ConvergenceWarning",
     "CustintelWarning",
     "DataQualityWarning",
+    "InvalidModelError",
     "SchemaError",
 ]
 
@@ -70,6 +71,43 @@ class SchemaError(ValueError):
         self.failure_cases = (
             failure_cases if failure_cases is not None else pd.DataFrame({"reason": [reason]})
         )
+
+
+class InvalidModelError(ValueError):
+    """A saved model that custintel refuses to load.
+
+    Raised for a model bundle that is not a bundle, is incomplete, tampered
+    with (a file whose SHA-256 differs from the manifest), names a path outside
+    its folder, or was written in a newer format; and by every ``from_dict``
+    for an export with unknown names, wrong types, non-finite numbers or
+    parameters outside the model's domain. Nothing of the file is executed
+    before these checks pass.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in which file or field, and how to fix it.
+    reason : str
+        Machine-readable code, e.g. ``"checksum_mismatch"``, ``"bad_parameter"``.
+
+    Attributes
+    ----------
+    reason : str
+        The code.
+
+    Examples
+    --------
+    >>> from custintel.clv import BetaGeoModel
+    >>> try:
+    ...     BetaGeoModel.from_dict({"model": "GammaGammaModel"})
+    ... except InvalidModelError as err:
+    ...     print(err.reason)
+    wrong_model
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class CustintelWarning(UserWarning):
