@@ -92,17 +92,9 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
     )
     | {"CustomerIntelligence": "score takes transactions, not one row per customer"},
     "json_round_trip": dict.fromkeys(
-        (
-            "RFMSegmenter",
-            "ValueTierSegmenter",
-            "CustomerSegmenter",
-            "LifecycleSegmenter",
-            "ChurnClassifier",
-            "ParetoAnalysis",
-            "WhaleCurve",
-            "CustomerIntelligence",
-        ),
-        "no to_dict/from_dict: non-parametric; the bundle's segments.json carries cut points",
+        ("CustomerSegmenter", "ParetoAnalysis", "WhaleCurve", "CustomerIntelligence"),
+        "no to_dict/from_dict: CustomerSegmenter and the profitability analyses are not "
+        "part of a bundle; CustomerIntelligence saves a bundle folder instead",
     ),
 }
 

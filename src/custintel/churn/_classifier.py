@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,8 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from custintel.exceptions import SchemaError
+from custintel.churn._export import FORMAT_VERSION, export_estimator, import_estimator
+from custintel.exceptions import InvalidModelError, SchemaError
 
 __all__ = ["ChurnClassifier"]
 
@@ -348,6 +352,182 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         """
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.Series(self.predict_proba(X)[:, 1], index=index, name="p_churn")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Export the fitted classifier as plain JSON-serialisable data.
+
+        The export holds the category codes, every boosted tree (columnar
+        node arrays) and each calibration fold's map, so that
+        :meth:`from_dict` rebuilds a classifier that predicts exactly the same
+        probabilities without unpickling anything. The formula is documented
+        in ``custintel.churn._export`` and in the guarantees page, for systems
+        that score in another language.
+
+        Returns
+        -------
+        dict
+            ``model``, ``format_version``, ``hyperparameters``,
+            ``feature_names``, ``named_features``, ``categorical_features`` and
+            ``members`` (one per calibration fold).
+
+        Raises
+        ------
+        ValueError
+            For ``model="logistic"``, which has no JSON export yet.
+        """
+        check_is_fitted(self, "estimator_")
+        return {
+            "model": "ChurnClassifier",
+            "format_version": FORMAT_VERSION,
+            "hyperparameters": self.get_params(),
+            "feature_names": self._names(),
+            "named_features": hasattr(self, "feature_names_in_"),
+            "categorical_features": [str(c) for c in self.categorical_features_],
+            "members": export_estimator(self.estimator_),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> ChurnClassifier:
+        """Rebuild a fitted classifier from :meth:`to_dict` output (or its JSON text).
+
+        Every field is checked (names, types, finiteness, tree indices) before
+        anything is scored, so a hostile export is refused instead of crashing
+        the process.
+
+        Parameters
+        ----------
+        data : dict or str
+            The exported classifier.
+
+        Returns
+        -------
+        ChurnClassifier
+            Predicts the same probabilities as the exported one.
+
+        Raises
+        ------
+        InvalidModelError
+            When the export is malformed.
+
+        Examples
+        --------
+        >>> import json
+        >>> from custintel.datasets import make_transactions
+        >>> from custintel.features import make_churn_dataset
+        >>> tx = make_transactions(500, random_state=0).transactions
+        >>> X, y = make_churn_dataset(tx, cutoff="2023-06-30", horizon=90)
+        >>> clf = ChurnClassifier().fit(X, y)
+        >>> again = ChurnClassifier.from_dict(json.loads(json.dumps(clf.to_dict())))
+        >>> bool((again.predict_proba(X) == clf.predict_proba(X)).all())
+        True
+        """
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError as err:
+                raise InvalidModelError(
+                    f"ChurnClassifier export is not valid JSON ({err})", reason="not_json"
+                ) from err
+        keys = (
+            "model",
+            "format_version",
+            "hyperparameters",
+            "feature_names",
+            "named_features",
+            "categorical_features",
+            "members",
+        )
+        if not isinstance(data, Mapping):
+            raise InvalidModelError(
+                f"ChurnClassifier export must be a JSON object, got {type(data).__name__}",
+                reason="bad_parameter",
+            )
+        if data.get("model") != "ChurnClassifier":
+            raise InvalidModelError(
+                f"this is a {data.get('model')!r} export, not ChurnClassifier",
+                reason="wrong_model",
+            )
+        if data.get("format_version") != FORMAT_VERSION:
+            raise InvalidModelError(
+                f"ChurnClassifier export has format_version {data.get('format_version')!r}; "
+                f"this custintel reads {FORMAT_VERSION}",
+                reason="bad_format_version",
+            )
+        missing = [k for k in keys if k not in data]
+        unknown = sorted(str(k) for k in data if k not in keys)
+        if missing or unknown:
+            raise InvalidModelError(
+                f"ChurnClassifier export lacks fields {missing} or has unknown fields {unknown}",
+                reason="missing_field" if missing else "unknown_field",
+            )
+        model = cls._from_hyperparameters(data["hyperparameters"])
+        names = data["feature_names"]
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) for n in names)
+            or len(set(names)) != len(names)
+        ):
+            raise InvalidModelError(
+                "ChurnClassifier export: feature_names must be a non-empty list of distinct "
+                "strings",
+                reason="bad_parameter",
+            )
+        categorical = data["categorical_features"]
+        if not isinstance(categorical, list) or not set(categorical) <= set(names):
+            raise InvalidModelError(
+                "ChurnClassifier export: categorical_features must be a list of feature names",
+                reason="bad_parameter",
+            )
+        if not isinstance(data["named_features"], bool):
+            raise InvalidModelError(
+                "ChurnClassifier export: named_features must be true or false",
+                reason="bad_parameter",
+            )
+        model.estimator_ = import_estimator(data["members"], names, calibration=model.calibration)
+        if data["named_features"]:
+            model.feature_names_in_ = np.asarray(names, dtype=object)
+        model.n_features_in_ = len(names)
+        model.categorical_features_ = list(categorical)
+        model.classes_ = np.array([0, 1])
+        return model
+
+    @classmethod
+    def _from_hyperparameters(cls, hyperparameters: Any) -> ChurnClassifier:
+        """Build an unfitted classifier from exported hyperparameters, checking each."""
+        defaults = cls().get_params()
+        if not isinstance(hyperparameters, Mapping) or set(hyperparameters) != set(defaults):
+            raise InvalidModelError(
+                f"ChurnClassifier export: hyperparameters must name exactly {sorted(defaults)}",
+                reason="bad_parameter",
+            )
+        for name, value in hyperparameters.items():
+            default = defaults[name]
+            if value is None and name in ("calibration", "random_state"):
+                continue
+            kind = str if isinstance(default, str) else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise InvalidModelError(
+                    f"ChurnClassifier export: hyperparameter {name!r} is {value!r}",
+                    reason="bad_parameter",
+                )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InvalidModelError(
+                    f"ChurnClassifier export: hyperparameter {name!r} is not finite",
+                    reason="bad_parameter",
+                )
+        if hyperparameters["model"] != "hgb" or hyperparameters["calibration"] not in (
+            None,
+            "isotonic",
+            "sigmoid",
+        ):
+            raise InvalidModelError(
+                "ChurnClassifier export: only model='hgb' with calibration 'isotonic', "
+                f"'sigmoid' or None is supported, got model={hyperparameters['model']!r}, "
+                f"calibration={hyperparameters['calibration']!r}",
+                reason="bad_parameter",
+            )
+        return cls(**hyperparameters)
 
     def permutation_importance(
         self,

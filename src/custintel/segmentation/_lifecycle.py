@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from custintel.segmentation._checks import customer_columns
+from custintel.segmentation._export import ExportReader, export_header, json_float
 
 __all__ = ["STAGES", "LifecycleSegmenter"]
 
@@ -18,6 +20,15 @@ STAGES = ("active", "won back", "new", "shifting", "at-risk", "lapsed", "lost")
 
 _NOW = ["days_since_last", "n_orders", "tenure_days", "gap_mean_days", "total_amount"]
 _PREV = ["days_since_last", "n_orders", "tenure_days", "gap_mean_days", "total_amount"]
+_EXPORT_FIELDS = (
+    "model",
+    "format_version",
+    "hyperparameters",
+    "typical_gap",
+    "large_account",
+    "uses_previous",
+    "feature_names_in",
+)
 
 
 class LifecycleSegmenter(TransformerMixin, BaseEstimator):
@@ -108,6 +119,18 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
         self.large_quantile = large_quantile
         self.previous_suffix = previous_suffix
 
+    def _check_params(self) -> None:
+        if not 0 < self.at_risk_after < self.lapsed_after < self.lost_after:
+            raise ValueError(
+                "need 0 < at_risk_after < lapsed_after < lost_after, got "
+                f"{self.at_risk_after}, {self.lapsed_after}, {self.lost_after}"
+            )
+        if not 0 < self.fall_ratio < 1 or not 0 < self.large_quantile < 1:
+            raise ValueError(
+                f"fall_ratio and large_quantile must lie in (0, 1), got {self.fall_ratio} and "
+                f"{self.large_quantile}"
+            )
+
     def fit(self, X: Any, y: Any = None) -> LifecycleSegmenter:
         """Learn the typical gap and the large-account threshold.
 
@@ -131,16 +154,7 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
         SchemaError
             For missing columns or NaN values.
         """
-        if not 0 < self.at_risk_after < self.lapsed_after < self.lost_after:
-            raise ValueError(
-                "need 0 < at_risk_after < lapsed_after < lost_after, got "
-                f"{self.at_risk_after}, {self.lapsed_after}, {self.lost_after}"
-            )
-        if not 0 < self.fall_ratio < 1 or not 0 < self.large_quantile < 1:
-            raise ValueError(
-                f"fall_ratio and large_quantile must lie in (0, 1), got {self.fall_ratio} and "
-                f"{self.large_quantile}"
-            )
+        self._check_params()
         now, _ = customer_columns(X, _NOW, owner="LifecycleSegmenter", allow_nan=["gap_mean_days"])
         gaps = now[:, 3][now[:, 1] >= 2]
         gaps = gaps[np.isfinite(gaps)]
@@ -283,3 +297,118 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
             ``["silence_ratio", "expected_gap_days", "stage"]``.
         """
         return np.asarray(["silence_ratio", "expected_gap_days", "stage"], dtype=object)
+
+    # --- JSON export ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Export the fitted segmenter as plain JSON data.
+
+        Returns
+        -------
+        dict
+            ``model``, ``format_version`` (1) and ``hyperparameters`` (an
+            infinite ``lost_after`` is written ``"inf"``), then
+            ``typical_gap`` (:attr:`typical_gap_`), ``large_account``
+            (:attr:`large_account_`), ``uses_previous`` (:attr:`uses_previous_`)
+            and ``feature_names_in`` (the columns of the fitted table).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> X = pd.DataFrame(
+        ...     {"days_since_last": [20, 90, 400, 5], "n_orders": [10, 10, 4, 1],
+        ...      "tenure_days": [300, 400, 800, 5], "gap_mean_days": [30.0, 30, 100, None],
+        ...      "total_amount": [500.0, 400, 60, 20]},
+        ...     index=pd.Index(list("abcd"), name="customer_id"))
+        >>> seg = LifecycleSegmenter().fit(X)
+        >>> seg.to_dict()["typical_gap"]
+        30.0
+        >>> LifecycleSegmenter.from_dict(seg.to_dict()).transform(X).equals(seg.transform(X))
+        True
+        """
+        check_is_fitted(self, "typical_gap_")
+        return {
+            **export_header(self),
+            "typical_gap": json_float(self.typical_gap_),
+            "large_account": json_float(self.large_account_),
+            "uses_previous": bool(self.uses_previous_),
+            "feature_names_in": [str(c) for c in self.feature_names_in_],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> LifecycleSegmenter:
+        """Rebuild a fitted segmenter from :meth:`to_dict` output (or its JSON text).
+
+        Every field is checked before use: its presence, its type and its
+        domain (the thresholds as the estimator requires, only ``lost_after``
+        may be ``"inf"``; a finite typical gap > 0; a finite large-account
+        threshold; ``uses_previous`` true exactly when the fitted columns
+        include the previous-period ones).
+
+        Parameters
+        ----------
+        data : mapping or str
+            The export, or its JSON text.
+
+        Returns
+        -------
+        LifecycleSegmenter
+            A fitted segmenter whose :meth:`transform` and :meth:`win_back`
+            output equals the exported one's.
+
+        Raises
+        ------
+        InvalidModelError
+            With ``reason`` ``"wrong_model"``, ``"bad_format_version"``,
+            ``"missing_field"``, ``"unknown_field"`` or ``"bad_parameter"``.
+        """
+        read = ExportReader(cls.__name__)
+        export = read.load(data, _EXPORT_FIELDS)
+        hyper = read.hyperparameters(export["hyperparameters"], cls)
+        segmenter = cls(
+            at_risk_after=read.number(hyper["at_risk_after"], "hyperparameters.at_risk_after"),
+            lapsed_after=read.number(hyper["lapsed_after"], "hyperparameters.lapsed_after"),
+            lost_after=read.number(
+                hyper["lost_after"],
+                "hyperparameters.lost_after",
+                allowed="a finite number or 'inf'",
+                infinity="inf",
+            ),
+            fall_ratio=read.number(hyper["fall_ratio"], "hyperparameters.fall_ratio"),
+            large_quantile=read.number(hyper["large_quantile"], "hyperparameters.large_quantile"),
+            previous_suffix=read.string(
+                hyper["previous_suffix"], "hyperparameters.previous_suffix"
+            ),
+        )
+        read.checked("hyperparameters", segmenter._check_params)
+        typical_gap = read.number(
+            export["typical_gap"],
+            "typical_gap",
+            allowed="a finite number > 0 (days)",
+            check=lambda x: x > 0,
+        )
+        large_account = read.number(export["large_account"], "large_account")
+        uses_previous = read.boolean(export["uses_previous"], "uses_previous")
+        previous = [f"{c}{segmenter.previous_suffix}" for c in _PREV]
+        names = read.feature_names(
+            export["feature_names_in"],
+            "feature_names_in",
+            _NOW + previous if uses_previous else _NOW,
+        )
+        if not uses_previous and all(c in names for c in previous):
+            read.fail(
+                "uses_previous",
+                uses_previous,
+                f"true, since feature_names_in holds the previous-period columns {previous}",
+            )
+        segmenter.typical_gap_ = float(typical_gap)
+        segmenter.large_account_ = float(large_account)
+        segmenter.uses_previous_ = uses_previous
+        segmenter.n_features_in_ = len(names)
+        segmenter.feature_names_in_ = names
+        return segmenter

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from custintel.segmentation._checks import customer_columns
+from custintel.segmentation._export import ExportReader, export_header, json_float
 
 __all__ = ["SEGMENT_NAMES", "RFMSegmenter", "default_segment_map", "tie_robust_scores"]
 
@@ -107,6 +108,27 @@ def _sorted_scores(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndar
     scores = np.empty(n, dtype=np.int64)
     scores[order] = sorted_scores
     return scores, ordered, sorted_scores
+
+
+def _segment_order(grid: Mapping[tuple[int, int], str]) -> tuple[str, ...]:
+    """Return segment names in category order: default names first (best first), then others."""
+    names = list(grid.values())
+    return tuple(dict.fromkeys([name for name in SEGMENT_NAMES if name in names] + names))
+
+
+_FEATURES = ("recency", "frequency", "monetary")
+_MAP_FIELDS = ("r_score", "fm_score", "segment")
+_EXPORT_FIELDS = (
+    "model",
+    "format_version",
+    "hyperparameters",
+    "cut_points",
+    "score_earned",
+    "grid",
+    "segments",
+    "n_customers",
+    "feature_names_in",
+)
 
 
 def _edges(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +232,14 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
         values[:, 0] = -values[:, 0]  # fewer days since the last purchase is better
         return values, index
 
+    def _check_n_bins(self) -> None:
+        if (
+            isinstance(self.n_bins, bool)
+            or not isinstance(self.n_bins, (int, np.integer))
+            or self.n_bins < 2
+        ):
+            raise ValueError(f"n_bins must be an integer >= 2, got {self.n_bins!r}")
+
     def _grid(self) -> dict[tuple[int, int], str]:
         n = self.n_bins
         if self.segment_map is None:
@@ -219,6 +249,19 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
                 for r in range(1, n + 1)
                 for fm in range(1, n + 1)
             }
+        mapping = self._custom_map()
+        missing = [
+            (r, fm) for r in range(1, n + 1) for fm in range(1, n + 1) if (r, fm) not in mapping
+        ]
+        if missing:
+            raise ValueError(
+                f"segment_map lacks {len(missing)} of the {n * n} (R, FM) score pairs, e.g. "
+                f"{missing[:5]}; give a name for every pair with scores 1..{n}"
+            )
+        return mapping
+
+    def _custom_map(self) -> dict[tuple[int, int], str]:
+        """Return the user's ``segment_map`` as ``{(r, fm): name}`` (no coverage check)."""
         if isinstance(self.segment_map, pd.DataFrame):
             mapping = {
                 (int(r), int(fm)): str(self.segment_map.loc[r, fm])
@@ -231,14 +274,6 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
             raise ValueError(
                 "segment_map must be None, a DataFrame (index R score, columns FM score) or a "
                 f"dict {{(r, fm): name}}, got {type(self.segment_map).__name__}"
-            )
-        missing = [
-            (r, fm) for r in range(1, n + 1) for fm in range(1, n + 1) if (r, fm) not in mapping
-        ]
-        if missing:
-            raise ValueError(
-                f"segment_map lacks {len(missing)} of the {n * n} (R, FM) score pairs, e.g. "
-                f"{missing[:5]}; give a name for every pair with scores 1..{n}"
             )
         return mapping
 
@@ -264,12 +299,7 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
         SchemaError
             For fewer customers than bins, missing columns or NaN values.
         """
-        if (
-            isinstance(self.n_bins, bool)
-            or not isinstance(self.n_bins, (int, np.integer))
-            or self.n_bins < 2
-        ):
-            raise ValueError(f"n_bins must be an integer >= 2, got {self.n_bins!r}")
+        self._check_n_bins()
         grid = self._grid()
         values, _ = self._oriented(X, min_rows=self.n_bins)
         fitted = [_edges(values[:, j], self.n_bins) for j in range(3)]
@@ -285,11 +315,7 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
             columns=["recency", "frequency", "monetary"],
         )
         self.grid_ = grid
-        self.segments_ = tuple(
-            dict.fromkeys(
-                [name for name in SEGMENT_NAMES if name in grid.values()] + list(grid.values())
-            )
-        )
+        self.segments_ = _segment_order(grid)
         self.n_customers_ = len(values)
         self.n_features_in_ = len(X.columns)
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -347,3 +373,222 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
             ``["r_score", "f_score", "m_score", "rfm_sum", "segment"]``.
         """
         return np.asarray(["r_score", "f_score", "m_score", "rfm_sum", "segment"], dtype=object)
+
+    # --- JSON export ---------------------------------------------------------------------
+
+    def _segment_map_json(self) -> dict[str, Any] | None:
+        if self.segment_map is None:
+            return None
+        return {
+            "form": "frame" if isinstance(self.segment_map, pd.DataFrame) else "mapping",
+            "records": [
+                {"r_score": r, "fm_score": fm, "segment": name}
+                for (r, fm), name in self._custom_map().items()
+            ],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Export the fitted segmenter as plain JSON data.
+
+        Returns
+        -------
+        dict
+            ``model``, ``format_version`` (1) and ``hyperparameters``
+            (``segment_map`` as ``{"form": "frame" | "mapping", "records":
+            [{"r_score", "fm_score", "segment"}, ...]}`` or ``None``), then:
+
+            - ``cut_points``: for ``recency``, ``frequency`` and ``monetary``,
+              the value from which each score 2..``n_bins`` is earned (a
+              customer scores 1 plus the number of cut points reached:
+              frequency and monetary at or above the cut point, days since
+              the last purchase at or below it). ``"inf"`` (``"-inf"`` for
+              recency) when no value earns the score.
+            - ``score_earned``: per feature and score, whether a customer in
+              ``fit`` earned it (:attr:`bin_edges_` is NaN otherwise).
+            - ``grid``: segment name of each (R, FM) score pair,
+              ``grid[r - 1][fm - 1]``.
+            - ``segments``: :attr:`segments_`, the category order.
+            - ``n_customers`` and ``feature_names_in``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+
+        Examples
+        --------
+        >>> import json
+        >>> import pandas as pd
+        >>> X = pd.DataFrame(
+        ...     {"days_since_last": [5, 40, 200, 300], "n_orders": [6, 3, 1, 1],
+        ...      "total_amount": [300.0, 90.0, 20.0, 10.0]},
+        ...     index=pd.Index(["a", "b", "c", "d"], name="customer_id"))
+        >>> seg = RFMSegmenter(n_bins=4).fit(X)
+        >>> data = seg.to_dict()
+        >>> data["cut_points"]["frequency"], data["score_earned"]["frequency"]
+        ([3.0, 3.0, 6.0], [False, True, True])
+        >>> restored = RFMSegmenter.from_dict(json.dumps(data))
+        >>> restored.transform(X).equals(seg.transform(X))
+        True
+        """
+        check_is_fitted(self, "bin_edges_")
+        n = int(self.n_bins)
+        cuts = self._edges.copy()
+        cuts[:, 0] = -cuts[:, 0]
+        earned = self.bin_edges_.notna().to_numpy()
+        return {
+            **export_header(self, segment_map=self._segment_map_json()),
+            "cut_points": {
+                name: [json_float(v) for v in cuts[:, j]] for j, name in enumerate(_FEATURES)
+            },
+            "score_earned": {
+                name: [bool(v) for v in earned[:, j]] for j, name in enumerate(_FEATURES)
+            },
+            "grid": [[self.grid_[(r, fm)] for fm in range(1, n + 1)] for r in range(1, n + 1)],
+            "segments": list(self.segments_),
+            "n_customers": int(self.n_customers_),
+            "feature_names_in": [str(c) for c in self.feature_names_in_],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> RFMSegmenter:
+        """Rebuild a fitted segmenter from :meth:`to_dict` output (or its JSON text).
+
+        Every field is checked before use: its presence, its type and its
+        domain (``n_bins`` an integer >= 2, one cut point per score 2..``n_bins``,
+        non-decreasing for frequency and monetary and non-increasing for
+        recency, finite where a score was earned, a grid and segments that
+        match ``segment_map``).
+
+        Parameters
+        ----------
+        data : mapping or str
+            The export, or its JSON text.
+
+        Returns
+        -------
+        RFMSegmenter
+            A fitted segmenter whose :meth:`transform` output equals the
+            exported one's.
+
+        Raises
+        ------
+        InvalidModelError
+            With ``reason`` ``"wrong_model"``, ``"bad_format_version"``,
+            ``"missing_field"``, ``"unknown_field"`` or ``"bad_parameter"``.
+        """
+        read = ExportReader(cls.__name__)
+        export = read.load(data, _EXPORT_FIELDS)
+        hyper = read.hyperparameters(export["hyperparameters"], cls)
+        n_bins = read.integer(hyper["n_bins"], "hyperparameters.n_bins", minimum=2)
+        columns = {name: read.string(hyper[name], f"hyperparameters.{name}") for name in _FEATURES}
+        segmenter = cls(
+            n_bins=n_bins,
+            **columns,
+            segment_map=_read_segment_map(read, hyper["segment_map"]),
+        )
+        read.checked("hyperparameters.n_bins", segmenter._check_n_bins)
+
+        # Sizes first: nothing below loops over n_bins**2 cells unless the export holds them.
+        cut_spec = read.keys(export["cut_points"], "cut_points", _FEATURES)
+        earned_spec = read.keys(export["score_earned"], "score_earned", _FEATURES)
+        columns_read, flags_read = [], []
+        for j, name in enumerate(_FEATURES):
+            field = f"cut_points.{name}"
+            infinity, sense = ("-inf", "at or below") if j == 0 else ("inf", "at or above")
+            values = read.numbers(
+                cut_spec[name],
+                field,
+                n_bins - 1,
+                allowed=f"a number (or {infinity!r} for a score nobody earns); a customer earns "
+                f"a score with a value {sense} its cut point",
+                infinity=infinity,
+            )
+            read.monotone(values, field, decreasing=j == 0)
+            flags = read.sequence(earned_spec[name], f"score_earned.{name}", n_bins - 1)
+            for i, flag in enumerate(flags):
+                if read.boolean(flag, f"score_earned.{name}[{i}]") and not np.isfinite(values[i]):
+                    read.fail(
+                        f"{field}[{i}]",
+                        cut_spec[name][i],
+                        f"a finite number, since score_earned.{name}[{i}] says a customer "
+                        f"earned score {i + 2}",
+                    )
+            columns_read.append(values)
+            flags_read.append(flags)
+        cuts = np.column_stack(columns_read)
+        earned = np.column_stack(flags_read).astype(bool)
+        rows = read.sequence(export["grid"], "grid", n_bins)
+        for r, row in enumerate(rows):
+            read.strings(row, f"grid[{r}]", n_bins)
+        segments = read.strings(export["segments"], "segments")
+
+        grid = read.checked("hyperparameters.segment_map", segmenter._grid)
+        for r in range(1, n_bins + 1):
+            for fm in range(1, n_bins + 1):
+                if rows[r - 1][fm - 1] != grid[(r, fm)]:
+                    read.fail(
+                        f"grid[{r - 1}][{fm - 1}]",
+                        rows[r - 1][fm - 1],
+                        f"the segment that hyperparameters.segment_map gives to R = {r}, "
+                        f"FM = {fm}: {grid[(r, fm)]!r}",
+                    )
+        order = _segment_order(grid)
+        if tuple(segments) != order:
+            read.fail("segments", segments, f"the grid's segments in category order, {order}")
+        n_customers = read.integer(export["n_customers"], "n_customers", minimum=n_bins)
+        names = read.feature_names(
+            export["feature_names_in"], "feature_names_in", list(columns.values())
+        )
+
+        edges = cuts.copy()
+        edges[:, 0] = -edges[:, 0]
+        segmenter._edges = edges
+        segmenter.bin_edges_ = pd.DataFrame(
+            np.where(earned, cuts, np.nan),
+            index=pd.Index(range(2, n_bins + 1), name="score"),
+            columns=list(_FEATURES),
+        )
+        segmenter.grid_ = grid
+        segmenter.segments_ = order
+        segmenter.n_customers_ = n_customers
+        segmenter.n_features_in_ = len(names)
+        segmenter.feature_names_in_ = names
+        return segmenter
+
+
+def _read_segment_map(read: ExportReader, value: Any) -> Any:
+    """Rebuild a ``segment_map`` hyperparameter: None, a frame or a dict ``{(r, fm): name}``."""
+    if value is None:
+        return None
+    field = "hyperparameters.segment_map"
+    spec = read.keys(value, field, ("form", "records"))
+    form = spec["form"]
+    if form not in ("frame", "mapping"):
+        read.fail(f"{field}.form", form, "'frame' or 'mapping'")
+    mapping: dict[tuple[int, int], str] = {}
+    for i, record in enumerate(read.sequence(spec["records"], f"{field}.records")):
+        where = f"{field}.records[{i}]"
+        read.keys(record, where, _MAP_FIELDS)
+        key = (
+            read.integer(record["r_score"], f"{where}.r_score"),
+            read.integer(record["fm_score"], f"{where}.fm_score"),
+        )
+        if key in mapping:
+            read.fail(where, record, "each (r_score, fm_score) pair once")
+        mapping[key] = read.string(record["segment"], f"{where}.segment")
+    if form == "mapping":
+        return mapping
+    r_scores = list(dict.fromkeys(r for r, _ in mapping))
+    fm_scores = list(dict.fromkeys(fm for _, fm in mapping))
+    if list(mapping) != [(r, fm) for r in r_scores for fm in fm_scores]:
+        read.fail(
+            f"{field}.records",
+            spec["records"],
+            "for a frame, every (r_score, fm_score) cell once, row by row",
+        )
+    return pd.DataFrame(
+        [[mapping[(r, fm)] for fm in fm_scores] for r in r_scores],
+        index=pd.Index(r_scores, name="r_score"),
+        columns=pd.Index(fm_scores, name="fm_score"),
+    )

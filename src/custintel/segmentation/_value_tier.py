@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -11,10 +12,27 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel.exceptions import SchemaError
 from custintel.segmentation._checks import customer_columns
+from custintel.segmentation._export import (
+    ExportReader,
+    export_header,
+    frame_to_json,
+    json_float,
+)
 
 __all__ = ["ValueTierSegmenter", "default_playbook"]
 
 _TIERS = ("Platinum", "Gold", "Iron", "Lead")
+_SUMMARY = ("customers", "customer_share", "value", "value_share")
+_EXPORT_FIELDS = (
+    "model",
+    "format_version",
+    "hyperparameters",
+    "thresholds",
+    "total_value",
+    "summary",
+    "playbook",
+    "feature_names_in",
+)
 
 
 def default_playbook() -> pd.DataFrame:
@@ -175,23 +193,7 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
         self.thresholds_ = pd.Series(
             thresholds, index=pd.Index(tiers[:-1], name="tier"), name=self.value
         )
-        if self.playbook is None:
-            if tiers != list(_TIERS):
-                raise ValueError(
-                    "the default playbook covers Platinum, Gold, Iron and Lead; pass a playbook "
-                    f"indexed by your tiers {tiers}"
-                )
-            playbook = default_playbook()
-        elif isinstance(self.playbook, pd.DataFrame):
-            missing = [t for t in tiers if t not in self.playbook.index]
-            if missing:
-                raise ValueError(f"playbook has no row for tiers {missing}; index it by tier name")
-            playbook = self.playbook.loc[tiers].copy()
-        else:
-            raise ValueError(
-                f"playbook must be None or a DataFrame, got {type(self.playbook).__name__}"
-            )
-        self.playbook_ = playbook
+        self.playbook_ = self._playbook(tiers)
         counts = np.bincount(tier, minlength=len(tiers))
         sums = np.bincount(tier, weights=v, minlength=len(tiers))
         self.summary_ = pd.DataFrame(
@@ -207,6 +209,29 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
         self.n_features_in_ = len(X.columns)
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         return self
+
+    def _playbook(self, tiers: list[str]) -> pd.DataFrame:
+        """Return the playbook rows of ``tiers``, in tier order."""
+        if self.playbook is None:
+            if tiers != list(_TIERS):
+                raise ValueError(
+                    "the default playbook covers Platinum, Gold, Iron and Lead; pass a playbook "
+                    f"indexed by your tiers {tiers}"
+                )
+            return default_playbook()
+        if not isinstance(self.playbook, pd.DataFrame):
+            raise ValueError(
+                f"playbook must be None or a DataFrame, got {type(self.playbook).__name__}"
+            )
+        missing = [t for t in tiers if t not in self.playbook.index]
+        if missing:
+            raise ValueError(f"playbook has no row for tiers {missing}; index it by tier name")
+        index = self.playbook.index
+        repeated = index[index.isin(tiers) & index.duplicated()].unique().tolist()
+        if repeated:
+            # .loc would return each repeated tier twice and misalign treatments().
+            raise ValueError(f"playbook has more than one row for tiers {repeated}; keep one")
+        return self.playbook.loc[tiers].copy()
 
     @staticmethod
     def _tiers_from_shares(v: np.ndarray, total: float, cuts: np.ndarray) -> np.ndarray:
@@ -276,3 +301,188 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
             ``["value", "value_share", "tier"]``.
         """
         return np.asarray(["value", "value_share", "tier"], dtype=object)
+
+    # --- JSON export ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Export the fitted segmenter as plain JSON data.
+
+        Returns
+        -------
+        dict
+            ``model``, ``format_version`` (1) and ``hyperparameters``
+            (``cuts`` and ``tiers`` as lists, ``playbook`` as a table, see
+            below, or ``None``), then:
+
+            - ``thresholds``: :attr:`thresholds_`, the least value earning
+              each tier but the last, best tier first;
+            - ``total_value``: the fitted total, the denominator of ``value_share``;
+            - ``summary``: :attr:`summary_` as lists ``customers``,
+              ``customer_share``, ``value`` and ``value_share``, one entry per tier;
+            - ``playbook``: :attr:`playbook_` as a table;
+            - ``feature_names_in``: the columns of the fitted table.
+
+            A table is ``{"index_name", "index", "columns", "records"}`` with
+            one ``{column: value}`` record per row (missing values ``None``).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            For a playbook with labels that are not strings or cells that
+            are not strings, finite numbers, booleans or missing.
+
+        Examples
+        --------
+        >>> import json
+        >>> import pandas as pd
+        >>> X = pd.DataFrame({"total_amount": [60.0, 25.0, 10.0, 5.0, 0.0]},
+        ...                  index=pd.Index(list("abcde"), name="customer_id"))
+        >>> seg = ValueTierSegmenter().fit(X)
+        >>> seg.to_dict()["thresholds"]
+        [60.0, 25.0, 10.0]
+        >>> restored = ValueTierSegmenter.from_dict(json.loads(json.dumps(seg.to_dict())))
+        >>> restored.treatments(X).equals(seg.treatments(X))
+        True
+        """
+        check_is_fitted(self, "thresholds_")
+        playbook = None if self.playbook is None else frame_to_json(self.playbook, "playbook")
+        return {
+            **export_header(self, playbook=playbook),
+            "thresholds": [json_float(v) for v in self.thresholds_.to_numpy()],
+            "total_value": json_float(self.total_value_),
+            "summary": {
+                name: [
+                    int(v) if name == "customers" else json_float(v)
+                    for v in self.summary_[name].to_numpy()
+                ]
+                for name in _SUMMARY
+            },
+            "playbook": frame_to_json(self.playbook_, "playbook_"),
+            "feature_names_in": [str(c) for c in self.feature_names_in_],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> ValueTierSegmenter:
+        """Rebuild a fitted segmenter from :meth:`to_dict` output (or its JSON text).
+
+        Every field is checked before use: its presence, its type and its
+        domain (``cuts`` and ``tiers`` as the estimator requires; finite
+        thresholds >= 0 that never increase from the best tier down; a
+        positive finite total; summary counts that are integers >= 0, values
+        >= 0 and shares in [0, 1]; the ``playbook`` that the
+        ``playbook`` hyperparameter gives).
+
+        Parameters
+        ----------
+        data : mapping or str
+            The export, or its JSON text.
+
+        Returns
+        -------
+        ValueTierSegmenter
+            A fitted segmenter whose :meth:`transform` and :meth:`treatments`
+            output equals the exported one's.
+
+        Raises
+        ------
+        InvalidModelError
+            With ``reason`` ``"wrong_model"``, ``"bad_format_version"``,
+            ``"missing_field"``, ``"unknown_field"`` or ``"bad_parameter"``.
+        """
+        read = ExportReader(cls.__name__)
+        export = read.load(data, _EXPORT_FIELDS)
+        hyper = read.hyperparameters(export["hyperparameters"], cls)
+        value = read.string(hyper["value"], "hyperparameters.value")
+        cuts = tuple(
+            read.number(v, f"hyperparameters.cuts[{i}]", allowed="a number in (0, 1)")
+            for i, v in enumerate(read.sequence(hyper["cuts"], "hyperparameters.cuts"))
+        )
+        tiers = tuple(read.strings(hyper["tiers"], "hyperparameters.tiers"))
+        playbook = hyper["playbook"]
+        segmenter = cls(
+            value=value,
+            cuts=cuts,
+            tiers=tiers,
+            playbook=None if playbook is None else read.frame(playbook, "hyperparameters.playbook"),
+        )
+        _, names = read.checked("hyperparameters", segmenter._check_params)
+        n_tiers = len(names)
+        fitted_playbook = read.checked(
+            "hyperparameters.playbook", lambda: segmenter._playbook(names)
+        )
+
+        thresholds = read.numbers(
+            export["thresholds"],
+            "thresholds",
+            len(cuts),
+            allowed="a finite number >= 0",
+            check=_is_nonnegative,
+        )
+        read.monotone(thresholds, "thresholds", decreasing=True)
+        total = read.number(
+            export["total_value"],
+            "total_value",
+            allowed="a finite number > 0",
+            check=lambda x: x > 0,
+        )
+        spec = read.keys(export["summary"], "summary", _SUMMARY)
+        counts = [
+            read.integer(v, f"summary.customers[{i}]", minimum=0, maximum=2**63 - 1)
+            for i, v in enumerate(read.sequence(spec["customers"], "summary.customers", n_tiers))
+        ]
+        summary = pd.DataFrame(
+            {
+                "customers": np.asarray(counts, dtype=np.int64),
+                "customer_share": read.numbers(
+                    spec["customer_share"],
+                    "summary.customer_share",
+                    n_tiers,
+                    allowed="a number in [0, 1]",
+                    check=_is_share,
+                ),
+                "value": read.numbers(
+                    spec["value"],
+                    "summary.value",
+                    n_tiers,
+                    allowed="a finite number >= 0",
+                    check=_is_nonnegative,
+                ),
+                "value_share": read.numbers(
+                    spec["value_share"],
+                    "summary.value_share",
+                    n_tiers,
+                    allowed="a number in [0, 1]",
+                    check=_is_share,
+                ),
+            },
+            index=pd.Index(names, name="tier"),
+        )
+        read.frame(export["playbook"], "playbook")
+        expected = frame_to_json(fitted_playbook, "playbook")
+        if export["playbook"] != expected:
+            read.fail(
+                "playbook",
+                export["playbook"],
+                f"the playbook that hyperparameters.playbook gives for tiers {names}",
+            )
+        feature_names = read.feature_names(export["feature_names_in"], "feature_names_in", [value])
+
+        segmenter.thresholds_ = pd.Series(
+            thresholds, index=pd.Index(names[:-1], name="tier"), name=value
+        )
+        segmenter.playbook_ = fitted_playbook
+        segmenter.summary_ = summary
+        segmenter.total_value_ = float(total)
+        segmenter.n_features_in_ = len(feature_names)
+        segmenter.feature_names_in_ = feature_names
+        return segmenter
+
+
+def _is_share(x: float) -> bool:
+    return 0 <= x <= 1
+
+
+def _is_nonnegative(x: float) -> bool:
+    return x >= 0

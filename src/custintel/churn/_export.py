@@ -1,0 +1,555 @@
+"""A fitted ChurnClassifier as plain JSON, and the scorer rebuilt from it.
+
+The export holds everything scoring needs and nothing else: the category
+codes of each categorical feature, every boosted tree as columnar node
+arrays, and the calibration map of each cross-validation fold. Reading it
+back never unpickles anything, and every index the trees use is checked
+before a tree is handed to scikit-learn's compiled traversal, which does no
+bounds checking of its own.
+
+Scoring formula, per fold ``k`` (``K`` folds, or one model without calibration)::
+
+    code_j(x)   = index of x in categories_j, or NaN when missing or unknown
+    raw_k(x)    = baseline_k + sum over trees t of leaf_value_t(x)
+    p_k(x)      = isotonic_k(clip(raw_k, x_min_k, x_max_k))   # linear interpolation
+                | expit(-(a_k * raw_k + b_k))                    # sigmoid calibration
+                | expit(raw_k)                                   # no calibration
+    P(churn|x)  = (p_1 + ... + p_K) / K
+
+A tree is walked from node 0: at a leaf return its value; a missing value
+goes left when ``missing_go_to_left``; a categorical split goes left when the
+code is in the node's left bitset, right when it is a known category, and
+like a missing value otherwise; a numeric split goes left when
+``x <= num_threshold``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custintel.exceptions import InvalidModelError
+
+__all__ = ["FORMAT_VERSION", "CompiledChurnModel", "export_estimator", "import_estimator"]
+
+FORMAT_VERSION = 1
+
+#: Node fields a tree needs for scoring, in the export's order.
+NODE_FIELDS = (
+    "value",
+    "feature_idx",
+    "num_threshold",
+    "missing_go_to_left",
+    "left",
+    "right",
+    "is_leaf",
+    "is_categorical",
+    "bitset_idx",
+)
+_BITSET_WORDS = 8  # 256 categories, as scikit-learn's histogram boosting allows
+_MAX_MEMBERS = 1000
+
+
+def _tree_runtime() -> tuple[Any, Any, Any]:
+    """scikit-learn's compiled tree traversal: the predictor class, its node dtype, threads.
+
+    These live in private scikit-learn modules; they are imported in this one
+    place so that a change there shows up as one clear failure.
+    """
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    return TreePredictor, PREDICTOR_RECORD_DTYPE, _openmp_effective_n_threads
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def _float(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _category(value: Any) -> str | int | float | bool:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    raise ValueError(
+        f"category {value!r} ({type(value).__name__}) cannot be written to JSON; "
+        "cast the categorical columns to str before fitting"
+    )
+
+
+def _split_encoders(pipeline: Any) -> tuple[Any, Any]:
+    """Return (column transformer, booster) of a ChurnClassifier "hgb" pipeline."""
+    steps = list(pipeline.named_steps.values())
+    if len(steps) != 2 or type(steps[1]).__name__ != "HistGradientBoostingClassifier":
+        raise ValueError(
+            "only ChurnClassifier(model='hgb') can be exported to JSON; "
+            f"this one has steps {[type(s).__name__ for s in steps]}"
+        )
+    return steps[0], steps[1]
+
+
+def _export_booster(pipeline: Any) -> dict[str, Any]:
+    encode, boost = _split_encoders(pipeline)
+    outer_names: list[str] = []
+    outer_codes: dict[str, list[str | int | float | bool]] = {}
+    for name, transformer, columns in encode.transformers_:
+        if name == "remainder":
+            continue
+        outer_names.extend(str(c) for c in columns)
+        if name == "cat" and len(columns):
+            for column, seen in zip(columns, transformer.categories_, strict=True):
+                outer_codes[str(column)] = [_category(c) for c in seen if not pd.isna(c)]
+    # The booster's own preprocessor re-encodes the categorical columns and moves
+    # them first: compose both encodings into one code per category.
+    if boost.is_categorical_ is None:  # no categorical feature: no inner preprocessor
+        mask = np.zeros(len(outer_names), dtype=bool)
+        inner: list[Any] = []
+    else:
+        mask = np.asarray(boost.is_categorical_, dtype=bool)
+        inner = boost._preprocessor.named_transformers_["encoder"].categories_
+    order = [outer_names[i] for i in np.flatnonzero(mask)]
+    order += [outer_names[i] for i in np.flatnonzero(~mask)]
+    categories: dict[str, list[Any]] = {}
+    codes: dict[str, list[float | None]] = {}
+    for column, inner_categories in zip(order[: int(mask.sum())], inner, strict=True):
+        known = [float(c) for c in inner_categories if not np.isnan(c)]
+        position = {c: float(i) for i, c in enumerate(known)}
+        categories[column] = outer_codes[column]
+        codes[column] = [position.get(float(i)) for i in range(len(outer_codes[column]))]
+    known_bitsets, f_idx_map = boost._bin_mapper.make_known_categories_bitsets()
+    offsets, bitset_offsets = [0], [0]
+    fields: dict[str, list[Any]] = {f: [] for f in NODE_FIELDS}
+    bitsets: list[list[int]] = []
+    for (predictor,) in boost._predictors:
+        nodes = predictor.nodes
+        for field in NODE_FIELDS:
+            column = nodes[field]
+            if field in ("value", "num_threshold"):
+                fields[field].extend(_float(v) for v in column)
+            else:
+                fields[field].extend(int(v) for v in column)
+        offsets.append(offsets[-1] + len(nodes))
+        raw = np.asarray(predictor.raw_left_cat_bitsets).reshape(-1, _BITSET_WORDS)
+        bitsets.extend(raw.astype(np.int64).tolist())
+        bitset_offsets.append(bitset_offsets[-1] + len(raw))
+    baseline = np.asarray(boost._baseline_prediction, dtype=np.float64).ravel()
+    if baseline.size != 1 or boost.n_trees_per_iteration_ != 1:
+        raise ValueError("only binary churn boosters can be exported")
+    return {
+        "kind": "hgb",
+        "features": order,
+        "n_categorical": int(mask.sum()),
+        "categories": categories,
+        "codes": codes,
+        "baseline": float(baseline[0]),
+        "tree_offsets": offsets,
+        "nodes": fields,
+        "bitset_offsets": bitset_offsets,
+        "left_bitsets": bitsets,
+        "known_bitsets": np.asarray(known_bitsets).astype(np.int64).tolist(),
+        "known_bitset_of_feature": np.asarray(f_idx_map).astype(np.int64).tolist(),
+    }
+
+
+def _export_calibrator(calibrator: Any) -> dict[str, Any]:
+    kind = type(calibrator).__name__
+    if kind == "IsotonicRegression":
+        if calibrator.out_of_bounds != "clip":
+            raise ValueError("only isotonic calibrators with out_of_bounds='clip' can be exported")
+        return {
+            "method": "isotonic",
+            "x": [float(v) for v in calibrator.X_thresholds_],
+            "y": [float(v) for v in calibrator.y_thresholds_],
+            "x_min": float(calibrator.X_min_),
+            "x_max": float(calibrator.X_max_),
+        }
+    if kind == "_SigmoidCalibration":
+        return {"method": "sigmoid", "a": float(calibrator.a_), "b": float(calibrator.b_)}
+    raise ValueError(f"calibrator {kind} cannot be exported")
+
+
+def export_estimator(estimator: Any) -> list[dict[str, Any]]:
+    """Export a ChurnClassifier's fitted ``estimator_`` as a list of fold members.
+
+    Parameters
+    ----------
+    estimator : CalibratedClassifierCV or Pipeline
+        ``ChurnClassifier(model="hgb").estimator_``.
+
+    Returns
+    -------
+    list of dict
+        One member per calibration fold (one without calibration), each with
+        a ``booster`` and a ``calibrator`` (``None`` without calibration).
+    """
+    if isinstance(estimator, CompiledChurnModel):
+        return [dict(m.export) for m in estimator.members]
+    if hasattr(estimator, "calibrated_classifiers_"):
+        members = []
+        for fold in estimator.calibrated_classifiers_:
+            (calibrator,) = fold.calibrators
+            members.append(
+                {
+                    "booster": _export_booster(fold.estimator),
+                    "calibrator": _export_calibrator(calibrator),
+                }
+            )
+        return members
+    return [{"booster": _export_booster(estimator), "calibrator": None}]
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+def _fail(where: str, message: str, reason: str = "bad_parameter") -> InvalidModelError:
+    return InvalidModelError(
+        f"ChurnClassifier export: {where} {message}; re-export the model with to_dict() "
+        "from a fitted ChurnClassifier",
+        reason=reason,
+    )
+
+
+def _mapping(value: Any, where: str, keys: Sequence[str]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(where, f"must be a JSON object, got {type(value).__name__}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise _fail(where, f"lacks the fields {missing}", "missing_field")
+    unknown = sorted(str(k) for k in value if k not in keys)
+    if unknown:
+        raise _fail(where, f"has unknown fields {unknown}", "unknown_field")
+    return value
+
+
+def _numbers(value: Any, where: str, *, integer: bool = False, allow_none: bool = False) -> Any:
+    """Read a JSON list of numbers as a float64 (or int64) array; None -> NaN if allowed."""
+    if not isinstance(value, list):
+        raise _fail(where, f"must be a list of numbers, got {type(value).__name__}")
+    for v in value:
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if integer:
+            ok = (isinstance(v, int) and not isinstance(v, bool)) or (
+                isinstance(v, float) and v.is_integer()
+            )
+        if not ok and not (allow_none and v is None):
+            raise _fail(where, f"holds {v!r}, which is not a {'whole ' if integer else ''}number")
+    if integer:
+        array = np.asarray(value, dtype=np.float64)
+        if array.size and (np.abs(array) > 2**53).any():
+            raise _fail(where, "holds a number too large to be an index")
+        return array.astype(np.int64)
+    array = np.asarray([np.nan if v is None else v for v in value], dtype=np.float64)
+    if not allow_none and not np.isfinite(array).all():
+        raise _fail(where, "holds a non-finite number")
+    return array
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(where, f"is {value!r}; it must be a finite number")
+    return float(value)
+
+
+def _range(array: np.ndarray, low: int, high: int, where: str) -> None:
+    """Every value in [low, high)."""
+    if array.size and (array.min() < low or array.max() >= high):
+        bad = array[(array < low) | (array >= high)][0]
+        raise _fail(where, f"holds {int(bad)}, outside [{low}, {high})")
+
+
+class _Member:
+    """One calibration fold: encoders, trees and calibrator, checked and ready to score."""
+
+    def __init__(self, export: Mapping[str, Any], feature_names: Sequence[str]) -> None:
+        export = _mapping(export, "a fold member", ("booster", "calibrator"))
+        self.export = export
+        self._booster(_mapping(export["booster"], "booster", _BOOSTER_KEYS), feature_names)
+        self._calibrator(export["calibrator"])
+
+    def _booster(self, b: Mapping[str, Any], feature_names: Sequence[str]) -> None:
+        if b["kind"] != "hgb":
+            raise _fail("booster kind", f"is {b['kind']!r}; only 'hgb' is known")
+        features = b["features"]
+        if (
+            not isinstance(features, list)
+            or sorted(map(str, features)) != sorted(feature_names)
+            or not all(isinstance(f, str) for f in features)
+        ):
+            raise _fail("booster features", "must list each feature of the model once")
+        n_cat = b["n_categorical"]
+        if isinstance(n_cat, bool) or not isinstance(n_cat, int) or not 0 <= n_cat <= len(features):
+            raise _fail("booster n_categorical", f"is {n_cat!r}")
+        self.features = list(features)
+        self.categorical = self.features[:n_cat]
+        categories, codes = b["categories"], b["codes"]
+        if not isinstance(categories, Mapping) or sorted(categories) != sorted(self.categorical):
+            raise _fail("booster categories", "must have one list per categorical feature")
+        if not isinstance(codes, Mapping) or sorted(codes) != sorted(self.categorical):
+            raise _fail("booster codes", "must have one list per categorical feature")
+        self.lookup: dict[str, tuple[pd.Index, np.ndarray]] = {}
+        for column in self.categorical:
+            names = categories[column]
+            if not isinstance(names, list) or not all(
+                isinstance(v, (str, int, float, bool)) for v in names
+            ):
+                raise _fail(f"categories of {column!r}", "must be a list of JSON scalars")
+            index = pd.Index(names, dtype=object)
+            if not index.is_unique:
+                raise _fail(f"categories of {column!r}", "repeat a category")
+            values = _numbers(codes[column], f"codes of {column!r}", allow_none=True)
+            if len(values) != len(names):
+                raise _fail(f"codes of {column!r}", "must have one code per category")
+            finite = values[np.isfinite(values)]
+            if finite.size and (
+                (finite < 0).any() or (finite >= 256).any() or (finite % 1 != 0).any()
+            ):
+                raise _fail(f"codes of {column!r}", "must be whole numbers in [0, 256) or null")
+            self.lookup[column] = (index, values)
+        self.baseline = _number(b["baseline"], "booster baseline")
+        self._trees(b, len(self.features), n_cat)
+
+    def _trees(self, b: Mapping[str, Any], n_features: int, n_cat: int) -> None:
+        tree_predictor, record_dtype, _ = _tree_runtime()
+        nodes = _mapping(b["nodes"], "booster nodes", NODE_FIELDS)
+        offsets = _numbers(b["tree_offsets"], "tree_offsets", integer=True)
+        bitset_offsets = _numbers(b["bitset_offsets"], "bitset_offsets", integer=True)
+        if len(offsets) < 2 or offsets[0] != 0 or (np.diff(offsets) < 1).any():
+            raise _fail("tree_offsets", "must start at 0 and grow by at least 1 per tree")
+        if len(bitset_offsets) != len(offsets) or bitset_offsets[0] != 0:
+            raise _fail("bitset_offsets", "must start at 0, one entry per tree offset")
+        if (np.diff(bitset_offsets) < 0).any():
+            raise _fail("bitset_offsets", "must not decrease")
+        n_nodes = int(offsets[-1])
+        columns = {}
+        for field in NODE_FIELDS:
+            number = field in ("value", "num_threshold")
+            values = _numbers(nodes[field], f"nodes.{field}", integer=not number, allow_none=number)
+            if len(values) != n_nodes:
+                raise _fail(f"nodes.{field}", f"has {len(values)} entries, expected {n_nodes}")
+            columns[field] = values
+        for flag in ("missing_go_to_left", "is_leaf", "is_categorical"):
+            _range(columns[flag], 0, 2, f"nodes.{flag}")
+        leaf = columns["is_leaf"] == 1
+        if not np.isfinite(columns["value"][leaf]).all():
+            raise _fail("nodes.value", "of a leaf is not finite")
+        split = ~leaf
+        numeric = split & (columns["is_categorical"] == 0)
+        if np.isnan(columns["num_threshold"][numeric]).any():
+            raise _fail("nodes.num_threshold", "of a numeric split is missing")
+        tree_of_node = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        local = np.arange(n_nodes) - offsets[tree_of_node]
+        size = np.diff(offsets)[tree_of_node]
+        for side in ("left", "right"):
+            child = columns[side][split]
+            # children come after their parent within the same tree: no cycles
+            if ((child <= local[split]) | (child >= size[split])).any():
+                raise _fail(f"nodes.{side}", "points outside its tree or back to an ancestor")
+        _range(columns["feature_idx"][split], 0, n_features, "nodes.feature_idx")
+        categorical = split & (columns["is_categorical"] == 1)
+        if (columns["feature_idx"][categorical] >= n_cat).any():
+            raise _fail("nodes.feature_idx", "of a categorical split is not a categorical feature")
+        n_bitsets = np.diff(bitset_offsets)[tree_of_node]
+        if (
+            (columns["bitset_idx"][categorical] < 0)
+            | (columns["bitset_idx"][categorical] >= n_bitsets[categorical])
+        ).any():
+            raise _fail("nodes.bitset_idx", "points outside its tree's bitsets")
+        left_bitsets = self._bitsets(b["left_bitsets"], "left_bitsets")
+        if len(left_bitsets) != bitset_offsets[-1]:
+            raise _fail("left_bitsets", "do not match bitset_offsets")
+        known = self._bitsets(b["known_bitsets"], "known_bitsets")
+        f_idx_map = _numbers(b["known_bitset_of_feature"], "known_bitset_of_feature", integer=True)
+        if len(f_idx_map) != n_features:
+            raise _fail("known_bitset_of_feature", f"must have {n_features} entries")
+        _range(f_idx_map[:n_cat], 0, max(len(known), 1) if n_cat else 1, "known_bitset_of_feature")
+        if n_cat and len(known) < n_cat:
+            raise _fail("known_bitsets", f"must have one bitset per categorical feature ({n_cat})")
+        _range(f_idx_map, 0, 2**32, "known_bitset_of_feature")
+        if not len(known):
+            known = np.zeros((1, _BITSET_WORDS), dtype=np.uint32)
+        self.known = np.ascontiguousarray(known)
+        self.f_idx_map = np.ascontiguousarray(f_idx_map.astype(np.uint32))
+        record = np.zeros(n_nodes, dtype=record_dtype)
+        for field in NODE_FIELDS:
+            record[field] = (
+                np.nan_to_num(columns[field]) if field == "num_threshold" else (columns[field])
+            )
+        record["left"][leaf] = 0
+        record["right"][leaf] = 0
+        self.trees = []
+        for t in range(len(offsets) - 1):
+            raw = np.ascontiguousarray(left_bitsets[bitset_offsets[t] : bitset_offsets[t + 1]])
+            if not len(raw):
+                raw = np.zeros((0, _BITSET_WORDS), dtype=np.uint32)
+            tree = record[offsets[t] : offsets[t + 1]].copy()
+            self.trees.append(tree_predictor(tree, raw.copy(), raw))
+
+    @staticmethod
+    def _bitsets(value: Any, where: str) -> np.ndarray:
+        if not isinstance(value, list) or not all(
+            isinstance(row, list) and len(row) == _BITSET_WORDS for row in value
+        ):
+            raise _fail(where, f"must be a list of {_BITSET_WORDS}-number lists")
+        flat = _numbers([v for row in value for v in row], where, integer=True)
+        _range(flat, 0, 2**32, where)
+        return flat.astype(np.uint32).reshape(-1, _BITSET_WORDS)
+
+    def _calibrator(self, c: Any) -> None:
+        self.method: str | None = None
+        if c is None:
+            return
+        if not isinstance(c, Mapping) or c.get("method") not in ("isotonic", "sigmoid"):
+            raise _fail("calibrator", "must be null or have method 'isotonic' or 'sigmoid'")
+        if c["method"] == "sigmoid":
+            c = _mapping(c, "sigmoid calibrator", ("method", "a", "b"))
+            self.a, self.b = _number(c["a"], "calibrator a"), _number(c["b"], "calibrator b")
+        else:
+            c = _mapping(c, "isotonic calibrator", ("method", "x", "y", "x_min", "x_max"))
+            self.x = _numbers(c["x"], "calibrator x")
+            self.y = _numbers(c["y"], "calibrator y")
+            if len(self.x) != len(self.y) or not len(self.x):
+                raise _fail("calibrator x and y", "must be non-empty and of equal length")
+            if (np.diff(self.x) < 0).any():
+                raise _fail("calibrator x", "must be non-decreasing")
+            if (self.y < 0).any() or (self.y > 1).any():
+                raise _fail("calibrator y", "must be probabilities in [0, 1]")
+            self.x_min = _number(c["x_min"], "calibrator x_min")
+            self.x_max = _number(c["x_max"], "calibrator x_max")
+            if self.x_min > self.x_max:
+                raise _fail("calibrator x_min", "is above x_max")
+        self.method = c["method"]
+
+    def matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """Encode the features in the booster's column order as one float64 matrix."""
+        out = np.empty((len(X), len(self.features)), dtype=np.float64)
+        for j, column in enumerate(self.features):
+            if column in self.lookup:
+                index, codes = self.lookup[column]
+                position = index.get_indexer(pd.Index(X[column].astype(object)))
+                out[:, j] = np.where(position >= 0, codes[position], np.nan)
+            else:
+                out[:, j] = X[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        return out
+
+    def proba(self, X: pd.DataFrame) -> np.ndarray:
+        """P(churn) of this member, with the arithmetic of scikit-learn's predict_proba."""
+        from scipy.special import expit
+
+        _, _, threads = _tree_runtime()
+        data = self.matrix(X)
+        n_threads = threads(None)
+        raw = np.zeros(len(data), dtype=np.float64)
+        raw += self.baseline
+        for tree in self.trees:
+            raw += tree.predict(data, self.known, self.f_idx_map, n_threads)
+        if self.method is None:
+            p = expit(raw)
+        elif self.method == "sigmoid":
+            p = expit(-(self.a * raw + self.b))
+        elif len(self.x) == 1:
+            p = self.y.repeat(raw.shape)
+        else:
+            p = np.interp(np.clip(raw, self.x_min, self.x_max), self.x, self.y)
+        return np.asarray(p, dtype=np.float64)
+
+
+_BOOSTER_KEYS = (
+    "kind",
+    "features",
+    "n_categorical",
+    "categories",
+    "codes",
+    "baseline",
+    "tree_offsets",
+    "nodes",
+    "bitset_offsets",
+    "left_bitsets",
+    "known_bitsets",
+    "known_bitset_of_feature",
+)
+
+
+class CompiledChurnModel:
+    """The scorer of a ChurnClassifier rebuilt from its JSON export.
+
+    Parameters
+    ----------
+    members : list of _Member
+        The checked calibration folds.
+    calibrated : bool
+        Whether the members were calibration folds (their probabilities are
+        averaged) or one uncalibrated booster.
+    """
+
+    def __init__(self, members: list[_Member], *, calibrated: bool) -> None:
+        self.members = members
+        self.calibrated = calibrated
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Return ``[1 - p, p]`` per row, ``p`` = P(churn).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The model's features, by name.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_rows, 2)
+        """
+        if not self.calibrated:
+            proba = np.empty((len(X), 2))
+            proba[:, 1] = self.members[0].proba(X)
+            proba[:, 0] = 1 - proba[:, 1]
+            return proba
+        mean = np.zeros((len(X), 2))
+        for member in self.members:
+            fold = np.zeros((len(X), 2))
+            fold[:, 1] = member.proba(X)
+            fold[:, 0] = 1.0 - fold[:, 1]
+            fold[(fold > 1.0) & (fold <= 1.0 + 1e-5)] = 1.0
+            mean += fold
+        mean /= len(self.members)
+        return mean
+
+
+def import_estimator(
+    members: Any, feature_names: Sequence[str], *, calibration: str | None
+) -> CompiledChurnModel:
+    """Rebuild the scorer of a ChurnClassifier from its exported fold members.
+
+    Parameters
+    ----------
+    members : list of dict
+        ``to_dict()["members"]``.
+    feature_names : sequence of str
+        The model's features.
+    calibration : {"isotonic", "sigmoid"} or None
+        The classifier's calibration; every member must use it.
+
+    Returns
+    -------
+    CompiledChurnModel
+
+    Raises
+    ------
+    InvalidModelError
+        When any field is missing, unknown, of the wrong type or out of range.
+    """
+    if not isinstance(members, list) or not 1 <= len(members) <= _MAX_MEMBERS:
+        raise _fail("members", f"must be a list of 1 to {_MAX_MEMBERS} fold members")
+    built = [_Member(m, feature_names) for m in members]
+    if any(m.method != calibration for m in built):
+        raise _fail("members", f"must all use the classifier's calibration {calibration!r}")
+    if calibration is None and len(built) != 1:
+        raise _fail("members", "must be exactly one without calibration")
+    return CompiledChurnModel(built, calibrated=calibration is not None)

@@ -1,0 +1,230 @@
+"""ChurnClassifier.to_dict / from_dict: exact JSON round trips and refusal of hostile exports."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
+
+from custintel.churn import ChurnClassifier
+from custintel.datasets import make_transactions
+from custintel.exceptions import InvalidModelError
+from custintel.features import make_churn_dataset
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with threadpool_limits(limits=1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def tables() -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    tx = make_transactions(1500, random_state=3).transactions
+    X, y = make_churn_dataset(tx, cutoff="2023-09-30", horizon=180)
+    X2, _ = make_churn_dataset(tx, cutoff="2024-06-30", horizon=180)
+    # scoring rows with an unseen category, missing categories and missing numbers
+    X2 = X2.copy()
+    X2["region"] = X2["region"].astype(object)
+    X2.iloc[:5, X2.columns.get_loc("region")] = "Atlantis"
+    X2.iloc[5:10, X2.columns.get_loc("region")] = None
+    X2.iloc[10:15, X2.columns.get_loc("gap_mean_days")] = np.nan
+    return X, y, X2
+
+
+@pytest.fixture(scope="module")
+def fitted(tables: Any) -> ChurnClassifier:
+    X, y, _ = tables
+    return ChurnClassifier(max_iter=60).fit(X, y)
+
+
+def _round_trip(model: ChurnClassifier) -> ChurnClassifier:
+    text = json.dumps(model.to_dict(), allow_nan=False)
+    return ChurnClassifier.from_dict(json.loads(text))
+
+
+@pytest.mark.parametrize("calibration", ["isotonic", "sigmoid", None])
+def test_round_trip_predicts_exactly(tables: Any, calibration: str | None) -> None:
+    X, y, X2 = tables
+    model = ChurnClassifier(max_iter=60, calibration=calibration, cv=3).fit(X, y)
+    again = _round_trip(model)
+    assert X2["region"].isin(["Atlantis"]).any() and X2["region"].isna().any()
+    np.testing.assert_array_equal(again.predict_proba(X2), model.predict_proba(X2))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    pd.testing.assert_series_equal(again.predict_churn(X2), model.predict_churn(X2))
+    assert again.categorical_features_ == model.categorical_features_
+    assert again.get_params() == model.get_params()
+    # a rebuilt model exports the same JSON again
+    assert again.to_dict() == json.loads(json.dumps(model.to_dict()))
+
+
+def test_round_trip_of_a_model_fitted_on_numbers(tables: Any) -> None:
+    X, y, X2 = tables
+    numbers = X.select_dtypes("number")
+    model = ChurnClassifier(max_iter=40).fit(numbers.to_numpy(), y)
+    again = _round_trip(model)
+    data = X2[numbers.columns].to_numpy()
+    np.testing.assert_array_equal(again.predict_proba(data), model.predict_proba(data))
+    assert not hasattr(again, "feature_names_in_")
+
+
+def test_columns_are_taken_by_name(tables: Any, fitted: ChurnClassifier) -> None:
+    _, _, X2 = tables
+    again = _round_trip(fitted)
+    shuffled = X2[list(reversed(X2.columns))]
+    np.testing.assert_array_equal(again.predict_proba(shuffled), fitted.predict_proba(X2))
+
+
+def test_logistic_has_no_export_yet(tables: Any) -> None:
+    X, y, _ = tables
+    model = ChurnClassifier(model="logistic").fit(X, y)
+    with pytest.raises(ValueError, match="only ChurnClassifier\\(model='hgb'\\)"):
+        model.to_dict()
+
+
+def _first_split(booster: dict[str, Any]) -> int:
+    return int(booster["nodes"]["is_leaf"].index(0))
+
+
+def _edit(export: dict[str, Any], change: Any) -> dict[str, Any]:
+    data = copy.deepcopy(export)
+    change(data)
+    return data
+
+
+def _booster(data: dict[str, Any]) -> dict[str, Any]:
+    booster: dict[str, Any] = data["members"][0]["booster"]
+    return booster
+
+
+def _set_node(field: str, value: Any) -> Any:
+    def change(data: dict[str, Any]) -> None:
+        b = _booster(data)
+        b["nodes"][field][_first_split(b)] = value
+
+    return change
+
+
+def _categorical_split(data: dict[str, Any]) -> None:
+    b = _booster(data)
+    nodes = b["nodes"]
+    i = _first_split(b)
+    nodes["is_categorical"][i] = 1
+    nodes["feature_idx"][i] = b["n_categorical"] + 1  # a numeric feature
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "text"),
+    [
+        (lambda d: d.update(model="BetaGeoModel"), "wrong_model", "not ChurnClassifier"),
+        (lambda d: d.update(format_version=7), "bad_format_version", "format_version 7"),
+        (lambda d: d.pop("members"), "missing_field", "members"),
+        (lambda d: d.update(extra=1), "unknown_field", "extra"),
+        (lambda d: d["hyperparameters"].update(cv="5"), "bad_parameter", "'cv'"),
+        (lambda d: d["hyperparameters"].update(model="logistic"), "bad_parameter", "hgb"),
+        (lambda d: d.update(feature_names=["a", "a"]), "bad_parameter", "feature_names"),
+        (lambda d: d.update(members=[]), "bad_parameter", "members"),
+        (lambda d: d["members"][0].update(calibrator=None), "bad_parameter", "calibration"),
+        (_set_node("left", 10**7), "bad_parameter", "nodes.left"),
+        (_set_node("right", 0), "bad_parameter", "nodes.right"),  # back to the root: a cycle
+        (_set_node("feature_idx", 99), "bad_parameter", "nodes.feature_idx"),
+        (_set_node("feature_idx", -1), "bad_parameter", "nodes.feature_idx"),
+        (_set_node("num_threshold", None), "bad_parameter", "num_threshold"),
+        (_set_node("is_leaf", 2), "bad_parameter", "is_leaf"),
+        (_set_node("left", 1.5), "bad_parameter", "nodes.left"),
+        (_set_node("left", True), "bad_parameter", "nodes.left"),
+        (_categorical_split, "bad_parameter", "categorical"),
+        (lambda d: _booster(d)["nodes"]["value"].__setitem__(-1, None), "bad_parameter", "leaf"),
+        (lambda d: _booster(d).update(baseline="0.1"), "bad_parameter", "baseline"),
+        (lambda d: _booster(d).update(tree_offsets=[0]), "bad_parameter", "tree_offsets"),
+        (lambda d: _booster(d).update(kind="xgboost"), "bad_parameter", "kind"),
+        (lambda d: _booster(d)["nodes"].pop("left"), "missing_field", "left"),
+        (
+            lambda d: _booster(d)["codes"].update(region=[0.0, 1.0, 2.0, 999.0]),
+            "bad_parameter",
+            "codes of 'region'",
+        ),
+        (
+            lambda d: _booster(d).update(known_bitsets=[[0] * 8]),
+            "bad_parameter",
+            "known_bitset",
+        ),
+        (
+            lambda d: d["members"][0]["calibrator"].update(
+                y=[2.0] * len(d["members"][0]["calibrator"]["y"])
+            ),
+            "bad_parameter",
+            "calibrator y",
+        ),
+    ],
+)
+def test_hostile_exports_are_refused(
+    fitted: ChurnClassifier, change: Any, reason: str, text: str
+) -> None:
+    data = _edit(fitted.to_dict(), change)
+    with pytest.raises(InvalidModelError) as err:
+        ChurnClassifier.from_dict(data)
+    assert err.value.reason == reason
+    assert text in str(err.value)
+
+
+def test_not_json() -> None:
+    with pytest.raises(InvalidModelError, match="not valid JSON"):
+        ChurnClassifier.from_dict("{nope")
+    with pytest.raises(InvalidModelError, match="JSON object"):
+        ChurnClassifier.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+_JSON_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=5),
+    st.lists(st.integers(-3, 300), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every leaf path of a JSON value (list items sampled to keep it small)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths(v, (*prefix, k))]
+    if isinstance(value, list) and value:
+        picks = sorted({0, len(value) // 2, len(value) - 1})
+        return [p for i in picks for p in _paths(value[i], (*prefix, i))]
+    return [prefix]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_fuzzed_exports_are_refused_or_score_in_range(
+    fitted: ChurnClassifier, tables: Any, data: st.DataObject
+) -> None:
+    export = fitted.to_dict()
+    paths = _paths(export)
+    path = data.draw(st.sampled_from(paths))
+    value = data.draw(_JSON_LEAVES)
+    mutated = copy.deepcopy(export)
+    target = mutated
+    for key in path[:-1]:
+        target = target[key]
+    if path:
+        target[path[-1]] = value
+    try:
+        model = ChurnClassifier.from_dict(mutated)
+    except InvalidModelError:
+        return
+    proba = model.predict_proba(tables[2])
+    assert proba.shape == (len(tables[2]), 2)
+    assert np.isfinite(proba).all()
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert all(math.isfinite(v) for v in proba[:, 1])
