@@ -7,44 +7,135 @@
 - ``custintel score`` scores a transaction file with a saved model bundle,
   without refitting, in bounded memory for Parquet input.
 
-Data problems are printed as one clear message with exit code 2, never as a
-traceback.
+Outputs are checked before any work is done: ``--out`` must not be, or be
+inside, an input (the transactions, ``--models`` or ``--schema``), must be of
+the right kind (a folder for ``summarize`` and ``report``, a file for
+``score``) and must be writable. ``report`` writes into a folder only when
+everything in it was written by ``custintel report`` (the names in
+``REPORT_OUTPUTS``), unless ``--force`` is given. Every file is written to a
+temporary name next to it and renamed over the old one when complete, so a
+failed run leaves the previous outputs as they were.
+
+Exit codes
+----------
+0
+    Success.
+1
+    An unexpected internal error: a bug, shown with its traceback.
+2
+    Bad input data or options (including argparse usage errors).
+3
+    A model bundle was refused (:class:`~custintel.exceptions.InvalidModelError`):
+    not a bundle, damaged or changed since it was saved, incomplete, written by
+    a newer custintel, invalid parameters, or pickled files without ``--trust-bundle``.
+4
+    An output cannot be written: it is or is inside an input, would overwrite
+    files that ``--force`` protects, is of the wrong kind, is not writable, or
+    the disk is full.
+
+Errors of codes 2 to 4 are printed as one message on stderr that says what
+is wrong and how to fix it in command-line terms, never as a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import logging
+import os
 import re
+import secrets
 import shlex
 import sys
+import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from custintel import __version__
-from custintel.exceptions import SchemaError
+from custintel.exceptions import InvalidModelError, SchemaError
 from custintel.features import summarize_customers
 from custintel.schema import OPTIONAL_ROLES, REQUIRED_ROLES, TransactionSchema
 
 __all__ = ["main"]
 
 EXIT_OK = 0
-_PREVIEW_COLUMNS = ("frequency", "recency", "T", "monetary_value", "n_orders", "total_amount")
 EXIT_BAD_INPUT = 2
+EXIT_BAD_MODEL = 3
+EXIT_CANNOT_WRITE = 4
+_PREVIEW_COLUMNS = ("frequency", "recency", "T", "monetary_value", "n_orders", "total_amount")
 #: Customers simulated by ``custintel report --demo``: about 35,000 order lines.
 DEMO_CUSTOMERS = 3000
 
+#: Files ``custintel summarize`` writes into ``--out``.
+SUMMARY_OUTPUTS = ("customers.csv", "customers.parquet")
+#: Files ``custintel report`` writes into ``--out``, besides the bundle folder.
+REPORT_OUTPUTS = ("customers.csv", "customers.parquet", "rules.csv", "report.html")
+#: The model bundle folder ``custintel report`` writes into ``--out``.
+REPORT_BUNDLE = "models"
+#: Prefixes of the scratch names custintel uses next to its outputs (write probes,
+#: files being written, a bundle being swapped in); left over only by a killed run.
+_SCRATCH_PREFIXES = (".custintel-", f".{REPORT_BUNDLE}.custintel-")
+#: SchemaError reasons that mean a model bundle was refused (older bundle code).
+_BUNDLE_REASONS = frozenset(("not_a_bundle", "bundle_too_new", "bad_manifest"))
 
-def _read_transactions(path: Path) -> pd.DataFrame:
-    from custintel.pipeline._scoring import read_transactions
+_EXIT_CODES = """\
+exit codes:
+  0  success
+  1  unexpected internal error (a bug: please report it with the traceback)
+  2  bad input data or options
+  3  model bundle refused: not a bundle, damaged or changed, incomplete, too new,
+     invalid parameters, or pickled files without --trust-bundle
+  4  output cannot be written: it is or is inside an input, it would overwrite
+     files that report --force protects, it is of the wrong kind or not
+     writable, or the disk is full
+"""
 
-    return read_transactions(path)
+
+class _CommandError(Exception):
+    """A user error with its exit code; main prints the message as one line."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _q(path: Path) -> str:
+    return repr(str(path))
+
+
+def _read_transactions(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
+    from custintel.pipeline._scoring import id_columns, read_transactions
+
+    # Ids are text: "007" and "7" are two customers, written back as read.
+    return read_transactions(path, text_columns=id_columns(mapping))
+
+
+def _date(value: str) -> str:
+    """Check a ``--as-of`` date on the command line; the text is passed on as given."""
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD")
+    return value
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number >= 1")
+    return number
 
 
 def _add_mapping_options(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +165,10 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="custintel", description="Customer intelligence on a transaction log."
+        prog="custintel",
+        description="Customer intelligence on a transaction log.",
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"custintel {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,11 +178,20 @@ def _build_parser() -> argparse.ArgumentParser:
         help="one row per customer: BTYD, RFM and profile features",
         description="Validate transactions and write the customer summary (CSV and, with "
         "pyarrow, Parquet) to --out.",
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = summarize.add_mutually_exclusive_group(required=True)
     source.add_argument("input", nargs="?", type=Path, help="transactions, .csv or .parquet")
     source.add_argument("--demo", action="store_true", help="use the bundled CDNOW data")
-    summarize.add_argument("--out", type=Path, required=True, help="output directory")
+    summarize.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output folder (created if needed); customers.csv and customers.parquet in it "
+        "are replaced, other files are kept",
+    )
     _add_mapping_options(summarize)
     summarize.add_argument("--observation-end", help="last observed day, e.g. 1998-06-30")
     summarize.add_argument("--time-unit", choices=["D", "W"], default="D")
@@ -99,6 +202,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the whole job: segments, churn, CLV, cross-sell, 80/20 and an HTML report",
         description="Fit every model on a transaction log and write customers.csv, "
         "customers.parquet, rules.csv, the model bundle models/ and report.html to --out.",
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = report.add_mutually_exclusive_group(required=True)
     source.add_argument("input", nargs="?", type=Path, help="transactions, .csv or .parquet")
@@ -107,7 +212,20 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use simulated data with items and costs (custintel.datasets.make_transactions)",
     )
-    report.add_argument("--out", type=Path, required=True, help="output directory")
+    report.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output folder: new, empty, or written by an earlier custintel report",
+    )
+    report.add_argument(
+        "--force",
+        action="store_true",
+        help="also write into an --out folder that holds other files; only customers.csv, "
+        "customers.parquet, rules.csv, report.html and the bundle files in models/ are "
+        "replaced, other files are kept",
+    )
     _add_mapping_options(report)
     report.add_argument(
         "--observation-end", metavar="DATE", help="last observed day (default: the last date)"
@@ -146,16 +264,35 @@ def _build_parser() -> argparse.ArgumentParser:
         help="score transactions with a saved model bundle, without refitting",
         description="Score a transaction file with the models/ bundle of `custintel report`. "
         "Parquet input is processed in chunks, so memory stays bounded.",
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     score.add_argument("--models", type=Path, required=True, help="bundle folder (models/)")
     score.add_argument("--input", type=Path, required=True, help="transactions, .csv or .parquet")
-    score.add_argument("--out", type=Path, required=True, help="output file, .csv or .parquet")
     score.add_argument(
-        "--observation-end", metavar="DATE", help="day to score at (default: the last date)"
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="output file, .csv or .parquet; replaced when the scoring is complete",
+    )
+    score.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="day to score at, e.g. 2024-12-31 (default: the day the models were fitted at)",
+    )
+    # The old name of --as-of, kept working for existing scripts.
+    score.add_argument("--observation-end", type=_date, help=argparse.SUPPRESS)
+    score.add_argument(
+        "--trust-bundle",
+        action="store_true",
+        help="also load the bundle's pickled (joblib) files; unpickling can run any code, so "
+        "use it only for bundles you wrote yourself",
     )
     score.add_argument(
         "--rows-per-bucket",
-        type=int,
+        type=_positive_int,
         metavar="N",
         default=2_000_000,
         help="transaction rows scored at once (bounds memory; default 2,000,000)",
@@ -164,45 +301,70 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Keyword arguments of the Python API that are also ``--name-with-dashes`` options of some
-#: subcommands; a fix hint naming one is rewritten for the command line where it exists.
-_KEYWORD_OPTIONS = frozenset(
-    ("duplicates", "refunds", "observation_end", "time_unit", "horizon", "min_support")
-)
+#: Keyword arguments of the Python API and the options of the subcommands that take them,
+#: as (argparse dest, option); a fix hint naming one is rewritten for the command line.
+_KEYWORD_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "duplicates": (("duplicates", "--duplicates"),),
+    "refunds": (("refunds", "--refunds"),),
+    "observation_end": (("as_of", "--as-of"), ("observation_end", "--observation-end")),
+    "as_of": (("as_of", "--as-of"),),
+    "time_unit": (("time_unit", "--time-unit"),),
+    "horizon": (("horizon", "--horizon"),),
+    "min_support": (("min_support", "--min-support"),),
+    "discount_rate": (("discount_rate", "--discount-rate"),),
+    "rows_per_bucket": (("rows_per_bucket", "--rows-per-bucket"),),
+}
+#: Boolean keyword arguments whose ``=True`` is a flag option.
+_FLAG_OPTIONS: dict[str, tuple[str, str]] = {
+    "trusted": ("trust_bundle", "--trust-bundle"),
+    "overwrite": ("force", "--force"),
+}
 _KEYWORD_HINT = re.compile(r"\b(?P<name>[a-z_]+)=(?:'(?P<quoted>[^']*)'|(?P<bare>[\w.:-]+))")
+_REPEATED_OPTION = re.compile(r"(?P<option>--[a-z-]+) \((?P=option)\)")
 
 
 def _as_options(message: str, args: argparse.Namespace) -> str:
     """Rewrite hints such as ``duplicates='drop'`` as ``--duplicates drop`` for this command.
 
     Only keyword arguments that the running subcommand has as options are
-    rewritten; any other hint is left as the Python API spells it.
+    rewritten (``trusted=True`` becomes ``--trust-bundle``); any other hint is
+    left as the Python API spells it.
     """
-    available = _KEYWORD_OPTIONS & set(vars(args))
+    available = set(vars(args))
 
     def option(match: re.Match[str]) -> str:
         name = match["name"]
-        if name not in available:
-            return match[0]
         value = match["quoted"] if match["quoted"] is not None else match["bare"]
-        return f"--{name.replace('_', '-')} {shlex.quote(value)}"
+        flag = _FLAG_OPTIONS.get(name)
+        if flag is not None:
+            return flag[1] if flag[0] in available and value == "True" else match[0]
+        for dest, spelled in _KEYWORD_OPTIONS.get(name, ()):
+            if dest in available:
+                return f"{spelled} {shlex.quote(value)}"
+        return match[0]
 
-    return _KEYWORD_HINT.sub(option, message)
+    # "pass trusted=True (--trust-bundle)" would read "--trust-bundle (--trust-bundle)"
+    return _REPEATED_OPTION.sub(r"\g<option>", _KEYWORD_HINT.sub(option, message))
 
 
 def _schema_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise SchemaError(f"schema file {str(path)!r} does not exist", reason="no_schema_file")
-    text = path.read_text()
+    kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
     try:
-        if path.suffix.lower() == ".json":
+        text = path.read_text(encoding="utf-8")
+        if kind == "JSON":
             data: Any = json.loads(text)
         else:
             import tomllib
 
             data = tomllib.loads(text)
+    except OSError as err:
+        raise SchemaError(
+            f"cannot read the schema file {str(path)!r}: {err.strerror or err}",
+            reason="bad_schema_file",
+        ) from err
     except (ValueError, UnicodeDecodeError) as err:
-        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
         raise SchemaError(
             f"schema file {str(path)!r} is not valid {kind}: {err}", reason="bad_schema_file"
         ) from err
@@ -233,16 +395,327 @@ def _mapping(args: argparse.Namespace) -> dict[str, str]:
     return mapping
 
 
+# --- output safety: checked before any work ------------------------------------------------
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """Every path the command reads, with the words that name it in a message."""
+    found: list[tuple[str, Path]] = []
+    if getattr(args, "input", None) is not None:
+        found.append(
+            ("the --input file" if args.command == "score" else "the input file", args.input)
+        )
+    if getattr(args, "models", None) is not None:
+        found.append(("the --models bundle", args.models))
+    if getattr(args, "schema", None) is not None:
+        found.append(("the --schema file", args.schema))
+    return found
+
+
+def _same(a: Path, b: Path) -> bool:
+    """Whether two resolved paths name one file (hard links and case folding included)."""
+    if a == b:
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or inside it; both resolved."""
+    return any(_same(p, folder) for p in (path, *path.parents))
+
+
+def _check_not_an_input(out: Path, targets: Sequence[Path], args: argparse.Namespace) -> None:
+    """Refuse an --out that is, or is inside, an input, or whose outputs would replace one."""
+    where = out.resolve()
+    for label, path in _inputs(args):
+        source = path.resolve()
+        if _same(where, source):
+            raise _CommandError(
+                f"--out {_q(out)} is {label} {_q(path)}; writing there would destroy it; "
+                "choose another --out",
+                EXIT_CANNOT_WRITE,
+            )
+        if _within(where, source):
+            raise _CommandError(
+                f"--out {_q(out)} is inside {label} {_q(path)}; writing there would change "
+                "it; choose another --out",
+                EXIT_CANNOT_WRITE,
+            )
+        for target in targets:
+            if _within(source, target.resolve()):
+                raise _CommandError(
+                    f"--out {_q(out)} would replace {label} {_q(path)} with the output "
+                    f"{_q(target)}; choose another --out",
+                    EXIT_CANNOT_WRITE,
+                )
+
+
+def _check_writable(out: Path, folder: Path, existing: Sequence[Path] = ()) -> None:
+    """Refuse an output that cannot be created: probe the folder it will be written in.
+
+    ``folder`` (or, when it does not exist yet, its nearest existing parent)
+    must be a folder this process can create files in; ``existing`` outputs
+    that will be replaced must not be read-only.
+    """
+    base = folder.resolve()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise _CommandError(
+            f"cannot write {_q(out)}: {_q(base)} is a file, not a folder; choose another --out",
+            EXIT_CANNOT_WRITE,
+        )
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise _CommandError(
+            f"cannot write {_q(out)}: no permission to create files in {_q(base)}; "
+            "choose another --out",
+            EXIT_CANNOT_WRITE,
+        )
+    # os.access does not see read-only mounts, ACLs or a full inode table: try it.
+    probe: str | None = None
+    try:
+        handle, probe = tempfile.mkstemp(prefix=f"{_SCRATCH_PREFIXES[0]}probe-", dir=base)
+        os.close(handle)
+    except OSError as err:
+        raise _CommandError(_cannot_write(out, err), EXIT_CANNOT_WRITE) from err
+    finally:
+        if probe is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+    for path in existing:
+        if path.exists() and not os.access(path, os.W_OK):
+            raise _CommandError(
+                f"cannot write {_q(path)}: it is read-only; make it writable or choose "
+                "another --out",
+                EXIT_CANNOT_WRITE,
+            )
+
+
+def _is_bundle(folder: Path) -> bool:
+    """Whether ``folder`` holds a custintel bundle manifest (the test the bundle save uses)."""
+    from custintel.pipeline import is_bundle
+
+    return is_bundle(folder)
+
+
+def _check_out_folder(
+    args: argparse.Namespace,
+    files: Sequence[str],
+    *,
+    bundle: str | None = None,
+    force: bool | None = None,
+) -> None:
+    """Check an output folder before any work.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line, with ``out`` and the inputs.
+    files : sequence of str
+        Names of the files the command writes into the folder.
+    bundle : str, optional
+        Name of the model bundle folder the command writes into it.
+    force : bool, optional
+        ``--force``; ``None`` when the command writes only ``files`` and does
+        not check the rest of the folder.
+    """
+    out: Path = args.out
+    targets = [out / name for name in files]
+    if bundle is not None:
+        targets.append(out / bundle)
+    _check_not_an_input(out, targets, args)
+    if out.exists() and not out.is_dir():
+        raise _CommandError(
+            f"--out {_q(out)} is a file, but custintel {args.command} writes a folder of "
+            "outputs; name a new or existing folder as --out",
+            EXIT_CANNOT_WRITE,
+        )
+    for target in targets:
+        wanted_folder = bundle is not None and target.name == bundle
+        if target.exists() and target.is_dir() != wanted_folder:
+            kind, what = (
+                ("a file", "the model bundle folder") if wanted_folder else ("a folder", "the file")
+            )
+            raise _CommandError(
+                f"{_q(target)} is {kind}, but custintel {args.command} writes {what} "
+                f"{target.name} there; move it away or choose another --out",
+                EXIT_CANNOT_WRITE,
+            )
+    if force is False and out.is_dir():
+        _check_only_ours(args, files, bundle)
+    _check_writable(out, out, [t for t in targets if t.is_file()])
+
+
+def _check_only_ours(args: argparse.Namespace, files: Sequence[str], bundle: str | None) -> None:
+    """Refuse an --out folder holding anything the command did not write (without --force)."""
+    out: Path = args.out
+    with _writing(out, args):
+        ours = {*files, *([bundle] if bundle else [])}
+        foreign = sorted(
+            p.name
+            for p in out.iterdir()
+            if p.name not in ours and not p.name.startswith(_SCRATCH_PREFIXES)
+        )
+        damaged: Path | None = None
+        if bundle is not None:
+            folder = out / bundle
+            if folder.is_dir() and any(folder.iterdir()) and not _is_bundle(folder):
+                damaged = folder
+    replaced = ", ".join([*files, *([f"{bundle}/"] if bundle else [])])
+    if foreign:
+        shown = ", ".join(foreign[:5])
+        if len(foreign) > 5:
+            shown += f" and {len(foreign) - 5} more"
+        raise _CommandError(
+            f"--out {_q(out)} holds files that custintel {args.command} did not write "
+            f"({shown}); choose a new or empty folder, or add --force to write into it "
+            f"(only {replaced} are replaced, other files are kept)",
+            EXIT_CANNOT_WRITE,
+        )
+    if damaged is not None:
+        raise _CommandError(
+            f"{_q(damaged)} is not a custintel model bundle; choose another --out, or add "
+            "--force to write the bundle into it (its other files are kept)",
+            EXIT_CANNOT_WRITE,
+        )
+
+
+def _check_out_file(args: argparse.Namespace) -> None:
+    """Check the output file of ``score`` before any work."""
+    out: Path = args.out
+    _check_not_an_input(out, [out], args)
+    if out.is_dir():
+        raise _CommandError(
+            f"--out {_q(out)} is a folder; name the output file, e.g. "
+            f"--out {shlex.quote(str(out / 'scores.parquet'))}",
+            EXIT_CANNOT_WRITE,
+        )
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise _CommandError(
+            f"--out {_q(out)} must end in .csv or .parquet, which sets the output format",
+            EXIT_BAD_INPUT,
+        )
+    _check_writable(out, out.parent, [out])
+
+
+# --- writing: temporary name, rename when complete, one line for an OSError -----------------
+
+_WRITE_FIXES = {
+    errno.ENOSPC: "free space or choose another --out",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "free space (the disk quota is used up) or choose "
+    "another --out",
+    errno.EACCES: "make it writable or choose another --out",
+    errno.EPERM: "make it writable or choose another --out",
+    errno.EROFS: "choose an --out on a writable file system",
+    errno.ENAMETOOLONG: "choose a shorter --out",
+}
+_ERRNO_IN_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
+
+
+def _cannot_write(path: Path, err: OSError) -> str:
+    """One line for an OSError while writing ``path``: what failed and the fix."""
+    code = err.errno
+    if code is None:  # pyarrow's OSError carries the errno in its text only
+        found = _ERRNO_IN_TEXT.search(str(err))
+        code = int(found[1]) if found else None
+    if err.strerror:
+        reason = err.strerror
+    elif code is not None:
+        reason = os.strerror(code)
+    elif isinstance(err, FileExistsError):  # the bundle's refusal to overwrite: a full message
+        return str(err)
+    else:
+        reason = str(err)
+    fix = _WRITE_FIXES.get(code or 0, "choose another --out")
+    return f"cannot write {_q(path)}: {reason}; {fix}"
+
+
+def _os_error(err: OSError, target: Path, args: argparse.Namespace) -> Exception:
+    """Turn an OSError raised while writing ``target`` into the error the user should see.
+
+    Scoring reads the bundle and the input inside the write; an error on one
+    of those files is about that input, and an error in the system's scratch
+    folder (the bucket files) is about that folder, not about ``--out``.
+    """
+    if isinstance(err.filename, str | bytes):
+        where = Path(os.fsdecode(err.filename)).resolve()
+        reason = err.strerror or str(err)
+        for label, path in _inputs(args):
+            if not _within(where, path.resolve()):
+                continue
+            if label == "the --models bundle":
+                return InvalidModelError(
+                    f"cannot read the model bundle {_q(path)}: {reason} ({_q(where)}); the "
+                    "bundle is incomplete, write it again with custintel report",
+                    reason="unreadable_bundle",
+                )
+            return SchemaError(f"cannot read {label} {_q(path)}: {reason}", reason="unreadable")
+        scratch = Path(tempfile.gettempdir()).resolve()
+        if _within(where, scratch) and not _same(where.parent, target.resolve().parent):
+            return _CommandError(
+                f"cannot write temporary files in {_q(scratch)}: {reason}; free space there or "
+                "set TMPDIR to a folder with room",
+                EXIT_CANNOT_WRITE,
+            )
+    return _CommandError(_cannot_write(target, err), EXIT_CANNOT_WRITE)
+
+
+@contextlib.contextmanager
+def _writing(target: Path, args: argparse.Namespace) -> Iterator[None]:
+    """Report an OSError in the block as one line about ``target`` (exit code 4)."""
+    try:
+        yield
+    except OSError as err:
+        raise _os_error(err, target, args) from err
+
+
+@contextlib.contextmanager
+def _replacing(target: Path, args: argparse.Namespace) -> Iterator[Path]:
+    """Yield a temporary name next to ``target``; rename it over ``target`` when the block ends.
+
+    A failed write leaves ``target`` as it was and removes the temporary file.
+    The temporary name keeps the suffix, which sets the format of some writers.
+    """
+    scratch = target.with_name(f"{_SCRATCH_PREFIXES[0]}{secrets.token_hex(4)}-{target.name}")
+    try:
+        with _writing(target, args):
+            yield scratch
+            os.replace(scratch, target)
+    finally:
+        with contextlib.suppress(OSError):
+            scratch.unlink(missing_ok=True)
+
+
+def _write(target: Path, args: argparse.Namespace, write: Callable[[Path], object]) -> Path:
+    """Write one output file through a temporary name; returns ``target``."""
+    with _replacing(target, args) as scratch:
+        write(scratch)
+    return target
+
+
+def _make_folder(folder: Path, args: argparse.Namespace) -> None:
+    with _writing(folder, args):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+
 def _summarize(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    mapping = _mapping(args)
+    _check_out_folder(args, SUMMARY_OUTPUTS)
     if args.demo:
         from custintel.datasets import load_cdnow
 
         tx = load_cdnow()
         source = "bundled CDNOW data (Fader & Hardie)"
     else:
-        tx = _read_transactions(args.input)
+        tx = _read_transactions(args.input, mapping)
         source = str(args.input)
-    mapping = _mapping(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         summary = summarize_customers(
@@ -253,14 +726,10 @@ def _summarize(args: argparse.Namespace) -> int:
             refunds=args.refunds,
             duplicates=args.duplicates,
         )
-    args.out.mkdir(parents=True, exist_ok=True)
-    written = [args.out / "customers.csv"]
-    summary.to_csv(written[0])
-    try:
-        summary.to_parquet(args.out / "customers.parquet")
-        written.append(args.out / "customers.parquet")
-    except ImportError:
-        pass
+    _make_folder(out, args)
+    written = [_write(out / "customers.csv", args, summary.to_csv)]
+    with contextlib.suppress(ImportError):  # no pyarrow: CSV only
+        written.append(_write(out / "customers.parquet", args, summary.to_parquet))
 
     end = summary.attrs["observation_end"]
     print(f"custintel {__version__}: customer summary of {source}")
@@ -293,14 +762,17 @@ def _report(args: argparse.Namespace) -> int:
     from custintel.pipeline import CustomerIntelligence
     from custintel.pipeline._scoring import _output_frame
 
+    out: Path = args.out
+    mapping = _mapping(args)
+    _check_out_folder(args, REPORT_OUTPUTS, bundle=REPORT_BUNDLE, force=args.force)
     if args.demo:
         tx = _demo_transactions()
         source = f"simulated data (make_transactions, {DEMO_CUSTOMERS:,} customers)"
     else:
-        tx = _read_transactions(args.input)
+        tx = _read_transactions(args.input, mapping)
         source = str(args.input)
     ci = CustomerIntelligence(
-        TransactionSchema(**_mapping(args)),
+        TransactionSchema(**mapping),
         horizon=args.horizon,
         observation_end=args.observation_end,
         discount_rate=args.discount_rate,
@@ -313,15 +785,12 @@ def _report(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # collected in ci.data_quality_ and printed below
         ci.fit(tx)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    _make_folder(out, args)
     customers = _output_frame(ci.customers_)
-    written = [out / "customers.csv"]
-    customers.to_csv(written[0])
+    written = [_write(out / "customers.csv", args, customers.to_csv)]
     try:
-        customers.to_parquet(out / "customers.parquet")
-        written.append(out / "customers.parquet")
+        written.append(_write(out / "customers.parquet", args, customers.to_parquet))
     except ImportError:
         ci.data_quality_.append(
             "customers.parquet not written: install pyarrow (pip install 'custintel[parquet]')"
@@ -330,11 +799,19 @@ def _report(args: argparse.Namespace) -> int:
         rules = ci.rules_.copy()
         for column in ("antecedents", "consequents"):
             rules[column] = rules[column].map(lambda items: " & ".join(map(str, items)))
-        rules.to_csv(out / "rules.csv", index=False)
-        written.append(out / "rules.csv")
-    ci.save(out / "models")
-    written.append(out / "models")
-    report_path = _write_report(ci, out / "report.html")
+        written.append(_write(out / "rules.csv", args, lambda p: rules.to_csv(p, index=False)))
+    elif (out / "rules.csv").is_file():
+        # An earlier run's rules would read as this data's: this run has none.
+        with _writing(out / "rules.csv", args):
+            (out / "rules.csv").unlink()
+        ci.data_quality_.append(
+            "rules.csv of an earlier run was removed: this data has no baskets to mine"
+        )
+    with _writing(out / REPORT_BUNDLE, args):
+        # The bundle save is atomic itself and keeps files it did not write.
+        ci.save(out / REPORT_BUNDLE, overwrite=args.force)
+    written.append(out / REPORT_BUNDLE)
+    report_path = _write_report(ci, out / "report.html", args)
     if report_path is not None:
         written.append(report_path)
     logging.getLogger("custintel").debug("outputs written in %.1f s", time.perf_counter() - started)
@@ -370,46 +847,71 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_report(ci: Any, path: Path) -> Path | None:
+def _write_report(ci: Any, path: Path, args: argparse.Namespace) -> Path | None:
     try:
         from custintel.report import write_report
     except ImportError:
         ci.data_quality_.append("report.html not written: custintel.report is not installed")
         return None
     try:
-        return Path(write_report(ci, path))
+        return _write(path, args, lambda scratch: write_report(ci, scratch))
     except ImportError as err:  # matplotlib (the "plot" extra) is missing
         ci.data_quality_.append(f"report.html not written: {err}")
         return None
 
 
+def _as_of(args: argparse.Namespace) -> str | None:
+    """Return the day to score at; ``--observation-end`` is the old name of ``--as-of``."""
+    as_of: str | None = args.as_of
+    old: str | None = args.observation_end
+    if old is None:
+        return as_of
+    if as_of is not None and as_of != old:
+        raise _CommandError(
+            f"--as-of {as_of} and --observation-end {old} disagree; "
+            "--observation-end is the old name of --as-of, give only --as-of",
+            EXIT_BAD_INPUT,
+        )
+    print("note: --observation-end is deprecated; use --as-of", file=sys.stderr)
+    return old
+
+
 def _score(args: argparse.Namespace) -> int:
     from custintel.pipeline import score_file
-    from custintel.pipeline._bundle import load_bundle
 
+    out: Path = args.out
+    as_of = _as_of(args)
+    _check_out_file(args)
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ci = load_bundle(args.models)
-        n = score_file(
-            ci,
-            args.input,
-            args.out,
-            observation_end=args.observation_end,
-            rows_per_bucket=args.rows_per_bucket,
-        )
+        _make_folder(out.parent, args)
+        with _replacing(out, args) as scratch:
+            n = score_file(
+                args.models,
+                args.input,
+                scratch,
+                as_of=as_of,
+                trusted=args.trust_bundle,
+                rows_per_bucket=args.rows_per_bucket,
+            )
     for message in dict.fromkeys(str(w.message) for w in caught):
-        print(f"note: {message}", file=sys.stderr)
+        print(f"note: {_as_options(message, args)}", file=sys.stderr)
     if not args.quiet:
         print(
             f"custintel: scored {n:,} customers in {time.perf_counter() - started:.1f} s",
             file=sys.stderr,
         )
-    print(f"written: {args.out}")
+    print(f"written: {out}")
     return EXIT_OK
 
 
 _COMMANDS = {"summarize": _summarize, "report": _report, "score": _score}
+
+
+def _fail(message: str, code: int, args: argparse.Namespace) -> int:
+    print(f"custintel: error: {_as_options(message, args)}", file=sys.stderr)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -423,13 +925,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 on success, 2 when the input data or options are unusable.
+        Exit code: 0 on success; 2 when the input data or options are
+        unusable; 3 when a model bundle is refused; 4 when an output cannot
+        be written. A usage error exits with 2 through argparse; an unexpected
+        internal error propagates (exit code 1 with a traceback).
     """
     args = _build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
+    except _CommandError as err:
+        return _fail(str(err), err.code, args)
+    except InvalidModelError as err:
+        return _fail(str(err), EXIT_BAD_MODEL, args)
     except SchemaError as err:
-        print(f"custintel: error: {err}", file=sys.stderr)
+        if err.reason in _BUNDLE_REASONS:
+            return _fail(str(err), EXIT_BAD_MODEL, args)
+        _fail(str(err), EXIT_BAD_INPUT, args)
         if err.reason == "missing_column" and "suggestion" in err.failure_cases:
             options = [
                 f"--{role.replace('_', '-')} {column}"
@@ -442,12 +953,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"on the command line: {' '.join(options)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ValueError, TypeError) as err:
-        print(f"custintel: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(err), EXIT_BAD_INPUT, args)
     except ImportError as err:
         # An optional dependency is missing, e.g. pyarrow for Parquet files.
-        print(f"custintel: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(err), EXIT_BAD_INPUT, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,7 +48,7 @@ def score(
     df: Any,
     models_dir: str | Path,
     *,
-    observation_end: Any = None,
+    as_of: Any = None,
     kind: Literal["auto", "transactions", "customers"] = "auto",
 ) -> Any:
     """Score a Spark DataFrame with a saved model bundle, inside Spark.
@@ -64,9 +64,10 @@ def score(
         A bundle folder written by :meth:`CustomerIntelligence.save`. It is
         read once on the driver; the fitted models travel to the executors
         with the task.
-    observation_end : date-like, optional
-        Day to score at (transactions only); default: the day of the latest
-        transaction.
+    as_of : date-like, optional
+        Day to score at (transactions only); default: the day the models were
+        fitted at (the bundle's ``observation_end``), never the latest date in
+        ``df``, so a customer's score does not depend on who else is in it.
     kind : {"auto", "transactions", "customers"}, default="auto"
         What ``df`` holds; ``"auto"`` picks transactions when the schema's
         required columns are present, else customer rows when ``frequency``,
@@ -117,6 +118,8 @@ def score(
     if kind not in ("auto", "transactions", "customers"):
         raise ValueError(f"kind must be 'auto', 'transactions' or 'customers', got {kind!r}")
     ci = load_bundle(models_dir)
+    if as_of is None:
+        as_of = str(ci.observation_end_.date())
     columns = list(df.columns)
     if kind == "auto":
         mapping = ci.schema_.resolve(pd.Index(columns))
@@ -136,7 +139,7 @@ def score(
         features, build = df, _customer_rows
         id_type = dict(df.dtypes)["customer_id"]
     else:
-        features, build, id_type = _transaction_features(df, ci, observation_end)
+        features, build, id_type = _transaction_features(df, ci, as_of)
     output = (
         "customer_id "
         + id_type
@@ -160,7 +163,7 @@ def _customer_rows(batch: pd.DataFrame) -> pd.DataFrame:
     return batch.set_index("customer_id")
 
 
-def _transaction_features(df: Any, ci: Any, observation_end: Any) -> tuple[Any, Any, str]:
+def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     """Build the lazy Spark table of customer aggregates and the per-batch finishing step."""
     import narwhals.stable.v2 as nw
     from pyspark.sql import functions as sf
@@ -173,7 +176,7 @@ def _transaction_features(df: Any, ci: Any, observation_end: Any) -> tuple[Any, 
         df,
         ci.schema_,
         refunds=ci.refunds,
-        observation_end=observation_end,
+        observation_end=as_of,
         duplicates=ci.duplicates,
     )
     roles, end = prepared.roles, prepared.end_day

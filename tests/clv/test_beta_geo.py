@@ -56,7 +56,7 @@ def _model(cls: type, params: dict[str, float]) -> BetaGeoModel:
             "model": cls.__name__,
             "format_version": 1,
             "params": params,
-            "log_likelihood": np.nan,
+            "log_likelihood": None,  # not known: the parameters are given, not fitted
             "converged": True,
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import numpy as np
@@ -12,9 +13,10 @@ from threadpoolctl import threadpool_limits
 from custintel import CustomerIntelligence as TopLevel
 from custintel.churn import ChurnClassifier
 from custintel.clv import BetaGeoModel, ParetoNBDModel
-from custintel.exceptions import SchemaError
+from custintel.exceptions import DataQualityWarning, SchemaError
 from custintel.features import make_churn_dataset, summarize_customers
 from custintel.pipeline import CUSTOMER_COLUMNS, CustomerIntelligence
+from custintel.schema import TransactionSchema
 
 pytestmark = pytest.mark.slow
 
@@ -136,15 +138,11 @@ def test_scoring_is_row_wise(fitted: CustomerIntelligence, pipeline_tx: pd.DataF
         rows = np.sort(rng.choice(len(features), size=37, replace=False))
         part = fitted.score_customers(features.iloc[rows])
         pd.testing.assert_frame_equal(part, fitted.customers_.iloc[rows])
-    # Customers scored from their own transactions only, in two halves, give the same rows.
+    # Customers scored from their own transactions only, in two halves, give the same rows
+    # (as of the fitted day, whatever the last date of each half).
     ids = pipeline_tx["customer_id"]
-    halves = [
-        fitted.score(pipeline_tx.loc[ids % 2 == k], observation_end=fitted.observation_end_)
-        for k in (0, 1)
-    ]
-    pd.testing.assert_frame_equal(
-        pd.concat(halves).sort_index(), fitted.customers_, check_categorical=False
-    )
+    halves = [fitted.score(pipeline_tx.loc[ids % 2 == k]) for k in (0, 1)]
+    pd.testing.assert_frame_equal(pd.concat(halves).sort_index(), fitted.customers_)
 
 
 def test_step_log(pipeline_tx: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
@@ -199,6 +197,10 @@ def test_without_items_costs_or_a_long_history(pipeline_tx: pd.DataFrame) -> Non
         ci.customers_["total_amount"], summary["total_amount"], check_names=False
     )
     pd.testing.assert_frame_equal(ci.score(raw), ci.customers_)
+    # Columns it was not trained with are ignored, even named like a role and full of
+    # values that would not pass validation.
+    noisy = raw.assign(quantity="n/a", cost="free", item_id=None, margin=1.0, note="x")
+    pd.testing.assert_frame_equal(ci.score(noisy), ci.customers_)
 
 
 def test_data_quality_warnings_are_captured(pipeline_tx: pd.DataFrame) -> None:
@@ -206,3 +208,133 @@ def test_data_quality_warnings_are_captured(pipeline_tx: pd.DataFrame) -> None:
     with threadpool_limits(limits=1), pytest.warns(UserWarning, match="exact duplicates"):
         ci = CustomerIntelligence(horizon=600).fit(doubled)
     assert any("exact duplicates" in m for m in ci.data_quality_)
+
+
+# --- time zones: one rule everywhere --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted_mid_2024(pipeline_tx: pd.DataFrame) -> CustomerIntelligence:
+    # 1 July 2024: a day with transactions (the churn labels need data up to the end).
+    with threadpool_limits(limits=1), pytest.warns(DataQualityWarning, match="fall after"):
+        return CustomerIntelligence(horizon=180, observation_end="2024-07-01").fit(pipeline_tx)
+
+
+def test_time_zone_aware_observation_end_counts_in_its_own_wall_clock(
+    pipeline_tx: pd.DataFrame, fitted_mid_2024: CustomerIntelligence
+) -> None:
+    # Midnight in London in summer is 23:00 UTC the day before: the day is still 1 July,
+    # as for tz-aware timestamps in validate_transactions and summarize_customers.
+    london = pd.Timestamp("2024-07-01", tz="Europe/London")
+    with threadpool_limits(limits=1), pytest.warns(DataQualityWarning, match="fall after"):
+        aware = CustomerIntelligence(horizon=180, observation_end=london).fit(pipeline_tx)
+    naive = fitted_mid_2024
+    assert aware.observation_end_ == naive.observation_end_ == pd.Timestamp("2024-07-01")
+    assert aware.observation_end_.tzinfo is None
+    pd.testing.assert_frame_equal(aware.customers_, naive.customers_)
+    pd.testing.assert_frame_equal(aware.summary_, naive.summary_)
+    np.testing.assert_array_equal(
+        aware.clv_model_.purchase_model_.params_, naive.clv_model_.purchase_model_.params_
+    )
+    assert aware.abc_thresholds_ == naive.abc_thresholds_
+    with pytest.warns(DataQualityWarning, match="fall after"):
+        summary = summarize_customers(pipeline_tx, observation_end=london, duplicates="keep")
+    pd.testing.assert_series_equal(naive.summary_["T"], summary["T"])
+
+
+def test_time_zone_aware_as_of(fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame) -> None:
+    naive = fitted.score(pipeline_tx, as_of="2025-01-15")
+    # 00:30 in Tokyo on 15 January is 15:30 UTC on the 14th; the day is the 15th.
+    tokyo = pd.Timestamp("2025-01-15 00:30", tz="Asia/Tokyo")
+    pd.testing.assert_frame_equal(fitted.score(pipeline_tx, as_of=tokyo), naive)
+    utc = pd.Timestamp("2025-01-15 23:59", tz="UTC")
+    pd.testing.assert_frame_equal(fitted.score(pipeline_tx, as_of=utc), naive)
+    assert (naive["T"] == fitted.customers_["T"] + 16).all()
+
+
+def test_bad_as_of_names_the_argument(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    with pytest.raises(SchemaError, match=r"^as_of=20250115 is a number") as err:
+        fitted.score(pipeline_tx, as_of=20250115)
+    assert err.value.reason == "bad_as_of"
+    with pytest.raises(SchemaError, match="as_of='soon' is not a date"):
+        fitted.customer_features(pipeline_tx, as_of="soon")
+
+
+def test_score_has_no_observation_end_keyword(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    with pytest.raises(TypeError, match="observation_end"):
+        fitted.score(pipeline_tx, observation_end="2024-12-30")  # type: ignore[call-arg]
+
+
+# --- columns used in training must be there when scoring -----------------------------
+
+_ROLE_FEATURE = {
+    "order_id": "n_orders",
+    "quantity": "total_quantity",
+    "cost": "total_margin",
+    "channel": "channel",
+    "region": "region",
+    "customer_type": "customer_type",
+    "item_id": None,  # the recommendations
+}
+
+
+@pytest.mark.parametrize("role", list(_ROLE_FEATURE))
+def test_a_missing_training_column_is_a_clear_error(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame, role: str
+) -> None:
+    with pytest.raises(SchemaError) as err:
+        fitted.score(pipeline_tx.drop(columns=role))
+    message = str(err.value)
+    assert err.value.reason == "missing_column"
+    assert f"lack the column {role!r} (role {role!r}), which the model was trained with" in message
+    assert "Add the column to the transactions, or refit the model on data without it" in message
+    feature = _ROLE_FEATURE[role]
+    assert (f"feature {feature!r}" if feature else "recommendations") in message
+    assert err.value.failure_cases[["role", "column"]].values.tolist() == [[role, role]]
+
+
+def test_missing_columns_are_named_as_the_user_named_them(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    # The same model, as if trained on columns named Quantity and Region (the fitted
+    # models see canonical names, so only the mapping differs).
+    renamed = copy.copy(fitted)
+    renamed.schema_ = TransactionSchema(quantity="Quantity", region="Region")
+    renamed.schema_mapping_ = {
+        **fitted.schema_mapping_,
+        "quantity": "Quantity",
+        "region": "Region",
+    }
+    tx = pipeline_tx.rename(columns={"quantity": "Quantity", "region": "Region"})
+    pd.testing.assert_frame_equal(renamed.score(tx), fitted.customers_)
+    with pytest.raises(SchemaError, match="refit the model") as err:
+        renamed.score(tx.drop(columns=["Quantity", "Region"]))
+    message = str(err.value)
+    assert "column 'Quantity' (role 'quantity'), which the model was trained with" in message
+    assert "column 'Region' (role 'region')" in message and "these columns" in message
+    assert err.value.reason == "missing_column"
+    # An explicitly mapped column gets the same message, not the schema's "map it" advice.
+    with pytest.raises(SchemaError, match="lack the column 'Quantity'"):
+        renamed.customer_features(tx.drop(columns="Quantity"))
+
+
+def test_customer_rows_without_a_fitted_feature(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    features = fitted.customer_features(pipeline_tx)
+    with pytest.raises(SchemaError) as err:
+        fitted.score_customers(features.drop(columns=["total_quantity", "region"]))
+    message = str(err.value)
+    assert err.value.reason == "missing_column"
+    assert "the customer rows lack 'total_quantity' (made from the transaction column " in message
+    assert "'quantity', role 'quantity', which the model was trained with)" in message
+    assert "'region' (made from" in message and "customer_features(tx)" in message
+    with pytest.raises(SchemaError, match="lack 'items'"):
+        fitted.score_customers(features.drop(columns="items"))
+    # Extra columns are ignored.
+    extra = features.assign(note="x", score_me=1.0)
+    pd.testing.assert_frame_equal(fitted.score_customers(extra), fitted.customers_)

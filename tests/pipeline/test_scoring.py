@@ -50,7 +50,8 @@ def test_single_bucket_and_csv(
     pipeline_tx.to_csv(source, index=False)
     out = tmp_path / "scored.csv"
     assert score_file(fitted, source, out) == 400
-    scored = _read(out)
+    # ids are read from CSV as text, so the file is in text order ("1", "10", "100", ...)
+    scored = _read(out).sort_index()
     expected = _expected(fitted)
     pd.testing.assert_frame_equal(
         scored[["frequency", "churn_probability", "expected_clv"]],
@@ -83,9 +84,7 @@ def test_chunked_csv_scoring_equals_in_memory(
     scored = _read(out)
     assert not scored.index.is_monotonic_increasing  # grouped by bucket, not sorted
     pd.testing.assert_frame_equal(scored.sort_index(), _read(in_memory).sort_index())
-    pd.testing.assert_frame_equal(
-        scored.sort_index(), _expected(fitted), check_dtype=False, check_index_type=False
-    )
+    _assert_same_rows(scored, fitted.customers_)
 
 
 def test_chunked_csv_with_text_ids_and_changing_types(
@@ -105,13 +104,12 @@ def test_chunked_csv_with_text_ids_and_changing_types(
     assert scored.index[0].startswith("C") and not scored.index.is_monotonic_increasing
     pd.testing.assert_frame_equal(scored.sort_index(), _read(whole).sort_index())
 
-    # Numeric ids in the first 1,000 rows, text ids later: the batches cannot share the
-    # types of the first one, so the file is read at once (ids all read as text then).
-    early = set(tx["customer_id"].iloc[:1000])
-    late = ~tx["customer_id"].isin(early)
-    assert late.any()
-    mixed = tx.astype({"customer_id": object})
-    mixed.loc[late, "customer_id"] = "X" + tx.loc[late, "customer_id"].astype(str)
+    # Whole quantities in the first 1,000 rows, fractions later: the batches cannot share
+    # the types of the first one, so the file is read at once. (Id columns are always
+    # read as text, so they never change type.)
+    mixed = tx.astype({"quantity": object})
+    later = mixed.index[1000:]
+    mixed.loc[later, "quantity"] = tx.loc[later, "quantity"] + 0.5
     source = tmp_path / "mixed.csv"
     mixed.to_csv(source, index=False)
     score_file(fitted, source, whole)
@@ -138,3 +136,107 @@ def test_chunked_csv_without_pyarrow_reads_at_once(
         score_file(fitted, source, out, rows_per_bucket=2000, batch_size=700)
     assert "needs pyarrow" in caplog.text
     pd.testing.assert_frame_equal(_read(out), _read(whole))
+
+
+def test_chunked_nightly_file_scores_as_of_the_fitted_day(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame, tmp_path: Path
+) -> None:
+    # A file of some customers whose latest purchase is well before the fitted day: every
+    # bucket is scored as of that day, not as of the file's (or the bucket's) last date.
+    recent = pipeline_tx.groupby("customer_id")["timestamp"].transform("max")
+    nightly = pipeline_tx.loc[recent < fitted.observation_end_ - pd.Timedelta(days=200)]
+    assert nightly["customer_id"].nunique() > 100
+    assert nightly["timestamp"].max() < fitted.observation_end_ - pd.Timedelta(days=200)
+    in_memory = fitted.score(nightly)
+    pd.testing.assert_frame_equal(
+        in_memory.drop(columns=["p_alive", "expected_purchases", "expected_clv"]),
+        fitted.customers_.loc[in_memory.index].drop(
+            columns=["p_alive", "expected_purchases", "expected_clv"]
+        ),
+        check_exact=True,
+    )
+    for name in ("nightly.parquet", "nightly.csv"):
+        source = tmp_path / name
+        if name.endswith(".csv"):
+            nightly.to_csv(source, index=False)
+        else:
+            nightly.to_parquet(source)
+        out = tmp_path / f"scored-{name}.parquet"
+        n = score_file(fitted, source, out, rows_per_bucket=1000, batch_size=400)
+        assert n == len(in_memory)
+        scored = _read(out)
+        assert not scored.index.is_monotonic_increasing  # several buckets
+        _assert_same_rows(scored, in_memory)
+
+
+def test_score_file_passes_as_of_to_every_bucket(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame, tmp_path: Path
+) -> None:
+    later = fitted.observation_end_ + pd.Timedelta(days=45)
+    source = tmp_path / "tx.parquet"
+    pipeline_tx.to_parquet(source)
+    out = tmp_path / "scored.parquet"
+    assert score_file(fitted, source, out, as_of=later, rows_per_bucket=2000) == 400
+    expected = fitted.score(pipeline_tx, as_of=later)
+    _assert_same_rows(_read(out), expected)
+    assert (expected["T"] == fitted.customers_["T"] + 45).all()
+
+
+def test_score_file_loads_a_bundle_with_trusted(
+    fitted: CustomerIntelligence,
+    pipeline_tx: pd.DataFrame,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[object, bool]] = []
+
+    def load_bundle(path: object, *, trusted: bool = False) -> CustomerIntelligence:
+        calls.append((path, trusted))
+        return fitted
+
+    monkeypatch.setattr("custintel.pipeline.load_bundle", load_bundle)
+    source = tmp_path / "tx.parquet"
+    pipeline_tx.loc[pipeline_tx["customer_id"] <= 20].to_parquet(source)
+    assert score_file(tmp_path / "models", source, tmp_path / "a.csv") == 20
+    assert score_file(tmp_path / "models", source, tmp_path / "b.csv", trusted=True) == 20
+    assert calls == [(tmp_path / "models", False), (tmp_path / "models", True)]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_file_without_a_training_column_is_refused_before_bucketing(
+    fitted: CustomerIntelligence,
+    pipeline_tx: pd.DataFrame,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+) -> None:
+    source = tmp_path / f"tx{suffix}"
+    tx = pipeline_tx.drop(columns="quantity")
+    tx.to_csv(source, index=False) if suffix == ".csv" else tx.to_parquet(source)
+
+    def no_buckets(*args: object, **kwargs: object) -> int:
+        raise AssertionError("the file was bucketed")
+
+    monkeypatch.setattr("custintel.pipeline._scoring._score_buckets", no_buckets)
+    with pytest.raises(SchemaError, match="lack the column 'quantity'") as err:
+        score_file(fitted, source, tmp_path / "out.parquet", rows_per_bucket=2000)
+    assert err.value.reason == "missing_column"
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def _assert_same_rows(written: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Compare a written score file with in-memory scores, whatever the id and text types."""
+    got = written.set_axis(written.index.astype(str)).sort_index()
+    want = _expected_of(expected)
+    want = want.set_axis(want.index.astype(str)).sort_index()
+    pd.testing.assert_frame_equal(
+        got, want, check_dtype=False, check_exact=True, check_index_type=False
+    )
+
+
+def _expected_of(scored: pd.DataFrame) -> pd.DataFrame:
+    out = scored.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(object)
+    return out

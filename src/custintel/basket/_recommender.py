@@ -15,9 +15,10 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._export import ANY_NUMBER, UNIT_INTERVAL, Domain, ExportReader, as_float, show
 from custintel._validation import to_day
 from custintel.basket._encode import EncodedBaskets, encode_baskets
-from custintel.basket._itemsets import check_min_support, frequent_itemsets
+from custintel.basket._itemsets import _check_positive_int, check_min_support, frequent_itemsets
 from custintel.basket._rules import RULE_METRICS, association_rules
 from custintel.exceptions import SchemaError
 from custintel.features._basket import canonical_order, transaction_baskets
@@ -40,6 +41,27 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
 _FORMAT = "custintel.CrossSellRecommender"
 _FORMAT_VERSION = 1
 _RANK_BY = ("confidence", "lift")
+# Range of each rule metric (one consequent item). Metrics >= 0 are ratios of counts, exactly
+# >= 0 in floating point too; the other bounds allow a rounding error.
+_ROUNDING = 1e-9
+_METRIC_DOMAINS = {
+    **{
+        name: Domain(0.0, 1.0 + _ROUNDING, label="in [0, 1]")
+        for name in (
+            "antecedent_support",
+            "consequent_support",
+            "support",
+            "confidence",
+            "jaccard",
+            "kulczynski",
+        )
+    },
+    "lift": Domain(0.0, label=">= 0"),
+    "leverage": Domain(-0.25 - _ROUNDING, 0.25 + _ROUNDING, label="in [-0.25, 0.25]"),
+    "conviction": Domain(0.0, label=">= 0 (null for infinite)"),
+    "zhangs_metric": Domain(-1.0 - _ROUNDING, 1.0 + _ROUNDING, label="in [-1, 1]"),
+    "certainty": Domain(high=1.0 + _ROUNDING, label="<= 1"),
+}
 # Rule firings (query x rule) held at once while scoring.
 _FIRINGS_PER_CHUNK = 1 << 22
 
@@ -182,7 +204,7 @@ class CrossSellRecommender(BaseEstimator):
         if (
             isinstance(self.min_confidence, bool)
             or not isinstance(self.min_confidence, numbers.Real)
-            or not 0.0 <= float(self.min_confidence) <= 1.0
+            or not 0.0 <= as_float(self.min_confidence) <= 1.0
         ):
             raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence!r}")
         if self.max_len is not None and (
@@ -520,43 +542,144 @@ class CrossSellRecommender(BaseEstimator):
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CrossSellRecommender:
-        """Rebuild a fitted recommender from :meth:`to_dict` output.
+    def from_dict(cls, data: Mapping[str, Any] | str) -> CrossSellRecommender:
+        """Rebuild a fitted recommender from :meth:`to_dict` output (or its JSON text).
+
+        The export is checked completely before anything is built from it,
+        because it may come from someone else (a CRM system loading a saved
+        model).
 
         Parameters
         ----------
-        data : mapping
-            As returned by :meth:`to_dict` (possibly after a JSON round trip).
+        data : mapping or str
+            As returned by :meth:`to_dict` (possibly after a JSON round
+            trip), or its JSON text: exactly the fields ``format``,
+            ``version``, ``params``, ``n_baskets``, ``items``,
+            ``item_support`` and ``rules``.
 
         Returns
         -------
         CrossSellRecommender
+
+        Raises
+        ------
+        InvalidModelError
+            For anything :meth:`to_dict` does not write, with a ``reason``:
+            ``"bad_json"`` or ``"not_a_mapping"``; ``"wrong_model"``
+            (``format`` is not ``"custintel.CrossSellRecommender"``);
+            ``"bad_format_version"`` (``version`` is not 1);
+            ``"missing_field"`` or ``"unknown_field"`` (top-level fields,
+            ``params`` names, ``rules`` columns); ``"bad_hyperparameter"``
+            (a parameter :meth:`fit` refuses); ``"bad_field"``: an
+            ``n_baskets`` that is not a whole number >= 1; ``items`` that
+            are not distinct strings or numbers; an ``item_support`` that is
+            not one number in [0, 1] per item; rules whose ``antecedents``
+            are not non-empty lists of distinct item codes (positions in
+            ``items``), whose ``consequents`` are not one item code outside
+            the antecedent, or whose metrics are not one finite number per
+            rule in the metric's range (``support``, ``confidence``,
+            ``jaccard``... in [0, 1], ``lift`` >= 0, ``leverage`` in
+            [-0.25, 0.25], ``zhangs_metric`` in [-1, 1], ``certainty`` <= 1,
+            ``conviction`` >= 0 or null for infinite).
+
+        Examples
+        --------
+        >>> from custintel.exceptions import InvalidModelError
+        >>> model = CrossSellRecommender(min_support=0.5).fit([["a", "b"], ["a", "b"], ["a"]])
+        >>> export = model.to_dict()
+        >>> CrossSellRecommender.from_dict(export).recommend([["a"]], n=1)["item_id"].tolist()
+        ['b']
+        >>> export["rules"]["confidence"][0] = 1.5
+        >>> try:
+        ...     CrossSellRecommender.from_dict(export)
+        ... except InvalidModelError as err:
+        ...     print(err.reason)
+        bad_field
         """
-        if data.get("format") != _FORMAT or data.get("version") != _FORMAT_VERSION:
-            raise ValueError(
-                f"not a CrossSellRecommender export (format {data.get('format')!r}, version "
-                f"{data.get('version')!r}); expected {_FORMAT!r} version {_FORMAT_VERSION}"
+        reader = ExportReader("CrossSellRecommender export")
+        data = reader.load(data)
+        if "format" not in data:
+            reader.fail("field 'format' is missing", reason="missing_field")
+        if not isinstance(data["format"], str) or data["format"] != _FORMAT:
+            reader.fail(
+                f"not a CrossSellRecommender export: field 'format' is {show(data['format'])}, "
+                f"expected {_FORMAT!r}",
+                reason="wrong_model",
             )
-        model = cls(**dict(data["params"]))
-        items = np.empty(len(data["items"]), dtype=object)
-        items[:] = list(data["items"])
-        model.item_support_ = pd.Series(
-            np.asarray(data["item_support"], dtype=np.float64),
-            index=pd.Index(items, name="item_id", dtype=object),
-            name="support",
+        reader.format_version(data, (_FORMAT_VERSION,), field="version")
+        reader.keys(
+            data,
+            required=("format", "version", "params", "n_baskets", "items", "item_support", "rules"),
         )
-        rules = data["rules"]
+        model = cls._from_params(reader, reader.mapping(data, "params"))
+        n_baskets = reader.integer(data["n_baskets"], "field 'n_baskets'", Domain(1.0))
+
+        labels = reader.array(data["items"], "field 'items'")
+        for at, label in enumerate(labels):
+            if not _is_json_label(label):
+                reader.fail(
+                    f"items[{at}] is {show(label)}; an item label must be a string or a finite "
+                    "number",
+                    reason="bad_field",
+                )
+        items = np.empty(len(labels), dtype=object)
+        items[:] = labels
+        item_index = pd.Index(items, name="item_id", dtype=object)
+        if not item_index.is_unique:
+            twice = item_index[item_index.duplicated()][0]
+            reader.fail(
+                f"item {show(twice)} is listed twice in 'items' (labels must be distinct; "
+                "1, 1.0 and true are the same label)",
+                reason="bad_field",
+            )
+        support = reader.numbers(
+            data["item_support"], "item_support", UNIT_INTERVAL, length=len(items)
+        )
+
+        rules = reader.mapping(data, "rules")
+        reader.keys(
+            rules,
+            required=("antecedents", "consequents", *RULE_METRICS),
+            where="rule column",
+            prefix="rules.",
+        )
+        n_rules = len(reader.array(rules["antecedents"], "rules.antecedents"))
         columns: dict[str, Any] = {}
         for side in ("antecedents", "consequents"):
-            column = np.empty(len(rules[side]), dtype=object)
-            column[:] = [tuple(items[c] for c in codes) for codes in rules[side]]
+            column = np.empty(n_rules, dtype=object)
+            column[:] = [
+                tuple(items[c] for c in codes)
+                for codes in _item_codes(reader, rules, side, n_rules, len(items))
+            ]
             columns[side] = column
         for metric in RULE_METRICS:
-            columns[metric] = np.asarray(
-                [math.inf if v is None else v for v in rules[metric]], dtype=np.float64
+            domain = _METRIC_DOMAINS.get(metric, ANY_NUMBER)
+            infinite = math.inf if metric == "conviction" else None
+            columns[metric] = reader.numbers(
+                rules[metric], f"rules.{metric}", domain, length=n_rules, none_means=infinite
             )
-        model.rules_ = pd.DataFrame(columns)
-        model.n_baskets_ = int(data["n_baskets"])
+
+        # to_dict writes both best first; sorting again (a no-op then) keeps recommend's
+        # invariant whatever order a hand-made export uses.
+        model.item_support_ = pd.Series(support, index=item_index, name="support").iloc[
+            np.argsort(-support, kind="stable")
+        ]
+        model.rules_ = _sort_rules(pd.DataFrame(columns), model.rank_by)
+        model.n_baskets_ = n_baskets
+        return model
+
+    @classmethod
+    def _from_params(cls, reader: ExportReader, params: Mapping[str, Any]) -> CrossSellRecommender:
+        """Build the estimator from an export's ``params``, checked as ``fit`` checks them."""
+        names = tuple(cls().get_params(deep=False))
+        reader.keys(params, required=names, where="parameter", prefix="params.")
+        model = cls(**params)
+        try:
+            model._check_params()
+            _check_positive_int(model.max_itemsets, "max_itemsets")
+            TransactionSchema.coerce(model.schema)
+        except (TypeError, ValueError, OverflowError) as err:  # Overflow: float(10**400)
+            reader.fail(f"params: {err}", reason="bad_hyperparameter")
         return model
 
 
@@ -783,6 +906,43 @@ def _json_label(value: Any) -> Any:
         f"item label {value!r} ({type(value).__name__}) is not a JSON value; to_dict needs "
         "item labels that are strings or numbers"
     )
+
+
+def _is_json_label(value: Any) -> bool:
+    """Whether ``value`` is an item label ``to_dict`` writes: a string or a finite number."""
+    if isinstance(value, (str, bool, int)):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _item_codes(
+    reader: ExportReader, rules: Mapping[str, Any], side: str, n_rules: int, n_items: int
+) -> list[list[int]]:
+    """Check one side of the exported rules: per rule, distinct positions in ``items``."""
+    field = f"rules.{side}"
+    sides = reader.array(rules[side], field, length=n_rules)
+    antecedents = rules["antecedents"]
+    all_codes = []
+    for at, codes in enumerate(sides):
+        where = f"{field}[{at}]"
+        codes = reader.array(codes, where)
+        positions = Domain(0, n_items - 1, label=f"in [0, {n_items - 1}] (a position in 'items')")
+        for code in codes:
+            reader.integer(code, f"an item code in {where}", positions)
+        if side == "antecedents" and (not codes or len(set(codes)) != len(codes)):
+            reader.fail(
+                f"{where} is {show(codes)}; an antecedent must be a non-empty list of distinct "
+                "item codes (positions in 'items')",
+                reason="bad_field",
+            )
+        if side == "consequents" and (len(codes) != 1 or codes[0] in antecedents[at]):
+            reader.fail(
+                f"{where} is {show(codes)}; a consequent must be one item code, not in the "
+                "rule's antecedent",
+                reason="bad_field",
+            )
+        all_codes.append(codes)
+    return all_codes
 
 
 def _json_number(value: float) -> float | None:

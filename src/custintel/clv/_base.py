@@ -9,7 +9,7 @@ standard errors, and plain-JSON export.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -18,12 +18,22 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.clv._fit import LogLikelihood, MLEResult, fit_mle, standard_errors
+from custintel._export import NONNEGATIVE, Domain, ExportReader, as_float, show
+from custintel.clv._fit import _LOG_BOUND, LogLikelihood, MLEResult, fit_mle, standard_errors
 from custintel.exceptions import SchemaError
 
-__all__ = ["ParametricModel", "check_customer_table"]
+__all__ = ["FITTED_RANGE", "ParametricModel", "check_customer_table"]
 
 _FORMAT_VERSION = 1
+
+#: Where a fitted parameter can be: fit_mle keeps every parameter within exp(±15) of 1,
+#: and the models' maths is tested to stay finite there.
+FITTED_RANGE = Domain(
+    math.exp(-_LOG_BOUND),
+    math.exp(_LOG_BOUND),
+    label=f"> 0, within [{math.exp(-_LOG_BOUND):.3g}, {math.exp(_LOG_BOUND):.3g}] "
+    "(the range fit estimates in)",
+)
 
 
 def check_customer_table(
@@ -241,10 +251,7 @@ class ParametricModel(BaseEstimator):
         -------
         self
         """
-        if self.on_failure not in ("raise", "warn"):
-            raise ValueError(f"on_failure must be 'raise' or 'warn', got {self.on_failure!r}")
-        if not np.isfinite(self.penalizer) or self.penalizer < 0:
-            raise ValueError(f"penalizer must be a finite number >= 0, got {self.penalizer!r}")
+        self._check_params()
         arrays, _ = self._prepare(X)
         weights = (
             np.ones(len(X))
@@ -261,11 +268,6 @@ class ParametricModel(BaseEstimator):
         loglik, fit_weights = self._fit_terms(arrays, weights)
         initial = self._initial_params(arrays)
         if self.initial_params is not None:
-            unknown = set(self.initial_params) - set(self.param_names)
-            if unknown:
-                raise ValueError(
-                    f"unknown initial_params {sorted(unknown)}; use {self.param_names}"
-                )
             initial = np.array(
                 [
                     self.initial_params.get(n, v)
@@ -284,6 +286,37 @@ class ParametricModel(BaseEstimator):
         )
         self._set_fitted(result, n_customers=float(weights.sum()))
         return self
+
+    def _check_params(self) -> None:
+        """Check the hyperparameters; raise ``ValueError`` naming the first bad one."""
+        if not isinstance(self.on_failure, str) or self.on_failure not in ("raise", "warn"):
+            raise ValueError(f"on_failure must be 'raise' or 'warn', got {show(self.on_failure)}")
+        if not as_float(self.penalizer) >= 0 or math.isinf(as_float(self.penalizer)):
+            raise ValueError(f"penalizer must be a finite number >= 0, got {show(self.penalizer)}")
+        if (
+            isinstance(self.max_iter, (bool, np.bool_))
+            or not isinstance(self.max_iter, (int, np.integer))
+            or self.max_iter < 1
+        ):
+            raise ValueError(f"max_iter must be a whole number >= 1, got {show(self.max_iter)}")
+        if self.initial_params is None:
+            return
+        if not isinstance(self.initial_params, Mapping):
+            raise ValueError(
+                "initial_params must be None or a dict of starting values by parameter name "
+                f"{self.param_names}, got {type(self.initial_params).__name__}"
+            )
+        unknown = set(self.initial_params) - set(self.param_names)
+        if unknown:
+            raise ValueError(
+                f"unknown initial_params {show(sorted(unknown, key=str))}; use {self.param_names}"
+            )
+        for name, value in self.initial_params.items():
+            # The optimiser starts from log(value).
+            if not 0 < as_float(value) < math.inf:
+                raise ValueError(
+                    f"initial_params[{name!r}] must be a finite number > 0, got {show(value)}"
+                )
 
     def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
         """Return the mean log-likelihood per customer of ``X`` at the fitted parameters.
@@ -345,6 +378,22 @@ class ParametricModel(BaseEstimator):
             }
         )
 
+    #: Fields of :meth:`to_dict`; a hand-written export may leave out the optional ones.
+    _EXPORT_REQUIRED: ClassVar[tuple[str, ...]] = (
+        "model",
+        "format_version",
+        "params",
+        "log_likelihood",
+        "converged",
+    )
+    _EXPORT_OPTIONAL: ClassVar[tuple[str, ...]] = (
+        "hyperparameters",
+        "standard_errors",
+        "n_customers",
+    )
+    #: Domain of each parameter in an export; parameters not listed are in FITTED_RANGE.
+    param_domains: ClassVar[Mapping[str, Domain]] = {}
+
     def to_dict(self) -> dict[str, Any]:
         """Export the fitted model as plain JSON-serialisable data.
 
@@ -353,7 +402,9 @@ class ParametricModel(BaseEstimator):
         dict
             ``model``, ``format_version``, ``hyperparameters``, ``params``,
             ``standard_errors``, ``log_likelihood``, ``converged`` and
-            ``n_customers``.
+            ``n_customers``. Numbers that are not finite (a standard error
+            that could not be computed) are ``None``, so the export is
+            strict JSON.
         """
         params = self._params
         return {
@@ -362,49 +413,139 @@ class ParametricModel(BaseEstimator):
             "hyperparameters": {k: _jsonable(v) for k, v in self.get_params().items()},
             "params": dict(zip(self.param_names, map(float, params), strict=True)),
             "standard_errors": {k: _jsonable(float(v)) for k, v in self.bse_.items()},
-            "log_likelihood": float(self.log_likelihood_),
+            "log_likelihood": _jsonable(float(self.log_likelihood_)),
             "converged": bool(self.converged_),
-            "n_customers": float(self.n_customers_),
+            "n_customers": _jsonable(float(self.n_customers_)),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | str) -> ParametricModel:
         """Rebuild a fitted model from :meth:`to_dict` output (or its JSON text).
 
+        The export is checked completely before anything is built from it,
+        because it may come from someone else (a CRM system loading a saved
+        model): nothing in it is looked up by name or executed.
+
         Parameters
         ----------
         data : dict or str
-            The exported model.
+            The exported model: a mapping, or its JSON text. Required fields
+            are ``model`` (this class's name), ``format_version`` (1),
+            ``params``, ``log_likelihood`` and ``converged``;
+            ``hyperparameters``, ``standard_errors`` and ``n_customers`` may
+            be left out (missing hyperparameters take their defaults).
 
         Returns
         -------
         ParametricModel
             A fitted model that predicts exactly like the exported one.
+
+        Raises
+        ------
+        InvalidModelError
+            For anything :meth:`to_dict` does not write, with a ``reason``:
+            ``"bad_json"`` or ``"not_a_mapping"`` (not an export at all),
+            ``"wrong_model"`` (``model`` names another class),
+            ``"bad_format_version"``, ``"missing_field"``,
+            ``"unknown_field"`` (including unknown parameter or
+            hyperparameter names), ``"bad_parameter"`` (a parameter that is
+            not a finite real number in its domain: positive, within
+            :data:`FITTED_RANGE` where the fit keeps it),
+            ``"bad_hyperparameter"`` (a value the estimator refuses), or
+            ``"bad_field"`` (a standard error that is not a finite number
+            ``>= 0`` or null, a ``log_likelihood`` that is not a finite
+            number or null, a ``converged`` that is not a bool, an
+            ``n_customers`` that is not a finite number ``>= 0`` or null).
+
+        Examples
+        --------
+        >>> from custintel.clv import GammaGammaModel
+        >>> export = {"model": "GammaGammaModel", "format_version": 1,
+        ...           "params": {"p": 6.25, "q": -3.74, "gamma": 15.44},
+        ...           "log_likelihood": -4055.9, "converged": True}
+        >>> from custintel.exceptions import InvalidModelError
+        >>> try:
+        ...     GammaGammaModel.from_dict(export)
+        ... except InvalidModelError as err:
+        ...     print(err.reason, "|", err)  # doctest: +NORMALIZE_WHITESPACE
+        bad_parameter | GammaGammaModel export: parameter 'q' is -3.74; it must be a finite
+        number > 0, within [3.06e-07, 3.27e+06] (the range fit estimates in); re-export the
+        model with to_dict() from a fitted model
+        >>> GammaGammaModel.from_dict({**export, "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}})
+        GammaGammaModel()
         """
-        if isinstance(data, str):
-            data = json.loads(data)
-        assert not isinstance(data, str)  # narrowed for type checkers
-        if data.get("model") != cls.__name__:
-            raise ValueError(f"this is a {data.get('model')!r} export, not {cls.__name__}")
-        if data.get("format_version") != _FORMAT_VERSION:
-            raise ValueError(f"unsupported format_version {data.get('format_version')!r}")
-        model = cls(**data.get("hyperparameters", {}))
-        params = np.array([data["params"][name] for name in cls.param_names], dtype=np.float64)
-        errors = data.get("standard_errors", {})
-        model.params_ = pd.Series(params, index=list(cls.param_names), name="estimate")
-        model.bse_ = pd.Series(
+        reader = ExportReader(f"{cls.__name__} export")
+        data = reader.load(data)
+        reader.model_name(data, (cls.__name__,))
+        reader.format_version(data, (_FORMAT_VERSION,))
+        reader.keys(data, required=cls._EXPORT_REQUIRED, optional=cls._EXPORT_OPTIONAL)
+
+        values = reader.mapping(data, "params")
+        reader.keys(values, required=cls.param_names, where="parameter", prefix="params.")
+        params = np.array(
             [
-                errors.get(n, np.nan) if errors.get(n) is not None else np.nan
-                for n in cls.param_names
+                reader.number(
+                    values[name],
+                    f"parameter {name!r}",
+                    cls.param_domains.get(name, FITTED_RANGE),
+                    reason="bad_parameter",
+                )
+                for name in cls.param_names
             ],
-            index=list(cls.param_names),
-            name="se",
             dtype=np.float64,
         )
-        model.log_likelihood_ = float(data["log_likelihood"])
-        model.converged_ = bool(data["converged"])
+
+        model = cls._from_hyperparameters(reader, data)
+        errors: Mapping[str, Any] = {}
+        if "standard_errors" in data:
+            errors = reader.mapping(data, "standard_errors")
+            reader.keys(
+                errors,
+                required=(),
+                optional=cls.param_names,
+                where="parameter",
+                prefix="standard_errors.",
+            )
+        bse = [
+            reader.number(
+                errors.get(name),
+                f"standard error of {name!r}",
+                NONNEGATIVE,
+                allow_none=True,
+            )
+            for name in cls.param_names
+        ]
+        model.params_ = pd.Series(params, index=list(cls.param_names), name="estimate")
+        model.bse_ = pd.Series(bse, index=list(cls.param_names), name="se", dtype=np.float64)
+        model.log_likelihood_ = reader.number(
+            data["log_likelihood"], "field 'log_likelihood'", allow_none=True
+        )
+        model.converged_ = reader.boolean(data["converged"], "field 'converged'")
         model.n_iter_ = 0
-        model.n_customers_ = float(data.get("n_customers", np.nan))
+        model.n_customers_ = reader.number(
+            data.get("n_customers"), "field 'n_customers'", NONNEGATIVE, allow_none=True
+        )
+        return model
+
+    @classmethod
+    def _from_hyperparameters(cls, reader: ExportReader, data: Mapping[str, Any]) -> Any:
+        """Build the estimator from the export's hyperparameters, checked as ``fit`` checks them."""
+        if "hyperparameters" not in data:
+            return cls()
+        hyperparameters = reader.mapping(data, "hyperparameters")
+        names = tuple(cls().get_params(deep=False))
+        reader.keys(
+            hyperparameters,
+            required=(),
+            optional=names,
+            where="hyperparameter",
+            prefix="hyperparameters.",
+        )
+        model = cls(**hyperparameters)
+        try:
+            model._check_params()
+        except (TypeError, ValueError) as err:
+            reader.fail(f"hyperparameters: {err}", reason="bad_hyperparameter")
         return model
 
     def __sklearn_is_fitted__(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,14 +10,26 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._export import ExportReader
 from custintel.clv._base import PurchaseModel
+from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
+from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._gamma_gamma import GammaGammaModel
+from custintel.clv._pareto_nbd import ParetoNBDModel
+from custintel.exceptions import InvalidModelError
 
 __all__ = ["CLVModel"]
 
 #: Days per month (365.25 / 12), the default discounting period for daily tables.
 DAYS_PER_MONTH = 30.4375
 _MONTH_IN_UNITS = {"D": DAYS_PER_MONTH, "W": DAYS_PER_MONTH / 7}
+_FORMAT_VERSION = 1
+
+#: The purchase models an export may name: this table, never a lookup by name.
+_PURCHASE_MODELS: dict[str, type[PurchaseModel]] = {
+    cls.__name__: cls
+    for cls in (BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, BetaGeoBetaBinomModel)
+}
 
 
 class CLVModel(BaseEstimator):
@@ -97,8 +108,6 @@ class CLVModel(BaseEstimator):
         -------
         self
         """
-        from custintel.clv._beta_geo import BetaGeoModel
-
         purchase = BetaGeoModel() if self.purchase_model is None else clone(self.purchase_model)
         spend = GammaGammaModel() if self.spend_model is None else clone(self.spend_model)
         self.purchase_model_ = purchase.fit(X)
@@ -228,7 +237,7 @@ class CLVModel(BaseEstimator):
         check_is_fitted(self, "purchase_model_")
         return {
             "model": "CLVModel",
-            "format_version": 1,
+            "format_version": _FORMAT_VERSION,
             "time_unit": self.time_unit_,
             "purchase_model": self.purchase_model_.to_dict(),
             "spend_model": self.spend_model_.to_dict(),
@@ -238,25 +247,79 @@ class CLVModel(BaseEstimator):
     def from_dict(cls, data: Mapping[str, Any] | str) -> CLVModel:
         """Rebuild a fitted CLVModel from :meth:`to_dict` output (or its JSON text).
 
+        The export is checked completely, because it may come from someone
+        else: the purchase model must be one of the purchase models of
+        :mod:`custintel.clv` (a fixed list, never a lookup by name) and the
+        spend model a Gamma-Gamma model, each checked by its own
+        ``from_dict``.
+
         Parameters
         ----------
         data : dict or str
-            The exported model.
+            The exported model, a mapping or its JSON text, with exactly the
+            fields ``model`` (``"CLVModel"``), ``format_version`` (1),
+            ``time_unit`` (``"D"``, ``"W"`` or null), ``purchase_model`` and
+            ``spend_model``.
 
         Returns
         -------
         CLVModel
-        """
-        if isinstance(data, str):
-            data = json.loads(data)
-        assert not isinstance(data, str)  # narrowed for type checkers
-        if data.get("model") != "CLVModel":
-            raise ValueError(f"this is a {data.get('model')!r} export, not CLVModel")
-        from custintel import clv
 
-        purchase_cls = getattr(clv, data["purchase_model"]["model"])
+        Raises
+        ------
+        InvalidModelError
+            For anything :meth:`to_dict` does not write, with a ``reason``:
+            ``"bad_json"`` or ``"not_a_mapping"``, ``"wrong_model"``
+            (``model`` is not ``"CLVModel"``, the purchase model is not
+            ``BetaGeoModel``, ``ModifiedBetaGeoModel``, ``ParetoNBDModel``
+            or ``BetaGeoBetaBinomModel``, or the spend model is not
+            ``GammaGammaModel``), ``"bad_format_version"``,
+            ``"missing_field"``, ``"unknown_field"``, ``"bad_field"`` (e.g.
+            an unknown ``time_unit``), and the reasons of the two models'
+            ``from_dict`` (such as ``"bad_parameter"``), whose messages are
+            prefixed with the field they come from.
+
+        Examples
+        --------
+        >>> from custintel.clv import CLVModel
+        >>> from custintel.exceptions import InvalidModelError
+        >>> try:
+        ...     CLVModel.from_dict({"model": "CLVModel", "format_version": 1, "time_unit": "W",
+        ...                         "purchase_model": {"model": "os"}, "spend_model": {}})
+        ... except InvalidModelError as err:
+        ...     print(err.reason)
+        wrong_model
+        """
+        reader = ExportReader("CLVModel export")
+        data = reader.load(data)
+        reader.model_name(data, ("CLVModel",))
+        reader.format_version(data, (_FORMAT_VERSION,))
+        reader.keys(
+            data, required=("model", "format_version", "time_unit", "purchase_model", "spend_model")
+        )
+        time_unit = reader.choice(
+            data["time_unit"], "field 'time_unit'", tuple(_MONTH_IN_UNITS), allow_none=True
+        )
+        purchase_data = reader.mapping(data, "purchase_model")
+        purchase_name = reader.model_name(
+            purchase_data, tuple(_PURCHASE_MODELS), label="purchase_model.model"
+        )
+        spend_data = reader.mapping(data, "spend_model")
+        reader.model_name(spend_data, ("GammaGammaModel",), label="spend_model.model")
         model = cls()
-        model.purchase_model_ = purchase_cls.from_dict(data["purchase_model"])
-        model.spend_model_ = GammaGammaModel.from_dict(data["spend_model"])
-        model.time_unit_ = data.get("time_unit")
+        model.purchase_model_ = _nested(
+            _PURCHASE_MODELS[purchase_name], purchase_data, "purchase_model"
+        )
+        model.spend_model_ = _nested(GammaGammaModel, spend_data, "spend_model")
+        model.time_unit_ = time_unit
         return model
+
+
+def _nested(model_cls: Any, data: Mapping[str, Any], field: str) -> Any:
+    """Read one model of a CLVModel export; its errors name the field they come from."""
+    try:
+        return model_cls.from_dict(data)
+    except InvalidModelError as err:
+        raise InvalidModelError(
+            f"CLVModel export, field {field!r}: {err}", reason=err.reason
+        ) from None

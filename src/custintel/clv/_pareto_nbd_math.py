@@ -217,6 +217,19 @@ def _n_terms(E: np.ndarray, B: np.ndarray, z: np.ndarray, plain: np.ndarray) -> 
     return (8 * np.ceil((k + 1.0) / 8.0)).astype(np.int64)
 
 
+def _sum_terms(terms: np.ndarray) -> np.ndarray:
+    """Sum series terms (rows) per customer (columns), in term order.
+
+    ``terms.sum(axis=0)`` adds pairwise or term by term depending on how many
+    customers share the block, so a customer's sum, and its score, would
+    change in the last bits with the batch it is scored in.
+    """
+    total = terms[0].copy()
+    for row in terms[1:]:
+        total += row
+    return total
+
+
 def _chunk_euler(
     E: np.ndarray,
     B: np.ndarray,
@@ -235,7 +248,7 @@ def _chunk_euler(
     """
     a = E + B - 1.0
     terms = _terms(z, E, a + 1.0, None, size)
-    total = terms.sum(axis=0)
+    total = _sum_terms(terms)
     log_my, log_muy = np.log(m + y), np.log(mu + y)
     log_i = np.log(total) - np.log(a) - E * log_my - (B - 1.0) * log_muy
     if not grad:
@@ -269,7 +282,7 @@ def _chunk_plain(
     """
     a = E + B - 1.0
     terms = _terms(z, B, 1.0, a, size)
-    total = terms.sum(axis=0)
+    total = _sum_terms(terms)
     log_my = np.log(m + y)
     log_i = np.log(total) - np.log(a) - a * log_my
     if not grad:

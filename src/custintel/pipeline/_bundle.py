@@ -1,51 +1,80 @@
-"""The model bundle: a versioned folder with a manifest, joblib files and JSON exports.
+"""The model bundle: a versioned folder of JSON files that is safe to load from anyone.
 
-Layout::
+Layout (format version 2)::
 
-    manifest.json         custintel version, schema mapping, training window,
-                          parameters, scoring state, metrics, file list
-    clv_model.joblib      CLVModel (chosen purchase model + Gamma-Gamma)
-    churn_model.joblib    ChurnClassifier
-    rfm.joblib  value_tiers.joblib  lifecycle.joblib
-    recommender.joblib    CrossSellRecommender (when items exist)
-    clv_model.json        CLVModel.to_dict(): parameters of both models
-    recommender.json      CrossSellRecommender.to_dict(): the rule set
-    segments.json         RFM bin edges, tier and ABC thresholds, typical gap
+    manifest.json         format and custintel versions, schema mapping, training
+                          window, parameters, scoring state, metrics, and the
+                          SHA-256 and size of every other file
+    clv_model.json        CLVModel.to_dict(): purchase model + Gamma-Gamma
+    churn_model.json      ChurnClassifier.to_dict(): category codes, trees, calibration
+    segments.json         RFM, value-tier and lifecycle segmenters (to_dict), ABC cut points
+    recommender.json      CrossSellRecommender.to_dict(), when items were mapped
+    pipeline.joblib       only with save(..., pickle=True): a pickle, read only with trusted=True
 
-joblib files run code when loaded: load only bundles you wrote yourself.
-The JSON files are plain data for systems that must not unpickle anything.
+Loading reads JSON only, checks every file's SHA-256 against the manifest
+before parsing it, refuses any manifest path that is not a plain file name
+in the folder, and rebuilds each model through its validating ``from_dict``.
+Nothing is unpickled unless the caller passes ``trusted=True``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+import re
+import secrets
+import shutil
 import warnings
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import CustintelWarning, SchemaError
-from custintel.schema import TransactionSchema
+from custintel.exceptions import CustintelWarning, InvalidModelError
 
-__all__ = ["BUNDLE_FORMAT", "BundleVersionWarning", "load_bundle", "save_bundle"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BUNDLE_FORMAT_VERSION",
+    "BundleVersionWarning",
+    "is_bundle",
+    "read_bundle",
+    "read_manifest",
+    "save_bundle",
+]
 
 BUNDLE_FORMAT = "custintel-bundle"
-BUNDLE_FORMAT_VERSION = 1
+BUNDLE_FORMAT_VERSION = 2
 
-#: Fitted estimators saved one joblib file each (attribute name -> file stem).
-_ESTIMATORS = {
-    "clv_model_": "clv_model",
-    "churn_model_": "churn_model",
-    "rfm_": "rfm",
-    "value_tiers_": "value_tiers",
-    "lifecycle_": "lifecycle",
-    "recommender_": "recommender",
+#: JSON files of a bundle: file name -> what it holds.
+JSON_FILES = {
+    "clv_model.json": "clv",
+    "churn_model.json": "churn",
+    "segments.json": "segments",
+    "recommender.json": "recommender",
 }
+PICKLE_FILE = "pipeline.joblib"
+_REQUIRED_FILES = ("clv_model.json", "churn_model.json", "segments.json")
+_MANIFEST_KEYS = (
+    "format",
+    "format_version",
+    "custintel_version",
+    "created",
+    "schema",
+    "schema_given",
+    "params",
+    "training_window",
+    "scoring",
+    "metrics",
+    "files",
+)
+#: Fitted attributes a trusted pickle restores (the rest comes from the manifest).
+_PICKLED = ("clv_model_", "churn_model_", "rfm_", "value_tiers_", "lifecycle_", "recommender_")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def _version() -> str:
@@ -73,6 +102,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _refuse(message: str, reason: str) -> InvalidModelError:
+    return InvalidModelError(message, reason=reason)
+
+
+# --- saving ------------------------------------------------------------------------------
+
+
 def _metrics(ci: Any) -> dict[str, Any]:
     metrics: dict[str, Any] = {
         "clv_selection": _plain(ci.clv_selection_.reset_index().to_dict(orient="records")),
@@ -93,84 +129,23 @@ def _metrics(ci: Any) -> dict[str, Any]:
 
 
 def _segments(ci: Any) -> dict[str, Any]:
-    edges = ci.rfm_.bin_edges_
-    return _plain(
-        {
-            "rfm": {
-                "n_bins": ci.rfm_.n_bins,
-                "columns": {
-                    "recency": ci.rfm_.recency,
-                    "frequency": ci.rfm_.frequency,
-                    "monetary": ci.rfm_.monetary,
-                },
-                "bin_edges": {
-                    str(c): {str(int(s)): edges.loc[s, c] for s in edges.index}
-                    for c in edges.columns
-                },
-                "note": "score s is earned from the edge of s; recency: at most that many days",
-                "segments": {f"{r}{fm}": name for (r, fm), name in ci.rfm_.grid_.items()},
-            },
-            "value_tiers": {
-                "value": ci.value_tiers_.value,
-                "thresholds": {str(k): v for k, v in ci.value_tiers_.thresholds_.items()},
-            },
-            "abc": {
-                "value": ci.value_column_,
-                "thresholds": dict(zip("AB", ci.abc_thresholds_, strict=True)),
-            },
-            "lifecycle": {
-                "typical_gap_days": ci.lifecycle_.typical_gap_,
-                "params": ci.lifecycle_.get_params(),
-            },
-        }
-    )
+    return {
+        "rfm": ci.rfm_.to_dict(),
+        "value_tiers": ci.value_tiers_.to_dict(),
+        "lifecycle": ci.lifecycle_.to_dict(),
+        "abc": {
+            "value": ci.value_column_,
+            "thresholds": dict(zip("AB", map(_plain, ci.abc_thresholds_), strict=True)),
+            "note": "class A from the A threshold of value, B from the B threshold, else C; "
+            "null = no customer reaches the class",
+        },
+    }
 
 
-def save_bundle(ci: Any, path: str | Path) -> Path:
-    """Write a fitted CustomerIntelligence to a bundle folder.
-
-    Parameters
-    ----------
-    ci : CustomerIntelligence
-        Fitted.
-    path : str or pathlib.Path
-        Folder; created, or emptied of a previous bundle's files.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(ci, "clv_model_")
-    if not hasattr(ci, "overview_"):
-        raise ValueError(
-            "this CustomerIntelligence was loaded from a bundle, which holds no training "
-            "tables; copy the bundle folder instead of saving it again"
-        )
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    previous = folder / "manifest.json"
-    if previous.exists():
-        for name in json.loads(previous.read_text()).get("files", {}).values():
-            (folder / name).unlink(missing_ok=True)
-    files: dict[str, str] = {}
-    for attribute, stem in _ESTIMATORS.items():
-        estimator = getattr(ci, attribute, None)
-        if estimator is None:
-            continue
-        joblib.dump(estimator, folder / f"{stem}.joblib")
-        files[stem] = f"{stem}.joblib"
-    exports = {"clv_model_json": ("clv_model.json", ci.clv_model_.to_dict())}
-    if ci.recommender_ is not None:
-        exports["recommender_json"] = ("recommender.json", ci.recommender_.to_dict())
-    exports["segments_json"] = ("segments.json", _segments(ci))
-    for key, (name, data) in exports.items():
-        (folder / name).write_text(json.dumps(_plain(data), indent=2, allow_nan=False))
-        files[key] = name
+def _manifest(ci: Any, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     params = ci.get_params()
     schema = params.pop("schema")
-    manifest = {
+    return {
         "format": BUNDLE_FORMAT,
         "format_version": BUNDLE_FORMAT_VERSION,
         "custintel_version": _version(),
@@ -203,8 +178,189 @@ def save_bundle(ci: Any, path: str | Path) -> Path:
         "metrics": _metrics(ci),
         "files": files,
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, allow_nan=False))
+
+
+def _digest(data: bytes) -> dict[str, Any]:
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def is_bundle(folder: str | Path) -> bool:
+    """Tell whether ``folder`` holds a custintel bundle manifest (not whether it is valid).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        A folder.
+
+    Returns
+    -------
+    bool
+    """
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
+
+
+def _written_before(folder: Path) -> set[str]:
+    """Plain file names an earlier save wrote into ``folder`` (per its manifest)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return set()
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    names: set[str] = {"manifest.json"}
+    if isinstance(files, dict):
+        for key, entry in files.items():
+            # format 2 keys are the file names; format 1 values were
+            name = entry if isinstance(entry, str) else key
+            if isinstance(name, str) and _PLAIN_NAME.match(name):
+                names.add(name)
+    return names
+
+
+def save_bundle(
+    ci: Any, path: str | Path, *, overwrite: bool = False, pickle: bool = False
+) -> Path:
+    """Write a fitted CustomerIntelligence to a bundle folder, atomically.
+
+    The bundle is written into a temporary sibling folder, then swapped in.
+    Files in the target folder that an earlier save did not write are kept
+    (moved into the new bundle); only files that an earlier save wrote are
+    replaced.
+
+    Parameters
+    ----------
+    ci : CustomerIntelligence
+        Fitted.
+    path : str or pathlib.Path
+        Folder: new, empty, or holding an earlier bundle.
+    overwrite : bool, default=False
+        Also write into a non-empty folder that is not a custintel bundle
+        (its files are kept, except those with a bundle file's name).
+    pickle : bool, default=False
+        Also write ``pipeline.joblib``, a pickle that :func:`read_bundle`
+        only opens with ``trusted=True``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    FileExistsError
+        When ``path`` is a file, or a non-empty folder that is not a bundle
+        and ``overwrite`` is False.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(ci, "clv_model_")
+    if not hasattr(ci, "overview_"):
+        raise ValueError(
+            "this CustomerIntelligence was loaded from a bundle, which holds no training "
+            "tables; copy the bundle folder instead of saving it again"
+        )
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"cannot save the bundle to {str(folder)!r}: it is a file")
+    existing = folder.is_dir() and any(folder.iterdir())
+    if existing and not is_bundle(folder) and not overwrite:
+        raise FileExistsError(
+            f"{str(folder)!r} is not empty and is not a custintel bundle; choose a new or "
+            "empty folder, or pass overwrite=True (--force) to write the bundle into it "
+            "(its other files are kept)"
+        )
+    contents: dict[str, bytes] = {}
+    exports: dict[str, Any] = {
+        "clv_model.json": ci.clv_model_.to_dict(),
+        "churn_model.json": ci.churn_model_.to_dict(),
+        "segments.json": _segments(ci),
+    }
+    if ci.recommender_ is not None:
+        exports["recommender.json"] = ci.recommender_.to_dict()
+    for name, data in exports.items():
+        contents[name] = json.dumps(_plain(data), indent=1, allow_nan=False).encode()
+    if pickle:
+        import io
+
+        import joblib
+
+        buffer = io.BytesIO()
+        joblib.dump({a: getattr(ci, a, None) for a in _PICKLED}, buffer)
+        contents[PICKLE_FILE] = buffer.getvalue()
+    files = {name: _digest(data) for name, data in contents.items()}
+    contents["manifest.json"] = json.dumps(_manifest(ci, files), indent=2, allow_nan=False).encode()
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.custintel-new-{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        for name, data in contents.items():
+            with open(staging / name, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        _swap_in(staging, folder, set(contents))
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
     return folder
+
+
+def _swap_in(staging: Path, folder: Path, new_names: set[str]) -> None:
+    """Replace ``folder`` by ``staging``, carrying over every file no save wrote.
+
+    On failure, every file is put back where it was and ``folder`` is left as it was.
+    """
+    if not folder.exists():
+        staging.rename(folder)
+        return
+    ours = _written_before(folder) if is_bundle(folder) else set()
+    moved: list[str] = []
+    retired = folder.parent / f".{folder.name}.custintel-old-{secrets.token_hex(4)}"
+    try:
+        for entry in folder.iterdir():
+            if entry.name in ours or entry.name in new_names:
+                continue
+            entry.rename(staging / entry.name)  # the user's file: keep it
+            moved.append(entry.name)
+        folder.rename(retired)
+        try:
+            staging.rename(folder)
+        except OSError:
+            retired.rename(folder)
+            raise
+    except OSError:
+        for name in moved:
+            (staging / name).rename(folder / name)
+        raise
+    # Left in the retired folder: files an earlier save wrote, or files replaced by one
+    # of the same name in the new bundle.
+    shutil.rmtree(retired)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _check_name(name: Any, folder: Path) -> Path:
+    """Return a manifest file entry as a path: a plain file name in the folder, no link."""
+    if not isinstance(name, str) or not _PLAIN_NAME.match(name) or name in (".", ".."):
+        raise _refuse(
+            f"the bundle manifest in {str(folder)!r} names the file {name!r}, which is not a "
+            "plain file name inside the bundle folder; the bundle is refused (paths with "
+            "folders, '..' or absolute paths are never read)",
+            "unsafe_path",
+        )
+    file = folder / name
+    if file.is_symlink():
+        raise _refuse(
+            f"{str(file)!r} is a link; a bundle holds plain files only, so it is refused",
+            "unsafe_path",
+        )
+    return file
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -218,83 +374,220 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
+        The manifest.
+
+    Raises
+    ------
+    InvalidModelError
+        When the folder is not a bundle, the manifest is not valid JSON, lacks
+        a field, or has a format version this custintel does not read.
     """
     folder = Path(path)
     manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        raise SchemaError(
-            f"{str(folder)!r} is not a custintel model bundle: it has no manifest.json; pass the "
-            "models/ folder written by `custintel report` or CustomerIntelligence.save",
-            reason="not_a_bundle",
+    if not folder.is_dir():
+        raise _refuse(
+            f"{str(folder)!r} is not a folder; pass the models/ folder written by "
+            "`custintel report` or CustomerIntelligence.save",
+            "not_a_bundle",
+        )
+    if not manifest_path.is_file() or manifest_path.is_symlink():
+        raise _refuse(
+            f"{str(folder)!r} is not a custintel model bundle: it has no manifest.json; pass "
+            "the models/ folder written by `custintel report` or CustomerIntelligence.save",
+            "not_a_bundle",
         )
     try:
-        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as err:
-        raise SchemaError(
-            f"{str(manifest_path)!r} is not valid JSON ({err})", reason="not_a_bundle"
+        manifest: Any = json.loads(manifest_path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _refuse(
+            f"{str(manifest_path)!r} is not valid JSON ({err}); the bundle is damaged, save "
+            "it again",
+            "bad_manifest",
         ) from err
-    if manifest.get("format") != BUNDLE_FORMAT:
-        raise SchemaError(
-            f"{str(manifest_path)!r} is not a custintel bundle manifest", reason="not_a_bundle"
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        raise _refuse(f"{str(manifest_path)!r} is not a custintel bundle manifest", "not_a_bundle")
+    version = manifest.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _refuse(
+            f"{str(manifest_path)!r} has no valid format_version ({version!r})", "bad_manifest"
         )
-    if manifest.get("format_version", 0) > BUNDLE_FORMAT_VERSION:
-        raise SchemaError(
-            f"the bundle has format version {manifest.get('format_version')}, newer than this "
-            f"custintel ({_version()}) reads; upgrade custintel",
-            reason="bundle_too_new",
+    if version > BUNDLE_FORMAT_VERSION:
+        raise _refuse(
+            f"the bundle {str(folder)!r} has format version {version} (written by custintel "
+            f"{manifest.get('custintel_version')}), newer than this custintel ({_version()}) "
+            f"reads (up to {BUNDLE_FORMAT_VERSION}); upgrade custintel",
+            "bundle_too_new",
         )
+    if version == BUNDLE_FORMAT_VERSION:
+        missing = [k for k in _MANIFEST_KEYS if k not in manifest]
+        if missing:
+            raise _refuse(
+                f"{str(manifest_path)!r} lacks the fields {missing}; the bundle is damaged, "
+                "save it again",
+                "bad_manifest",
+            )
+        for key in ("params", "training_window", "scoring", "metrics", "files"):
+            if not isinstance(manifest[key], dict):
+                raise _refuse(
+                    f"{str(manifest_path)!r}: {key!r} must be a JSON object", "bad_manifest"
+                )
     return manifest
 
 
-def load_bundle(path: str | Path) -> Any:
-    """Load a model bundle written by :meth:`CustomerIntelligence.save`.
+def _read_file(folder: Path, name: str, entry: Any) -> bytes:
+    """Read one listed file and check its size and SHA-256 against the manifest."""
+    file = _check_name(name, folder)
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("sha256"), str)
+        or not isinstance(entry.get("bytes"), int)
+    ):
+        raise _refuse(
+            f"the bundle manifest in {str(folder)!r} has no sha256 and size for {name!r}; "
+            "the bundle is damaged, save it again",
+            "bad_manifest",
+        )
+    if not file.is_file():
+        raise _refuse(
+            f"the bundle {str(folder)!r} is incomplete: {name!r} is missing; copy the whole "
+            "folder, or save the bundle again",
+            "missing_file",
+        )
+    data = file.read_bytes()
+    if len(data) != entry["bytes"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise _refuse(
+            f"{str(file)!r} does not match the bundle manifest (size {len(data):,} bytes, "
+            f"expected {entry['bytes']:,}; or its SHA-256 differs): the file was changed or "
+            "truncated after saving; the bundle is refused, save it again",
+            "checksum_mismatch",
+        )
+    return data
 
-    joblib files can run arbitrary code when loaded: load only bundles you
-    wrote yourself. The bundle's JSON exports hold the same models as plain data.
+
+def _json(data: bytes, name: str, folder: Path) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _refuse(f"{str(folder / name)!r} is not valid JSON ({err})", "bad_manifest") from err
+
+
+def read_bundle(path: str | Path, *, trusted: bool = False) -> dict[str, Any]:
+    """Read and verify a bundle; return the manifest and the rebuilt fitted models.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The bundle folder.
+    trusted : bool, default=False
+        Also open pickled files (``pipeline.joblib``, or a format-1 bundle's
+        joblib files). Pickles can run any code when opened: pass True only
+        for bundles you wrote yourself.
 
     Returns
     -------
-    CustomerIntelligence
-        Fitted for scoring; training tables are not part of a bundle.
+    dict
+        ``manifest`` and the fitted attributes ``clv_model_``,
+        ``churn_model_``, ``rfm_``, ``value_tiers_``, ``lifecycle_`` and
+        ``recommender_`` (``None`` without items).
+
+    Raises
+    ------
+    InvalidModelError
+        For anything but a complete, unchanged bundle of a known format.
 
     Warns
     -----
     BundleVersionWarning
         When the bundle was written by another custintel version.
     """
-    from custintel.pipeline._intelligence import CustomerIntelligence
-
     folder = Path(path)
     manifest = read_manifest(folder)
-    written = manifest.get("custintel_version")
-    current = _version()
+    written, current = manifest.get("custintel_version"), _version()
     if written != current:
         warnings.warn(
             f"the model bundle {str(folder)!r} was written by custintel {written} and is loaded "
             f"by custintel {current}; scores may differ, refit the models to be sure",
             BundleVersionWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    schema = manifest.get("schema_given")
-    ci = CustomerIntelligence(TransactionSchema(**schema) if schema else None, **manifest["params"])
+    if manifest["format_version"] == 1:
+        return _read_format_1(folder, manifest, trusted=trusted)
     files = manifest["files"]
-    for attribute, stem in _ESTIMATORS.items():
-        setattr(ci, attribute, joblib.load(folder / files[stem]) if stem in files else None)
-    scoring = manifest["scoring"]
-    window = manifest["training_window"]
-    ci.schema_ = TransactionSchema.coerce(ci.schema)
-    ci.schema_mapping_ = manifest["schema"]
-    ci.observation_end_ = pd.Timestamp(window["observation_end"])
-    ci.horizon_ = int(window["horizon_days"])
-    ci.margin_ = float(scoring["margin"])
-    ci.value_column_ = scoring["value_column"]
-    ci.abc_thresholds_ = [math.inf if v is None else float(v) for v in scoring["abc_thresholds"]]
-    ci.churn_features_ = list(scoring["churn_features"])
-    ci.rules_ = ci.recommender_.rules_ if ci.recommender_ is not None else None
-    ci.manifest_ = manifest
-    return ci
+    for name in files:
+        _check_name(name, folder)
+    missing = [name for name in _REQUIRED_FILES if name not in files]
+    unknown = [name for name in files if name not in JSON_FILES and name != PICKLE_FILE]
+    if missing or unknown:
+        raise _refuse(
+            f"the bundle manifest in {str(folder)!r} lists files {sorted(files)}; it must list "
+            f"{list(_REQUIRED_FILES)} and may list only {[*JSON_FILES, PICKLE_FILE]}",
+            "bad_manifest",
+        )
+    raw = {name: _read_file(folder, name, files[name]) for name in files}
+    if trusted and PICKLE_FILE in raw:
+        import io
+
+        import joblib
+
+        return {"manifest": manifest, **joblib.load(io.BytesIO(raw[PICKLE_FILE]))}
+    return {"manifest": manifest, **_from_json(folder, raw)}
+
+
+def _from_json(folder: Path, raw: Mapping[str, bytes]) -> dict[str, Any]:
+    from custintel.basket import CrossSellRecommender
+    from custintel.churn import ChurnClassifier
+    from custintel.clv import CLVModel
+    from custintel.segmentation import LifecycleSegmenter, RFMSegmenter, ValueTierSegmenter
+
+    segments = _json(raw["segments.json"], "segments.json", folder)
+    if not isinstance(segments, dict) or not {"rfm", "value_tiers", "lifecycle"} <= set(segments):
+        raise _refuse(
+            f"{str(folder / 'segments.json')!r} must hold 'rfm', 'value_tiers' and 'lifecycle'",
+            "bad_manifest",
+        )
+    recommender = None
+    if "recommender.json" in raw:
+        recommender = CrossSellRecommender.from_dict(
+            _json(raw["recommender.json"], "recommender.json", folder)
+        )
+    return {
+        "clv_model_": CLVModel.from_dict(_json(raw["clv_model.json"], "clv_model.json", folder)),
+        "churn_model_": ChurnClassifier.from_dict(
+            _json(raw["churn_model.json"], "churn_model.json", folder)
+        ),
+        "rfm_": RFMSegmenter.from_dict(segments["rfm"]),
+        "value_tiers_": ValueTierSegmenter.from_dict(segments["value_tiers"]),
+        "lifecycle_": LifecycleSegmenter.from_dict(segments["lifecycle"]),
+        "recommender_": recommender,
+    }
+
+
+def _read_format_1(folder: Path, manifest: dict[str, Any], *, trusted: bool) -> dict[str, Any]:
+    """Read a format-1 bundle (custintel 0.1.0 before the safe format): joblib files only."""
+    if not trusted:
+        raise _refuse(
+            f"the bundle {str(folder)!r} has format version 1, which stores the models as "
+            "pickles (joblib) without checksums; refit and save it with this custintel, or "
+            "load it with trusted=True (--trust-bundle) if you wrote it yourself",
+            "pickle_not_trusted",
+        )
+    import joblib
+
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise _refuse(f"{str(folder)!r}: the manifest has no file list", "bad_manifest")
+    stems = {a: a.removesuffix("_") for a in _PICKLED}
+    stems["clv_model_"], stems["churn_model_"] = "clv_model", "churn_model"
+    fitted: dict[str, Any] = {"manifest": manifest}
+    for attribute, stem in stems.items():
+        name = files.get(stem)
+        if name is None:
+            fitted[attribute] = None
+            continue
+        file = _check_name(name, folder)
+        if not file.is_file():
+            raise _refuse(
+                f"the bundle {str(folder)!r} is incomplete: {name!r} is missing", "missing_file"
+            )
+        fitted[attribute] = joblib.load(file)
+    return fitted

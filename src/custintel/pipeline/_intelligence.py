@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,14 +21,17 @@ from custintel.pipeline._steps import (
     booster_threads,
     churn_features,
     customer_items,
+    missing_columns_error,
+    missing_features_error,
+    scoring_roles,
     step,
 )
-from custintel.schema import TransactionSchema, validate_transactions
+from custintel.schema import OPTIONAL_ROLES, TransactionSchema, validated_transactions
 
 if TYPE_CHECKING:
     from custintel.segmentation import SegmentMigration
 
-__all__ = ["CUSTOMER_COLUMNS", "CustomerIntelligence"]
+__all__ = ["CUSTOMER_COLUMNS", "CustomerIntelligence", "load_bundle"]
 
 logger = logging.getLogger("custintel")
 
@@ -66,7 +70,9 @@ class CustomerIntelligence(BaseEstimator):
     classifier with an out-of-time backtest, RFM, value tiers and lifecycle
     stages, the Pareto and whale analysis, and association rules with
     per-customer recommendations when items are present. ``score`` turns
-    transactions into one row per customer with every result.
+    transactions into one row per customer with every result, as of the day
+    the model was fitted at (or an explicit ``as_of``), so a customer's row
+    never depends on the other customers scored with it.
 
     Parameters
     ----------
@@ -76,6 +82,10 @@ class CustomerIntelligence(BaseEstimator):
         Days: the churn window and the CLV horizon.
     observation_end : date-like, optional
         Last day observed, inclusive; default: the day of the last transaction.
+        Later transactions are left out. A time-zone-aware date counts in its
+        own zone's wall-clock time, as timestamps do in
+        :func:`~custintel.validate_transactions`: ``pd.Timestamp("2024-06-30
+        00:30", tz="Asia/Tokyo")`` is 30 June.
     discount_rate : float, default=0.10
         Annual discount rate of the CLV.
     margin : float or None, default=None
@@ -101,7 +111,8 @@ class CustomerIntelligence(BaseEstimator):
     schema_ : TransactionSchema
         The resolved mapping.
     observation_end_ : pandas.Timestamp
-        Last observed day.
+        Last observed day (midnight, no time zone); :meth:`score` scores as
+        of this day unless given ``as_of``.
     overview_ : dict
         ``n_rows``, ``n_customers``, ``n_orders``, ``first_date``,
         ``last_date``, ``total_revenue``, ``has_items``, ``has_costs``,
@@ -146,11 +157,23 @@ class CustomerIntelligence(BaseEstimator):
 
     Notes
     -----
-    Every cut point (RFM bin edges, tier and ABC thresholds, the lifecycle's
-    typical gap) is fitted in ``fit``, so :meth:`score_customers` is a pure
-    row-wise function: scoring a customer never depends on the other
-    customers in the batch, and scoring can be split into chunks. Pass the
-    same ``observation_end`` to every chunk.
+    Scores do not depend on the batch. Every cut point (RFM bin edges, tier
+    and ABC thresholds, the lifecycle's typical gap) is fitted in ``fit``,
+    so :meth:`score_customers` is a pure row-wise function, and a fitted
+    model scores as of one fixed reference day: ``observation_end_`` by
+    default, or the ``as_of`` given to :meth:`score`. A customer scored
+    alone, in a nightly file of a few customers or in the whole log gets
+    the same row; transactions after the reference day are left out with a
+    :class:`~custintel.exceptions.DataQualityWarning`. Hence:
+
+    - for a nightly file of some customers' transactions, keep the default
+      (or pass the same day, e.g. today's date, for every file);
+    - to rescore the full history at a later day, pass ``as_of``
+      explicitly, the same for every chunk: ``T``, ``days_since_last`` and
+      the churn features then run to that day.
+
+    Scoring needs every optional column the model was trained with (see
+    :meth:`score`); other columns are ignored.
 
     With fewer than 100,000 customers the churn booster fits and predicts on
     one OpenMP thread, which is much faster than several on a busy machine.
@@ -164,6 +187,14 @@ class CustomerIntelligence(BaseEstimator):
     >>> customers = ci.score(tx)
     >>> customers.equals(ci.customers_), list(customers.columns[:4])
     (True, ['frequency', 'recency', 'T', 'monetary_value'])
+
+    A customer who lapsed long ago, scored alone, keeps the row of the whole log:
+
+    >>> lapsed = customers.loc[customers["frequency"] >= 2, "T"].sub(
+    ...     customers["recency"]).idxmax()
+    >>> alone = ci.score(tx[tx["customer_id"] == lapsed])
+    >>> alone.equals(customers.loc[[lapsed]]), bool(alone["p_alive"].iloc[0] < 0.05)
+    (True, True)
     """
 
     def __init__(
@@ -286,18 +317,19 @@ class CustomerIntelligence(BaseEstimator):
         self.data_quality_ = []
         with step("validate", timings):
             self.schema_ = TransactionSchema.coerce(self.schema)
-            frame = validate_transactions(
+            validated = validated_transactions(
                 tx,
                 self.schema_,
-                refunds=self.refunds,  # type: ignore[arg-type]
+                refunds=self.refunds,
                 observation_end=self.observation_end,
-                duplicates=self.duplicates,  # type: ignore[arg-type]
+                duplicates=self.duplicates,
             )
+            frame = validated.frame
             columns = getattr(tx, "columns", pd.Index([]))
             self.schema_mapping_ = self.schema_.resolve(pd.Index(columns))
-            end = frame["timestamp"].max().floor("D")
-            if self.observation_end is not None:
-                end = pd.Timestamp(self.observation_end).floor("D")
+            # The day validation cut at, parsed as validation parses every date (a
+            # time-zone-aware one in its own wall-clock time), or the latest day.
+            end = pd.Timestamp(validated.end_day)
             self.observation_end_ = end
             self.horizon_ = horizon
             has_items = "item_id" in frame.columns
@@ -377,7 +409,7 @@ class CustomerIntelligence(BaseEstimator):
                     "map order_id for cross-sell rules"
                 )
         with step("score customers", timings):
-            self.customers_ = self.score_customers(self._features(frame, end, validated=True))
+            self.customers_ = self.score_customers(self._features(frame, end))
 
     @staticmethod
     def _summary(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -464,17 +496,8 @@ class CustomerIntelligence(BaseEstimator):
 
     # --- scoring -----------------------------------------------------------------------
 
-    def _features(self, frame: pd.DataFrame, end: pd.Timestamp, *, validated: bool) -> pd.DataFrame:
-        if not validated:
-            frame = validate_transactions(
-                frame,
-                self.schema_,
-                refunds=self.refunds,  # type: ignore[arg-type]
-                observation_end=str(end.date()),
-                duplicates=self.duplicates,  # type: ignore[arg-type]
-            )
-        else:
-            frame = frame.loc[frame["timestamp"] < end + pd.Timedelta(days=1)]
+    def _features(self, frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+        """Build the customer rows of validated transactions, none dated after ``end``."""
         from custintel.features import customer_profitability
 
         summary = self._summary(frame, end)
@@ -492,16 +515,81 @@ class CustomerIntelligence(BaseEstimator):
         features.attrs.update({"observation_end": str(end.date()), "time_unit": "D"})
         return features
 
-    def customer_features(self, tx: Any, *, observation_end: Any = None) -> pd.DataFrame:
+    def _read_features(self) -> list[str]:
+        """Name the customer features that the fitted models read when scoring."""
+        names = ["frequency", "recency", "T", "monetary_value", "total_amount"]
+        names += [self.value_column_, *self.churn_features_]
+        if self.recommender_ is not None:
+            names.append("items")
+        return list(dict.fromkeys(names))
+
+    def _check_columns(self, columns: Iterable[Any]) -> None:
+        """Refuse transaction columns that lack one the model was trained with."""
+        read = self._read_features()
+        explicit = [role for role in OPTIONAL_ROLES if getattr(self.schema_, role) is not None]
+        needed = scoring_roles(self.schema_mapping_, read, explicit=explicit)
+        present = {str(c) for c in columns}
+        missing = {role: column for role, column in needed.items() if column not in present}
+        if missing:
+            raise missing_columns_error(missing, read)
+
+    def _scoring_input(self, tx: Any) -> Any:
+        """Refuse input without a column the model was trained with; drop unused role columns."""
+        names = getattr(tx, "collect_schema", None)  # polars: names without a PerformanceWarning
+        columns = names().names() if callable(names) else getattr(tx, "columns", None)
+        if columns is None:
+            return tx  # not a frame: validation says what it is
+        self._check_columns(columns)
+        if isinstance(tx, pd.DataFrame):
+            # A column named like a role the model was not trained with would be validated
+            # and summarised for nothing, and could fail validation; nothing reads it.
+            used = set(self.schema_mapping_.values())
+            unused = [c for c in tx.columns if c in OPTIONAL_ROLES and c not in used]
+            if unused:
+                tx = tx.drop(columns=unused)
+        return tx
+
+    def _validated(self, tx: Any, as_of: Any) -> Any:
+        """Validate transactions to score, cut at ``as_of`` (default: the fitted day)."""
+        day = self.observation_end_ if as_of is None else as_of
+        try:
+            return validated_transactions(
+                tx,
+                self.schema_,
+                refunds=self.refunds,
+                observation_end=day,
+                duplicates=self.duplicates,
+            )
+        except SchemaError as err:
+            # Validation names its argument observation_end; here the caller passed as_of.
+            if err.reason == "bad_observation_end" and as_of is not None:
+                raise SchemaError(
+                    str(err).replace("observation_end", "as_of"), reason="bad_as_of"
+                ) from err
+            if err.reason == "empty" and "observation_end" in str(err):
+                fitted = ", the day the model was fitted at" if as_of is None else ""
+                raise SchemaError(
+                    str(err).replace("observation_end", "as_of")
+                    + f" (as_of is {pd.Timestamp(day).date()}{fitted})",
+                    reason="empty",
+                ) from err
+            raise
+
+    def customer_features(self, tx: Any, *, as_of: Any = None) -> pd.DataFrame:
         """Turn transactions into the per-customer features that scoring reads.
 
         Parameters
         ----------
-        tx : pandas.DataFrame
-            Transactions in the fitted schema. Every row of a customer must be
-            in ``tx``; different customers may be scored in different calls.
-        observation_end : date-like, optional
-            Day to score at; default: the day of the latest transaction in ``tx``.
+        tx : pandas.DataFrame or polars.DataFrame
+            Transactions in the fitted schema, with every optional column the
+            model was trained with (see :meth:`score`); other columns are
+            ignored. Every row of a customer up to the scoring day must be in
+            ``tx``; different customers may be scored in different calls.
+        as_of : date-like, optional
+            Day to score as of, inclusive; default: ``observation_end_``, the
+            day the model was fitted at. Later transactions are left out with
+            a :class:`~custintel.exceptions.DataQualityWarning`. A
+            time-zone-aware date counts in its own zone's wall-clock time.
 
         Returns
         -------
@@ -509,20 +597,16 @@ class CustomerIntelligence(BaseEstimator):
             One row per customer: the summary columns, the churn features,
             ``profit`` when costs are mapped, the attributes, and ``items``
             (list of item ids bought) when items are mapped.
+
+        Raises
+        ------
+        SchemaError
+            For invalid transactions; ``reason="missing_column"`` when a
+            column the model was trained with is missing.
         """
         check_is_fitted(self, "clv_model_")
-        frame = validate_transactions(
-            tx,
-            self.schema_,
-            refunds=self.refunds,  # type: ignore[arg-type]
-            observation_end=observation_end,
-            duplicates=self.duplicates,  # type: ignore[arg-type]
-        )
-        if observation_end is None:
-            end = frame["timestamp"].max().floor("D")
-        else:
-            end = pd.Timestamp(observation_end).floor("D")
-        return self._features(frame, end, validated=True)
+        validated = self._validated(self._scoring_input(tx), as_of)
+        return self._features(validated.frame, pd.Timestamp(validated.end_day))
 
     def score_customers(self, features: pd.DataFrame) -> pd.DataFrame:
         """Score customer feature rows with the fitted models (row by row).
@@ -531,13 +615,24 @@ class CustomerIntelligence(BaseEstimator):
         ----------
         features : pandas.DataFrame
             Output of :meth:`customer_features`, or any subset of its rows.
+            Extra columns are ignored.
 
         Returns
         -------
         pandas.DataFrame
             :data:`CUSTOMER_COLUMNS`, indexed like ``features``.
+
+        Raises
+        ------
+        SchemaError
+            With ``reason="missing_column"`` when ``features`` lack a column
+            the fitted models read, e.g. ``total_quantity`` of a model trained
+            with quantities.
         """
         check_is_fitted(self, "clv_model_")
+        missing = [c for c in self._read_features() if c not in features.columns]
+        if missing:
+            raise missing_features_error(missing, self.schema_mapping_)
         f = features
         horizon = self.horizon_
         rfm = self.rfm_.transform(f)
@@ -606,50 +701,101 @@ class CustomerIntelligence(BaseEstimator):
             empty[k - 1][position[at]] = items[at]
         return empty
 
-    def score(self, tx: Any, *, observation_end: Any = None) -> pd.DataFrame:
+    def score(self, tx: Any, *, as_of: Any = None) -> pd.DataFrame:
         """Score transactions: one row per customer with every result.
+
+        A fitted model scores as of one fixed day, so a customer's row never
+        depends on the other customers in ``tx``: alone, in a nightly file
+        of a few customers or in the whole log, it is the same. For a
+        nightly file keep the default (or pass today's date for every file);
+        to rescore the full history at a later day, pass ``as_of``
+        explicitly, the same for every chunk.
 
         Parameters
         ----------
-        tx : pandas.DataFrame
-            Transactions in the fitted schema.
-        observation_end : date-like, optional
-            Day to score at; default: the day of the latest transaction.
+        tx : pandas.DataFrame or polars.DataFrame
+            Transactions in the fitted schema: every row of each customer
+            scored, up to the scoring day.
+        as_of : date-like, optional
+            Day to score as of, inclusive; default: ``observation_end_``, the
+            day the model was fitted at. Later transactions are left out with
+            a :class:`~custintel.exceptions.DataQualityWarning` that counts
+            them. A time-zone-aware date counts in its own zone's wall-clock
+            time.
 
         Returns
         -------
         pandas.DataFrame
             :data:`CUSTOMER_COLUMNS`, indexed by ``customer_id`` (ascending).
+
+        Raises
+        ------
+        SchemaError
+            For invalid transactions; ``reason="missing_column"`` when a
+            column the model was trained with is missing (see the Notes).
+
+        Notes
+        -----
+        The optional columns a model was trained with, and what scoring
+        reads from each:
+
+        - ``order_id``: ``n_orders`` (a churn feature);
+        - ``quantity``: ``total_quantity`` (a churn feature);
+        - ``cost`` or ``margin``: ``total_margin`` (a churn feature, and the
+          value of the value tier and ABC class);
+        - ``channel``, ``region``, ``customer_type``: churn features;
+        - ``item_id``: the recommendations (when the model makes them).
+
+        Transactions without one of them are refused with a
+        :class:`~custintel.exceptions.SchemaError` naming your column, not
+        scored with a fallback: without ``item_id`` no score would change,
+        but every recommendation would be blank, which reads as "nothing to
+        recommend". Add the column, or refit the model on data without it.
+        Columns the model was not trained with are ignored.
         """
-        return self.score_customers(self.customer_features(tx, observation_end=observation_end))
+        return self.score_customers(self.customer_features(tx, as_of=as_of))
 
     # --- persistence -------------------------------------------------------------------
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model bundle (manifest, joblib files and JSON exports) to a folder.
+    def save(self, path: str | Path, *, overwrite: bool = False, pickle: bool = False) -> Path:
+        """Write the model bundle (a manifest and JSON files) to a folder, atomically.
 
         Parameters
         ----------
         path : str or pathlib.Path
-            Folder to create or overwrite.
+            Folder: new, empty, or holding an earlier bundle (whose files are
+            replaced; any other file in it is kept).
+        overwrite : bool, default=False
+            Also write into a non-empty folder that is not a custintel bundle.
+        pickle : bool, default=False
+            Also write ``pipeline.joblib``, a pickle that loading opens only
+            with ``trusted=True``.
 
         Returns
         -------
         pathlib.Path
             The folder.
+
+        Raises
+        ------
+        FileExistsError
+            When ``path`` is a file, or a non-empty folder that is not a
+            bundle and ``overwrite`` is False.
         """
         from custintel.pipeline._bundle import save_bundle
 
-        return save_bundle(self, path)
+        return save_bundle(self, path, overwrite=overwrite, pickle=pickle)
 
     @classmethod
-    def load(cls, path: str | Path) -> CustomerIntelligence:
-        """Load a bundle written by :meth:`save`; warns when the custintel version differs.
+    def load(cls, path: str | Path, *, trusted: bool = False) -> CustomerIntelligence:
+        """Load a bundle written by :meth:`save`; see :func:`load_bundle`.
 
         Parameters
         ----------
         path : str or pathlib.Path
             The bundle folder.
+        trusted : bool, default=False
+            Also open pickled files; only for bundles you wrote yourself.
 
         Returns
         -------
@@ -657,9 +803,131 @@ class CustomerIntelligence(BaseEstimator):
             Ready to ``score``; training tables (``summary_``, ``customers_``
             and the like) are not part of a bundle.
         """
-        from custintel.pipeline._bundle import load_bundle
+        return load_bundle(path, trusted=trusted)
 
-        return load_bundle(path)
+    @classmethod
+    def _from_bundle(cls, manifest: Mapping[str, Any], fitted: Mapping[str, Any]) -> Any:
+        """Build a scoring pipeline from a verified bundle's manifest and models."""
+        from custintel.exceptions import InvalidModelError
+
+        def refuse(field: str, value: Any, allowed: str) -> InvalidModelError:
+            return InvalidModelError(
+                f"the bundle manifest's {field} is {value!r}; it must be {allowed}; "
+                "save the bundle again with CustomerIntelligence.save",
+                reason="bad_parameter",
+            )
+
+        params = manifest.get("params")
+        expected = set(cls().get_params()) - {"schema"}
+        if not isinstance(params, Mapping) or set(params) != expected:
+            raise refuse("params", params, f"an object with the keys {sorted(expected)}")
+        schema = manifest.get("schema_given")
+        try:
+            resolved = TransactionSchema(**schema) if schema else None
+            ci = cls(resolved, **params)
+            ci._check_params()
+            TransactionSchema.coerce(ci.schema)
+        except (TypeError, ValueError) as err:
+            raise InvalidModelError(
+                f"the bundle manifest's params or schema are invalid: {err}",
+                reason="bad_parameter",
+            ) from err
+        window, scoring = manifest["training_window"], manifest["scoring"]
+        mapping = manifest.get("schema")
+        if not isinstance(mapping, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise refuse("schema", mapping, "an object mapping roles to column names")
+        try:
+            end = pd.Timestamp(window.get("observation_end"))
+        except (TypeError, ValueError) as err:
+            raise refuse("observation_end", window.get("observation_end"), "a date") from err
+        horizon = window.get("horizon_days")
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+            raise refuse("horizon_days", horizon, "a whole number >= 1")
+        margin = scoring.get("margin")
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, (int, float))
+            or not (0 <= margin <= 1)
+        ):
+            raise refuse("margin", margin, "a number in [0, 1]")
+        if scoring.get("value_column") not in ("total_amount", "total_margin"):
+            raise refuse(
+                "value_column", scoring.get("value_column"), "total_amount or total_margin"
+            )
+        thresholds = scoring.get("abc_thresholds")
+        if (
+            not isinstance(thresholds, list)
+            or len(thresholds) != 2
+            or not all(
+                t is None or (isinstance(t, (int, float)) and not isinstance(t, bool))
+                for t in thresholds
+            )
+        ):
+            raise refuse("abc_thresholds", thresholds, "two numbers (or null)")
+        churn = fitted["churn_model_"]
+        features = scoring.get("churn_features")
+        if features != [str(c) for c in churn._names()]:
+            raise refuse("churn_features", features, "the churn model's feature names")
+        if pd.isna(end):
+            raise refuse("observation_end", window.get("observation_end"), "a date")
+        for attribute, value in fitted.items():
+            setattr(ci, attribute, value)
+        ci.schema_ = TransactionSchema.coerce(ci.schema)
+        ci.schema_mapping_ = dict(mapping)
+        ci.observation_end_ = end.floor("D")
+        ci.horizon_ = int(horizon)
+        ci.margin_ = float(margin)
+        ci.value_column_ = scoring["value_column"]
+        ci.abc_thresholds_ = [math.inf if v is None else float(v) for v in thresholds]
+        ci.churn_features_ = list(features)
+        ci.rules_ = ci.recommender_.rules_ if ci.recommender_ is not None else None
+        ci.manifest_ = dict(manifest)
+        return ci
+
+
+def load_bundle(path: str | Path, *, trusted: bool = False) -> CustomerIntelligence:
+    """Load a model bundle written by :meth:`CustomerIntelligence.save`.
+
+    The bundle is checked before anything in it is used: the manifest's
+    format, every file's size and SHA-256, every path (a plain file name in
+    the folder, no links), and every model's parameters (through its
+    ``from_dict``). By default only JSON is read, so a hostile bundle cannot
+    run code.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The bundle folder.
+    trusted : bool, default=False
+        Also open the pickled ``pipeline.joblib`` (written with
+        ``save(..., pickle=True)``) or a format-1 bundle's joblib files.
+        Unpickling runs whatever code the file names: pass True only for
+        bundles you wrote yourself.
+
+    Returns
+    -------
+    CustomerIntelligence
+        Ready to ``score``, as of the day it was fitted at.
+
+    Raises
+    ------
+    InvalidModelError
+        When the bundle is not a complete, unchanged bundle of a format this
+        custintel reads, or any stored parameter is invalid.
+
+    Warns
+    -----
+    BundleVersionWarning
+        When the bundle was written by another custintel version.
+    """
+    from custintel.pipeline._bundle import read_bundle
+
+    fitted = read_bundle(path, trusted=trusted)
+    manifest = fitted.pop("manifest")
+    loaded: CustomerIntelligence = CustomerIntelligence._from_bundle(manifest, fitted)
+    return loaded
 
 
 def _summary(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:

@@ -13,8 +13,7 @@ import gzip
 import logging
 import math
 import tempfile
-import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,35 +46,81 @@ _EXACT_FLOATS: dict[str, Any] = (
 )
 
 
-def read_transactions(path: str | Path) -> pd.DataFrame:
+#: Roles whose columns hold identifiers: text, so that ``007`` and ``7`` stay different.
+ID_ROLES: tuple[str, ...] = ("customer_id", "order_id", "item_id")
+
+
+def id_columns(mapping: Mapping[str, str | None] | None = None) -> list[str]:
+    """Name the columns that hold identifiers, for reading them as text.
+
+    Parameters
+    ----------
+    mapping : mapping of str to str, optional
+        Role to column, as in :class:`~custintel.TransactionSchema` or a fitted
+        pipeline's ``schema_mapping_``. A role that is missing or ``None`` uses
+        the column with the role's own name, as the schema does.
+
+    Returns
+    -------
+    list of str
+        The id columns, in the order of :data:`ID_ROLES`.
+
+    Examples
+    --------
+    >>> id_columns({"customer_id": "cust", "item_id": "sku"})
+    ['cust', 'order_id', 'sku']
+    """
+    mapping = mapping or {}
+    return [mapping.get(role) or role for role in ID_ROLES]
+
+
+def read_transactions(path: str | Path, *, text_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV or Parquet transaction file, with a clear error for a bad file.
 
     Parameters
     ----------
     path : str or pathlib.Path
         ``.csv`` (optionally ``.gz``) or ``.parquet`` file.
+    text_columns : sequence of str, default=()
+        CSV columns read as text rather than guessed, typically the id columns
+        (:func:`id_columns`), so that the customer ids ``007`` and ``7`` stay two
+        customers and are written back as read. Empty fields stay missing.
+        Names that are not in the file are ignored. Parquet files keep their
+        own column types.
 
     Returns
     -------
     pandas.DataFrame
+
+    Raises
+    ------
+    SchemaError
+        When the file does not exist, is a folder, is empty, cannot be read
+        or parsed, or is neither CSV nor Parquet.
     """
     file = Path(path)
     if not file.exists():
         raise SchemaError(f"input file {str(file)!r} does not exist", reason="no_input")
+    if file.is_dir():
+        raise SchemaError(
+            f"input {str(file)!r} is a folder; pass a .csv or .parquet file", reason="no_input"
+        )
     suffix = file.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
             _require_pyarrow()
             return pd.read_parquet(file)
         if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(file, **_EXACT_FLOATS)
+            dtype = dict.fromkeys(text_columns, str)
+            return pd.read_csv(file, dtype=dtype or None, keep_default_na=True, **_EXACT_FLOATS)
     except pd.errors.EmptyDataError as err:
         raise SchemaError(
             f"input file {str(file)!r} is empty: it has no header and no rows", reason="empty"
         ) from err
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+        detail = " ".join(str(err).split())  # the C parser's message ends in a newline
         raise SchemaError(
-            f"cannot read {str(file)!r}: {err}; check that it is a valid {suffix[1:]} file",
+            f"cannot read {str(file)!r}: {detail}; check that it is a valid {suffix[1:]} file",
             reason="unreadable",
         ) from err
     except Exception as err:  # pyarrow raises its own ArrowInvalid for corrupt Parquet
@@ -168,17 +213,26 @@ def score_file(
     input: str | Path,
     out: str | Path,
     *,
-    observation_end: Any = None,
+    as_of: Any = None,
+    trusted: bool = False,
     rows_per_bucket: int = 2_000_000,
     batch_size: int = 250_000,
 ) -> int:
     """Score a transaction file with a fitted pipeline or a saved bundle, without refitting.
 
+    Every customer is scored as of one fixed day, so the result does not
+    depend on the file, its size or its buckets: a customer gets the row it
+    gets from :meth:`CustomerIntelligence.score` on any set of customers
+    that holds all of its transactions. For a nightly file of some
+    customers keep the default (or pass today's date for every file); to
+    rescore the full history at a later day pass ``as_of`` explicitly, the
+    same for every file.
+
     Parameters
     ----------
     models : CustomerIntelligence, str or pathlib.Path
-        A fitted pipeline, or the folder of a saved bundle (loaded with
-        :func:`load_bundle`; only load bundles you trust).
+        A fitted pipeline, or the folder of a saved bundle, loaded with
+        ``load_bundle(models, trusted=trusted)``.
     input : str or pathlib.Path
         Transactions, ``.parquet`` or ``.csv`` (optionally ``.gz``). Both are
         read in batches of ``batch_size`` rows and split into buckets, so
@@ -192,8 +246,14 @@ def score_file(
         ``.parquet`` or ``.csv`` file for the customer table
         (:data:`CUSTOMER_COLUMNS`, index ``customer_id``). With more than one
         bucket the rows are grouped by bucket, not sorted by customer id.
-    observation_end : date-like, optional
-        Day to score at; default: the day of the latest transaction in the file.
+    as_of : date-like, optional
+        Day to score as of, inclusive; default: the day the model was fitted
+        at (its ``observation_end_``). Later transactions are left out with a
+        :class:`~custintel.exceptions.DataQualityWarning`. A time-zone-aware
+        date counts in its own zone's wall-clock time.
+    trusted : bool, default=False
+        Passed to :func:`load_bundle` when ``models`` is a folder: also open
+        pickled files. Only for bundles you wrote yourself.
     rows_per_bucket : int, default=2_000_000
         Target number of transaction rows scored at once.
     batch_size : int, default=250_000
@@ -203,10 +263,17 @@ def score_file(
     -------
     int
         Number of customers scored.
-    """
-    from custintel.pipeline._bundle import load_bundle
 
-    ci = models if hasattr(models, "score_customers") else load_bundle(models)
+    Raises
+    ------
+    SchemaError
+        For an unreadable file or invalid transactions; with
+        ``reason="missing_column"`` (before any bucket is written) when the
+        file lacks a column the model was trained with.
+    """
+    from custintel.pipeline import load_bundle
+
+    ci = models if hasattr(models, "score_customers") else load_bundle(models, trusted=trusted)
     source = Path(input)
     writer = _Writer(Path(out))
     suffix = source.suffix.lower()
@@ -214,13 +281,13 @@ def score_file(
         raise ValueError("rows_per_bucket and batch_size must be >= 1")
     try:
         if suffix in (".parquet", ".pq") and source.exists():
-            return _score_parquet(ci, source, writer, observation_end, rows_per_bucket, batch_size)
+            return _score_parquet(ci, source, writer, as_of, rows_per_bucket, batch_size)
         if suffix in (".csv", ".txt", ".gz") and source.exists():
-            total = _score_csv(ci, source, writer, observation_end, rows_per_bucket, batch_size)
+            total = _score_csv(ci, source, writer, as_of, rows_per_bucket, batch_size)
             if total is not None:
                 return total
-        frame = read_transactions(source)
-        scored = ci.score(frame, observation_end=observation_end)
+        frame = read_transactions(source, text_columns=id_columns(ci.schema_mapping_))
+        scored = ci.score(frame, as_of=as_of)
         writer.write(scored)
         return len(scored)
     finally:
@@ -231,7 +298,7 @@ def _score_parquet(
     ci: Any,
     source: Path,
     writer: _Writer,
-    observation_end: Any,
+    as_of: Any,
     rows_per_bucket: int,
     batch_size: int,
 ) -> int:
@@ -251,7 +318,7 @@ def _score_parquet(
         raise SchemaError(f"input file {str(source)!r} has no rows", reason="empty")
     n_buckets = max(1, math.ceil(n_rows / rows_per_bucket))
     if n_buckets == 1:
-        scored = ci.score(pd.read_parquet(source), observation_end=observation_end)
+        scored = ci.score(pd.read_parquet(source), as_of=as_of)
         writer.write(scored)
         return len(scored)
     id_column = ci.schema_mapping_.get("customer_id", "customer_id")
@@ -264,8 +331,16 @@ def _score_parquet(
             f"{names}",
             reason="missing_column",
         )
+    _check_columns(ci, names)
     tables = (pa.Table.from_batches([b]) for b in parquet.iter_batches(batch_size=batch_size))
-    return _score_buckets(ci, tables, n_buckets, id_column, time_column, writer, observation_end)
+    return _score_buckets(ci, tables, n_buckets, id_column, writer, as_of)
+
+
+def _check_columns(ci: Any, columns: list[str]) -> None:
+    """Refuse a file without a column the model was trained with, before bucketing it."""
+    check = getattr(ci, "_check_columns", None)
+    if check is not None:
+        check(columns)
 
 
 def _score_buckets(
@@ -273,27 +348,22 @@ def _score_buckets(
     tables: Iterator[Any],
     n_buckets: int,
     id_column: str,
-    time_column: str,
     writer: _Writer,
-    observation_end: Any,
+    as_of: Any,
 ) -> int:
-    """Split pyarrow tables into hash buckets of the customer id, then score each bucket."""
+    """Split pyarrow tables into hash buckets of the customer id, then score each bucket.
+
+    Every bucket is scored as of the same day (``as_of``, default the model's
+    own), so the result does not depend on how the customers fall into buckets.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    latest = None
     with tempfile.TemporaryDirectory(prefix="custintel-score-") as tmp:
         writers: dict[int, Any] = {}
         try:
             for table in tables:
                 ids = table.column(id_column).to_pandas()
-                with warnings.catch_warnings():
-                    # Text timestamps: the format is inferred per batch; bad ones are NaT.
-                    warnings.simplefilter("ignore", UserWarning)
-                    times = pd.to_datetime(table.column(time_column).to_pandas(), errors="coerce")
-                if times.notna().any():
-                    top = times.max()
-                    latest = top if latest is None else max(latest, top)
                 bucket = _bucket_of(ids, n_buckets)
                 for b in np.unique(bucket):
                     part = table.take(pa.array(np.flatnonzero(bucket == b)))
@@ -305,13 +375,10 @@ def _score_buckets(
         finally:
             for w in writers.values():
                 w.close()
-        end = observation_end
-        if end is None and latest is not None:
-            end = str(pd.Timestamp(latest).date())
         total = 0
         for b in sorted(writers):
             frame = pd.read_parquet(Path(tmp) / f"bucket-{b}.parquet")
-            scored = ci.score(frame, observation_end=end)
+            scored = ci.score(frame, as_of=as_of)
             writer.write(scored)
             total += len(scored)
     return total
@@ -328,11 +395,18 @@ def _count_lines(source: Path) -> int:
     return lines + (last != b"\n")
 
 
-def _csv_dtypes(first: pd.DataFrame) -> dict[str, Any]:
-    """Fix each column's type from the first batch: text columns become strings."""
+def _csv_dtypes(first: pd.DataFrame, text_columns: Sequence[str] = ()) -> dict[str, Any]:
+    """Fix each column's type from the first batch: text columns become strings.
+
+    The columns in ``text_columns`` (the id columns) are strings even when the
+    first batch looks numeric, so ``007`` stays ``007``.
+    """
+    text = set(text_columns)
     dtypes: dict[str, Any] = {}
     for column, dtype in first.dtypes.items():
-        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        if str(column) in text:
+            dtypes[str(column)] = str
+        elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             dtypes[str(column)] = dtype
         else:
             dtypes[str(column)] = str
@@ -343,7 +417,7 @@ def _score_csv(
     ci: Any,
     source: Path,
     writer: _Writer,
-    observation_end: Any,
+    as_of: Any,
     rows_per_bucket: int,
     batch_size: int,
 ) -> int | None:
@@ -380,7 +454,8 @@ def _score_csv(
             f"{list(first.columns)}",
             reason="missing_column",
         )
-    dtypes = _csv_dtypes(first)
+    _check_columns(ci, [str(c) for c in first.columns])
+    dtypes = _csv_dtypes(first, id_columns(ci.schema_mapping_))
     arrow = pa.Schema.from_pandas(first.astype(dtypes), preserve_index=False)
     fields = [pa.field(f.name, pa.string()) if dtypes[f.name] is str else f for f in arrow]
     schema = pa.schema(fields)
@@ -399,9 +474,7 @@ def _score_csv(
                 yield table
 
     try:
-        return _score_buckets(
-            ci, tables(), n_buckets, id_column, time_column, writer, observation_end
-        )
+        return _score_buckets(ci, tables(), n_buckets, id_column, writer, as_of)
     except _TypesChangedError as err:
         logger.warning(
             "%s does not read in batches with the column types of its first %d rows (%s); "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANDIDATES",
+    "ROLE_FEATURES",
     "STEPS",
     "abc_thresholds",
     "apply_thresholds",
@@ -32,6 +33,9 @@ __all__ = [
     "churn_features",
     "customer_items",
     "fit_clv",
+    "missing_columns_error",
+    "missing_features_error",
+    "scoring_roles",
     "select_clv_model",
     "step",
 ]
@@ -117,6 +121,141 @@ def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> p
         X = features(tx, cutoff=str(cutoff.date()), horizon=horizon, duplicates="keep")
     X.attrs.clear()
     return X
+
+
+#: The customer feature that each optional transaction role feeds when a pipeline scores.
+ROLE_FEATURES: dict[str, str] = {
+    "order_id": "n_orders",
+    "quantity": "total_quantity",
+    "cost": "total_margin",
+    "margin": "total_margin",
+    "channel": "channel",
+    "region": "region",
+    "customer_type": "customer_type",
+    "item_id": "items",
+}
+
+_REQUIRED_ROLES = ("customer_id", "timestamp", "amount")
+
+
+def scoring_roles(
+    mapping: Mapping[str, str], features: Iterable[str], *, explicit: Iterable[str] = ()
+) -> dict[str, str]:
+    """Return the optional roles a fitted pipeline needs at scoring time, with their columns.
+
+    A role is needed when it was mapped in training and its feature
+    (:data:`ROLE_FEATURES`) is read by the fitted models, or when the fitted
+    schema names its column explicitly (validation requires such a column).
+
+    Parameters
+    ----------
+    mapping : mapping of str to str
+        Role to column of the training data (``schema_mapping_``).
+    features : iterable of str
+        Customer features the fitted models read.
+    explicit : iterable of str, default=()
+        Roles the fitted schema maps explicitly.
+
+    Returns
+    -------
+    dict
+        Role to the user's column name.
+
+    Examples
+    --------
+    >>> scoring_roles({"customer_id": "id", "quantity": "Qty", "item_id": "sku"},
+    ...               ["frequency", "total_quantity"])
+    {'quantity': 'Qty'}
+    """
+    read, named = set(features), set(explicit)
+    return {
+        role: column
+        for role, column in mapping.items()
+        if role not in _REQUIRED_ROLES and (ROLE_FEATURES.get(role) in read or role in named)
+    }
+
+
+def missing_columns_error(missing: Mapping[str, str], features: Iterable[str]) -> SchemaError:
+    """Build the error for transactions that lack columns the model was trained with.
+
+    Parameters
+    ----------
+    missing : mapping of str to str
+        Role to the user's column name, for every missing column.
+    features : iterable of str
+        Customer features the fitted models read.
+
+    Returns
+    -------
+    SchemaError
+        With ``reason="missing_column"`` and one failure case per column.
+    """
+    read = set(features)
+    parts = []
+    for role, column in missing.items():
+        feature = ROLE_FEATURES.get(role)
+        use = ""
+        if feature == "items":
+            use = ": the recommendations are made from it"
+        elif feature in read:
+            use = f": the scores read the feature {feature!r} made from it"
+        parts.append(f"column {column!r} (role {role!r}), which the model was trained with{use}")
+    several = len(missing) > 1
+    return SchemaError(
+        f"the transactions to score lack the {'; '.join(parts)}. Add "
+        f"{'these columns' if several else 'the column'} to the transactions, or refit the "
+        f"model on data without {'them' if several else 'it'}",
+        reason="missing_column",
+        failure_cases=pd.DataFrame(
+            {
+                "role": list(missing),
+                "column": list(missing.values()),
+                "feature": [ROLE_FEATURES.get(role) for role in missing],
+                "reason": "missing_column",
+            }
+        ),
+    )
+
+
+def missing_features_error(missing: Iterable[str], mapping: Mapping[str, str]) -> SchemaError:
+    """Build the error for customer rows that lack features the fitted models read.
+
+    Parameters
+    ----------
+    missing : iterable of str
+        The missing feature columns.
+    mapping : mapping of str to str
+        Role to column of the training data (``schema_mapping_``), to name the
+        transaction column each feature comes from.
+
+    Returns
+    -------
+    SchemaError
+        With ``reason="missing_column"`` and one failure case per feature.
+    """
+    names = list(missing)
+    parts = []
+    for feature in names:
+        found = [
+            (role, mapping[role])
+            for role, made in ROLE_FEATURES.items()
+            if made == feature and role in mapping
+        ]
+        if found and feature != "n_orders":  # n_orders exists with or without order ids
+            role, column = found[0]
+            parts.append(
+                f"{feature!r} (made from the transaction column {column!r}, role {role!r}, "
+                "which the model was trained with)"
+            )
+        else:
+            parts.append(repr(feature))
+    return SchemaError(
+        f"the customer rows lack {', '.join(parts)}, which the fitted models read; build the "
+        "rows with customer_features(tx) from transactions that have every column the model "
+        "was trained with, or refit the model without them",
+        reason="missing_column",
+        failure_cases=pd.DataFrame({"feature": names, "reason": "missing_column"}),
+    )
 
 
 def customer_items(tx: pd.DataFrame, customers: pd.Index) -> pd.Series:
