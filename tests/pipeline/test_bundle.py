@@ -133,6 +133,8 @@ def test_hostile_pickle_is_never_opened_by_default(
     _register(folder, "pipeline.joblib")
     loaded = load_bundle(folder)  # JSON only
     assert not marker.exists()
+    CustomerIntelligence.load(folder)
+    assert not marker.exists()
     part = pipeline_tx.iloc[:300]
     pd.testing.assert_frame_equal(loaded.score(part), fitted.score(part), check_exact=True)
     from custintel.cli import main
