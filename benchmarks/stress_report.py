@@ -203,7 +203,8 @@ def _rules(path: str) -> dict[str, Any]:
     import pandas as pd
 
     from custintel.basket import CrossSellRecommender
-    from custintel.pipeline._steps import auto_min_support, customer_items
+    from custintel.pipeline._rows import customer_items
+    from custintel.pipeline._steps import auto_min_support
     from custintel.schema import validate_transactions
 
     frame = validate_transactions(pd.read_parquet(path), duplicates="keep")

@@ -2,18 +2,59 @@
 
 :class:`CustomerIntelligence` runs what ``custintel report`` runs and scores
 customers row by row; :func:`load_bundle` reads a saved bundle and
-:func:`score_file` scores a large file in bounded memory.
+:func:`score_file` scores a large file in bounded memory. The job's named
+steps (:func:`validate_step` ... :func:`cross_sell_step`) and their result
+objects are public, so one step can be run, tested or replaced on its own and
+the rest assembled with :meth:`CustomerIntelligence.from_steps`.
 """
 
 from custintel.pipeline._bundle import BundleVersionWarning, is_bundle
 from custintel.pipeline._intelligence import CUSTOMER_COLUMNS, CustomerIntelligence, load_bundle
+from custintel.pipeline._results import (
+    ChurnResult,
+    CLVResult,
+    CrossSellResult,
+    CustomerSummary,
+    IntelligenceResult,
+    ProfitabilityResult,
+    SegmentsResult,
+    ValidatedLog,
+)
 from custintel.pipeline._scoring import score_file
+from custintel.pipeline._steps import (
+    STEPS,
+    churn_step,
+    clv_step,
+    cross_sell_step,
+    profitability_step,
+    require_history,
+    segment_step,
+    summarise_step,
+    validate_step,
+)
 
 __all__ = [
     "CUSTOMER_COLUMNS",
+    "STEPS",
     "BundleVersionWarning",
+    "CLVResult",
+    "ChurnResult",
+    "CrossSellResult",
     "CustomerIntelligence",
+    "CustomerSummary",
+    "IntelligenceResult",
+    "ProfitabilityResult",
+    "SegmentsResult",
+    "ValidatedLog",
+    "churn_step",
+    "clv_step",
+    "cross_sell_step",
     "is_bundle",
     "load_bundle",
+    "profitability_step",
+    "require_history",
     "score_file",
+    "segment_step",
+    "summarise_step",
+    "validate_step",
 ]

@@ -8,7 +8,7 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,20 +16,38 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from custintel.exceptions import DataQualityWarning, SchemaError
-from custintel.pipeline._steps import (
+from custintel.pipeline._results import (
+    ChurnResult,
+    CLVResult,
+    CrossSellResult,
+    CustomerSummary,
+    IntelligenceResult,
+    ProfitabilityResult,
+    SegmentsResult,
+    ValidatedLog,
+)
+from custintel.pipeline._rows import (
     apply_thresholds,
-    booster_threads,
     churn_features,
     customer_items,
     missing_columns_error,
     missing_features_error,
     scoring_roles,
+)
+from custintel.pipeline._steps import (
+    _summarize,
+    booster_threads,
+    churn_step,
+    clv_step,
+    cross_sell_step,
+    profitability_step,
+    require_history,
+    segment_step,
     step,
+    summarise_step,
+    validate_step,
 )
 from custintel.schema import OPTIONAL_ROLES, TransactionSchema, validated_transactions
-
-if TYPE_CHECKING:
-    from custintel.segmentation import SegmentMigration
 
 __all__ = ["CUSTOMER_COLUMNS", "CustomerIntelligence", "load_bundle"]
 
@@ -57,8 +75,6 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 )
 
 _DAYS_PER_MONTH = 30.4375
-#: Fewest customers the churn classifier trains on.
-_MIN_CHURN_CUSTOMERS = 50
 
 
 class CustomerIntelligence(BaseEstimator):
@@ -154,6 +170,10 @@ class CustomerIntelligence(BaseEstimator):
         Least value (revenue or margin) that earns class A and class B.
     timings_ : dict
         Seconds per step.
+    result_ : IntelligenceResult
+        The result object of every step (:func:`validate_step` ...
+        :func:`cross_sell_step`) and the scores; the attributes above are the
+        same objects, kept by name for convenience.
 
     Notes
     -----
@@ -287,7 +307,7 @@ class CustomerIntelligence(BaseEstimator):
                 str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)
             )
         )
-        self.data_quality_ = [*messages, *self.data_quality_]
+        self.data_quality_[:0] = messages  # the same list as result_.data_quality
         for w in caught:
             # Re-raise what was captured, so Python users see it as usual.
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -296,202 +316,140 @@ class CustomerIntelligence(BaseEstimator):
     data_quality_: list[str]
 
     def _fit(self, tx: Any, horizon: int) -> None:
-        # The estimators are imported here so that ``import custintel`` stays light.
-        from custintel.basket import CrossSellRecommender
-        from custintel.features import customer_profitability
-        from custintel.pipeline._steps import (
-            abc_thresholds,
-            auto_min_support,
-            fit_clv,
-            select_clv_model,
-        )
-        from custintel.profitability import ParetoAnalysis, WhaleCurve
-        from custintel.segmentation import (
-            LifecycleSegmenter,
-            RFMSegmenter,
-            ValueTierSegmenter,
-        )
-
         timings: dict[str, float] = {}
-        self.timings_ = timings
-        self.data_quality_ = []
         with step("validate", timings):
-            self.schema_ = TransactionSchema.coerce(self.schema)
-            validated = validated_transactions(
+            log = validate_step(
                 tx,
-                self.schema_,
+                horizon=horizon,
+                schema=self.schema,
                 refunds=self.refunds,
-                observation_end=self.observation_end,
                 duplicates=self.duplicates,
+                observation_end=self.observation_end,
             )
-            frame = validated.frame
-            columns = getattr(tx, "columns", pd.Index([]))
-            self.schema_mapping_ = self.schema_.resolve(pd.Index(columns))
-            # The day validation cut at, parsed as validation parses every date (a
-            # time-zone-aware one in its own wall-clock time), or the latest day.
-            end = pd.Timestamp(validated.end_day)
-            self.observation_end_ = end
-            self.horizon_ = horizon
-            has_items = "item_id" in frame.columns
-            has_costs = "cost" in frame.columns
-            has_orders = "order_id" in frame.columns
         with step("summarise customers", timings):
-            summary = self._summary(frame, end)
-            self.summary_ = summary
-            self.overview_ = {
-                "n_rows": len(frame),
-                "n_customers": len(summary),
-                "n_orders": int(frame["order_id"].nunique()) if has_orders else len(frame),
-                "first_date": frame["timestamp"].min().floor("D"),
-                "last_date": frame["timestamp"].max().floor("D"),
-                "total_revenue": float(frame["amount"].sum()),
-                "has_items": has_items,
-                "has_costs": has_costs,
-                "time_unit": "D",
-            }
-            if self.margin is not None:
-                self.margin_ = float(self.margin)
-            elif has_costs:
-                revenue = float(summary["total_amount"].sum())
-                share = float(summary["total_margin"].sum()) / revenue if revenue > 0 else 1.0
-                self.margin_ = float(np.clip(share, 0.0, 1.0))
-            else:
-                self.margin_ = 1.0
-        span = int((end - self.overview_["first_date"]).days)
-        if span <= horizon:
-            raise SchemaError(
-                f"the data cover {span} days (from {self.overview_['first_date'].date()} to "
-                f"{end.date()}), not more than the horizon of {horizon} days, so churn within "
-                "the horizon cannot be learned; pass a shorter horizon (e.g. --horizon "
-                f"{max(span // 3, 1)}) or more history",
-                reason="short_history",
-            )
+            customers = summarise_step(log, margin=self.margin)
+        require_history(log)
         with step("fit CLV models", timings):
-            holdout_days = max(1, min(horizon, span // 2))
-            selection, holdout, chosen = select_clv_model(frame, end=end, holdout_days=holdout_days)
-            self.clv_selection_ = selection
-            self.clv_holdout_ = holdout
-            self.clv_model_ = fit_clv(summary, chosen)
-        with step("train churn classifier", timings), booster_threads(len(summary)):
-            self._fit_churn(frame, end, horizon, span)
+            clv = clv_step(log, customers)
+        with step("train churn classifier", timings):
+            churn = churn_step(log, customers, random_state=self.random_state)
         with step("segment customers", timings):
-            self.rfm_ = RFMSegmenter().fit(summary)
-            value_column = "total_margin" if has_costs else "total_amount"
-            self.value_column_ = value_column
-            self.value_tiers_ = ValueTierSegmenter(value=value_column).fit(summary)
-            self.lifecycle_ = LifecycleSegmenter().fit(summary)
-            self.migration_ = self._migration(frame, end, horizon, summary)
+            segments = segment_step(log, customers)
         with step("Pareto and whale analysis", timings):
-            self.pareto_ = ParetoAnalysis(column=value_column, negative="clip").fit(summary)
-            self.abc_thresholds_ = abc_thresholds(self.pareto_)
-            self.whale_ = None
-            if has_costs:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    profit = customer_profitability(
-                        frame, observation_end=str(end.date()), duplicates="keep"
-                    )
-                self.whale_ = WhaleCurve().fit(profit)
+            profitability = profitability_step(log, customers)
         with step("mine rules and recommend", timings):
-            self.rules_ = None
-            self.recommender_ = None
-            if has_items and has_orders:
-                n_baskets = int(frame.loc[frame["amount"] >= 0, "order_id"].nunique())
-                support = (
-                    auto_min_support(n_baskets) if self.min_support is None else self.min_support
-                )
-                self.min_support_ = support
-                self.recommender_ = CrossSellRecommender(min_support=support).fit(frame)
-                self.rules_ = self.recommender_.rules_
-            elif has_items:
-                self.data_quality_.append(
-                    "item_id is mapped but order_id is not, so there are no baskets to mine; "
-                    "map order_id for cross-sell rules"
-                )
+            cross_sell = cross_sell_step(log, min_support=self.min_support)
+        self._assemble(log, customers, clv, churn, segments, profitability, cross_sell, timings)
+
+    @classmethod
+    def from_steps(
+        cls,
+        log: ValidatedLog,
+        customers: CustomerSummary,
+        clv: CLVResult,
+        churn: ChurnResult,
+        segments: SegmentsResult,
+        profitability: ProfitabilityResult,
+        cross_sell: CrossSellResult,
+        **params: Any,
+    ) -> CustomerIntelligence:
+        """Assemble a fitted pipeline from the results of its steps, whoever produced them.
+
+        ``fit`` is :func:`validate_step`, :func:`summarise_step`,
+        :func:`clv_step`, :func:`churn_step`, :func:`segment_step`,
+        :func:`profitability_step` and :func:`cross_sell_step`, then this.
+        Run the steps yourself to replace one, e.g. a CLV result with your
+        own purchase model, and assemble the rest as usual.
+
+        Parameters
+        ----------
+        log, customers, clv, churn, segments, profitability, cross_sell : step results
+            The results of the seven steps.
+        **params
+            Parameters of :class:`CustomerIntelligence` that scoring reads
+            (``discount_rate``, ``n_recommendations``, ``refunds``,
+            ``duplicates``); ``horizon`` comes from ``log``.
+
+        Returns
+        -------
+        CustomerIntelligence
+            Fitted: it scores, saves, and its :attr:`result_` feeds the report.
+
+        Examples
+        --------
+        >>> from custintel.datasets import make_transactions
+        >>> from custintel.pipeline import (CustomerIntelligence, churn_step, clv_step,
+        ...     cross_sell_step, profitability_step, segment_step, summarise_step,
+        ...     validate_step)
+        >>> tx = make_transactions(200, random_state=1, start="2022-01-01",
+        ...                        acquisition_days=365).transactions
+        >>> log = validate_step(tx, horizon=180)
+        >>> customers = summarise_step(log)
+        >>> ci = CustomerIntelligence.from_steps(
+        ...     log, customers, clv_step(log, customers), churn_step(log, customers),
+        ...     segment_step(log, customers), profitability_step(log, customers),
+        ...     cross_sell_step(log))
+        >>> ci.score(tx).equals(CustomerIntelligence(horizon=180).fit(tx).customers_)
+        True
+        """
+        ci = cls(log.schema, horizon=log.horizon, margin=customers.margin, **params)
+        ci._check_params()
+        ci._assemble(log, customers, clv, churn, segments, profitability, cross_sell, {})
+        ci.data_quality_ = list(ci.result_.data_quality)
+        return ci
+
+    def _assemble(
+        self,
+        log: ValidatedLog,
+        customers: CustomerSummary,
+        clv: CLVResult,
+        churn: ChurnResult,
+        segments: SegmentsResult,
+        profitability: ProfitabilityResult,
+        cross_sell: CrossSellResult,
+        timings: dict[str, float],
+    ) -> None:
+        """Adopt the step results as fitted attributes, score every customer, keep the result."""
+        self.schema_ = log.schema
+        self.schema_mapping_ = log.schema_mapping
+        self.observation_end_ = log.observation_end
+        self.horizon_ = log.horizon
+        self.summary_ = customers.summary
+        self.overview_ = customers.overview
+        self.margin_ = customers.margin
+        self.value_column_ = customers.value_column
+        self.clv_model_ = clv.model
+        self.clv_selection_ = clv.selection
+        self.clv_holdout_ = clv.holdout
+        self.churn_model_ = churn.model
+        self.churn_backtest_ = churn.backtest
+        self.churn_features_ = list(churn.features)
+        self.rfm_ = segments.rfm
+        self.value_tiers_ = segments.value_tiers
+        self.lifecycle_ = segments.lifecycle
+        self.migration_ = segments.migration
+        self.pareto_ = profitability.pareto
+        self.whale_ = profitability.whale
+        self.abc_thresholds_ = list(profitability.abc_thresholds)
+        self.recommender_ = cross_sell.recommender
+        self.rules_ = cross_sell.rules
+        if cross_sell.min_support is not None:
+            self.min_support_ = cross_sell.min_support
+        self.timings_ = timings
+        self.data_quality_ = [*churn.notes, *segments.notes, *cross_sell.notes]
         with step("score customers", timings):
-            self.customers_ = self.score_customers(self._features(frame, end))
-
-    @staticmethod
-    def _summary(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _summary(frame, end)
-
-    def _fit_churn(self, frame: pd.DataFrame, end: pd.Timestamp, horizon: int, span: int) -> None:
-        from sklearn.base import clone
-
-        from custintel.churn import ChurnClassifier, backtest
-        from custintel.features import make_churn_dataset
-
-        train_cutoff = end - pd.Timedelta(days=horizon)
-        options = {"duplicates": "keep", "horizon": horizon}
-        # The booster's default leaf size (200) leaves a few hundred customers without a
-        # single split; scale it with the data, up to that default.
-        leaf = int(np.clip(len(self.summary_) // 20, 10, 200))
-        classifier = ChurnClassifier(
-            random_state=self.random_state,
-            min_samples_leaf=leaf,
-            min_customers=_MIN_CHURN_CUSTOMERS,
-        )
-        self.churn_backtest_ = None
-        backtest_cutoff = end - pd.Timedelta(days=2 * horizon)
-        if backtest_cutoff > self.overview_["first_date"]:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    self.churn_backtest_ = backtest(
-                        frame,
-                        train_cutoff=str(backtest_cutoff.date()),
-                        test_cutoff=str(train_cutoff.date()),
-                        models={
-                            "ChurnClassifier": classifier,
-                            "recency": "recency",
-                            "BG/NBD": "bgnbd",
-                        },
-                        **options,  # type: ignore[arg-type]
-                    )
-            except ValueError as err:
-                self.data_quality_.append(f"churn backtest skipped: {err}")
-        else:
-            self.data_quality_.append(
-                f"churn backtest skipped: it needs {2 * horizon} days of history (train at "
-                f"{backtest_cutoff.date()}, test at {train_cutoff.date()}) and the data start "
-                f"on {self.overview_['first_date'].date()}; the churn model is trained but not "
-                "validated out of time"
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            X, y = make_churn_dataset(
-                frame,
-                cutoff=str(train_cutoff.date()),
-                **options,  # type: ignore[arg-type]
-            )
-        try:
-            self.churn_model_ = clone(classifier).fit(X, y)
-        except ValueError as err:
-            raise SchemaError(
-                f"the churn classifier cannot be trained at {train_cutoff.date()} "
-                f"(observation end - horizon): {err}",
-                reason="churn_training_failed",
-            ) from err
-        self.churn_features_ = [str(c) for c in self.churn_model_.feature_names_in_]
-
-    def _migration(
-        self, frame: pd.DataFrame, end: pd.Timestamp, horizon: int, summary: pd.DataFrame
-    ) -> SegmentMigration | None:
-        from custintel.segmentation import segment_migration
-
-        before_end = end - pd.Timedelta(days=horizon)
-        earlier = frame.loc[frame["timestamp"] < before_end + pd.Timedelta(days=1)]
-        if earlier.empty:
-            self.data_quality_.append(
-                f"no transaction on or before {before_end.date()}: segment migration skipped"
-            )
-            return None
-        before = self._summary(earlier, before_end)
-        revenue = summary["total_amount"].sub(before["total_amount"], fill_value=0.0)
-        return segment_migration(
-            self.rfm_.transform(before), self.rfm_.transform(summary), revenue=revenue
+            self.customers_ = self.score_customers(self._features(log.frame, log.observation_end))
+        self.result_ = IntelligenceResult(
+            log=log,
+            customers=customers,
+            clv=clv,
+            churn=churn,
+            segments=segments,
+            profitability=profitability,
+            cross_sell=cross_sell,
+            scores=self.customers_,
+            data_quality=self.data_quality_,
+            timings=timings,
         )
 
     # --- scoring -----------------------------------------------------------------------
@@ -500,7 +458,7 @@ class CustomerIntelligence(BaseEstimator):
         """Build the customer rows of validated transactions, none dated after ``end``."""
         from custintel.features import customer_profitability
 
-        summary = self._summary(frame, end)
+        summary = _summarize(frame, end)
         churn = churn_features(frame, cutoff=end, horizon=self.horizon_)
         features = summary.join(churn.drop(columns=summary.columns, errors="ignore"))
         if "cost" in frame.columns:
@@ -928,9 +886,3 @@ def load_bundle(path: str | Path, *, trusted: bool = False) -> CustomerIntellige
     manifest = fitted.pop("manifest")
     loaded: CustomerIntelligence = CustomerIntelligence._from_bundle(manifest, fitted)
     return loaded
-
-
-def _summary(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
-    from custintel.features import summarize_customers
-
-    return summarize_customers(frame, observation_end=str(end.date()), duplicates="keep")

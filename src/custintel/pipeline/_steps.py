@@ -1,7 +1,10 @@
-"""The individual steps of :class:`~custintel.pipeline.CustomerIntelligence`.
+"""The named steps of :class:`~custintel.pipeline.CustomerIntelligence`.
 
-Each function here calls the existing estimators and feature builders; none
-of them recomputes a feature or a model of its own.
+validate -> summarise -> CLV -> churn -> segment -> profitability -> cross-sell;
+then the pipeline scores every customer. Each step is a function with explicit
+inputs that returns one result object (``custintel.pipeline._results``). The
+steps call the existing estimators and feature builders; none of them
+recomputes a feature or a model of its own.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +20,15 @@ import numpy as np
 import pandas as pd
 
 from custintel.exceptions import ConvergenceError, SchemaError
+from custintel.pipeline._results import (
+    ChurnResult,
+    CLVResult,
+    CrossSellResult,
+    CustomerSummary,
+    ProfitabilityResult,
+    SegmentsResult,
+    ValidatedLog,
+)
 
 if TYPE_CHECKING:
     from custintel.clv import CLVModel
@@ -24,20 +36,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANDIDATES",
-    "ROLE_FEATURES",
+    "MIN_CHURN_CUSTOMERS",
     "STEPS",
     "abc_thresholds",
-    "apply_thresholds",
     "auto_min_support",
     "booster_threads",
-    "churn_features",
-    "customer_items",
+    "churn_step",
+    "clv_step",
+    "cross_sell_step",
     "fit_clv",
-    "missing_columns_error",
-    "missing_features_error",
-    "scoring_roles",
+    "profitability_step",
+    "require_history",
+    "segment_step",
     "select_clv_model",
     "step",
+    "summarise_step",
+    "validate_step",
 ]
 
 logger = logging.getLogger("custintel")
@@ -90,189 +104,6 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
     timings[name] = elapsed
     number = STEPS.index(name) + 1 if name in STEPS else 0
     logger.info("[%d/%d] %s: %.1f s", number, len(STEPS), name, elapsed)
-
-
-def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> pd.DataFrame:
-    """Build the churn features of :func:`~custintel.features.churn_features` at ``cutoff``.
-
-    Scoring at the observation end has no label window after it, so the
-    pipeline takes the features (no label) with the model's trend window,
-    half of ``horizon``.
-
-    Parameters
-    ----------
-    tx : pandas.DataFrame
-        Canonical (validated) transactions.
-    cutoff : pandas.Timestamp
-        Last day of the feature period, inclusive.
-    horizon : int
-        Label window of the model in days; the trend window is half of it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per customer with a purchase on or before ``cutoff``.
-    """
-    from custintel.features import churn_features as features
-
-    with warnings.catch_warnings():
-        # The caller validated these rows already and reported what it found.
-        warnings.simplefilter("ignore")
-        X = features(tx, cutoff=str(cutoff.date()), horizon=horizon, duplicates="keep")
-    X.attrs.clear()
-    return X
-
-
-#: The customer feature that each optional transaction role feeds when a pipeline scores.
-ROLE_FEATURES: dict[str, str] = {
-    "order_id": "n_orders",
-    "quantity": "total_quantity",
-    "cost": "total_margin",
-    "margin": "total_margin",
-    "channel": "channel",
-    "region": "region",
-    "customer_type": "customer_type",
-    "item_id": "items",
-}
-
-_REQUIRED_ROLES = ("customer_id", "timestamp", "amount")
-
-
-def scoring_roles(
-    mapping: Mapping[str, str], features: Iterable[str], *, explicit: Iterable[str] = ()
-) -> dict[str, str]:
-    """Return the optional roles a fitted pipeline needs at scoring time, with their columns.
-
-    A role is needed when it was mapped in training and its feature
-    (:data:`ROLE_FEATURES`) is read by the fitted models, or when the fitted
-    schema names its column explicitly (validation requires such a column).
-
-    Parameters
-    ----------
-    mapping : mapping of str to str
-        Role to column of the training data (``schema_mapping_``).
-    features : iterable of str
-        Customer features the fitted models read.
-    explicit : iterable of str, default=()
-        Roles the fitted schema maps explicitly.
-
-    Returns
-    -------
-    dict
-        Role to the user's column name.
-
-    Examples
-    --------
-    >>> scoring_roles({"customer_id": "id", "quantity": "Qty", "item_id": "sku"},
-    ...               ["frequency", "total_quantity"])
-    {'quantity': 'Qty'}
-    """
-    read, named = set(features), set(explicit)
-    return {
-        role: column
-        for role, column in mapping.items()
-        if role not in _REQUIRED_ROLES and (ROLE_FEATURES.get(role) in read or role in named)
-    }
-
-
-def missing_columns_error(missing: Mapping[str, str], features: Iterable[str]) -> SchemaError:
-    """Build the error for transactions that lack columns the model was trained with.
-
-    Parameters
-    ----------
-    missing : mapping of str to str
-        Role to the user's column name, for every missing column.
-    features : iterable of str
-        Customer features the fitted models read.
-
-    Returns
-    -------
-    SchemaError
-        With ``reason="missing_column"`` and one failure case per column.
-    """
-    read = set(features)
-    parts = []
-    for role, column in missing.items():
-        feature = ROLE_FEATURES.get(role)
-        use = ""
-        if feature == "items":
-            use = ": the recommendations are made from it"
-        elif feature in read:
-            use = f": the scores read the feature {feature!r} made from it"
-        parts.append(f"column {column!r} (role {role!r}), which the model was trained with{use}")
-    several = len(missing) > 1
-    return SchemaError(
-        f"the transactions to score lack the {'; '.join(parts)}. Add "
-        f"{'these columns' if several else 'the column'} to the transactions, or refit the "
-        f"model on data without {'them' if several else 'it'}",
-        reason="missing_column",
-        failure_cases=pd.DataFrame(
-            {
-                "role": list(missing),
-                "column": list(missing.values()),
-                "feature": [ROLE_FEATURES.get(role) for role in missing],
-                "reason": "missing_column",
-            }
-        ),
-    )
-
-
-def missing_features_error(missing: Iterable[str], mapping: Mapping[str, str]) -> SchemaError:
-    """Build the error for customer rows that lack features the fitted models read.
-
-    Parameters
-    ----------
-    missing : iterable of str
-        The missing feature columns.
-    mapping : mapping of str to str
-        Role to column of the training data (``schema_mapping_``), to name the
-        transaction column each feature comes from.
-
-    Returns
-    -------
-    SchemaError
-        With ``reason="missing_column"`` and one failure case per feature.
-    """
-    names = list(missing)
-    parts = []
-    for feature in names:
-        found = [
-            (role, mapping[role])
-            for role, made in ROLE_FEATURES.items()
-            if made == feature and role in mapping
-        ]
-        if found and feature != "n_orders":  # n_orders exists with or without order ids
-            role, column = found[0]
-            parts.append(
-                f"{feature!r} (made from the transaction column {column!r}, role {role!r}, "
-                "which the model was trained with)"
-            )
-        else:
-            parts.append(repr(feature))
-    return SchemaError(
-        f"the customer rows lack {', '.join(parts)}, which the fitted models read; build the "
-        "rows with customer_features(tx) from transactions that have every column the model "
-        "was trained with, or refit the model without them",
-        reason="missing_column",
-        failure_cases=pd.DataFrame({"feature": names, "reason": "missing_column"}),
-    )
-
-
-def customer_items(tx: pd.DataFrame, customers: pd.Index) -> pd.Series:
-    """Return the list of distinct items each customer bought (purchase rows only).
-
-    ``tx`` must be canonical (sorted by customer), as validation returns it.
-    """
-    bought = tx.loc[tx["amount"].to_numpy() >= 0, ["customer_id", "item_id"]].drop_duplicates()
-    codes = customers.get_indexer(bought["customer_id"])
-    keep = codes >= 0
-    codes = codes[keep]
-    items = bought["item_id"].to_numpy(dtype=object)[keep]
-    order = np.argsort(codes, kind="stable")
-    codes, items = codes[order], items[order]
-    bounds = np.searchsorted(codes, np.arange(len(customers) + 1))
-    lists = [items[bounds[i] : bounds[i + 1]].tolist() for i in range(len(customers))]
-    return pd.Series(lists, index=customers.copy(), name="items", dtype=object)
 
 
 def select_clv_model(
@@ -378,8 +209,339 @@ def abc_thresholds(pareto: ParetoAnalysis) -> list[float]:
     return thresholds
 
 
-def apply_thresholds(values: np.ndarray, thresholds: list[float]) -> pd.Categorical:
-    """Place each value in class A, B or C by the fitted thresholds."""
-    clipped = np.maximum(np.nan_to_num(values, nan=0.0), 0.0)
-    codes = (clipped[:, None] < np.asarray(thresholds)[None, :]).sum(axis=1)
-    return pd.Categorical.from_codes(codes, categories=["A", "B", "C"])
+# --- the steps ---------------------------------------------------------------------------
+#
+# Each step takes explicit inputs and returns one result object (custintel.pipeline._results);
+# CustomerIntelligence.fit runs them in this order, and from_steps assembles any results.
+
+#: Fewest customers the churn classifier trains on.
+MIN_CHURN_CUSTOMERS = 50
+
+
+def _summarize(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """Summarise validated rows at ``end``; validation already reported what it found."""
+    from custintel.features import summarize_customers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return summarize_customers(frame, observation_end=str(end.date()), duplicates="keep")
+
+
+def validate_step(
+    tx: Any,
+    *,
+    horizon: int,
+    schema: Any = None,
+    refunds: str = "net",
+    duplicates: str = "warn",
+    observation_end: Any = None,
+) -> ValidatedLog:
+    """Validate a transaction log and fix the window it covers.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame or polars.DataFrame
+        Transactions.
+    horizon : int
+        Days of the churn window and the CLV horizon.
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping.
+    refunds, duplicates : str
+        Policies of :func:`~custintel.validate_transactions`.
+    observation_end : date-like, optional
+        Last observed day; default: the day of the last transaction. A
+        time-zone-aware date counts in its own zone's wall-clock time.
+
+    Returns
+    -------
+    ValidatedLog
+    """
+    from custintel.schema import TransactionSchema, validated_transactions
+
+    resolved = TransactionSchema.coerce(schema)
+    validated = validated_transactions(
+        tx,
+        resolved,
+        refunds=refunds,
+        observation_end=observation_end,
+        duplicates=duplicates,
+    )
+    columns = getattr(tx, "columns", pd.Index([]))
+    return ValidatedLog(
+        frame=validated.frame,
+        schema=resolved,
+        schema_mapping=resolved.resolve(pd.Index(columns)),
+        # the day validation cut at, parsed as it parses every date, or the latest day
+        observation_end=pd.Timestamp(validated.end_day),
+        horizon=int(horizon),
+    )
+
+
+def summarise_step(log: ValidatedLog, *, margin: float | None = None) -> CustomerSummary:
+    """Summarise customers at the observation end and fix the CLV margin.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        Result of :func:`validate_step`.
+    margin : float or None, default=None
+        Share of revenue that is profit; ``None``: the overall margin of the
+        cost column when costs are mapped, else 1.0.
+
+    Returns
+    -------
+    CustomerSummary
+    """
+    frame, end = log.frame, log.observation_end
+    summary = _summarize(frame, end)
+    overview = {
+        "n_rows": len(frame),
+        "n_customers": len(summary),
+        "n_orders": int(frame["order_id"].nunique()) if log.has_orders else len(frame),
+        "first_date": log.first_date,
+        "last_date": pd.Timestamp(frame["timestamp"].max()).floor("D"),
+        "total_revenue": float(frame["amount"].sum()),
+        "has_items": log.has_items,
+        "has_costs": log.has_costs,
+        "time_unit": "D",
+    }
+    if margin is not None:
+        share = float(margin)
+    elif log.has_costs:
+        revenue = float(summary["total_amount"].sum())
+        share = float(summary["total_margin"].sum()) / revenue if revenue > 0 else 1.0
+        share = float(np.clip(share, 0.0, 1.0))
+    else:
+        share = 1.0
+    value_column = "total_margin" if log.has_costs else "total_amount"
+    return CustomerSummary(
+        summary=summary, overview=overview, margin=share, value_column=value_column
+    )
+
+
+def require_history(log: ValidatedLog) -> None:
+    """Refuse a log no longer than the horizon: churn within it cannot be learned.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        Result of :func:`validate_step`.
+
+    Raises
+    ------
+    SchemaError
+        With ``reason="short_history"``.
+    """
+    span, horizon = log.span_days, log.horizon
+    if span <= horizon:
+        raise SchemaError(
+            f"the data cover {span} days (from {log.first_date.date()} to "
+            f"{log.observation_end.date()}), not more than the horizon of {horizon} days, so "
+            "churn within the horizon cannot be learned; pass a shorter horizon (e.g. --horizon "
+            f"{max(span // 3, 1)}) or more history",
+            reason="short_history",
+        )
+
+
+def clv_step(log: ValidatedLog, customers: CustomerSummary) -> CLVResult:
+    """Choose BG/NBD or Pareto/NBD on a holdout, then fit it with Gamma-Gamma on everything.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        Result of :func:`validate_step`.
+    customers : CustomerSummary
+        Result of :func:`summarise_step`.
+
+    Returns
+    -------
+    CLVResult
+    """
+    holdout_days = max(1, min(log.horizon, log.span_days // 2))
+    selection, holdout, chosen = select_clv_model(
+        log.frame, end=log.observation_end, holdout_days=holdout_days
+    )
+    return CLVResult(model=fit_clv(customers.summary, chosen), selection=selection, holdout=holdout)
+
+
+def churn_step(
+    log: ValidatedLog, customers: CustomerSummary, *, random_state: int | None = 0
+) -> ChurnResult:
+    """Backtest the churn classifier out of time, then train it at ``end - horizon``.
+
+    The backtest trains at ``end - 2 * horizon`` and tests at ``end - horizon``;
+    it is skipped, with a note, when the history is too short.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        Result of :func:`validate_step`.
+    customers : CustomerSummary
+        Result of :func:`summarise_step`.
+    random_state : int or None, default=0
+        Seed of the classifier.
+
+    Returns
+    -------
+    ChurnResult
+
+    Raises
+    ------
+    SchemaError
+        With ``reason="churn_training_failed"`` when the classifier cannot be
+        trained at ``end - horizon``.
+    """
+    from sklearn.base import clone
+
+    from custintel.churn import ChurnClassifier, backtest
+    from custintel.features import make_churn_dataset
+
+    frame, end, horizon = log.frame, log.observation_end, log.horizon
+    train_cutoff = end - pd.Timedelta(days=horizon)
+    options: dict[str, Any] = {"duplicates": "keep", "horizon": horizon}
+    # The booster's default leaf size (200) leaves a few hundred customers without a
+    # single split; scale it with the data, up to that default.
+    leaf = int(np.clip(len(customers.summary) // 20, 10, 200))
+    classifier = ChurnClassifier(
+        random_state=random_state, min_samples_leaf=leaf, min_customers=MIN_CHURN_CUSTOMERS
+    )
+    notes: list[str] = []
+    result = None
+    backtest_cutoff = end - pd.Timedelta(days=2 * horizon)
+    with booster_threads(len(customers.summary)):
+        if backtest_cutoff > log.first_date:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = backtest(
+                        frame,
+                        train_cutoff=str(backtest_cutoff.date()),
+                        test_cutoff=str(train_cutoff.date()),
+                        models={
+                            "ChurnClassifier": classifier,
+                            "recency": "recency",
+                            "BG/NBD": "bgnbd",
+                        },
+                        **options,
+                    )
+            except ValueError as err:
+                notes.append(f"churn backtest skipped: {err}")
+        else:
+            notes.append(
+                f"churn backtest skipped: it needs {2 * horizon} days of history (train at "
+                f"{backtest_cutoff.date()}, test at {train_cutoff.date()}) and the data start "
+                f"on {log.first_date.date()}; the churn model is trained but not validated "
+                "out of time"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X, y = make_churn_dataset(frame, cutoff=str(train_cutoff.date()), **options)
+        try:
+            model = clone(classifier).fit(X, y)
+        except ValueError as err:
+            raise SchemaError(
+                f"the churn classifier cannot be trained at {train_cutoff.date()} "
+                f"(observation end - horizon): {err}",
+                reason="churn_training_failed",
+            ) from err
+    return ChurnResult(
+        model=model,
+        backtest=result,
+        features=[str(c) for c in model.feature_names_in_],
+        notes=notes,
+    )
+
+
+def segment_step(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResult:
+    """Fit RFM, value tiers and lifecycle stages, and the migration over the last horizon.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        Result of :func:`validate_step`.
+    customers : CustomerSummary
+        Result of :func:`summarise_step`.
+
+    Returns
+    -------
+    SegmentsResult
+    """
+    from custintel.segmentation import (
+        LifecycleSegmenter,
+        RFMSegmenter,
+        ValueTierSegmenter,
+        segment_migration,
+    )
+
+    summary = customers.summary
+    rfm = RFMSegmenter().fit(summary)
+    tiers = ValueTierSegmenter(value=customers.value_column).fit(summary)
+    lifecycle = LifecycleSegmenter().fit(summary)
+    before_end = log.observation_end - pd.Timedelta(days=log.horizon)
+    earlier = log.frame.loc[log.frame["timestamp"] < before_end + pd.Timedelta(days=1)]
+    if earlier.empty:
+        note = f"no transaction on or before {before_end.date()}: segment migration skipped"
+        return SegmentsResult(rfm, tiers, lifecycle, migration=None, notes=[note])
+    before = _summarize(earlier, before_end)
+    revenue = summary["total_amount"].sub(before["total_amount"], fill_value=0.0)
+    migration = segment_migration(rfm.transform(before), rfm.transform(summary), revenue=revenue)
+    return SegmentsResult(rfm, tiers, lifecycle, migration=migration)
+
+
+def profitability_step(log: ValidatedLog, customers: CustomerSummary) -> ProfitabilityResult:
+    """Run the Pareto analysis (and the whale curve when costs exist); fix the ABC cuts.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        Result of :func:`validate_step`.
+    customers : CustomerSummary
+        Result of :func:`summarise_step`.
+
+    Returns
+    -------
+    ProfitabilityResult
+    """
+    from custintel.features import customer_profitability
+    from custintel.profitability import ParetoAnalysis, WhaleCurve
+
+    pareto = ParetoAnalysis(column=customers.value_column, negative="clip").fit(customers.summary)
+    whale = None
+    if log.has_costs:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            profit = customer_profitability(
+                log.frame, observation_end=str(log.observation_end.date()), duplicates="keep"
+            )
+        whale = WhaleCurve().fit(profit)
+    return ProfitabilityResult(pareto=pareto, whale=whale, abc_thresholds=abc_thresholds(pareto))
+
+
+def cross_sell_step(log: ValidatedLog, *, min_support: float | None = None) -> CrossSellResult:
+    """Mine association rules and fit the recommender, when items and orders are mapped.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        Result of :func:`validate_step`.
+    min_support : float or None, default=None
+        Minimum support; ``None`` picks it with :func:`auto_min_support`.
+
+    Returns
+    -------
+    CrossSellResult
+    """
+    from custintel.basket import CrossSellRecommender
+
+    frame = log.frame
+    if log.has_items and log.has_orders:
+        n_baskets = int(frame.loc[frame["amount"] >= 0, "order_id"].nunique())
+        support = auto_min_support(n_baskets) if min_support is None else min_support
+        return CrossSellResult(CrossSellRecommender(min_support=support).fit(frame), support)
+    notes = []
+    if log.has_items:
+        notes.append(
+            "item_id is mapped but order_id is not, so there are no baskets to mine; "
+            "map order_id for cross-sell rules"
+        )
+    return CrossSellResult(recommender=None, min_support=None, notes=notes)

@@ -1,0 +1,217 @@
+"""Customer rows for scoring: the features a fitted pipeline reads, and what they need.
+
+Scoring turns validated transactions into one row per customer with the
+summary, the churn features, the profit and the items bought; these helpers
+build the parts that are not plain feature-layer calls and say clearly which
+transaction column a missing feature comes from.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from custintel.exceptions import SchemaError
+
+__all__ = [
+    "ROLE_FEATURES",
+    "apply_thresholds",
+    "churn_features",
+    "customer_items",
+    "missing_columns_error",
+    "missing_features_error",
+    "scoring_roles",
+]
+
+
+def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> pd.DataFrame:
+    """Build the churn features of :func:`~custintel.features.churn_features` at ``cutoff``.
+
+    Scoring at the observation end has no label window after it, so the
+    pipeline takes the features (no label) with the model's trend window,
+    half of ``horizon``.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Canonical (validated) transactions.
+    cutoff : pandas.Timestamp
+        Last day of the feature period, inclusive.
+    horizon : int
+        Label window of the model in days; the trend window is half of it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer with a purchase on or before ``cutoff``.
+    """
+    from custintel.features import churn_features as features
+
+    with warnings.catch_warnings():
+        # The caller validated these rows already and reported what it found.
+        warnings.simplefilter("ignore")
+        X = features(tx, cutoff=str(cutoff.date()), horizon=horizon, duplicates="keep")
+    X.attrs.clear()
+    return X
+
+
+#: The customer feature that each optional transaction role feeds when a pipeline scores.
+ROLE_FEATURES: dict[str, str] = {
+    "order_id": "n_orders",
+    "quantity": "total_quantity",
+    "cost": "total_margin",
+    "margin": "total_margin",
+    "channel": "channel",
+    "region": "region",
+    "customer_type": "customer_type",
+    "item_id": "items",
+}
+
+_REQUIRED_ROLES = ("customer_id", "timestamp", "amount")
+
+
+def scoring_roles(
+    mapping: Mapping[str, str], features: Iterable[str], *, explicit: Iterable[str] = ()
+) -> dict[str, str]:
+    """Return the optional roles a fitted pipeline needs at scoring time, with their columns.
+
+    A role is needed when it was mapped in training and its feature
+    (:data:`ROLE_FEATURES`) is read by the fitted models, or when the fitted
+    schema names its column explicitly (validation requires such a column).
+
+    Parameters
+    ----------
+    mapping : mapping of str to str
+        Role to column of the training data (``schema_mapping_``).
+    features : iterable of str
+        Customer features the fitted models read.
+    explicit : iterable of str, default=()
+        Roles the fitted schema maps explicitly.
+
+    Returns
+    -------
+    dict
+        Role to the user's column name.
+
+    Examples
+    --------
+    >>> scoring_roles({"customer_id": "id", "quantity": "Qty", "item_id": "sku"},
+    ...               ["frequency", "total_quantity"])
+    {'quantity': 'Qty'}
+    """
+    read, named = set(features), set(explicit)
+    return {
+        role: column
+        for role, column in mapping.items()
+        if role not in _REQUIRED_ROLES and (ROLE_FEATURES.get(role) in read or role in named)
+    }
+
+
+def missing_columns_error(missing: Mapping[str, str], features: Iterable[str]) -> SchemaError:
+    """Build the error for transactions that lack columns the model was trained with.
+
+    Parameters
+    ----------
+    missing : mapping of str to str
+        Role to the user's column name, for every missing column.
+    features : iterable of str
+        Customer features the fitted models read.
+
+    Returns
+    -------
+    SchemaError
+        With ``reason="missing_column"`` and one failure case per column.
+    """
+    read = set(features)
+    parts = []
+    for role, column in missing.items():
+        feature = ROLE_FEATURES.get(role)
+        use = ""
+        if feature == "items":
+            use = ": the recommendations are made from it"
+        elif feature in read:
+            use = f": the scores read the feature {feature!r} made from it"
+        parts.append(f"column {column!r} (role {role!r}), which the model was trained with{use}")
+    several = len(missing) > 1
+    return SchemaError(
+        f"the transactions to score lack the {'; '.join(parts)}. Add "
+        f"{'these columns' if several else 'the column'} to the transactions, or refit the "
+        f"model on data without {'them' if several else 'it'}",
+        reason="missing_column",
+        failure_cases=pd.DataFrame(
+            {
+                "role": list(missing),
+                "column": list(missing.values()),
+                "feature": [ROLE_FEATURES.get(role) for role in missing],
+                "reason": "missing_column",
+            }
+        ),
+    )
+
+
+def missing_features_error(missing: Iterable[str], mapping: Mapping[str, str]) -> SchemaError:
+    """Build the error for customer rows that lack features the fitted models read.
+
+    Parameters
+    ----------
+    missing : iterable of str
+        The missing feature columns.
+    mapping : mapping of str to str
+        Role to column of the training data (``schema_mapping_``), to name the
+        transaction column each feature comes from.
+
+    Returns
+    -------
+    SchemaError
+        With ``reason="missing_column"`` and one failure case per feature.
+    """
+    names = list(missing)
+    parts = []
+    for feature in names:
+        found = [
+            (role, mapping[role])
+            for role, made in ROLE_FEATURES.items()
+            if made == feature and role in mapping
+        ]
+        if found and feature != "n_orders":  # n_orders exists with or without order ids
+            role, column = found[0]
+            parts.append(
+                f"{feature!r} (made from the transaction column {column!r}, role {role!r}, "
+                "which the model was trained with)"
+            )
+        else:
+            parts.append(repr(feature))
+    return SchemaError(
+        f"the customer rows lack {', '.join(parts)}, which the fitted models read; build the "
+        "rows with customer_features(tx) from transactions that have every column the model "
+        "was trained with, or refit the model without them",
+        reason="missing_column",
+        failure_cases=pd.DataFrame({"feature": names, "reason": "missing_column"}),
+    )
+
+
+def customer_items(tx: pd.DataFrame, customers: pd.Index) -> pd.Series:
+    """Return the list of distinct items each customer bought (purchase rows only).
+
+    ``tx`` must be canonical (sorted by customer), as validation returns it.
+    """
+    bought = tx.loc[tx["amount"].to_numpy() >= 0, ["customer_id", "item_id"]].drop_duplicates()
+    codes = customers.get_indexer(bought["customer_id"])
+    keep = codes >= 0
+    codes = codes[keep]
+    items = bought["item_id"].to_numpy(dtype=object)[keep]
+    order = np.argsort(codes, kind="stable")
+    codes, items = codes[order], items[order]
+    bounds = np.searchsorted(codes, np.arange(len(customers) + 1))
+    lists = [items[bounds[i] : bounds[i + 1]].tolist() for i in range(len(customers))]
+    return pd.Series(lists, index=customers.copy(), name="items", dtype=object)
+
+
+def apply_thresholds(values: np.ndarray, thresholds: list[float]) -> pd.Categorical:
+    """Place each value in class A, B or C by the fitted thresholds."""
+    clipped = np.maximum(np.nan_to_num(values, nan=0.0), 0.0)
+    codes = (clipped[:, None] < np.asarray(thresholds)[None, :]).sum(axis=1)
+    return pd.Categorical.from_codes(codes, categories=["A", "B", "C"])

@@ -1,0 +1,173 @@
+"""Each named step of the main job on its own, and a pipeline assembled with a replaced step."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from custintel.clv import BetaGeoModel, CLVModel
+from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.pipeline import (
+    STEPS,
+    ChurnResult,
+    CLVResult,
+    CustomerIntelligence,
+    CustomerSummary,
+    ValidatedLog,
+    churn_step,
+    clv_step,
+    cross_sell_step,
+    profitability_step,
+    require_history,
+    segment_step,
+    summarise_step,
+    validate_step,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def log(pipeline_tx: pd.DataFrame) -> ValidatedLog:
+    return validate_step(pipeline_tx, horizon=180)
+
+
+@pytest.fixture(scope="module")
+def customers(log: ValidatedLog) -> CustomerSummary:
+    return summarise_step(log)
+
+
+def test_validate_step(pipeline_tx: pd.DataFrame, log: ValidatedLog) -> None:
+    assert log.observation_end == pd.Timestamp("2024-12-30")
+    assert log.horizon == 180
+    assert log.first_date == pd.Timestamp("2022-01-01")
+    assert log.has_items and log.has_costs and log.has_orders
+    assert log.schema_mapping["customer_id"] == "customer_id"
+    renamed = pipeline_tx.rename(columns={"amount": "revenue"}).drop(columns=["item_id"])
+    with pytest.warns(DataQualityWarning, match="fall after observation_end 2024-06-30"):
+        other = validate_step(
+            renamed, horizon=30, schema={"amount": "revenue"}, observation_end="2024-06-30"
+        )
+    assert other.observation_end == pd.Timestamp("2024-06-30")
+    assert other.schema_mapping["amount"] == "revenue"
+    assert not other.has_items
+    assert other.frame["timestamp"].max() < pd.Timestamp("2024-07-01")
+
+
+def test_summarise_step(log: ValidatedLog, customers: CustomerSummary) -> None:
+    summary = customers.summary
+    assert customers.overview["n_customers"] == len(summary) == 400
+    # the margin is the overall margin of the cost column
+    expected = summary["total_margin"].sum() / summary["total_amount"].sum()
+    assert customers.margin == pytest.approx(expected)
+    assert customers.value_column == "total_margin"
+    assert summarise_step(log, margin=0.25).margin == 0.25
+
+
+def test_require_history(pipeline_tx: pd.DataFrame) -> None:
+    require_history(validate_step(pipeline_tx, horizon=180))
+    with pytest.raises(SchemaError, match="not more than the horizon of 2000 days") as err:
+        require_history(validate_step(pipeline_tx, horizon=2000))
+    assert err.value.reason == "short_history"
+
+
+def test_clv_step(log: ValidatedLog, customers: CustomerSummary) -> None:
+    result = clv_step(log, customers)
+    assert result.selection["chosen"].sum() == 1
+    chosen = result.selection.index[result.selection["chosen"]][0]
+    names = {"BG/NBD": "BetaGeoModel", "Pareto/NBD": "ParetoNBDModel"}
+    assert type(result.model.purchase_model_).__name__ == names[chosen]
+    assert list(result.holdout.columns) == ["frequency_holdout", "predicted_holdout"]
+
+
+def test_churn_step_and_its_backtest_note(log: ValidatedLog, customers: CustomerSummary) -> None:
+    with threadpool_limits(limits=1):
+        result = churn_step(log, customers)
+    assert result.backtest is not None and not result.notes
+    assert result.features == list(result.model.feature_names_in_)
+    short = validate_step(log.frame, horizon=600)  # 3 years: no room for 2 x 600 days
+    with threadpool_limits(limits=1):
+        skipped = churn_step(short, summarise_step(short))
+    assert skipped.backtest is None
+    assert skipped.notes[0].startswith("churn backtest skipped: it needs 1200 days")
+
+
+def test_segment_step(log: ValidatedLog, customers: CustomerSummary) -> None:
+    result = segment_step(log, customers)
+    assert result.migration is not None and not result.notes
+    assert result.value_tiers.value == "total_margin"
+    late = validate_step(log.frame.loc[log.frame["timestamp"] > "2024-09-01"], horizon=150)
+    skipped = segment_step(late, summarise_step(late))
+    assert skipped.migration is None
+    assert "segment migration skipped" in skipped.notes[0]
+
+
+def test_profitability_step(log: ValidatedLog, customers: CustomerSummary) -> None:
+    result = profitability_step(log, customers)
+    assert result.whale is not None
+    a, b = result.abc_thresholds
+    assert a >= b > 0
+    no_costs = validate_step(log.frame.drop(columns=["cost"]), horizon=180)
+    assert profitability_step(no_costs, summarise_step(no_costs)).whale is None
+
+
+def test_cross_sell_step(log: ValidatedLog) -> None:
+    result = cross_sell_step(log)
+    assert result.recommender is not None and result.rules is not None and len(result.rules)
+    assert 0.001 <= result.min_support <= 0.01
+    fixed = cross_sell_step(log, min_support=0.05)
+    assert fixed.min_support == 0.05
+    no_orders = validate_step(log.frame.drop(columns=["order_id"]), horizon=180)
+    skipped = cross_sell_step(no_orders)
+    assert skipped.recommender is None and skipped.rules is None
+    assert "order_id is not" in skipped.notes[0]
+    assert (
+        cross_sell_step(validate_step(log.frame.drop(columns=["item_id"]), horizon=180)).notes == []
+    )
+
+
+def test_a_replaced_step_changes_only_its_own_scores(
+    log: ValidatedLog,
+    customers: CustomerSummary,
+    fitted: CustomerIntelligence,
+    pipeline_tx: pd.DataFrame,
+) -> None:
+    # My own CLV model: BG/NBD whatever the holdout prefers; the other steps as usual.
+    own = CLVResult(
+        model=CLVModel(purchase_model=BetaGeoModel()).fit(customers.summary),
+        selection=fitted.clv_selection_,
+        holdout=fitted.clv_holdout_,
+    )
+    churn = ChurnResult(
+        model=fitted.churn_model_,
+        backtest=fitted.churn_backtest_,
+        features=fitted.churn_features_,
+    )
+    ci = CustomerIntelligence.from_steps(
+        log,
+        customers,
+        own,
+        churn,
+        segment_step(log, customers),
+        profitability_step(log, customers),
+        cross_sell_step(log),
+    )
+    assert ci.result_.clv is own
+    assert ci.clv_model_ is own.model
+    scores = ci.score(pipeline_tx)
+    pd.testing.assert_frame_equal(scores, ci.customers_)
+    clv_columns = ["p_alive", "expected_purchases", "expected_clv"]
+    pd.testing.assert_frame_equal(
+        scores.drop(columns=clv_columns), fitted.customers_.drop(columns=clv_columns)
+    )
+    assert not scores["expected_clv"].equals(fitted.customers_["expected_clv"])
+
+
+def test_fit_records_every_step(fitted: CustomerIntelligence) -> None:
+    assert list(fitted.timings_) == list(STEPS)
+    result = fitted.result_
+    assert result.scores is fitted.customers_
+    assert result.data_quality is fitted.data_quality_
+    assert result.clv.model is fitted.clv_model_ and result.churn.model is fitted.churn_model_
+    assert result.log.observation_end == fitted.observation_end_
