@@ -23,9 +23,12 @@ $(VENV)/.test-installed: $(BIN)/python pyproject.toml
 demo: $(VENV)/.demo-installed
 	$(BIN)/custintel report --demo --out $(DEMO_OUT)
 
+# lint-imports checks the architecture contracts in pyproject.toml ([tool.importlinter]):
+# the layer order, private modules, import circles; see docs/architecture.md.
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy

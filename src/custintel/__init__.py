@@ -4,6 +4,7 @@ Segmentation, churn, lifetime value, cross-selling and 80/20 profitability,
 all computed from a single customer-transaction table.
 """
 
+from custintel._version import __version__
 from custintel.exceptions import (
     ConvergenceError,
     ConvergenceWarning,
@@ -14,8 +15,6 @@ from custintel.exceptions import (
 from custintel.features import calibration_holdout_split, summarize_customers
 from custintel.pipeline import CustomerIntelligence
 from custintel.schema import TransactionSchema, validate_transactions
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceError",

@@ -1,8 +1,14 @@
 """The checks behind :func:`custintel.validate_transactions`.
 
 Each ``_check_*`` function looks at one role's column, records every problem it
-finds in a :class:`_Problems` collector, and returns the cleaned column. Nothing
+finds in a :class:`Problems` collector, and returns the cleaned column. Nothing
 here mutates the caller's frame: cleaned columns are new objects.
+
+This module is the bottom of the schema layer: :mod:`custintel.schema` builds
+on it, and it never imports the schema module. The role-to-column mapping comes
+in through the small :class:`RoleResolver` protocol, which
+:class:`~custintel.TransactionSchema` satisfies. The names in ``__all__`` are
+shared with the feature layer and the engine adapters (``custintel.backends``).
 """
 
 from __future__ import annotations
@@ -12,24 +18,52 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 from scipy import sparse
 
-from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.exceptions import DataQualityWarning, SchemaError, warn
 
-if TYPE_CHECKING:
-    from custintel.schema import TransactionSchema
+__all__ = [
+    "ATTRIBUTE_ROLES",
+    "LABEL_ROLES",
+    "NUMERIC_ROLES",
+    "N_EXAMPLES",
+    "Problems",
+    "RoleResolver",
+    "ValidatedTransactions",
+    "as_pandas",
+    "check_policies",
+    "describe_column",
+    "resolve_columns",
+    "run_validation",
+    "to_day",
+]
 
 logger = logging.getLogger("custintel")
 
-_N_EXAMPLES = 5
-_NUMERIC_ROLES = ("amount", "quantity", "cost", "margin")
-_LABEL_ROLES = ("order_id", "item_id")
-_ATTRIBUTE_ROLES = ("channel", "region", "customer_type")
+#: Example rows an error message shows at most.
+N_EXAMPLES = 5
+#: Roles whose columns must be numbers.
+NUMERIC_ROLES: tuple[str, ...] = ("amount", "quantity", "cost", "margin")
+#: Roles whose columns are labels that must not be missing.
+LABEL_ROLES: tuple[str, ...] = ("order_id", "item_id")
+#: Roles that describe the customer (kept as given).
+ATTRIBUTE_ROLES: tuple[str, ...] = ("channel", "region", "customer_type")
+
+
+class RoleResolver(Protocol):
+    """What validation needs from a schema: the column each role uses in a frame.
+
+    :class:`~custintel.TransactionSchema` satisfies it.
+    """
+
+    def resolve(self, columns: pd.Index) -> dict[str, str]:
+        """Map each role to the column it uses in a frame with ``columns``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -86,14 +120,38 @@ class ValidatedTransactions:
 
 
 @dataclass
-class _Problems:
-    """Collects every problem found, to raise them together."""
+class Problems:
+    """Collect every problem found in a transaction log, to raise them together.
+
+    Validation records each problem as it finds it and raises once, so a
+    user sees every problem of a file in one :class:`~custintel.SchemaError`.
+
+    Attributes
+    ----------
+    messages : list of str
+        One message per problem: what is wrong, how many rows, examples, the fix.
+    reasons : list of str
+        The reason code of each problem (``SchemaError.reasons``).
+    cases : list of pandas.DataFrame
+        The offending rows of each problem (``SchemaError.failure_cases``).
+    """
 
     messages: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     cases: list[pd.DataFrame] = field(default_factory=list)
 
     def add(self, reason: str, message: str, cases: pd.DataFrame | None = None) -> None:
+        """Record one problem.
+
+        Parameters
+        ----------
+        reason : str
+            Reason code, e.g. ``"missing_column"``.
+        message : str
+            The whole message for the user.
+        cases : pandas.DataFrame, optional
+            Offending rows; a ``reason`` column is added.
+        """
         self.reasons.append(reason)
         self.messages.append(message)
         frame = cases.copy() if cases is not None else pd.DataFrame(index=[0])
@@ -101,6 +159,14 @@ class _Problems:
         self.cases.append(frame)
 
     def raise_if_any(self) -> None:
+        """Raise one :class:`~custintel.SchemaError` with every problem, if there is any.
+
+        Raises
+        ------
+        SchemaError
+            With the first reason as ``.reason``, all of them as ``.reasons``
+            and the offending rows as ``.failure_cases``.
+        """
         if not self.messages:
             return
         if len(self.messages) == 1:
@@ -119,19 +185,37 @@ class _Problems:
 
 def _examples(values: pd.Series, mask: np.ndarray) -> tuple[str, pd.DataFrame]:
     """Describe up to five offending rows: text for the message, rows for the error."""
-    positions = np.flatnonzero(mask)[:_N_EXAMPLES]
+    positions = np.flatnonzero(mask)[:N_EXAMPLES]
     sample = values.iloc[positions]
     text = ", ".join(f"row {label!r}: {value!r}" for label, value in sample.items())
     cases = pd.DataFrame({"row": sample.index, "column": values.name, "value": sample.to_numpy()})
     return text, cases
 
 
-def _where(role: str, column: str) -> str:
+def describe_column(role: str, column: str) -> str:
+    """Name a column in a message, with its role when the names differ.
+
+    Parameters
+    ----------
+    role : str
+        The role, e.g. ``"amount"``.
+    column : str
+        The column that plays it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe_column("amount", "revenue")
+    "column 'revenue' (role 'amount')"
+    """
     return f"column {column!r}" if role == column else f"column {column!r} (role {role!r})"
 
 
 def _report(
-    problems: _Problems,
+    problems: Problems,
     reason: str,
     role: str,
     values: pd.Series,
@@ -144,7 +228,7 @@ def _report(
     text, cases = _examples(values, mask)
     problems.add(
         reason,
-        f"{_where(role, str(values.name))}: {count:,} of {len(values):,} rows {what}, "
+        f"{describe_column(role, str(values.name))}: {count:,} of {len(values):,} rows {what}, "
         f"e.g. {text}; {fix}",
         cases,
     )
@@ -152,6 +236,16 @@ def _report(
 
 def as_pandas(df: Any) -> pd.DataFrame:
     """Return ``df`` as a pandas DataFrame, converting polars frames.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame, polars.DataFrame or polars.LazyFrame
+        The transactions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself when it is already a pandas frame.
 
     Raises
     ------
@@ -195,12 +289,37 @@ def _check_shape(df: pd.DataFrame) -> None:
         )
 
 
-def _resolve_columns(
-    df: pd.DataFrame, schema: TransactionSchema, suggest: Callable[[str, list[str]], str | None]
+def resolve_columns(
+    columns: pd.Index,
+    schema: RoleResolver,
+    suggest: Callable[[str, list[str]], str | None],
 ) -> dict[str, str]:
-    mapping = schema.resolve(df.columns)
-    present = [str(c) for c in df.columns]
-    missing = [role for role, column in mapping.items() if column not in df.columns]
+    """Map each role to its column, or raise one error naming every missing column.
+
+    Parameters
+    ----------
+    columns : pandas.Index
+        Column labels of the transactions.
+    schema : RoleResolver
+        Usually a :class:`~custintel.TransactionSchema`.
+    suggest : callable
+        ``suggest(role, present_columns)`` guesses the column of a missing
+        role for the message (:func:`custintel.schema.suggest_column`).
+
+    Returns
+    -------
+    dict
+        Role name to column name.
+
+    Raises
+    ------
+    SchemaError
+        ``reason="missing_column"`` with a suggested mapping, or
+        ``reason="cost_and_margin"`` when both are mapped.
+    """
+    mapping = schema.resolve(columns)
+    present = [str(c) for c in columns]
+    missing = [role for role, column in mapping.items() if column not in columns]
     if missing:
         guesses = {role: suggest(role, present) for role in missing}
         parts = [
@@ -235,7 +354,7 @@ def _resolve_columns(
     return mapping
 
 
-def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
+def _check_customer_ids(values: pd.Series, problems: Problems) -> pd.Series:
     role = "customer_id"
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = pd.Series(np.asarray(values, dtype=object), index=values.index, name=values.name)
@@ -256,7 +375,7 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
     if kind == "boolean":
         problems.add(
             "bad_customer_id",
-            f"{_where(role, str(values.name))} holds booleans; "
+            f"{describe_column(role, str(values.name))} holds booleans; "
             "map the real customer identifier column instead",
         )
     elif kind.startswith("mixed") or kind not in (
@@ -271,8 +390,9 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
             # One type, but not a label type (tuples, dates, Decimals, intervals, ...).
             problems.add(
                 "bad_customer_id",
-                f"{_where(role, str(values.name))} holds {types.iloc[0]} values; customer ids "
-                f"must be integers or strings, e.g. df[{values.name!r}].astype(str)",
+                f"{describe_column(role, str(values.name))} holds {types.iloc[0]} values; "
+                "customer ids must be integers or strings, e.g. "
+                f"df[{values.name!r}].astype(str)",
             )
             return values
         bad = (types != types.mode().iloc[0]).to_numpy()
@@ -321,9 +441,9 @@ def _check_customer_ids(values: pd.Series, problems: _Problems) -> pd.Series:
     return values
 
 
-def _check_timestamps(values: pd.Series, problems: _Problems) -> pd.Series:
+def _check_timestamps(values: pd.Series, problems: Problems) -> pd.Series:
     role = "timestamp"
-    where = _where(role, str(values.name))
+    where = describe_column(role, str(values.name))
     if isinstance(values.dtype, pd.ArrowDtype) and ptypes.is_datetime64_any_dtype(values.dtype):
         # pyarrow timestamps (e.g. from read_parquet(dtype_backend="pyarrow")) become numpy
         # datetime64, keeping their unit and zone, so the rest sees one kind of datetime.
@@ -414,18 +534,18 @@ def _warn_if_day_month_ambiguous(values: pd.Series) -> None:
     first, second = parts[0].astype(int), parts[1].astype(int)
     if (first <= 12).all() and (second <= 12).all() and (first != second).any():
         example = distinct[first != second].iloc[0]
-        warnings.warn(
-            f"{_where('timestamp', str(values.name))} holds dates like {example!r} whose day "
-            "and month cannot be told apart (no part is above 12); they were read month-first "
+        warn(
+            f"{describe_column('timestamp', str(values.name))} holds dates like {example!r} "
+            "whose day and month cannot be told apart (no part is above 12); they were read "
+            "month-first "
             f"(MM/DD). If they are day-first, parse them yourself: pd.to_datetime(df["
             f"{values.name!r}], dayfirst=True)",
             DataQualityWarning,
-            stacklevel=6,
         )
 
 
-def _check_numeric(role: str, values: pd.Series, problems: _Problems) -> pd.Series:
-    where = _where(role, str(values.name))
+def _check_numeric(role: str, values: pd.Series, problems: Problems) -> pd.Series:
+    where = describe_column(role, str(values.name))
     if ptypes.is_bool_dtype(values.dtype):
         problems.add(f"bad_{role}", f"{where} holds booleans, not numbers; map a numeric column")
         return values
@@ -483,7 +603,7 @@ def _check_numeric(role: str, values: pd.Series, problems: _Problems) -> pd.Seri
     return numbers
 
 
-def _check_labels(role: str, values: pd.Series, problems: _Problems) -> pd.Series:
+def _check_labels(role: str, values: pd.Series, problems: Problems) -> pd.Series:
     null = values.isna().to_numpy()
     if null.any():
         _report(
@@ -499,7 +619,31 @@ def _check_labels(role: str, values: pd.Series, problems: _Problems) -> pd.Serie
 
 
 def to_day(timestamp: Any, name: str) -> np.datetime64:
-    """Parse a date-like argument into a calendar day; ``SchemaError`` names the argument."""
+    """Parse a date-like argument into a calendar day; ``SchemaError`` names the argument.
+
+    Parameters
+    ----------
+    timestamp : date-like
+        A date string, ``datetime``, ``pandas.Timestamp`` or ``numpy.datetime64``;
+        a time of day is dropped and a time zone keeps its wall-clock day.
+    name : str
+        The argument's name, for the error message and reason code.
+
+    Returns
+    -------
+    numpy.datetime64
+        The calendar day (unit ``"D"``).
+
+    Raises
+    ------
+    SchemaError
+        ``reason="bad_<name>"`` for numbers, unparseable values and NaT.
+
+    Examples
+    --------
+    >>> print(to_day("2024-03-01 17:30", "cutoff"))
+    2024-03-01
+    """
     if isinstance(timestamp, (bool, int, float, np.number)):
         # pd.Timestamp(20240101) is 20,240,101 ns after 1970-01-01: silently the wrong day.
         raise SchemaError(
@@ -520,6 +664,29 @@ def to_day(timestamp: Any, name: str) -> np.datetime64:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_localize(None)
     return np.datetime64(stamp.floor("D").to_datetime64(), "D")
+
+
+def check_policies(refunds: str, duplicates: str) -> None:
+    """Check the ``refunds`` and ``duplicates`` policy arguments of every validating entry point.
+
+    Parameters
+    ----------
+    refunds : str
+        Must be ``"net"``, ``"drop"`` or ``"raise"``.
+    duplicates : str
+        Must be ``"warn"``, ``"keep"``, ``"drop"`` or ``"raise"``.
+
+    Raises
+    ------
+    ValueError
+        When either is not one of its values.
+    """
+    if refunds not in ("net", "drop", "raise"):
+        raise ValueError(f"refunds must be 'net', 'drop' or 'raise', got {refunds!r}")
+    if duplicates not in ("warn", "keep", "drop", "raise"):
+        raise ValueError(
+            f"duplicates must be 'warn', 'keep', 'drop' or 'raise', got {duplicates!r}"
+        )
 
 
 def _stable_sort_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -599,6 +766,16 @@ def day_numbers(times: np.ndarray) -> np.ndarray:
 
     Floor division writes straight into the ``int32`` result, with no
     row-sized ``int64`` temporary.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        ``datetime64`` values of any unit.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int32`` day numbers.
     """
     unit: Any  # numpy's stubs want a literal unit
     unit, count = np.datetime_data(times.dtype)
@@ -628,20 +805,37 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 def run_validation(
     df: Any,
-    schema: TransactionSchema,
+    schema: RoleResolver,
     *,
     suggest: Callable[[str, list[str]], str | None],
     refunds: str,
     observation_end: Any,
     duplicates: str,
 ) -> ValidatedTransactions:
-    """Validate ``df`` against ``schema``; see :func:`custintel.validate_transactions`."""
+    """Validate ``df`` against ``schema``; see :func:`custintel.validate_transactions`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or polars frame
+        The transactions.
+    schema : RoleResolver
+        Usually a :class:`~custintel.TransactionSchema`.
+    suggest : callable
+        Guesses the column of a missing role (see :func:`resolve_columns`).
+    refunds, observation_end, duplicates
+        The policies of :func:`custintel.validate_transactions`, already checked
+        (:func:`check_policies`).
+
+    Returns
+    -------
+    ValidatedTransactions
+    """
     df = as_pandas(df)
     _check_shape(df)
-    mapping = _resolve_columns(df, schema, suggest)
+    mapping = resolve_columns(df.columns, schema, suggest)
     end_day = None if observation_end is None else to_day(observation_end, "observation_end")
 
-    problems = _Problems()
+    problems = Problems()
     columns: dict[str, pd.Series] = {}
     for role, column in mapping.items():
         values = df[column]
@@ -649,9 +843,9 @@ def run_validation(
             columns[role] = _check_customer_ids(values, problems)
         elif role == "timestamp":
             columns[role] = _check_timestamps(values, problems)
-        elif role in _NUMERIC_ROLES:
+        elif role in NUMERIC_ROLES:
             columns[role] = _check_numeric(role, values, problems)
-        elif role in _LABEL_ROLES:
+        elif role in LABEL_ROLES:
             columns[role] = _check_labels(role, values, problems)
         else:
             columns[role] = values
@@ -684,11 +878,10 @@ def run_validation(
     if end_day is not None:
         late = days > end_day.astype(np.int64)
         if late.any():
-            warnings.warn(
+            warn(
                 f"{int(late.sum()):,} of {len(df):,} transactions fall after observation_end "
                 f"{end_day}; they were dropped. Pass a later observation_end to keep them.",
                 DataQualityWarning,
-                stacklevel=4,
             )
             keep &= ~late
     else:
@@ -696,11 +889,10 @@ def run_validation(
         future = days > today.astype(np.int64)
         if future.any():
             text, _ = _examples(df[mapping["timestamp"]], future)
-            warnings.warn(
+            warn(
                 f"{int(future.sum()):,} transactions are dated after today ({today}), e.g. {text}; "
                 "check the timestamp column, or pass observation_end to cut them off.",
                 DataQualityWarning,
-                stacklevel=4,
             )
 
     if not keep.all():
@@ -735,7 +927,7 @@ def run_validation(
 
 
 def _apply_duplicate_policy(
-    validated: ValidatedTransactions, policy: str, problems: _Problems
+    validated: ValidatedTransactions, policy: str, problems: Problems
 ) -> ValidatedTransactions:
     """Find rows identical to an earlier row and apply the ``duplicates`` policy.
 
@@ -784,7 +976,7 @@ def _apply_duplicate_policy(
     if len(repeated) == 0:
         return validated
     count = len(repeated)
-    labels = validated.columns["customer_id"].index[validated.order[repeated[:_N_EXAMPLES]]]
+    labels = validated.columns["customer_id"].index[validated.order[repeated[:N_EXAMPLES]]]
     examples = ", ".join(repr(label) for label in labels)
     if policy == "raise":
         problems.add(
@@ -794,12 +986,11 @@ def _apply_duplicate_policy(
             pd.DataFrame({"row": labels}),
         )
     elif policy == "warn":
-        warnings.warn(
+        warn(
             f"{count:,} of {len(codes):,} rows are exact duplicates of an earlier row "
             f"(input rows {examples}); they were kept as separate transactions. Pass "
             "duplicates='drop' if they were loaded twice, or duplicates='keep' to silence this.",
             DataQualityWarning,
-            stacklevel=5,
         )
     elif policy == "drop":
         logger.info("dropping %d duplicate rows (duplicates='drop')", count)
@@ -853,7 +1044,7 @@ def _repeated_rows(frame: pd.DataFrame) -> np.ndarray:
     return suspects[same]
 
 
-def _check_orders(validated: ValidatedTransactions, problems: _Problems) -> None:
+def _check_orders(validated: ValidatedTransactions, problems: Problems) -> None:
     """Check that every order belongs to exactly one customer."""
     if not validated.has("order_id"):
         return
@@ -866,11 +1057,11 @@ def _check_orders(validated: ValidatedTransactions, problems: _Problems) -> None
     if conflict.any():
         bad = orders[conflict]
         labels = validated.columns["order_id"].index[validated.order[conflict]]
-        shown = list(dict.fromkeys(bad.tolist()))[:_N_EXAMPLES]
+        shown = list(dict.fromkeys(bad.tolist()))[:N_EXAMPLES]
         problems.add(
             "order_with_several_customers",
             f"column 'order_id': {len(set(bad.tolist())):,} orders belong to more than one "
             f"customer, e.g. {shown}; an order id must identify one customer's basket, so "
             "make ids unique per customer (e.g. combine customer and order)",
-            pd.DataFrame({"row": labels[:_N_EXAMPLES], "value": bad[:_N_EXAMPLES]}),
+            pd.DataFrame({"row": labels[:N_EXAMPLES], "value": bad[:N_EXAMPLES]}),
         )

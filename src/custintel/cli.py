@@ -111,7 +111,7 @@ def _q(path: Path) -> str:
 
 
 def _read_transactions(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
-    from custintel.pipeline._scoring import id_columns, read_transactions
+    from custintel.pipeline import id_columns, read_transactions
 
     # Ids are text: "007" and "7" are two customers, written back as read.
     return read_transactions(path, text_columns=id_columns(mapping))
@@ -759,8 +759,7 @@ def _demo_transactions() -> pd.DataFrame:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from custintel.pipeline import CustomerIntelligence
-    from custintel.pipeline._scoring import _output_frame
+    from custintel.pipeline import CustomerIntelligence, output_frame
 
     out: Path = args.out
     mapping = _mapping(args)
@@ -787,7 +786,7 @@ def _report(args: argparse.Namespace) -> int:
         ci.fit(tx)
     started = time.perf_counter()
     _make_folder(out, args)
-    customers = _output_frame(ci.customers_)
+    customers = output_frame(ci.customers_)
     written = [_write(out / "customers.csv", args, customers.to_csv)]
     try:
         written.append(_write(out / "customers.parquet", args, customers.to_parquet))

@@ -6,6 +6,13 @@ classes, so callers can catch them without catching unrelated errors.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import pandas as pd
 
 __all__ = [
@@ -15,6 +22,9 @@ __all__ = [
     "DataQualityWarning",
     "InvalidModelError",
     "SchemaError",
+    "collect_notes",
+    "quiet",
+    "warn",
 ]
 
 
@@ -129,3 +139,79 @@ class ConvergenceWarning(CustintelWarning):
 
 class ConvergenceError(RuntimeError):
     """An optimiser failed and its result cannot be trusted."""
+
+
+# --- emitting warnings -------------------------------------------------------------------
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_NOTES: ContextVar[list[str] | None] = ContextVar("custintel_notes", default=None)
+_QUIET: ContextVar[bool] = ContextVar("custintel_quiet", default=False)
+
+
+def _caller_level() -> int:
+    """Return the ``stacklevel`` of the first frame outside custintel (the user's line)."""
+    frame = sys._getframe(2)  # the caller of warn()
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def warn(message: str, category: type[Warning] = DataQualityWarning) -> None:
+    """Emit a custintel warning that points at the caller's own line.
+
+    However deep inside custintel the problem is found, the warning names the
+    first line outside the package (Python 3.12's ``skip_file_prefixes``,
+    for 3.11). Inside :func:`collect_notes` a data-quality message is also
+    recorded; inside :func:`quiet` nothing is emitted. Global warning filters
+    are never touched.
+
+    Parameters
+    ----------
+    message : str
+        What was found, how many rows, and what to do.
+    category : type of Warning, default=DataQualityWarning
+        The warning class.
+    """
+    if _QUIET.get():
+        return
+    notes = _NOTES.get()
+    if notes is not None and issubclass(category, DataQualityWarning) and message not in notes:
+        notes.append(message)
+    warnings.warn(message, category, stacklevel=_caller_level())
+
+
+@contextmanager
+def collect_notes() -> Iterator[list[str]]:
+    """Record every data-quality message emitted with :func:`warn` in this context.
+
+    The warnings are still emitted as usual; the list lets a job report them
+    too (``CustomerIntelligence.data_quality_``). Context-local: other
+    threads and tasks are not affected.
+
+    Yields
+    ------
+    list of str
+        The distinct messages, in the order they were first emitted.
+    """
+    notes: list[str] = []
+    token = _NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.reset(token)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Emit no custintel warning in this context (e.g. re-reading rows already validated).
+
+    Context-local, unlike ``warnings.catch_warnings``: it neither reads nor
+    changes the global warning filters.
+    """
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)

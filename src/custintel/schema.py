@@ -4,6 +4,9 @@ A transaction log is a long table with one row per purchase (or purchase line).
 :class:`TransactionSchema` says which column plays which *role*;
 :func:`validate_transactions` checks a frame against it and returns a
 normalised copy with canonical column names.
+
+The checks themselves live in the private ``custintel._validation`` module,
+which this module builds on (never the other way round).
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from custintel._validation import ValidatedTransactions, run_validation
+from custintel._validation import ValidatedTransactions, check_policies, run_validation
 
 __all__ = [
     "OPTIONAL_ROLES",
     "REQUIRED_ROLES",
     "TransactionSchema",
+    "suggest_column",
     "validate_transactions",
+    "validated_transactions",
 ]
 
 REQUIRED_ROLES: tuple[str, ...] = ("customer_id", "timestamp", "amount")
@@ -330,14 +335,31 @@ def validated_transactions(
     observation_end: Any = None,
     duplicates: str = "warn",
 ) -> ValidatedTransactions:
-    """Validate and return sorted arrays and customer codes (internal; for the feature layer)."""
+    """Validate like :func:`validate_transactions`, keeping sorted arrays and customer codes.
+
+    The feature layer's entry point: it reads the sorted arrays without
+    building the canonical frame unless it needs it.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or polars.DataFrame
+        The transaction log.
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping.
+    refunds : {"net", "drop", "raise"}, default="net"
+        Policy for negative amounts.
+    observation_end : date-like, optional
+        Last day kept, inclusive.
+    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
+        Policy for exact duplicate rows.
+
+    Returns
+    -------
+    ValidatedTransactions
+        Its ``frame`` is what :func:`validate_transactions` returns.
+    """
     resolved = TransactionSchema.coerce(schema)
-    if refunds not in ("net", "drop", "raise"):
-        raise ValueError(f"refunds must be 'net', 'drop' or 'raise', got {refunds!r}")
-    if duplicates not in ("warn", "keep", "drop", "raise"):
-        raise ValueError(
-            f"duplicates must be 'warn', 'keep', 'drop' or 'raise', got {duplicates!r}"
-        )
+    check_policies(refunds, duplicates)
     return run_validation(
         df,
         resolved,

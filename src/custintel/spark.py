@@ -9,7 +9,6 @@ collected to the driver. This module imports pyspark only when called.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import SchemaError
+from custintel.exceptions import SchemaError, quiet
 
 __all__ = ["SCORE_TYPES", "score"]
 
@@ -149,8 +148,7 @@ def score(
 
     def score_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet():
                 rows = build(batch)
                 if len(rows) == 0:
                     continue
@@ -168,9 +166,7 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     import narwhals.stable.v2 as nw
     from pyspark.sql import functions as sf
 
-    from custintel.backends._features import _attribute_table, customer_table
-    from custintel.backends._prepare import prepare
-    from custintel.features._churn import _ATTRIBUTES
+    from custintel.backends import churn_table, prepare
 
     prepared = prepare(
         df,
@@ -182,11 +178,7 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     roles, end = prepared.roles, prepared.end_day
     window = max(int(ci.horizon_) // 2, 1)
     rows = prepared.rows
-    table = customer_table(rows, roles, cut_day=end, window=window)
-    attributes = [role for role in _ATTRIBUTES if role in roles]
-    for role in attributes:
-        table = table.join(_attribute_table(rows, role), on="customer_id", how="left")
-    native = nw.to_native(table)
+    native = nw.to_native(churn_table(rows, roles, cut_day=end, window=window))
     if "item_id" in roles:
         bought = (
             nw.to_native(rows)
@@ -198,26 +190,19 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     id_type = dict(native.dtypes)["customer_id"]
 
     def build(batch: pd.DataFrame) -> pd.DataFrame:
-        return _features_from_aggregates(batch, roles, end, attributes)
+        return _features_from_aggregates(batch, roles, end)
 
     return native, build, id_type
 
 
 def _features_from_aggregates(
-    batch: pd.DataFrame, roles: tuple[str, ...], end: int, attributes: list[str]
+    batch: pd.DataFrame, roles: tuple[str, ...], end: int
 ) -> pd.DataFrame:
     """Finish one batch of customer aggregates into the rows ``score_customers`` reads."""
-    from custintel.backends._features import _gap_features, finish_summary
-    from custintel.features._churn import _DROPPED_SUMMARY
+    from custintel.backends import churn_rows
 
     batch = batch.sort_values("customer_id", kind="stable", ignore_index=True)
-    summary, present = finish_summary(batch, roles, end, 1.0)
-    X = summary.drop(columns=list(_DROPPED_SUMMARY))
-    features = summary.join(_gap_features(present, X))
-    for role in attributes:
-        values = present[f"attr_{role}"].to_numpy(dtype=object)
-        known = sorted({v for v in values if not pd.isna(v)})
-        features[role] = pd.Categorical(values, categories=pd.Index(known))
+    features, present = churn_rows(batch, roles, end)
     if "cost" in roles:
         revenue = features["total_amount"].to_numpy()
         goods = revenue - features["total_margin"].to_numpy()

@@ -114,9 +114,9 @@ def test_rules_and_items_in_another_order_are_sorted_again(
 def test_not_an_export() -> None:
     values: list[Any] = [[], 3, None, ("format", "x")]
     for value in values:
-        assert _reason(value) == "not_a_mapping"
+        assert _reason(value) == "wrong_model"
     for text in ("", "{", "nope", '{"format": NaN'):
-        assert _reason(text) == "bad_json"
+        assert _reason(text) == "wrong_model"
     assert _reason({}) == "missing_field"
 
 
@@ -183,7 +183,7 @@ def test_missing_and_unknown_fields(data: dict[str, Any]) -> None:
 def test_bad_params(change: dict[str, Any], data: dict[str, Any]) -> None:
     with pytest.raises(InvalidModelError, match="params: ") as info:
         CrossSellRecommender.from_dict({**data, "params": {**data["params"], **change}})
-    assert info.value.reason == "bad_hyperparameter"
+    assert info.value.reason == "bad_parameter"
 
 
 def test_valid_params_are_kept(data: dict[str, Any]) -> None:
@@ -208,7 +208,7 @@ def test_valid_params_are_kept(data: dict[str, Any]) -> None:
         ("items", ["bread", "milk", "butter", math.nan], r"items\[3\]"),
         ("items", ["bread", "milk", "butter", "milk"], "listed twice"),
         ("item_support", [0.5, 0.5, 0.5], "it must have 4"),
-        ("item_support", [0.7, 0.7, 0.5, 1.5], r"item_support\[3\] is 1.5"),
+        ("item_support", [0.7, 0.7, 0.5, 1.5], r"item_support\[3\]' is 1.5"),
         ("item_support", [0.7, 0.7, 0.5, -0.1], r"item_support\[3\]"),
         ("item_support", [0.7, 0.7, 0.5, None], r"item_support\[3\]"),
         ("item_support", [0.7, 0.7, 0.5, "0.1"], r"item_support\[3\]"),
@@ -220,7 +220,7 @@ def test_valid_params_are_kept(data: dict[str, Any]) -> None:
 def test_bad_fields(field: str, value: Any, message: str, data: dict[str, Any]) -> None:
     with pytest.raises(InvalidModelError, match=message) as info:
         CrossSellRecommender.from_dict({**data, field: value})
-    assert info.value.reason == "bad_field"
+    assert info.value.reason == "bad_parameter"
 
 
 @pytest.mark.parametrize(
@@ -245,12 +245,12 @@ def test_bad_rule_items(side: str, codes: Any, message: str, data: dict[str, Any
     data["rules"][side][0] = codes
     with pytest.raises(InvalidModelError, match=message) as info:
         CrossSellRecommender.from_dict(data)
-    assert info.value.reason == "bad_field"
+    assert info.value.reason == "bad_parameter"
 
 
 def test_a_consequent_inside_its_antecedent_is_refused(data: dict[str, Any]) -> None:
     data["rules"]["consequents"][0] = list(data["rules"]["antecedents"][0])
-    assert _reason(data) == "bad_field"
+    assert _reason(data) == "bad_parameter"
     data = copy.deepcopy(data)
     data["rules"]["antecedents"].append([0])  # one more antecedent than consequents
     with pytest.raises(InvalidModelError, match="it must have"):
@@ -287,18 +287,18 @@ def test_a_consequent_inside_its_antecedent_is_refused(data: dict[str, Any]) -> 
 )
 def test_bad_metric_values(metric: str, value: Any, data: dict[str, Any]) -> None:
     data["rules"][metric][0] = value
-    with pytest.raises(InvalidModelError, match=rf"rules\.{metric}\[0\] is") as info:
+    with pytest.raises(InvalidModelError, match=rf"rules\.{metric}\[0\]' is") as info:
         CrossSellRecommender.from_dict(data)
-    assert info.value.reason == "bad_field"
+    assert info.value.reason == "bad_parameter"
     assert "it must be a finite number" in str(info.value)
 
 
 def test_metric_columns_of_the_wrong_length_or_type(data: dict[str, Any]) -> None:
     data["rules"]["lift"] = data["rules"]["lift"][:-1]
-    with pytest.raises(InvalidModelError, match=r"rules\.lift has 5 entries; it must have 6"):
+    with pytest.raises(InvalidModelError, match=r"rules\.lift' has 5 entries; it must have 6"):
         CrossSellRecommender.from_dict(data)
     data["rules"]["lift"] = {"0": 1.0}
-    assert _reason(data) == "bad_field"
+    assert _reason(data) == "bad_parameter"
 
 
 def test_in_range_metric_values_load(data: dict[str, Any]) -> None:
@@ -317,8 +317,8 @@ def test_the_message_names_the_field_the_value_the_domain_and_the_fix(
     with pytest.raises(InvalidModelError) as info:
         CrossSellRecommender.from_dict(data)
     assert str(info.value) == (
-        "CrossSellRecommender export: rules.confidence[2] is 1.5; it must be a finite number "
-        "in [0, 1]; re-export the model with to_dict() from a fitted model"
+        "CrossSellRecommender export: field 'rules.confidence[2]' is 1.5; it must be a finite "
+        "number in [0, 1]; re-export the model with to_dict() from a fitted model"
     )
 
 

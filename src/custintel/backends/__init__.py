@@ -12,16 +12,64 @@ path returns.
 Importing this package imports no engine; the engines and narwhals are
 optional extras (``custintel[polars]``, ``custintel[duckdb]``,
 ``custintel[spark]``).
+
+The customer feature *definitions* shared by the pandas path and the engines
+(``custintel.backends._definitions``) are exported here too, so that
+:mod:`custintel.features` and the engine builders import one definition. The
+engine helpers that need narwhals (``prepare``, ``churn_table``, ``churn_rows``)
+are loaded on first use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from custintel._validation import as_pandas
+from custintel.backends._definitions import (
+    CHURN_ATTRIBUTES,
+    CHURN_DROPPED_COLUMNS,
+    TimeUnit,
+    add_holdout_columns,
+    btyd_no_purchase,
+    btyd_table,
+    check_calibration_end,
+    check_cutoff,
+    check_min_history,
+    churn_columns,
+    positive_days,
+    summary_columns,
+    unit_days,
+    warn_refund_only,
+)
 from custintel.backends._engines import ENGINES, engine_of
 
-__all__ = ["ENGINES", "dispatch", "engine_of"]
+if TYPE_CHECKING:
+    from custintel.backends._features import churn_rows, churn_table
+    from custintel.backends._prepare import Prepared, prepare
+
+__all__ = [
+    "CHURN_ATTRIBUTES",
+    "CHURN_DROPPED_COLUMNS",
+    "ENGINES",
+    "Prepared",
+    "TimeUnit",
+    "add_holdout_columns",
+    "btyd_no_purchase",
+    "btyd_table",
+    "check_calibration_end",
+    "check_cutoff",
+    "check_min_history",
+    "churn_columns",
+    "churn_rows",
+    "churn_table",
+    "dispatch",
+    "engine_of",
+    "positive_days",
+    "prepare",
+    "summary_columns",
+    "unit_days",
+    "warn_refund_only",
+]
 
 _FUNCTIONS = ("summarize_customers", "calibration_holdout_split", "make_churn_dataset")
 
@@ -63,3 +111,16 @@ def dispatch(function: str, tx: Any, *args: Any, **kwargs: Any) -> Any:
             "pip install 'custintel[polars]' (or [duckdb], [spark])"
         ) from exc
     return getattr(_features, function)(tx, *args, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    """Load the engine helpers, which import narwhals, on first use."""
+    if name in ("Prepared", "prepare"):
+        from custintel.backends import _prepare
+
+        return getattr(_prepare, name)
+    if name in ("churn_rows", "churn_table"):
+        from custintel.backends import _features
+
+        return getattr(_features, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

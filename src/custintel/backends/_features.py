@@ -11,14 +11,17 @@ The plan is the same in every engine:
    all, plus, with an order id, the distinct purchase orders.
 
 Only the customer-level table is collected; the last arithmetic (monetary
-value, gap statistics, time units) runs in numpy exactly as in the pandas
-path, so results agree with it to the last bit on integers and dates and up
-to summation order on money.
+value, gap statistics, time units, churn ratios) is the pandas path's own
+(``custintel.backends._definitions``), so results agree with it to the last
+bit on integers and dates and up to summation order on money.
+
+The builders here are what :func:`custintel.backends.dispatch` runs; their
+parameters and results are those of the :mod:`custintel.features` functions of
+the same name.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,16 +30,21 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import to_day
-from custintel.backends._prepare import Prepared, prepare
-from custintel.exceptions import DataQualityWarning, SchemaError
-from custintel.features._churn import (
-    _ATTRIBUTES,
-    _DROPPED_SUMMARY,
-    _btyd_score,
-    _check_cutoff,
-    _positive_days,
+from custintel.backends._definitions import (
+    CHURN_ATTRIBUTES,
+    CHURN_DROPPED_COLUMNS,
+    add_holdout_columns,
+    btyd_no_purchase,
+    check_calibration_end,
+    check_cutoff,
+    check_min_history,
+    churn_columns,
+    positive_days,
+    summary_columns,
+    unit_days,
+    warn_refund_only,
 )
-from custintel.features._occasions import unit_days
+from custintel.backends._prepare import prepare
 from custintel.schema import TransactionSchema
 
 _ID = "customer_id"
@@ -94,7 +102,7 @@ def customer_table(
     Parameters
     ----------
     rows : narwhals.LazyFrame
-        Canonical rows (see :class:`~custintel.backends._prepare.Prepared`).
+        Canonical rows (see ``custintel.backends.Prepared``).
     roles : tuple of str
         Roles present.
     cut_day, window : int, optional
@@ -107,7 +115,7 @@ def customer_table(
         ``last_day``, ``first_spend``, ``total_spend``, ``gap_sum_sq``,
         ``net_amount``, ``n_rows`` (purchase rows), optional
         ``n_distinct_orders``, ``net_quantity``, ``net_margin``, and with a
-        cutoff ``last_gap``, ``gap_max``, ``occasions_recent``,
+        cutoff ``last_gap_days``, ``gap_max_days``, ``occasions_recent``,
         ``occasions_earlier``, ``spend_recent``, ``spend_earlier``.
     """
     days = _with_neighbours(_daily(rows, roles))
@@ -131,8 +139,8 @@ def customer_table(
         recent = bought & (day > cut_day - window)
         earlier = bought & (day > cut_day - 2 * window) & (day <= cut_day - window)
         aggs += [
-            nw.when(nw.col("is_last")).then(gap).max().alias("last_gap"),
-            gap.max().alias("gap_max"),
+            nw.when(nw.col("is_last")).then(gap).max().alias("last_gap_days"),
+            gap.max().alias("gap_max_days"),
             recent.cast(nw.Float64).sum().alias("occasions_recent"),
             earlier.cast(nw.Float64).sum().alias("occasions_earlier"),
             nw.when(recent).then(nw.col("spend")).otherwise(0.0).sum().alias("spend_recent"),
@@ -192,49 +200,22 @@ def finish_summary(
         The rows of ``table`` behind ``summary``, same order.
     """
     has_occasion = _ints(table["n_occ"]) > 0
-    refund_only = int((~has_occasion).sum())
-    if refund_only:
-        warnings.warn(
-            f"{refund_only:,} customers have only refund rows and no purchase; "
-            "they are left out of the customer summary.",
-            DataQualityWarning,
-            stacklevel=4,
-        )
+    warn_refund_only(int((~has_occasion).sum()))
     present = table.loc[has_occasion].reset_index(drop=True)
-    n = len(present)
-    n_occasions = _ints(present["n_occ"])
-    first_day, last_day = _ints(present["first_day"]), _ints(present["last_day"])
-    frequency = n_occasions - 1
-    repeat_spend = _floats(present["total_spend"]) - _floats(present["first_spend"])
-    monetary = np.divide(repeat_spend, frequency, out=np.zeros(n), where=frequency > 0)
-    recency_days = (last_day - first_day).astype(np.float64)
-    gap_mean = np.divide(recency_days, frequency, out=np.full(n, np.nan), where=frequency > 0)
-    gap_sum_sq = _ints(present["gap_sum_sq"]).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        variance = (gap_sum_sq - frequency * gap_mean**2) / (frequency - 1)
-    gap_std = np.where(frequency >= 2, np.sqrt(np.clip(variance, 0.0, None)), np.nan)
-    if "order_id" in roles:
-        n_orders = _ints(present["n_distinct_orders"])
-    else:
-        n_orders = _ints(present["n_rows"])
-    columns: dict[str, Any] = {
-        "frequency": frequency,
-        "recency": recency_days / scale,
-        "T": (end - first_day).astype(np.float64) / scale,
-        "monetary_value": monetary,
-        "n_orders": n_orders,
-        "total_amount": _floats(present["net_amount"]),
-        "days_since_last": end - last_day,
-        "tenure_days": end - first_day,
-        "gap_mean_days": gap_mean,
-        "gap_std_days": gap_std,
-        "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
-        "last_purchase": last_day.astype("datetime64[D]").astype("datetime64[ns]"),
-    }
-    if "quantity" in roles:
-        columns["total_quantity"] = _floats(present["net_quantity"])
-    if "cost" in roles:
-        columns["total_margin"] = _floats(present["net_margin"])
+    columns = summary_columns(
+        n_occasions=_ints(present["n_occ"]),
+        first_day=_ints(present["first_day"]),
+        last_day=_ints(present["last_day"]),
+        first_spend=_floats(present["first_spend"]),
+        total_spend=_floats(present["total_spend"]),
+        gap_sum_sq=_ints(present["gap_sum_sq"]),
+        n_orders=_ints(present["n_distinct_orders" if "order_id" in roles else "n_rows"]),
+        net_amount=_floats(present["net_amount"]),
+        net_quantity=_floats(present["net_quantity"]) if "quantity" in roles else None,
+        net_margin=_floats(present["net_margin"]) if "cost" in roles else None,
+        end=end,
+        scale=scale,
+    )
     summary = pd.DataFrame(columns, index=_customer_index(present[_ID]), copy=False)
     return summary, present
 
@@ -254,25 +235,7 @@ def summarize_customers(
 ) -> pd.DataFrame:
     """Run :func:`custintel.features.summarize_customers` inside the frame's engine.
 
-    Parameters
-    ----------
-    tx : polars.DataFrame, polars.LazyFrame, duckdb.DuckDBPyRelation or pyspark.sql.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
-    observation_end : date-like, optional
-        Last day observed, inclusive.
-    time_unit : {"D", "W"}, default="D"
-        Unit of ``recency`` and ``T``.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same frame as the pandas path.
+    Same parameters and result as the pandas function.
     """
     scale = unit_days(time_unit)
     prepared = prepare(
@@ -296,41 +259,15 @@ def calibration_holdout_split(
 ) -> pd.DataFrame:
     """Run :func:`custintel.features.calibration_holdout_split` inside the frame's engine.
 
-    Parameters
-    ----------
-    tx : polars.DataFrame, polars.LazyFrame, duckdb.DuckDBPyRelation or pyspark.sql.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
-    calibration_end : date-like
-        Last day of the calibration period, inclusive.
-    observation_end : date-like, optional
-        Last day of the holdout period, inclusive.
-    time_unit : {"D", "W"}, default="D"
-        Unit of ``recency``, ``T`` and ``duration_holdout``.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same frame as the pandas path.
+    Same parameters and result as the pandas function.
     """
     scale = unit_days(time_unit)
     prepared = prepare(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     )
     calibration_day = to_day(calibration_end, "calibration_end")
+    check_calibration_end(calibration_day, prepared.first_day, prepared.end_day)
     cal = int(calibration_day.astype(np.int64))
-    if not prepared.first_day <= cal < prepared.end_day:
-        raise SchemaError(
-            f"calibration_end {calibration_day} must fall on or after the first transaction "
-            f"({_day_string(prepared.first_day)}) and before observation_end "
-            f"({_day_string(prepared.end_day)}); pick a date inside the data",
-            reason="bad_calibration_end",
-        )
     rows = prepared.rows
     calibration = customer_table(rows.filter(nw.col("day") <= cal), prepared.roles)
     holdout = (
@@ -342,18 +279,10 @@ def calibration_holdout_split(
     )
     table = collect_customers(calibration.join(holdout, on=_ID, how="left"))
     summary, present = finish_summary(table, prepared.roles, cal, scale)
-    count = _ints(present["holdout_n"])
-    summary["frequency_holdout"] = count
-    summary["monetary_value_holdout"] = np.divide(
-        _floats(present["holdout_spend"]), count, out=np.zeros(len(count)), where=count > 0
-    )
-    summary["duration_holdout"] = float((prepared.end_day - cal) / scale)
-    summary.attrs.update(
-        {
-            "calibration_end": str(calibration_day),
-            "observation_end": _day_string(prepared.end_day),
-            "time_unit": time_unit,
-        }
+    count, spend = _ints(present["holdout_n"]), _floats(present["holdout_spend"])
+    end = prepared.end_day
+    add_holdout_columns(
+        summary, count, spend, calibration_end=cal, observation_end=end, time_unit=time_unit
     )
     return summary
 
@@ -373,6 +302,72 @@ def _attribute_table(rows: Any, role: str) -> Any:
     )
 
 
+def churn_table(rows: Any, roles: tuple[str, ...], *, cut_day: int, window: int) -> Any:
+    """Build the lazy per-customer aggregates behind the churn features at a cutoff.
+
+    Parameters
+    ----------
+    rows : narwhals.LazyFrame
+        Canonical rows on or before the cutoff (``custintel.backends.Prepared.rows``).
+    roles : tuple of str
+        Roles present.
+    cut_day : int
+        The cutoff as a day number.
+    window : int
+        Length in days of the "recent" and "earlier" trend windows.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        The columns of :func:`customer_table` with the churn columns, plus
+        ``attr_<role>`` (the most frequent value) for each mapped role of
+        :data:`~custintel.backends.CHURN_ATTRIBUTES`.
+    """
+    table = customer_table(rows, roles, cut_day=cut_day, window=window)
+    for role in CHURN_ATTRIBUTES:
+        if role in roles:
+            table = table.join(_attribute_table(rows, role), on=_ID, how="left")
+    return table
+
+
+def churn_rows(
+    table: pd.DataFrame, roles: tuple[str, ...], cut_day: int, *, min_history: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Finish collected churn aggregates into summary and churn feature rows.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`churn_table`, collected and sorted by customer id.
+    roles : tuple of str
+        Roles present.
+    cut_day : int
+        The cutoff as a day number.
+    min_history : int, default=0
+        Keep customers with ``tenure_days >= min_history``.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        Indexed by ``customer_id``: every summary column (in days, dates
+        included), the churn columns and the categorical attributes, as
+        ``make_churn_dataset`` defines them.
+    present : pandas.DataFrame
+        The rows of ``table`` behind ``rows``, same order.
+    """
+    summary, present = finish_summary(table, roles, cut_day, 1.0)
+    keep = summary["tenure_days"].to_numpy() >= min_history
+    summary = summary.loc[keep]
+    present = present.loc[keep].reset_index(drop=True)
+    rows = summary.join(churn_columns(summary, present, _floats(present["total_spend"])))
+    for role in CHURN_ATTRIBUTES:
+        if role in roles:
+            values = present[f"attr_{role}"].to_numpy(dtype=object)
+            known = sorted({v for v in values if not pd.isna(v)})
+            rows[role] = pd.Categorical(values, categories=pd.Index(known))
+    return rows, present
+
+
 def make_churn_dataset(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
@@ -387,106 +382,35 @@ def make_churn_dataset(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Run :func:`custintel.features.make_churn_dataset` inside the frame's engine.
 
-    Parameters
-    ----------
-    tx : polars.DataFrame, polars.LazyFrame, duckdb.DuckDBPyRelation or pyspark.sql.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
-    cutoff : date-like
-        Last day of the feature period, inclusive.
-    horizon : int
-        Length of the label window in days.
-    min_history : int, default=0
-        Keep customers with ``tenure_days >= min_history``.
-    window : int, optional
-        Length in days of the trend windows; default half the horizon.
-    btyd : {"bgnbd", "mbgnbd", "pareto_nbd"}, estimator or None, default=None
-        Adds ``p_no_purchase``, fitted on the collected customer rows.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
-
-    Returns
-    -------
-    X : pandas.DataFrame
-        The same features as the pandas path.
-    y : pandas.Series
-        The same labels as the pandas path.
+    Same parameters and result as the pandas function; ``btyd`` is fitted on
+    the collected customer rows.
     """
-    horizon_days = _positive_days(horizon, "horizon")
-    window_days = max(horizon_days // 2, 1) if window is None else _positive_days(window, "window")
-    if isinstance(min_history, bool) or not isinstance(min_history, (int, np.integer)):
-        raise ValueError(f"min_history must be a whole number of days >= 0, got {min_history!r}")
-    if min_history < 0:
-        raise ValueError(f"min_history must be >= 0 days, got {min_history}")
-    prepared: Prepared = prepare(
-        tx, schema, refunds=refunds, observation_end=None, duplicates=duplicates
-    )
+    horizon_days = positive_days(horizon, "horizon")
+    window_days = max(horizon_days // 2, 1) if window is None else positive_days(window, "window")
+    check_min_history(min_history)
+    prepared = prepare(tx, schema, refunds=refunds, observation_end=None, duplicates=duplicates)
     cut = to_day(cutoff, "cutoff")
     cut_day = int(cut.astype(np.int64))
-    _check_cutoff(cut, cut_day, prepared.first_day, prepared.last_day, horizon_days)
+    check_cutoff(cut, cut_day, prepared.first_day, prepared.last_day, horizon_days)
 
     rows, roles = prepared.rows, prepared.roles
-    before = rows.filter(nw.col("day") <= cut_day)
-    table = customer_table(before, roles, cut_day=cut_day, window=window_days)
-    attributes = [role for role in _ATTRIBUTES if role in roles]
-    for role in attributes:
-        table = table.join(_attribute_table(before, role), on=_ID, how="left")
+    table = churn_table(
+        rows.filter(nw.col("day") <= cut_day), roles, cut_day=cut_day, window=window_days
+    )
     in_window = (nw.col("day") > cut_day) & (nw.col("day") <= cut_day + horizon_days)
     buyers = rows.filter(in_window & _purchase()).group_by(_ID).agg(nw.len().alias("label_buys"))
     table = collect_customers(table.join(buyers, on=_ID, how="left"))
 
-    summary, present = finish_summary(table, roles, cut_day, 1.0)
-    keep = summary["tenure_days"].to_numpy() >= min_history
-    X = summary.loc[keep].drop(columns=list(_DROPPED_SUMMARY))
-    present = present.loc[keep].reset_index(drop=True)
-    if X.empty:
+    features, present = churn_rows(table, roles, cut_day, min_history=min_history)
+    if features.empty:
         raise ValueError(
             f"no customer has a purchase at least min_history={min_history} days before the "
             f"cutoff {cut}; pass a later cutoff or a smaller min_history"
         )
-    X = X.join(_gap_features(present, X))
-    for role in attributes:
-        values = present[f"attr_{role}"].to_numpy(dtype=object)
-        known = sorted({v for v in values if not pd.isna(v)})
-        X[role] = pd.Categorical(values, categories=pd.Index(known))
+    X = features.drop(columns=list(CHURN_DROPPED_COLUMNS))
     if btyd is not None:
-        X["p_no_purchase"] = _btyd_score(btyd, X, horizon_days)
+        X["p_no_purchase"] = btyd_no_purchase(btyd, X, horizon_days)
     bought = present["label_buys"].notna().to_numpy()
     y = pd.Series((~bought).astype(np.int64), index=X.index.copy(), name="churn")
     X.attrs.update({"cutoff": str(cut), "horizon": horizon_days, "window": window_days})
     return X, y
-
-
-def _gap_features(present: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:
-    """Compute the churn gap and trend columns with the arithmetic of the pandas path."""
-    out = pd.DataFrame(
-        {
-            "last_gap_days": _floats(present["last_gap"]),
-            "gap_max_days": _floats(present["gap_max"]),
-            "occasions_recent": _floats(present["occasions_recent"]),
-            "occasions_earlier": _floats(present["occasions_earlier"]),
-            "spend_recent": _floats(present["spend_recent"]),
-            "spend_earlier": _floats(present["spend_earlier"]),
-        },
-        index=X.index,
-    )
-    spend = _floats(present["total_spend"])
-    since = X["days_since_last"].to_numpy(dtype=float)
-    gap_mean = X["gap_mean_days"].to_numpy(dtype=float)
-    tenure = X["tenure_days"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["recency_to_gap_mean"] = since / gap_mean
-        out["recency_to_gap_max"] = since / out["gap_max_days"].to_numpy(dtype=float)
-        out["recency_gap_z"] = (since - gap_mean) / X["gap_std_days"].to_numpy(dtype=float)
-    for column in ("recency_to_gap_mean", "recency_to_gap_max", "recency_gap_z"):
-        out[column] = out[column].replace([np.inf, -np.inf], np.nan)
-    out["recency_share"] = since / (tenure + 1)
-    out["frequency_trend"] = out["occasions_recent"] - out["occasions_earlier"]
-    out["spend_trend"] = out["spend_recent"] - out["spend_earlier"]
-    n_occasions = X["frequency"].to_numpy(dtype=float) + 1
-    out["purchase_rate"] = 30.0 * n_occasions / (tenure + 1)
-    out["mean_spend"] = spend / n_occasions
-    return out

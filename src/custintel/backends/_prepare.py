@@ -8,7 +8,6 @@ step is native (see :mod:`custintel.backends._engines`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,15 +16,21 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from custintel._validation import _Problems, _resolve_columns, to_day
+from custintel._validation import (
+    LABEL_ROLES,
+    N_EXAMPLES,
+    NUMERIC_ROLES,
+    Problems,
+    check_policies,
+    describe_column,
+    resolve_columns,
+    to_day,
+)
 from custintel.backends._engines import DAY, STAMP, engine_of, with_day_numbers
-from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.exceptions import DataQualityWarning, SchemaError, warn
 from custintel.schema import TransactionSchema, suggest_column
 
-_N_EXAMPLES = 5
-_NUMERIC = ("amount", "quantity", "cost", "margin")
-_LABELS = ("order_id", "item_id")
-_ATTRIBUTES = ("channel", "region", "customer_type")
+__all__ = ["Prepared", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -135,21 +140,16 @@ def prepare(
         With the reason codes of :func:`custintel.validate_transactions`.
     """
     resolved = TransactionSchema.coerce(schema)
-    if refunds not in ("net", "drop", "raise"):
-        raise ValueError(f"refunds must be 'net', 'drop' or 'raise', got {refunds!r}")
-    if duplicates not in ("warn", "keep", "drop", "raise"):
-        raise ValueError(
-            f"duplicates must be 'warn', 'keep', 'drop' or 'raise', got {duplicates!r}"
-        )
+    check_policies(refunds, duplicates)
     engine = engine_of(tx)
     if engine is None:  # pragma: no cover - callers dispatch on engine_of
         raise TypeError(f"not a Polars, DuckDB or Spark frame: {type(tx).__name__}")
     frame = lazy_frame(_widen_native_types(tx, engine))
     source_schema = frame.collect_schema()
     names = list(source_schema.names())
-    mapping = _resolve_columns(pd.DataFrame(columns=names), resolved, suggest_column)
+    mapping = resolve_columns(pd.Index(names), resolved, suggest_column)
     end = None if observation_end is None else to_day(observation_end, "observation_end")
-    problems = _Problems()
+    problems = Problems()
 
     # Type checks need only the schema, not a pass over the data.
     canonical: dict[str, Any] = {}
@@ -161,8 +161,8 @@ def prepare(
             if dtype == nw.Boolean:
                 problems.add(
                     "bad_customer_id",
-                    f"{_where(role, column)} holds booleans; map the real customer identifier "
-                    "column instead",
+                    f"{describe_column(role, column)} holds booleans; map the real customer "
+                    "identifier column instead",
                 )
             elif dtype.is_float():
                 counts["bad_customer_id"] = (
@@ -194,8 +194,8 @@ def prepare(
                 reason = "numeric_timestamp" if dtype.is_numeric() else "unparseable_timestamp"
                 problems.add(
                     reason,
-                    f"{_where(role, column)} has type {dtype}, not a datetime, date or string; "
-                    "convert it to a timestamp in the engine first, e.g. "
+                    f"{describe_column(role, column)} has type {dtype}, not a datetime, date or "
+                    "string; convert it to a timestamp in the engine first, e.g. "
                     "pl.col(c).cast(pl.Datetime), CAST(c AS TIMESTAMP) or F.to_timestamp(c)",
                 )
                 continue
@@ -213,11 +213,11 @@ def prepare(
                 "pl.col(c).str.to_datetime(format=...) or F.to_timestamp(c, fmt)",
             )
             canonical[role] = nw.col(STAMP)
-        elif role in _NUMERIC:
+        elif role in NUMERIC_ROLES:
             if not dtype.is_numeric() or dtype == nw.Boolean:
                 problems.add(
                     f"non_numeric_{role}",
-                    f"{_where(role, column)} has type {dtype}, not a number; cast it to a "
+                    f"{describe_column(role, column)} has type {dtype}, not a number; cast it to a "
                     "number in the engine first (numeric strings are parsed only for pandas)",
                 )
                 continue
@@ -229,7 +229,7 @@ def prepare(
                 "drop or fill them",
             )
             canonical[role] = number
-        elif role in _LABELS:
+        elif role in LABEL_ROLES:
             counts[f"null_{role}"] = (
                 col.is_null(),
                 role,
@@ -298,18 +298,16 @@ def prepare(
     if end is not None:
         late = int(stats["late"])
         if late > 0:
-            warnings.warn(
+            warn(
                 f"{late:,} of {n_rows:,} transactions fall after observation_end {end}; they "
                 "were dropped. Pass a later observation_end to keep them.",
                 DataQualityWarning,
-                stacklevel=4,
             )
     elif stats["future"]:
-        warnings.warn(
+        warn(
             f"{int(stats['future']):,} transactions are dated after today; check the timestamp "
             "column, or pass observation_end to cut them off.",
             DataQualityWarning,
-            stacklevel=4,
         )
     if int(stats["n_kept"]) == 0:
         raise SchemaError(
@@ -338,12 +336,8 @@ def prepare(
     )
 
 
-def _where(role: str, column: str) -> str:
-    return f"column {column!r}" if role == column else f"column {column!r} (role {role!r})"
-
-
 def _report(
-    problems: _Problems,
+    problems: Problems,
     frame: Any,
     reason: str,
     column: str,
@@ -358,14 +352,15 @@ def _report(
     sample = (
         frame.filter(mask.fill_null(False))
         .select(nw.col(column))
-        .head(_N_EXAMPLES)
+        .head(N_EXAMPLES)
         .collect()
         .to_pandas()
     )
     values = sample.iloc[:, 0].tolist()
     problems.add(
         reason,
-        f"{_where(role, column)}: {count:,} of {n_rows:,} rows {what}, e.g. values {values}; {fix}",
+        f"{describe_column(role, column)}: {count:,} of {n_rows:,} rows {what}, "
+        f"e.g. values {values}; {fix}",
         pd.DataFrame({"column": column, "value": values}),
     )
 
@@ -386,12 +381,11 @@ def _apply_duplicates(rows: Any, policy: str, n_rows: int) -> Any:
             reason="duplicate_rows",
         )
     if policy == "warn":
-        warnings.warn(
+        warn(
             f"{count:,} of {n_rows:,} rows are exact duplicates of an earlier row; they were "
             "kept as separate transactions. Pass duplicates='drop' if they were loaded twice, "
             "or duplicates='keep' to silence this (and skip the check, a full distinct).",
             DataQualityWarning,
-            stacklevel=5,
         )
         return rows
     return rows.unique()

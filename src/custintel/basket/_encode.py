@@ -20,7 +20,7 @@ from pandas.api import types as ptypes
 from scipy import sparse
 
 from custintel.exceptions import SchemaError
-from custintel.features._basket import canonical_order
+from custintel.features import canonical_order
 
 __all__ = ["EncodedBaskets", "encode_baskets"]
 

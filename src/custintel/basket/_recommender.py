@@ -6,6 +6,7 @@ import dataclasses
 import math
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -15,28 +16,21 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from custintel._export import ANY_NUMBER, UNIT_INTERVAL, Domain, ExportReader, as_float, show
 from custintel._validation import to_day
 from custintel.basket._encode import EncodedBaskets, encode_baskets
 from custintel.basket._itemsets import _check_positive_int, check_min_support, frequent_itemsets
 from custintel.basket._rules import RULE_METRICS, association_rules
 from custintel.exceptions import SchemaError
-from custintel.features._basket import canonical_order, transaction_baskets
+from custintel.export import ANY_NUMBER, UNIT_INTERVAL, Domain, ExportReader, as_float, show
+from custintel.features import canonical_order, transaction_baskets
 from custintel.schema import TransactionSchema
 
 __all__ = ["RECOMMENDATION_COLUMNS", "CrossSellRecommender"]
 
 #: Columns of :meth:`CrossSellRecommender.recommend`, in this order.
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "item_id",
-    "score",
-    "source",
-    "antecedents",
-    "confidence",
-    "lift",
-    "rule",
-)
+    "rank", "item_id", "score", "source", "antecedents", "confidence", "lift", "rule"
+)  # fmt: skip
 
 _FORMAT = "custintel.CrossSellRecommender"
 _FORMAT_VERSION = 1
@@ -66,6 +60,7 @@ _METRIC_DOMAINS = {
 _FIRINGS_PER_CHUNK = 1 << 22
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class CrossSellRecommender(BaseEstimator):
     r"""Recommend items to buy next from association rules, with popularity as fallback.
 
@@ -138,24 +133,13 @@ class CrossSellRecommender(BaseEstimator):
     ``bread -> butter`` (2 of 4).
     """
 
-    def __init__(
-        self,
-        *,
-        min_support: float = 0.01,
-        min_confidence: float = 0.1,
-        max_len: int | None = 3,
-        rank_by: Literal["confidence", "lift"] = "confidence",
-        level: Literal["order", "customer"] = "order",
-        max_itemsets: int = 1_000_000,
-        schema: TransactionSchema | Mapping[str, str] | None = None,
-    ) -> None:
-        self.min_support = min_support
-        self.min_confidence = min_confidence
-        self.max_len = max_len
-        self.rank_by = rank_by
-        self.level = level
-        self.max_itemsets = max_itemsets
-        self.schema = schema
+    min_support: float = 0.01
+    min_confidence: float = 0.1
+    max_len: int | None = 3
+    rank_by: Literal["confidence", "lift"] = "confidence"
+    level: Literal["order", "customer"] = "order"
+    max_itemsets: int = 1_000_000
+    schema: TransactionSchema | Mapping[str, str] | None = None
 
     # --- fitting -------------------------------------------------------------------------
 
@@ -564,15 +548,16 @@ class CrossSellRecommender(BaseEstimator):
         Raises
         ------
         InvalidModelError
-            For anything :meth:`to_dict` does not write, with a ``reason``:
-            ``"bad_json"`` or ``"not_a_mapping"``; ``"wrong_model"``
-            (``format`` is not ``"custintel.CrossSellRecommender"``);
+            For anything :meth:`to_dict` would not write. Its ``reason`` (the
+            codes of :mod:`custintel.export`) is ``"wrong_model"`` for what
+            is not an export or has another ``format`` than
+            ``"custintel.CrossSellRecommender"``;
             ``"bad_format_version"`` (``version`` is not 1);
             ``"missing_field"`` or ``"unknown_field"`` (top-level fields,
-            ``params`` names, ``rules`` columns); ``"bad_hyperparameter"``
-            (a parameter :meth:`fit` refuses); ``"bad_field"``: an
-            ``n_baskets`` that is not a whole number >= 1; ``items`` that
-            are not distinct strings or numbers; an ``item_support`` that is
+            ``params`` names, ``rules`` columns); ``"bad_parameter"``: a
+            parameter :meth:`fit` refuses, an ``n_baskets`` that is not a
+            whole number >= 1; ``items`` that are not distinct strings or
+            numbers; an ``item_support`` that is
             not one number in [0, 1] per item; rules whose ``antecedents``
             are not non-empty lists of distinct item codes (positions in
             ``items``), whose ``consequents`` are not one item code outside
@@ -594,7 +579,7 @@ class CrossSellRecommender(BaseEstimator):
         ...     CrossSellRecommender.from_dict(export)
         ... except InvalidModelError as err:
         ...     print(err.reason)
-        bad_field
+        bad_parameter
         """
         reader = ExportReader("CrossSellRecommender export")
         data = reader.load(data)
@@ -611,37 +596,31 @@ class CrossSellRecommender(BaseEstimator):
             data,
             required=("format", "version", "params", "n_baskets", "items", "item_support", "rules"),
         )
-        model = cls._from_params(reader, reader.mapping(data, "params"))
-        n_baskets = reader.integer(data["n_baskets"], "field 'n_baskets'", Domain(1.0))
+        model = cls._from_params(reader, data["params"])
+        n_baskets = reader.integer(data["n_baskets"], "n_baskets", Domain(1))
 
-        labels = reader.array(data["items"], "field 'items'")
+        labels = reader.array(data["items"], "items")
         for at, label in enumerate(labels):
             if not _is_json_label(label):
-                reader.fail(
-                    f"items[{at}] is {show(label)}; an item label must be a string or a finite "
-                    "number",
-                    reason="bad_field",
-                )
+                reader.reject(f"items[{at}]", label, "a string or a finite number (an item label)")
         items = np.empty(len(labels), dtype=object)
         items[:] = labels
         item_index = pd.Index(items, name="item_id", dtype=object)
         if not item_index.is_unique:
             twice = item_index[item_index.duplicated()][0]
             reader.fail(
-                f"item {show(twice)} is listed twice in 'items' (labels must be distinct; "
-                "1, 1.0 and true are the same label)",
-                reason="bad_field",
+                f"item {show(twice)} is listed twice in field 'items' (labels must be distinct; "
+                "1, 1.0 and true are the same label)"
             )
         support = reader.numbers(
             data["item_support"], "item_support", UNIT_INTERVAL, length=len(items)
         )
 
-        rules = reader.mapping(data, "rules")
-        reader.keys(
-            rules,
+        rules = reader.keys(
+            data["rules"],
+            "rules",
             required=("antecedents", "consequents", *RULE_METRICS),
             where="rule column",
-            prefix="rules.",
         )
         n_rules = len(reader.array(rules["antecedents"], "rules.antecedents"))
         columns: dict[str, Any] = {}
@@ -669,17 +648,19 @@ class CrossSellRecommender(BaseEstimator):
         return model
 
     @classmethod
-    def _from_params(cls, reader: ExportReader, params: Mapping[str, Any]) -> CrossSellRecommender:
+    def _from_params(cls, reader: ExportReader, value: Any) -> CrossSellRecommender:
         """Build the estimator from an export's ``params``, checked as ``fit`` checks them."""
         names = tuple(cls().get_params(deep=False))
-        reader.keys(params, required=names, where="parameter", prefix="params.")
+        params = reader.keys(value, "params", required=names, where="parameter")
         model = cls(**params)
-        try:
+
+        def check() -> None:
             model._check_params()
             _check_positive_int(model.max_itemsets, "max_itemsets")
             TransactionSchema.coerce(model.schema)
-        except (TypeError, ValueError, OverflowError) as err:  # Overflow: float(10**400)
-            reader.fail(f"params: {err}", reason="bad_hyperparameter")
+
+        # OverflowError: float(10**400)
+        reader.checked("params", check, (TypeError, ValueError, OverflowError))
         return model
 
 
@@ -928,19 +909,13 @@ def _item_codes(
         codes = reader.array(codes, where)
         positions = Domain(0, n_items - 1, label=f"in [0, {n_items - 1}] (a position in 'items')")
         for code in codes:
-            reader.integer(code, f"an item code in {where}", positions)
+            reader.integer(code, where, positions, label=f"an item code in {where}")
         if side == "antecedents" and (not codes or len(set(codes)) != len(codes)):
-            reader.fail(
-                f"{where} is {show(codes)}; an antecedent must be a non-empty list of distinct "
-                "item codes (positions in 'items')",
-                reason="bad_field",
+            reader.reject(
+                where, codes, "a non-empty list of distinct item codes (positions in 'items')"
             )
         if side == "consequents" and (len(codes) != 1 or codes[0] in antecedents[at]):
-            reader.fail(
-                f"{where} is {show(codes)}; a consequent must be one item code, not in the "
-                "rule's antecedent",
-                reason="bad_field",
-            )
+            reader.reject(where, codes, "one item code, not in the rule's antecedent")
         all_codes.append(codes)
     return all_codes
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from custintel.basket._lookup import ItemsetIndex, tuples
 from custintel.exceptions import SchemaError
-from custintel.features._basket import canonical_order
+from custintel.features import canonical_order
 
 __all__ = ["RULE_COLUMNS", "RULE_METRICS", "association_rules"]
 

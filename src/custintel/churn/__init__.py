@@ -9,6 +9,8 @@ from custintel.churn._metrics import (
     top_decile_lift,
 )
 from custintel.churn._retention import (
+    PeriodOptions,
+    ValidationPolicies,
     churn_rate,
     cohort_retention,
     lapse_survival,
@@ -22,6 +24,8 @@ from custintel.churn._scores import btyd_churn_score
 __all__ = [
     "BacktestResult",
     "ChurnClassifier",
+    "PeriodOptions",
+    "ValidationPolicies",
     "backtest",
     "btyd_churn_score",
     "churn_metrics",

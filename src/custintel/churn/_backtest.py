@@ -13,7 +13,7 @@ from sklearn.base import clone
 from custintel.churn._classifier import ChurnClassifier
 from custintel.churn._metrics import churn_metrics, gains_table
 from custintel.churn._scores import btyd_churn_score
-from custintel.features._churn import make_churn_dataset
+from custintel.features import make_churn_dataset
 from custintel.schema import TransactionSchema
 
 __all__ = ["BacktestResult", "backtest"]
@@ -68,9 +68,9 @@ def backtest(
     Parameters
     ----------
     tx : pandas.DataFrame
-        Transactions.
+        Transactions (see :func:`~custintel.validate_transactions`).
     schema : TransactionSchema, dict or None, default=None
-        Column mapping.
+        Column mapping; by default the columns are the role names.
     train_cutoff, test_cutoff : date-like
         Cutoffs of the training and of the test table.
     horizon : int

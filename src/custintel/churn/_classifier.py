@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,8 +20,8 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from custintel.churn._export import FORMAT_VERSION, export_estimator, import_estimator
-from custintel.exceptions import InvalidModelError, SchemaError
+from custintel.churn._export import FORMAT_VERSION, READER, export_estimator, import_estimator
+from custintel.exceptions import SchemaError
 
 __all__ = ["ChurnClassifier"]
 
@@ -36,6 +35,7 @@ def _has_string_names(X: pd.DataFrame) -> bool:
     return all(isinstance(c, str) for c in X.columns)
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
     """Predict calibrated churn probabilities from :func:`~custintel.features.make_churn_dataset`.
 
@@ -98,32 +98,17 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     (True, 'customer_id')
     """
 
-    def __init__(
-        self,
-        *,
-        model: str = "hgb",
-        calibration: str | None = "isotonic",
-        cv: int = 5,
-        learning_rate: float = 0.05,
-        max_iter: int = 200,
-        max_leaf_nodes: int = 7,
-        min_samples_leaf: int = 200,
-        l2_regularization: float = 1.0,
-        C: float = 1.0,
-        min_customers: int = 50,
-        random_state: int | None = 0,
-    ) -> None:
-        self.model = model
-        self.calibration = calibration
-        self.cv = cv
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_samples_leaf = min_samples_leaf
-        self.l2_regularization = l2_regularization
-        self.C = C
-        self.min_customers = min_customers
-        self.random_state = random_state
+    model: str = "hgb"
+    calibration: str | None = "isotonic"
+    cv: int = 5
+    learning_rate: float = 0.05
+    max_iter: int = 200
+    max_leaf_nodes: int = 7
+    min_samples_leaf: int = 200
+    l2_regularization: float = 1.0
+    C: float = 1.0
+    min_customers: int = 50
+    random_state: int | None = 0
 
     def _frame(self, X: Any) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
@@ -407,7 +392,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Raises
         ------
         InvalidModelError
-            When the export is malformed.
+            When the export is malformed, with a ``reason`` (see
+            :mod:`custintel.export`): ``"wrong_model"`` (not a ChurnClassifier
+            export), ``"bad_format_version"``, ``"missing_field"``,
+            ``"unknown_field"`` or ``"bad_parameter"`` (a value of the wrong
+            type or out of range, down to every tree index).
 
         Examples
         --------
@@ -421,71 +410,32 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         >>> bool((again.predict_proba(X) == clf.predict_proba(X)).all())
         True
         """
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError as err:
-                raise InvalidModelError(
-                    f"ChurnClassifier export is not valid JSON ({err})", reason="not_json"
-                ) from err
-        keys = (
-            "model",
-            "format_version",
-            "hyperparameters",
-            "feature_names",
-            "named_features",
-            "categorical_features",
-            "members",
+        data = READER.envelope(
+            data,
+            model="ChurnClassifier",
+            versions=(FORMAT_VERSION,),
+            required=(
+                "hyperparameters",
+                "feature_names",
+                "named_features",
+                "categorical_features",
+                "members",
+            ),
         )
-        if not isinstance(data, Mapping):
-            raise InvalidModelError(
-                f"ChurnClassifier export must be a JSON object, got {type(data).__name__}",
-                reason="bad_parameter",
-            )
-        if data.get("model") != "ChurnClassifier":
-            raise InvalidModelError(
-                f"this is a {data.get('model')!r} export, not ChurnClassifier",
-                reason="wrong_model",
-            )
-        if data.get("format_version") != FORMAT_VERSION:
-            raise InvalidModelError(
-                f"ChurnClassifier export has format_version {data.get('format_version')!r}; "
-                f"this custintel reads {FORMAT_VERSION}",
-                reason="bad_format_version",
-            )
-        missing = [k for k in keys if k not in data]
-        unknown = sorted(str(k) for k in data if k not in keys)
-        if missing or unknown:
-            raise InvalidModelError(
-                f"ChurnClassifier export lacks fields {missing} or has unknown fields {unknown}",
-                reason="missing_field" if missing else "unknown_field",
-            )
         model = cls._from_hyperparameters(data["hyperparameters"])
-        names = data["feature_names"]
-        if (
-            not isinstance(names, list)
-            or not names
-            or not all(isinstance(n, str) for n in names)
-            or len(set(names)) != len(names)
-        ):
-            raise InvalidModelError(
-                "ChurnClassifier export: feature_names must be a non-empty list of distinct "
-                "strings",
-                reason="bad_parameter",
-            )
-        categorical = data["categorical_features"]
-        if not isinstance(categorical, list) or not set(categorical) <= set(names):
-            raise InvalidModelError(
-                "ChurnClassifier export: categorical_features must be a list of feature names",
-                reason="bad_parameter",
-            )
-        if not isinstance(data["named_features"], bool):
-            raise InvalidModelError(
-                "ChurnClassifier export: named_features must be true or false",
-                reason="bad_parameter",
-            )
+        names = READER.strings(data["feature_names"], "feature_names")
+        if not names or len(set(names)) != len(names):
+            READER.reject("feature_names", names, "a non-empty list of distinct strings")
+        categorical = READER.strings(data["categorical_features"], "categorical_features")
+        if not set(categorical) <= set(names):
+            READER.reject("categorical_features", categorical, f"a list of feature names {names}")
+        named = READER.boolean(data["named_features"], "named_features")
+        positional = [f"x{i}" for i in range(len(names))]
+        if not named and names != positional:
+            # Fitted without names, the columns are x0, x1, ... and scored by position.
+            READER.reject("named_features", named, "true, since feature_names are not x0, x1, ...")
         model.estimator_ = import_estimator(data["members"], names, calibration=model.calibration)
-        if data["named_features"]:
+        if named:
             model.feature_names_in_ = np.asarray(names, dtype=object)
         model.n_features_in_ = len(names)
         model.categorical_features_ = list(categorical)
@@ -493,39 +443,30 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         return model
 
     @classmethod
-    def _from_hyperparameters(cls, hyperparameters: Any) -> ChurnClassifier:
+    def _from_hyperparameters(cls, value: Any) -> ChurnClassifier:
         """Build an unfitted classifier from exported hyperparameters, checking each."""
         defaults = cls().get_params()
-        if not isinstance(hyperparameters, Mapping) or set(hyperparameters) != set(defaults):
-            raise InvalidModelError(
-                f"ChurnClassifier export: hyperparameters must name exactly {sorted(defaults)}",
-                reason="bad_parameter",
-            )
-        for name, value in hyperparameters.items():
-            default = defaults[name]
-            if value is None and name in ("calibration", "random_state"):
+        hyperparameters = READER.keys(
+            value, "hyperparameters", required=list(defaults), where="hyperparameter"
+        )
+        for name, default in defaults.items():
+            given = hyperparameters[name]
+            field, label = f"hyperparameters.{name}", f"hyperparameter {name!r}"
+            if given is None and name in ("calibration", "random_state"):
                 continue
-            kind = str if isinstance(default, str) else (int, float)
-            if isinstance(value, bool) or not isinstance(value, kind):
-                raise InvalidModelError(
-                    f"ChurnClassifier export: hyperparameter {name!r} is {value!r}",
-                    reason="bad_parameter",
-                )
-            if isinstance(value, float) and not math.isfinite(value):
-                raise InvalidModelError(
-                    f"ChurnClassifier export: hyperparameter {name!r} is not finite",
-                    reason="bad_parameter",
-                )
+            if not isinstance(default, str):
+                READER.number(given, field, label=label)
+            elif not isinstance(given, str):
+                READER.reject(field, given, "a string", label=label)
         if hyperparameters["model"] != "hgb" or hyperparameters["calibration"] not in (
             None,
             "isotonic",
             "sigmoid",
         ):
-            raise InvalidModelError(
-                "ChurnClassifier export: only model='hgb' with calibration 'isotonic', "
-                f"'sigmoid' or None is supported, got model={hyperparameters['model']!r}, "
-                f"calibration={hyperparameters['calibration']!r}",
-                reason="bad_parameter",
+            READER.fail(
+                "only model='hgb' with calibration 'isotonic', 'sigmoid' or None is supported, "
+                f"got model={hyperparameters['model']!r}, "
+                f"calibration={hyperparameters['calibration']!r}"
             )
         return cls(**hyperparameters)
 

@@ -27,16 +27,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import InvalidModelError
+from custintel.export import ExportReader
 
-__all__ = ["FORMAT_VERSION", "CompiledChurnModel", "export_estimator", "import_estimator"]
+__all__ = [
+    "FORMAT_VERSION",
+    "READER",
+    "CompiledChurnModel",
+    "export_estimator",
+    "import_estimator",
+]
 
 FORMAT_VERSION = 1
+
+#: Reads a ChurnClassifier export; every refusal names the ChurnClassifier.
+READER = ExportReader(
+    "ChurnClassifier export",
+    fix="re-export the model with to_dict() from a fitted ChurnClassifier",
+)
 
 #: Node fields a tree needs for scoring, in the export's order.
 NODE_FIELDS = (
@@ -210,141 +222,106 @@ def export_estimator(estimator: Any) -> list[dict[str, Any]]:
 # --- import ------------------------------------------------------------------------------
 
 
-def _fail(where: str, message: str, reason: str = "bad_parameter") -> InvalidModelError:
-    return InvalidModelError(
-        f"ChurnClassifier export: {where} {message}; re-export the model with to_dict() "
-        "from a fitted ChurnClassifier",
-        reason=reason,
-    )
-
-
-def _mapping(value: Any, where: str, keys: Sequence[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(where, f"must be a JSON object, got {type(value).__name__}")
-    missing = [k for k in keys if k not in value]
-    if missing:
-        raise _fail(where, f"lacks the fields {missing}", "missing_field")
-    unknown = sorted(str(k) for k in value if k not in keys)
-    if unknown:
-        raise _fail(where, f"has unknown fields {unknown}", "unknown_field")
-    return value
-
-
-def _numbers(value: Any, where: str, *, integer: bool = False, allow_none: bool = False) -> Any:
-    """Read a JSON list of numbers as a float64 (or int64) array; None -> NaN if allowed."""
-    if not isinstance(value, list):
-        raise _fail(where, f"must be a list of numbers, got {type(value).__name__}")
-    for v in value:
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        if integer:
-            ok = (isinstance(v, int) and not isinstance(v, bool)) or (
-                isinstance(v, float) and v.is_integer()
-            )
-        if not ok and not (allow_none and v is None):
-            raise _fail(where, f"holds {v!r}, which is not a {'whole ' if integer else ''}number")
-    if integer:
-        array = np.asarray(value, dtype=np.float64)
-        if array.size and (np.abs(array) > 2**53).any():
-            raise _fail(where, "holds a number too large to be an index")
-        return array.astype(np.int64)
-    array = np.asarray([np.nan if v is None else v for v in value], dtype=np.float64)
-    if not allow_none and not np.isfinite(array).all():
-        raise _fail(where, "holds a non-finite number")
-    return array
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _fail(where, f"is {value!r}; it must be a finite number")
-    return float(value)
+def _fail(where: str, message: str) -> NoReturn:
+    READER.fail(f"{where} {message}")
 
 
 def _range(array: np.ndarray, low: int, high: int, where: str) -> None:
     """Every value in [low, high)."""
     if array.size and (array.min() < low or array.max() >= high):
         bad = array[(array < low) | (array >= high)][0]
-        raise _fail(where, f"holds {int(bad)}, outside [{low}, {high})")
+        _fail(where, f"holds {int(bad)}, outside [{low}, {high})")
 
 
 class _Member:
     """One calibration fold: encoders, trees and calibrator, checked and ready to score."""
 
-    def __init__(self, export: Mapping[str, Any], feature_names: Sequence[str]) -> None:
-        export = _mapping(export, "a fold member", ("booster", "calibrator"))
+    def __init__(self, export: Any, feature_names: Sequence[str], where: str) -> None:
+        export = READER.keys(export, where, required=("booster", "calibrator"))
         self.export = export
-        self._booster(_mapping(export["booster"], "booster", _BOOSTER_KEYS), feature_names)
+        self.where = where
+        booster = READER.keys(export["booster"], f"{where}.booster", required=_BOOSTER_KEYS)
+        self._booster(booster, feature_names)
         self._calibrator(export["calibrator"])
 
     def _booster(self, b: Mapping[str, Any], feature_names: Sequence[str]) -> None:
         if b["kind"] != "hgb":
-            raise _fail("booster kind", f"is {b['kind']!r}; only 'hgb' is known")
+            _fail("booster kind", f"is {b['kind']!r}; only 'hgb' is known")
         features = b["features"]
         if (
             not isinstance(features, list)
             or sorted(map(str, features)) != sorted(feature_names)
             or not all(isinstance(f, str) for f in features)
         ):
-            raise _fail("booster features", "must list each feature of the model once")
+            _fail("booster features", "must list each feature of the model once")
         n_cat = b["n_categorical"]
         if isinstance(n_cat, bool) or not isinstance(n_cat, int) or not 0 <= n_cat <= len(features):
-            raise _fail("booster n_categorical", f"is {n_cat!r}")
+            _fail("booster n_categorical", f"is {n_cat!r}")
         self.features = list(features)
         self.categorical = self.features[:n_cat]
         categories, codes = b["categories"], b["codes"]
         if not isinstance(categories, Mapping) or sorted(categories) != sorted(self.categorical):
-            raise _fail("booster categories", "must have one list per categorical feature")
+            _fail("booster categories", "must have one list per categorical feature")
         if not isinstance(codes, Mapping) or sorted(codes) != sorted(self.categorical):
-            raise _fail("booster codes", "must have one list per categorical feature")
+            _fail("booster codes", "must have one list per categorical feature")
         self.lookup: dict[str, tuple[pd.Index, np.ndarray]] = {}
         for column in self.categorical:
             names = categories[column]
             if not isinstance(names, list) or not all(
                 isinstance(v, (str, int, float, bool)) for v in names
             ):
-                raise _fail(f"categories of {column!r}", "must be a list of JSON scalars")
+                _fail(f"categories of {column!r}", "must be a list of JSON scalars")
             index = pd.Index(names, dtype=object)
             if not index.is_unique:
-                raise _fail(f"categories of {column!r}", "repeat a category")
-            values = _numbers(codes[column], f"codes of {column!r}", allow_none=True)
+                _fail(f"categories of {column!r}", "repeat a category")
+            values = READER.numbers(
+                codes[column], f"{self.where}.booster.codes.{column}", none_means=math.nan
+            )
             if len(values) != len(names):
-                raise _fail(f"codes of {column!r}", "must have one code per category")
+                _fail(f"codes of {column!r}", "must have one code per category")
             finite = values[np.isfinite(values)]
             if finite.size and (
                 (finite < 0).any() or (finite >= 256).any() or (finite % 1 != 0).any()
             ):
-                raise _fail(f"codes of {column!r}", "must be whole numbers in [0, 256) or null")
+                _fail(f"codes of {column!r}", "must be whole numbers in [0, 256) or null")
             self.lookup[column] = (index, values)
-        self.baseline = _number(b["baseline"], "booster baseline")
+        self.baseline = float(READER.number(b["baseline"], f"{self.where}.booster.baseline"))
         self._trees(b, len(self.features), n_cat)
 
     def _trees(self, b: Mapping[str, Any], n_features: int, n_cat: int) -> None:
         tree_predictor, record_dtype, _ = _tree_runtime()
-        nodes = _mapping(b["nodes"], "booster nodes", NODE_FIELDS)
-        offsets = _numbers(b["tree_offsets"], "tree_offsets", integer=True)
-        bitset_offsets = _numbers(b["bitset_offsets"], "bitset_offsets", integer=True)
+        where = f"{self.where}.booster"
+        nodes = READER.keys(b["nodes"], f"{where}.nodes", required=NODE_FIELDS)
+        offsets = READER.integers(b["tree_offsets"], f"{where}.tree_offsets")
+        bitset_offsets = READER.integers(b["bitset_offsets"], f"{where}.bitset_offsets")
         if len(offsets) < 2 or offsets[0] != 0 or (np.diff(offsets) < 1).any():
-            raise _fail("tree_offsets", "must start at 0 and grow by at least 1 per tree")
+            _fail("tree_offsets", "must start at 0 and grow by at least 1 per tree")
         if len(bitset_offsets) != len(offsets) or bitset_offsets[0] != 0:
-            raise _fail("bitset_offsets", "must start at 0, one entry per tree offset")
+            _fail("bitset_offsets", "must start at 0, one entry per tree offset")
         if (np.diff(bitset_offsets) < 0).any():
-            raise _fail("bitset_offsets", "must not decrease")
+            _fail("bitset_offsets", "must not decrease")
         n_nodes = int(offsets[-1])
         columns = {}
         for field in NODE_FIELDS:
             number = field in ("value", "num_threshold")
-            values = _numbers(nodes[field], f"nodes.{field}", integer=not number, allow_none=number)
+            path = f"{where}.nodes.{field}"
+            values = (
+                READER.numbers(nodes[field], path, none_means=math.nan)
+                if number
+                else READER.integers(nodes[field], path)
+            )
             if len(values) != n_nodes:
-                raise _fail(f"nodes.{field}", f"has {len(values)} entries, expected {n_nodes}")
+                _fail(f"nodes.{field}", f"has {len(values)} entries, expected {n_nodes}")
             columns[field] = values
         for flag in ("missing_go_to_left", "is_leaf", "is_categorical"):
             _range(columns[flag], 0, 2, f"nodes.{flag}")
         leaf = columns["is_leaf"] == 1
         if not np.isfinite(columns["value"][leaf]).all():
-            raise _fail("nodes.value", "of a leaf is not finite")
+            _fail("nodes.value", "of a leaf is not finite")
         split = ~leaf
         numeric = split & (columns["is_categorical"] == 0)
         if np.isnan(columns["num_threshold"][numeric]).any():
-            raise _fail("nodes.num_threshold", "of a numeric split is missing")
+            _fail("nodes.num_threshold", "of a numeric split is missing")
         tree_of_node = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         local = np.arange(n_nodes) - offsets[tree_of_node]
         size = np.diff(offsets)[tree_of_node]
@@ -352,27 +329,29 @@ class _Member:
             child = columns[side][split]
             # children come after their parent within the same tree: no cycles
             if ((child <= local[split]) | (child >= size[split])).any():
-                raise _fail(f"nodes.{side}", "points outside its tree or back to an ancestor")
+                _fail(f"nodes.{side}", "points outside its tree or back to an ancestor")
         _range(columns["feature_idx"][split], 0, n_features, "nodes.feature_idx")
         categorical = split & (columns["is_categorical"] == 1)
         if (columns["feature_idx"][categorical] >= n_cat).any():
-            raise _fail("nodes.feature_idx", "of a categorical split is not a categorical feature")
+            _fail("nodes.feature_idx", "of a categorical split is not a categorical feature")
         n_bitsets = np.diff(bitset_offsets)[tree_of_node]
         if (
             (columns["bitset_idx"][categorical] < 0)
             | (columns["bitset_idx"][categorical] >= n_bitsets[categorical])
         ).any():
-            raise _fail("nodes.bitset_idx", "points outside its tree's bitsets")
+            _fail("nodes.bitset_idx", "points outside its tree's bitsets")
         left_bitsets = self._bitsets(b["left_bitsets"], "left_bitsets")
         if len(left_bitsets) != bitset_offsets[-1]:
-            raise _fail("left_bitsets", "do not match bitset_offsets")
+            _fail("left_bitsets", "do not match bitset_offsets")
         known = self._bitsets(b["known_bitsets"], "known_bitsets")
-        f_idx_map = _numbers(b["known_bitset_of_feature"], "known_bitset_of_feature", integer=True)
+        f_idx_map = READER.integers(
+            b["known_bitset_of_feature"], f"{where}.known_bitset_of_feature"
+        )
         if len(f_idx_map) != n_features:
-            raise _fail("known_bitset_of_feature", f"must have {n_features} entries")
+            _fail("known_bitset_of_feature", f"must have {n_features} entries")
         _range(f_idx_map[:n_cat], 0, max(len(known), 1) if n_cat else 1, "known_bitset_of_feature")
         if n_cat and len(known) < n_cat:
-            raise _fail("known_bitsets", f"must have one bitset per categorical feature ({n_cat})")
+            _fail("known_bitsets", f"must have one bitset per categorical feature ({n_cat})")
         _range(f_idx_map, 0, 2**32, "known_bitset_of_feature")
         if not len(known):
             known = np.zeros((1, _BITSET_WORDS), dtype=np.uint32)
@@ -398,8 +377,8 @@ class _Member:
         if not isinstance(value, list) or not all(
             isinstance(row, list) and len(row) == _BITSET_WORDS for row in value
         ):
-            raise _fail(where, f"must be a list of {_BITSET_WORDS}-number lists")
-        flat = _numbers([v for row in value for v in row], where, integer=True)
+            _fail(where, f"must be a list of {_BITSET_WORDS}-number lists")
+        flat = READER.integers([v for row in value for v in row], where)
         _range(flat, 0, 2**32, where)
         return flat.astype(np.uint32).reshape(-1, _BITSET_WORDS)
 
@@ -408,24 +387,26 @@ class _Member:
         if c is None:
             return
         if not isinstance(c, Mapping) or c.get("method") not in ("isotonic", "sigmoid"):
-            raise _fail("calibrator", "must be null or have method 'isotonic' or 'sigmoid'")
+            _fail("calibrator", "must be null or have method 'isotonic' or 'sigmoid'")
         if c["method"] == "sigmoid":
-            c = _mapping(c, "sigmoid calibrator", ("method", "a", "b"))
-            self.a, self.b = _number(c["a"], "calibrator a"), _number(c["b"], "calibrator b")
+            c = READER.keys(c, f"{self.where}.calibrator", required=("method", "a", "b"))
+            self.a = float(READER.number(c["a"], f"{self.where}.calibrator.a"))
+            self.b = float(READER.number(c["b"], f"{self.where}.calibrator.b"))
         else:
-            c = _mapping(c, "isotonic calibrator", ("method", "x", "y", "x_min", "x_max"))
-            self.x = _numbers(c["x"], "calibrator x")
-            self.y = _numbers(c["y"], "calibrator y")
+            where = f"{self.where}.calibrator"
+            c = READER.keys(c, where, required=("method", "x", "y", "x_min", "x_max"))
+            self.x = READER.numbers(c["x"], f"{where}.x")
+            self.y = READER.numbers(c["y"], f"{where}.y")
             if len(self.x) != len(self.y) or not len(self.x):
-                raise _fail("calibrator x and y", "must be non-empty and of equal length")
+                _fail("calibrator x and y", "must be non-empty and of equal length")
             if (np.diff(self.x) < 0).any():
-                raise _fail("calibrator x", "must be non-decreasing")
+                _fail("calibrator x", "must be non-decreasing")
             if (self.y < 0).any() or (self.y > 1).any():
-                raise _fail("calibrator y", "must be probabilities in [0, 1]")
-            self.x_min = _number(c["x_min"], "calibrator x_min")
-            self.x_max = _number(c["x_max"], "calibrator x_max")
+                _fail("calibrator y", "must be probabilities in [0, 1]")
+            self.x_min = float(READER.number(c["x_min"], f"{where}.x_min"))
+            self.x_max = float(READER.number(c["x_max"], f"{where}.x_max"))
             if self.x_min > self.x_max:
-                raise _fail("calibrator x_min", "is above x_max")
+                _fail("calibrator x_min", "is above x_max")
         self.method = c["method"]
 
     def matrix(self, X: pd.DataFrame) -> np.ndarray:
@@ -546,10 +527,10 @@ def import_estimator(
         When any field is missing, unknown, of the wrong type or out of range.
     """
     if not isinstance(members, list) or not 1 <= len(members) <= _MAX_MEMBERS:
-        raise _fail("members", f"must be a list of 1 to {_MAX_MEMBERS} fold members")
-    built = [_Member(m, feature_names) for m in members]
+        _fail("members", f"must be a list of 1 to {_MAX_MEMBERS} fold members")
+    built = [_Member(m, feature_names, f"members[{i}]") for i, m in enumerate(members)]
     if any(m.method != calibration for m in built):
-        raise _fail("members", f"must all use the classifier's calibration {calibration!r}")
+        _fail("members", f"must all use the classifier's calibration {calibration!r}")
     if calibration is None and len(built) != 1:
-        raise _fail("members", "must be exactly one without calibration")
+        _fail("members", "must be exactly one without calibration")
     return CompiledChurnModel(built, calibrated=calibration is not None)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
 
-from custintel.features._cohorts import active_periods, lapse_durations
+from custintel.features import active_periods, lapse_durations
 from custintel.schema import TransactionSchema
 
 __all__ = [
+    "PeriodOptions",
+    "ValidationPolicies",
     "churn_rate",
     "cohort_retention",
     "lapse_survival",
@@ -25,26 +27,53 @@ _Refunds = Literal["net", "drop", "raise"]
 _Duplicates = Literal["warn", "keep", "drop", "raise"]
 
 
+class ValidationPolicies(TypedDict, total=False):
+    """How the transactions are validated, as :func:`~custintel.validate_transactions` does.
+
+    Attributes
+    ----------
+    refunds : {"net", "drop", "raise"}
+        Policy for negative amounts; ``"net"`` when left out.
+    duplicates : {"warn", "keep", "drop", "raise"}
+        Policy for exact duplicate rows; ``"warn"`` when left out.
+    """
+
+    refunds: _Refunds
+    duplicates: _Duplicates
+
+
+class PeriodOptions(ValidationPolicies, total=False):
+    """The keyword arguments of :func:`retention_table`, which its summaries pass on.
+
+    Attributes
+    ----------
+    period : str
+        pandas period alias; ``"M"`` when left out.
+    """
+
+    period: str
+
+
 def retention_table(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     period: str = "M",
-    refunds: _Refunds = "net",
-    duplicates: _Duplicates = "warn",
+    **policies: Unpack[ValidationPolicies],
 ) -> pd.DataFrame:
     """Count active, new and retained customers per period.
 
     Parameters
     ----------
     tx : pandas.DataFrame
-        Transactions.
+        Transactions, as :func:`~custintel.validate_transactions` takes them.
     schema : TransactionSchema, dict or None, default=None
-        Column mapping.
+        The roles of the columns of ``tx`` (default: the role names).
     period : str, default="M"
         pandas period alias: ``"M"`` months, ``"Q"`` quarters, ``"W"`` weeks...
-    refunds, duplicates : str
-        Validation policies, see :func:`~custintel.validate_transactions`.
+    **policies
+        ``refunds`` and ``duplicates``: the :class:`ValidationPolicies` of
+        :func:`~custintel.validate_transactions`.
 
     Returns
     -------
@@ -70,7 +99,7 @@ def retention_table(
     2024-02       2    1         1             0.5         0.5
     2024-03       1    0         1             0.5         0.5
     """
-    frame, last = active_periods(tx, schema, period=period, refunds=refunds, duplicates=duplicates)
+    frame, last = active_periods(tx, schema, period=period, **policies)
     first = frame["period"].min()
     index = pd.period_range(first, last, freq=frame["period"].dt.freq, name="period")
     codes = frame["period"].array.asi8 - first.ordinal
@@ -101,61 +130,39 @@ def retention_table(
 def retention_rate(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
-    *,
-    period: str = "M",
-    refunds: _Refunds = "net",
-    duplicates: _Duplicates = "warn",
+    **options: Unpack[PeriodOptions],
 ) -> pd.Series:
     """Share of each period's active customers who buy again in the next period.
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
-    period : str, default="M"
-        pandas period alias.
-    refunds, duplicates : str
-        Validation policies.
+    tx, schema, **options
+        As for :func:`retention_table` (``period``, ``refunds``, ``duplicates``).
 
     Returns
     -------
     pandas.Series
         ``retention_rate`` indexed by the later period (see :func:`retention_table`).
     """
-    table = retention_table(tx, schema, period=period, refunds=refunds, duplicates=duplicates)
-    return table["retention_rate"].iloc[1:]
+    return retention_table(tx, schema, **options)["retention_rate"].iloc[1:]
 
 
 def churn_rate(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
-    *,
-    period: str = "M",
-    refunds: _Refunds = "net",
-    duplicates: _Duplicates = "warn",
+    **options: Unpack[PeriodOptions],
 ) -> pd.Series:
-    """Share of each period's active customers who do not buy in the next period.
+    """Return the churn rate: the share of active customers who do not buy in the next period.
 
-    Parameters
-    ----------
-    tx : pandas.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
-    period : str, default="M"
-        pandas period alias.
-    refunds, duplicates : str
-        Validation policies.
+    It is ``1 -`` :func:`retention_rate`, from the same :func:`retention_table`
+    (``tx``, ``schema`` and ``**options`` as there).
 
     Returns
     -------
     pandas.Series
-        ``churn_rate`` = 1 - :func:`retention_rate`, indexed by the later period.
+        ``churn_rate``, indexed by the later period.
     """
-    table = retention_table(tx, schema, period=period, refunds=refunds, duplicates=duplicates)
-    return table["churn_rate"].iloc[1:]
+    return retention_table(tx, schema, **options)["churn_rate"].iloc[1:]
 
 
 def cohort_retention(
@@ -164,24 +171,19 @@ def cohort_retention(
     *,
     period: str = "M",
     normalize: bool = False,
-    refunds: _Refunds = "net",
-    duplicates: _Duplicates = "warn",
+    **policies: Unpack[ValidationPolicies],
 ) -> pd.DataFrame:
     """Tabulate acquisition cohorts against periods since acquisition.
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
+    tx, schema, **policies
+        As for :func:`retention_table`.
     period : str, default="M"
         pandas period alias of cohorts and ages.
     normalize : bool, default=False
         False: counts of customers of the cohort active ``k`` periods after
         their first; True: those counts divided by the cohort size (column 0).
-    refunds, duplicates : str
-        Validation policies.
 
     Returns
     -------
@@ -192,10 +194,9 @@ def cohort_retention(
     Examples
     --------
     >>> import pandas as pd
-    >>> tx = pd.DataFrame({"customer_id": [1, 2, 1, 3, 3],
-    ...                    "timestamp": pd.to_datetime(["2024-01-05", "2024-01-09", "2024-02-01",
-    ...                                                 "2024-02-10", "2024-03-03"]),
-    ...                    "amount": 1.0})
+    >>> days = ["2024-01-05", "2024-01-09", "2024-02-01", "2024-02-10", "2024-03-03"]
+    >>> tx = pd.DataFrame({"customer_id": [1, 2, 1, 3, 3], "amount": 1.0,
+    ...                    "timestamp": pd.to_datetime(days)})
     >>> cohort_retention(tx)
     periods_since    0    1    2
     cohort
@@ -207,7 +208,7 @@ def cohort_retention(
     2024-01        1.0  0.5  0.0
     2024-02        1.0  1.0  NaN
     """
-    frame, last = active_periods(tx, schema, period=period, refunds=refunds, duplicates=duplicates)
+    frame, last = active_periods(tx, schema, period=period, **policies)
     counts = pd.crosstab(frame["cohort"], frame["age"]).astype(float)
     cohorts = pd.period_range(frame["cohort"].min(), last, freq=last.freq)
     ages = np.arange(len(cohorts))
@@ -225,20 +226,14 @@ def cohort_retention(
 def repeat_purchase_rate(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
-    *,
-    refunds: _Refunds = "net",
-    duplicates: _Duplicates = "warn",
+    **policies: Unpack[ValidationPolicies],
 ) -> float:
     """Share of customers with at least two purchase occasions (days).
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
-    refunds, duplicates : str
-        Validation policies.
+    tx, schema, **policies
+        As for :func:`retention_table`.
 
     Returns
     -------
@@ -248,16 +243,15 @@ def repeat_purchase_rate(
     Examples
     --------
     >>> import pandas as pd
-    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2, 3, 3],
-    ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-01",
-    ...                                                 "2024-01-01", "2024-01-01"]),
-    ...                    "amount": 1.0})
+    >>> rows = [(1, "2024-01-01"), (1, "2024-01-02"), (2, "2024-01-01"), (3, "2024-01-01"),
+    ...         (3, "2024-01-01")]
+    >>> tx = pd.DataFrame(rows, columns=["customer_id", "timestamp"]).assign(amount=1.0)
     >>> repeat_purchase_rate(tx, duplicates="keep")  # 3 bought twice on one day: one occasion
     0.3333333333333333
     """
     from custintel.features import summarize_customers
 
-    summary = summarize_customers(tx, schema, refunds=refunds, duplicates=duplicates)
+    summary = summarize_customers(tx, schema, **policies)
     return float((summary["frequency"] >= 1).mean())
 
 
@@ -267,23 +261,18 @@ def lapse_survival(
     *,
     lapse_days: int,
     observation_end: Any = None,
-    refunds: _Refunds = "net",
-    duplicates: _Duplicates = "warn",
+    **policies: Unpack[ValidationPolicies],
 ) -> pd.DataFrame:
     r"""Estimate the survival curve of time to lapse (Kaplan-Meier).
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Transactions.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
+    tx, schema, **policies
+        As for :func:`retention_table`.
     lapse_days : int
         A customer lapses once this many days pass without a purchase.
     observation_end : date-like, optional
         End of observation; defaults to the last transaction's day.
-    refunds, duplicates : str
-        Validation policies.
 
     Returns
     -------
@@ -313,12 +302,7 @@ def lapse_survival(
     14          1       1         0       0.0
     """
     durations = lapse_durations(
-        tx,
-        schema,
-        lapse_days=lapse_days,
-        observation_end=observation_end,
-        refunds=refunds,
-        duplicates=duplicates,
+        tx, schema, lapse_days=lapse_days, observation_end=observation_end, **policies
     )
     time = durations["duration_days"].to_numpy()
     event = durations["lapsed"].to_numpy()

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from custintel.features._churn import btyd_table
+from custintel.backends import btyd_table
 
 __all__ = ["btyd_churn_score"]
 

@@ -4,13 +4,19 @@ A model subclasses :class:`ParametricModel` and declares its parameter names,
 the summary columns it reads, a starting point and its log-likelihood. The base
 class does the rest the same way for every model: input checks with clear
 errors, weighting of identical customers, the maximum-likelihood fit,
-standard errors, and plain-JSON export.
+standard errors, and plain-JSON export. :class:`PurchaseModel` adds the
+prediction plumbing of the purchase models: it checks a customer table and a
+horizon, hands the columns to the model's array maths and wraps the result in
+a Series indexed by customer.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,11 +24,18 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custintel._export import NONNEGATIVE, Domain, ExportReader, as_float, show
 from custintel.clv._fit import _LOG_BOUND, LogLikelihood, MLEResult, fit_mle, standard_errors
 from custintel.exceptions import SchemaError
+from custintel.export import NONNEGATIVE, Domain, ExportReader, as_float, show
 
-__all__ = ["FITTED_RANGE", "ParametricModel", "check_customer_table"]
+__all__ = [
+    "FITTED_RANGE",
+    "ParametricModel",
+    "PurchaseMaths",
+    "PurchaseModel",
+    "check_customer_table",
+    "check_nonnegative",
+]
 
 _FORMAT_VERSION = 1
 
@@ -114,6 +127,31 @@ def check_customer_table(
     return arrays, X.index
 
 
+def check_nonnegative(value: Any, name: str, *, unit: str = "") -> float:
+    """Return ``value`` as a float if it is a finite number ``>= 0``, else raise ``ValueError``.
+
+    Parameters
+    ----------
+    value : object
+        A horizon, a discount rate...
+    name : str
+        Its name, for the message.
+    unit : str, default=""
+        Said after "a finite number >= 0" in the message, e.g. ``" (in the table's time unit)"``.
+
+    Returns
+    -------
+    float
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0{unit}, got {value!r}")
+    return number
+
+
 def check_recency(arrays: dict[str, np.ndarray], index: pd.Index, model_name: str) -> None:
     """Check ``recency <= T`` and ``frequency == 0 => recency == 0``."""
     frequency, recency, T = arrays["frequency"], arrays["recency"], arrays["T"]
@@ -157,9 +195,13 @@ def compress_rows(
     }, merged
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class ParametricModel(BaseEstimator):
-    """Base class of the parametric CLV models (maximum likelihood).
+    """Base class of the parametric CLV models, fitted by maximum likelihood.
 
+    Every model of :mod:`custintel.clv` but :class:`~custintel.clv.CLVModel`
+    is one: they share these fitting options, fitted attributes, :meth:`score`,
+    :meth:`summary` and the JSON export (:meth:`to_dict`, :meth:`from_dict`).
     Subclasses set :attr:`param_names` and :attr:`columns` and implement
     :meth:`_loglik` (per-customer log-likelihood and gradient) and
     :meth:`_initial_params`.
@@ -168,31 +210,43 @@ class ParametricModel(BaseEstimator):
     ----------
     penalizer : float, default=0.0
         L2 penalty ``penalizer * sum(params**2)`` on the mean negative
-        log-likelihood; 0 gives the plain maximum-likelihood estimate.
+        log-likelihood (lifetimes' ``penalizer_coef``); 0 gives the plain
+        maximum-likelihood estimate.
     initial_params : dict or None, default=None
-        Starting values by parameter name; ``None`` uses the model's default.
+        Starting values by parameter name (any of :attr:`param_names`);
+        ``None`` uses the model's default.
     max_iter : int, default=1000
         Iterations per optimiser run.
     on_failure : {"raise", "warn"}, default="raise"
-        What a fit that does not converge does.
+        What a fit that does not converge does: raise
+        :class:`~custintel.exceptions.ConvergenceError` or warn
+        :class:`~custintel.exceptions.ConvergenceWarning`.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        The estimates, indexed by :attr:`param_names`.
+    bse_ : pandas.Series
+        Standard errors from the observed information (NaN where the
+        Hessian is not positive definite).
+    log_likelihood_ : float
+        Log-likelihood at the estimate, summed over customers.
+    converged_ : bool
+        Whether the optimiser converged.
+    n_iter_ : int
+        Optimiser iterations.
+    n_customers_ : float
+        Number (total weight) of customers fitted.
     """
 
     param_names: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[str, ...]] = ()
     integer_columns: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(
-        self,
-        *,
-        penalizer: float = 0.0,
-        initial_params: Mapping[str, float] | None = None,
-        max_iter: int = 1000,
-        on_failure: str = "raise",
-    ) -> None:
-        self.penalizer = penalizer
-        self.initial_params = initial_params
-        self.max_iter = max_iter
-        self.on_failure = on_failure
+    penalizer: float = 0.0
+    initial_params: Mapping[str, float] | None = None
+    max_iter: int = 1000
+    on_failure: str = "raise"
 
     # --- to implement ---------------------------------------------------------------
 
@@ -228,10 +282,15 @@ class ParametricModel(BaseEstimator):
 
     # --- shared machinery -------------------------------------------------------------
 
-    def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
-        arrays, index = check_customer_table(
+    def _checked_table(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
+        """Check ``X`` has the model's columns; return them as float arrays and its index."""
+        return check_customer_table(
             X, self.columns, model_name=type(self).__name__, integer_columns=self.integer_columns
         )
+
+    def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
+        """Return the checked columns of ``X`` the likelihood reads, and their index."""
+        arrays, index = self._checked_table(X)
         self._check_data(arrays, index)
         return arrays, index
 
@@ -326,12 +385,8 @@ class ParametricModel(BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
-            Customer table with the model's :attr:`columns`.
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_customers,), optional
-            Number of customers each row stands for.
+        X, y, sample_weight
+            As for :meth:`fit`.
 
         Returns
         -------
@@ -378,14 +433,7 @@ class ParametricModel(BaseEstimator):
             }
         )
 
-    #: Fields of :meth:`to_dict`; a hand-written export may leave out the optional ones.
-    _EXPORT_REQUIRED: ClassVar[tuple[str, ...]] = (
-        "model",
-        "format_version",
-        "params",
-        "log_likelihood",
-        "converged",
-    )
+    #: Fields of :meth:`to_dict` a hand-written export may leave out.
     _EXPORT_OPTIONAL: ClassVar[tuple[str, ...]] = (
         "hyperparameters",
         "standard_errors",
@@ -443,19 +491,18 @@ class ParametricModel(BaseEstimator):
         Raises
         ------
         InvalidModelError
-            For anything :meth:`to_dict` does not write, with a ``reason``:
-            ``"bad_json"`` or ``"not_a_mapping"`` (not an export at all),
-            ``"wrong_model"`` (``model`` names another class),
+            For anything :meth:`to_dict` does not write, with a ``reason``
+            (see :mod:`custintel.export`): ``"wrong_model"`` (not an export
+            at all, or ``model`` names another class),
             ``"bad_format_version"``, ``"missing_field"``,
             ``"unknown_field"`` (including unknown parameter or
-            hyperparameter names), ``"bad_parameter"`` (a parameter that is
-            not a finite real number in its domain: positive, within
-            :data:`FITTED_RANGE` where the fit keeps it),
-            ``"bad_hyperparameter"`` (a value the estimator refuses), or
-            ``"bad_field"`` (a standard error that is not a finite number
-            ``>= 0`` or null, a ``log_likelihood`` that is not a finite
-            number or null, a ``converged`` that is not a bool, an
-            ``n_customers`` that is not a finite number ``>= 0`` or null).
+            hyperparameter names), or ``"bad_parameter"``: a parameter that
+            is not a finite real number in its domain (positive, within
+            :data:`FITTED_RANGE` where the fit keeps it), a hyperparameter
+            the estimator refuses, a standard error that is not a finite
+            number ``>= 0`` or null, a ``log_likelihood`` that is not a
+            finite number or null, a ``converged`` that is not a bool, an
+            ``n_customers`` that is not a finite number ``>= 0`` or null.
 
         Examples
         --------
@@ -475,20 +522,21 @@ class ParametricModel(BaseEstimator):
         GammaGammaModel()
         """
         reader = ExportReader(f"{cls.__name__} export")
-        data = reader.load(data)
-        reader.model_name(data, (cls.__name__,))
-        reader.format_version(data, (_FORMAT_VERSION,))
-        reader.keys(data, required=cls._EXPORT_REQUIRED, optional=cls._EXPORT_OPTIONAL)
-
-        values = reader.mapping(data, "params")
-        reader.keys(values, required=cls.param_names, where="parameter", prefix="params.")
+        data = reader.envelope(
+            data,
+            model=cls.__name__,
+            versions=(_FORMAT_VERSION,),
+            required=("params", "log_likelihood", "converged"),
+            optional=cls._EXPORT_OPTIONAL,
+        )
+        values = reader.keys(data["params"], "params", required=cls.param_names, where="parameter")
         params = np.array(
             [
                 reader.number(
                     values[name],
-                    f"parameter {name!r}",
+                    f"params.{name}",
                     cls.param_domains.get(name, FITTED_RANGE),
-                    reason="bad_parameter",
+                    label=f"parameter {name!r}",
                 )
                 for name in cls.param_names
             ],
@@ -498,32 +546,32 @@ class ParametricModel(BaseEstimator):
         model = cls._from_hyperparameters(reader, data)
         errors: Mapping[str, Any] = {}
         if "standard_errors" in data:
-            errors = reader.mapping(data, "standard_errors")
-            reader.keys(
-                errors,
+            errors = reader.keys(
+                data["standard_errors"],
+                "standard_errors",
                 required=(),
                 optional=cls.param_names,
                 where="parameter",
-                prefix="standard_errors.",
             )
         bse = [
             reader.number(
                 errors.get(name),
-                f"standard error of {name!r}",
+                f"standard_errors.{name}",
                 NONNEGATIVE,
                 allow_none=True,
+                label=f"standard error of {name!r}",
             )
             for name in cls.param_names
         ]
         model.params_ = pd.Series(params, index=list(cls.param_names), name="estimate")
         model.bse_ = pd.Series(bse, index=list(cls.param_names), name="se", dtype=np.float64)
         model.log_likelihood_ = reader.number(
-            data["log_likelihood"], "field 'log_likelihood'", allow_none=True
+            data["log_likelihood"], "log_likelihood", allow_none=True
         )
-        model.converged_ = reader.boolean(data["converged"], "field 'converged'")
+        model.converged_ = reader.boolean(data["converged"], "converged")
         model.n_iter_ = 0
         model.n_customers_ = reader.number(
-            data.get("n_customers"), "field 'n_customers'", NONNEGATIVE, allow_none=True
+            data.get("n_customers"), "n_customers", NONNEGATIVE, allow_none=True
         )
         return model
 
@@ -532,20 +580,15 @@ class ParametricModel(BaseEstimator):
         """Build the estimator from the export's hyperparameters, checked as ``fit`` checks them."""
         if "hyperparameters" not in data:
             return cls()
-        hyperparameters = reader.mapping(data, "hyperparameters")
-        names = tuple(cls().get_params(deep=False))
-        reader.keys(
-            hyperparameters,
+        hyperparameters = reader.keys(
+            data["hyperparameters"],
+            "hyperparameters",
             required=(),
-            optional=names,
+            optional=tuple(cls().get_params(deep=False)),
             where="hyperparameter",
-            prefix="hyperparameters.",
         )
         model = cls(**hyperparameters)
-        try:
-            model._check_params()
-        except (TypeError, ValueError) as err:
-            reader.fail(f"hyperparameters: {err}", reason="bad_hyperparameter")
+        reader.checked("hyperparameters", model._check_params, (TypeError, ValueError))
         return model
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -562,18 +605,91 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class PurchaseMaths:
+    """The array maths of one purchase model, each function taking the parameters first.
+
+    Attributes
+    ----------
+    loglik : callable
+        ``(params, x, t_x, T) -> (ll, grad)``: per-customer log-likelihood
+        ``(n,)`` and its gradient ``(n, k)``.
+    expected_purchases : callable
+        ``(params, x, t_x, T, t) -> E[Y(t) | x, t_x, T]``.
+    proba_alive : callable
+        ``(params, x, t_x, T) -> P(alive)``.
+    proba_no_purchase : callable
+        ``(params, x, t_x, T, t) -> P(no purchase in (T, T + t])``.
+    new_customer : callable
+        ``(params, ages) -> E[X(age)]`` of a new customer.
+    sample : callable
+        ``(params, T, rng) -> {"frequency", "recency", "T"}`` of simulated customers.
+    """
+
+    loglik: Callable[..., tuple[np.ndarray, np.ndarray]]
+    expected_purchases: Callable[..., np.ndarray]
+    proba_alive: Callable[..., np.ndarray]
+    proba_no_purchase: Callable[..., np.ndarray]
+    new_customer: Callable[..., np.ndarray]
+    sample: Callable[..., dict[str, np.ndarray]]
+
+    @classmethod
+    def of(
+        cls, module: ModuleType, *, loglik: str, sample: str = "sample_customers", **options: Any
+    ) -> PurchaseMaths:
+        """Collect a maths module's formulas, found by their usual names.
+
+        Parameters
+        ----------
+        module : module
+            Defines ``expected_purchases``, ``proba_alive``,
+            ``proba_no_purchase`` and ``expected_purchases_new_customer``,
+            and the likelihood and simulator named below.
+        loglik : str
+            Name of the likelihood function.
+        sample : str, default="sample_customers"
+            Name of the simulator.
+        **options
+            Keyword arguments every function gets (e.g. ``modified=True``).
+
+        Returns
+        -------
+        PurchaseMaths
+        """
+
+        def formula(name: str) -> Callable[..., Any]:
+            function = getattr(module, name)
+            return partial(function, **options) if options else function
+
+        return cls(
+            loglik=formula(loglik),
+            expected_purchases=formula("expected_purchases"),
+            proba_alive=formula("proba_alive"),
+            proba_no_purchase=formula("proba_no_purchase"),
+            new_customer=formula("expected_purchases_new_customer"),
+            sample=formula(sample),
+        )
+
+
 class PurchaseModel(ParametricModel):
     """Base class of the BTYD purchase models on ``(frequency, recency, T)``.
 
-    Subclasses implement the array-level maths: :meth:`_loglik`,
-    :meth:`_expected_purchases`, :meth:`_proba_alive`,
-    :meth:`_proba_no_purchase`, :meth:`expected_purchases_new_customer` and
-    :meth:`_sample`. This class validates inputs and wraps results in pandas
-    objects indexed by customer.
+    A subclass sets :attr:`param_names`, its array maths :attr:`maths` (a
+    :class:`PurchaseMaths`) and, where the default does badly, a starting
+    point. This class checks every input the same way for every model, hands
+    the columns to the maths and wraps the results in pandas objects indexed
+    by customer.
     """
 
     columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     integer_columns: ClassVar[tuple[str, ...]] = ("frequency",)
+    #: The model's array maths.
+    maths: ClassVar[PurchaseMaths]
+
+    def _loglik(
+        self, params: np.ndarray, data: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.maths.loglik(params, data["frequency"], data["recency"], data["T"])
 
     def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
         check_recency(arrays, index, type(self).__name__)
@@ -592,50 +708,30 @@ class PurchaseModel(ParametricModel):
                 reason="no_observation_period",
             )
 
-    # --- array-level maths to implement --------------------------------------------
+    def _horizon(self, t: Any) -> float:
+        """Return the prediction horizon ``t`` checked (``ValueError`` otherwise)."""
+        return check_nonnegative(t, "t", unit=" (in the table's time unit)")
 
-    def _expected_purchases(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        raise NotImplementedError
+    def _ages(self, t: Any) -> np.ndarray:
+        """Return the ages ``t`` of new customers checked, as a float array."""
+        ages = np.asarray(t, dtype=np.float64)
+        if not np.all(np.isfinite(ages)) or np.any(ages < 0):
+            raise ValueError("t must be finite and >= 0 (in the time unit of the fit)")
+        return ages
 
-    def _proba_alive(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-    ) -> np.ndarray:
-        raise NotImplementedError
-
-    def _proba_no_purchase(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        raise NotImplementedError
-
-    def _sample(
-        self, params: np.ndarray, T: np.ndarray, rng: np.random.Generator
-    ) -> dict[str, np.ndarray]:
-        raise NotImplementedError
-
-    def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
-        """Return E[X(t)], the expected repeat purchases of a new customer by time t."""
-        raise NotImplementedError
-
-    # --- public API ------------------------------------------------------------------
-
-    def _arrays(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+    def _predict(
+        self, X: Any, name: str, formula: Callable[..., np.ndarray], t: Any = None
+    ) -> pd.Series:
+        """Evaluate one of the :attr:`maths` on the customer table ``X``, per customer."""
+        horizon = () if t is None else (self._horizon(t),)
         check_is_fitted(self, "params_")
         arrays, index = self._prepare(X)
-        return arrays["frequency"], arrays["recency"], arrays["T"], index
+        values = formula(
+            self._params, arrays["frequency"], arrays["recency"], arrays["T"], *horizon
+        )
+        return pd.Series(values, index=index, name=name)
 
-    @staticmethod
-    def _check_horizon(t: Any) -> float:
-        try:
-            horizon = float(t)
-        except (TypeError, ValueError):
-            horizon = np.nan
-        if not np.isfinite(horizon) or horizon < 0:
-            raise ValueError(
-                f"t must be a finite number >= 0 (in the table's time unit), got {t!r}"
-            )
-        return horizon
+    # --- public API ------------------------------------------------------------------
 
     def predict_purchases(self, X: Any, *, t: float) -> pd.Series:
         """Predict the expected number of purchases in the next ``t`` time units.
@@ -650,12 +746,10 @@ class PurchaseModel(ParametricModel):
         Returns
         -------
         pandas.Series
-            Conditional expectation per customer, indexed like ``X``.
+            ``expected_purchases``: the conditional expectation per customer,
+            indexed like ``X``.
         """
-        horizon = self._check_horizon(t)
-        x, t_x, T, index = self._arrays(X)
-        values = self._expected_purchases(self._params, x, t_x, T, horizon)
-        return pd.Series(values, index=index, name="expected_purchases")
+        return self._predict(X, "expected_purchases", self.maths.expected_purchases, t)
 
     def predict_proba_alive(self, X: Any) -> pd.Series:
         """Predict the probability that each customer is still active at the end of observation.
@@ -663,16 +757,14 @@ class PurchaseModel(ParametricModel):
         Parameters
         ----------
         X : pandas.DataFrame
-            Customer table with ``frequency``, ``recency`` and ``T``.
+            The customer table, as for :meth:`predict_purchases`.
 
         Returns
         -------
         pandas.Series
-            P(alive) per customer, indexed like ``X``.
+            ``proba_alive`` per customer, indexed like ``X``.
         """
-        x, t_x, T, index = self._arrays(X)
-        values = self._proba_alive(self._params, x, t_x, T)
-        return pd.Series(values, index=index, name="proba_alive")
+        return self._predict(X, "proba_alive", self.maths.proba_alive)
 
     def predict_proba_no_purchase(self, X: Any, *, t: float) -> pd.Series:
         """Predict the probability that each customer makes no purchase in the next ``t``.
@@ -683,20 +775,34 @@ class PurchaseModel(ParametricModel):
 
         Parameters
         ----------
-        X : pandas.DataFrame
-            Customer table with ``frequency``, ``recency`` and ``T``.
-        t : float
-            Horizon, in the time unit of the table.
+        X, t
+            The customer table and the horizon, as for :meth:`predict_purchases`.
 
         Returns
         -------
         pandas.Series
-            P(no purchase in (T, T + t]) per customer, indexed like ``X``.
+            ``proba_no_purchase``, P(no purchase in (T, T + t]) per customer,
+            indexed like ``X``.
         """
-        horizon = self._check_horizon(t)
-        x, t_x, T, index = self._arrays(X)
-        values = self._proba_no_purchase(self._params, x, t_x, T, horizon)
-        return pd.Series(values, index=index, name="proba_no_purchase")
+        return self._predict(X, "proba_no_purchase", self.maths.proba_no_purchase, t)
+
+    def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
+        """Return E[X(t)], the expected repeat purchases of a new customer by age ``t``.
+
+        Parameters
+        ----------
+        t : float or array-like of float
+            Ages since the first purchase, in the time unit of the fit
+            (``>= 0``; whole numbers of opportunities for BG/BB).
+
+        Returns
+        -------
+        numpy.ndarray
+            Expected repeat purchases, shaped like ``t``; the model's
+            formula is in its Notes.
+        """
+        check_is_fitted(self, "params_")
+        return self.maths.new_customer(self._params, self._ages(t))
 
     def expected_cumulative_purchases(self, first_purchase: Any, *, t: Any) -> pd.Series:
         """Compute the expected cumulative repeat purchases of a cohort over calendar time.
@@ -753,5 +859,5 @@ class PurchaseModel(ParametricModel):
         if not np.all(np.isfinite(lengths)) or (lengths < 0).any():
             raise ValueError("T must be finite and >= 0")
         rng = np.random.default_rng(random_state)
-        columns = self._sample(self._params, lengths, rng)
+        columns = self.maths.sample(self._params, lengths, rng)
         return pd.DataFrame(columns, index=pd.RangeIndex(int(n_customers), name="customer_id"))

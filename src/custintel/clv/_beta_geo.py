@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from custintel.clv import _beta_geo_math as bgm
-from custintel.clv._base import PurchaseModel
+from custintel.clv._base import PurchaseMaths, PurchaseModel
 from custintel.clv._fit import LogLikelihood
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
@@ -18,6 +18,9 @@ class _BetaGeoBase(PurchaseModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     _modified: ClassVar[bool] = False
+    maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(
+        bgm, loglik="beta_geo_loglik", sample="sample_beta_geo", modified=False
+    )
 
     def _fit_terms(
         self, arrays: dict[str, np.ndarray], weights: np.ndarray
@@ -36,13 +39,6 @@ class _BetaGeoBase(PurchaseModel):
 
         return mean_loglik, np.array([stats.n])
 
-    def _loglik(
-        self, params: np.ndarray, data: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return bgm.beta_geo_loglik(
-            params, data["frequency"], data["recency"], data["T"], modified=self._modified
-        )
-
     def _initial_params(self, data: dict[str, np.ndarray]) -> np.ndarray:
         # Purchase rate ~ Gamma(1, alpha) with the mean rate of the repeat
         # purchases seen; dropout ~ Beta(1, 3). The optimiser works on the log
@@ -51,44 +47,6 @@ class _BetaGeoBase(PurchaseModel):
         mean_x = float(np.mean(data["frequency"]))
         alpha = mean_T / max(mean_x, 1e-2) if mean_T > 0 else 1.0
         return np.array([1.0, float(np.clip(alpha, 1e-4, 1e5)), 1.0, 3.0])
-
-    def _expected_purchases(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        return bgm.expected_purchases(params, x, t_x, T, t, modified=self._modified)
-
-    def _proba_alive(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-    ) -> np.ndarray:
-        return bgm.proba_alive(params, x, t_x, T, modified=self._modified)
-
-    def _proba_no_purchase(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        return bgm.proba_no_purchase(params, x, t_x, T, t, modified=self._modified)
-
-    def _sample(
-        self, params: np.ndarray, T: np.ndarray, rng: np.random.Generator
-    ) -> dict[str, np.ndarray]:
-        return bgm.sample_beta_geo(params, T, rng, modified=self._modified)
-
-    def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
-        """Return E[X(t)], the expected repeat purchases of a new customer by age ``t``.
-
-        Parameters
-        ----------
-        t : float or array-like of float
-            Ages since the first purchase, in the time unit of the fit (>= 0).
-
-        Returns
-        -------
-        numpy.ndarray
-            Expected repeat purchases, the shape of ``t``.
-        """
-        ages = np.asarray(t, dtype=np.float64)
-        if not np.all(np.isfinite(ages)) or np.any(ages < 0):
-            raise ValueError("t must be finite and >= 0 (in the time unit of the fit)")
-        return bgm.expected_purchases_new_customer(self._params, ages, modified=self._modified)
 
 
 class BetaGeoModel(_BetaGeoBase):
@@ -101,32 +59,11 @@ class BetaGeoModel(_BetaGeoBase):
     time unit of the table) and :math:`p \sim \mathrm{Beta}(a, b)`,
     independently.
 
-    Parameters
-    ----------
-    penalizer : float, default=0.0
-        L2 penalty ``penalizer * sum(params**2)`` on the mean negative
-        log-likelihood (lifetimes' ``penalizer_coef``).
-    initial_params : dict or None, default=None
-        Starting values for ``r``, ``alpha``, ``a`` and ``b``.
-    max_iter : int, default=1000
-        Optimiser iterations per run.
-    on_failure : {"raise", "warn"}, default="raise"
-        What a fit that does not converge does.
-
-    Attributes
-    ----------
-    params_ : pandas.Series
-        ``r``, ``alpha``, ``a`` and ``b``.
-    bse_ : pandas.Series
-        Standard errors from the observed information.
-    log_likelihood_ : float
-        Log-likelihood at the estimate (summed over customers).
-    converged_ : bool
-        Whether the optimiser converged.
-    n_iter_ : int
-        Optimiser iterations.
-    n_customers_ : float
-        Number (total weight) of customers fitted.
+    It takes the fitting options every model of :mod:`custintel.clv` shares
+    (``penalizer``, ``initial_params``, ``max_iter``, ``on_failure``) and has
+    their fitted attributes (``params_``: ``r``, ``alpha``, ``a`` and ``b``;
+    ``bse_``, ``log_likelihood_``...): see *Fitting options and fitted
+    attributes* in the lifetime value guide.
 
     See Also
     --------
@@ -192,12 +129,9 @@ class BetaGeoModel(_BetaGeoBase):
     --------
     The CDNOW sample of Fader, Hardie and Lee (2005), in weeks:
 
-    >>> from custintel import calibration_holdout_split
-    >>> from custintel.datasets import load_cdnow
     >>> from custintel.clv import BetaGeoModel
-    >>> X = calibration_holdout_split(load_cdnow(sample=True), calibration_end="1997-09-30",
-    ...                               observation_end="1998-06-30", time_unit="W",
-    ...                               duplicates="keep")
+    >>> from custintel.datasets import load_cdnow_summary
+    >>> X = load_cdnow_summary()
     >>> model = BetaGeoModel().fit(X)
     >>> model.params_.round(3).to_dict()
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
@@ -209,12 +143,8 @@ class BetaGeoModel(_BetaGeoBase):
     18    0.197
     21    0.203
     Name: expected_purchases, dtype: float64
-    >>> model.predict_proba_no_purchase(X, t=39).head(3).round(3)
-    customer_id
-    4     0.445
-    18    0.855
-    21    0.883
-    Name: proba_no_purchase, dtype: float64
+    >>> model.predict_proba_no_purchase(X, t=39).head(3).round(3).tolist()
+    [0.445, 0.855, 0.883]
     """
 
 
@@ -227,32 +157,8 @@ class ModifiedBetaGeoModel(_BetaGeoBase):
     probability :math:`p \sim \mathrm{Beta}(a, b)`. So a customer without a
     repeat purchase may already be gone, which BG/NBD rules out.
 
-    Parameters
-    ----------
-    penalizer : float, default=0.0
-        L2 penalty ``penalizer * sum(params**2)`` on the mean negative
-        log-likelihood (lifetimes' ``penalizer_coef``).
-    initial_params : dict or None, default=None
-        Starting values for ``r``, ``alpha``, ``a`` and ``b``.
-    max_iter : int, default=1000
-        Optimiser iterations per run.
-    on_failure : {"raise", "warn"}, default="raise"
-        What a fit that does not converge does.
-
-    Attributes
-    ----------
-    params_ : pandas.Series
-        ``r``, ``alpha``, ``a`` and ``b``.
-    bse_ : pandas.Series
-        Standard errors from the observed information.
-    log_likelihood_ : float
-        Log-likelihood at the estimate (summed over customers).
-    converged_ : bool
-        Whether the optimiser converged.
-    n_iter_ : int
-        Optimiser iterations.
-    n_customers_ : float
-        Number (total weight) of customers fitted.
+    Its options, fitted attributes and parameters are those of
+    :class:`BetaGeoModel`.
 
     See Also
     --------
@@ -316,21 +222,23 @@ class ModifiedBetaGeoModel(_BetaGeoBase):
 
     Examples
     --------
-    >>> from custintel import calibration_holdout_split
-    >>> from custintel.datasets import load_cdnow
+    On the CDNOW sample, one-time buyers are no longer certainly alive:
+
     >>> from custintel.clv import ModifiedBetaGeoModel
-    >>> X = calibration_holdout_split(load_cdnow(sample=True), calibration_end="1997-09-30",
-    ...                               observation_end="1998-06-30", time_unit="W",
-    ...                               duplicates="keep")
+    >>> from custintel.datasets import load_cdnow_summary
+    >>> X = load_cdnow_summary()
     >>> model = ModifiedBetaGeoModel().fit(X)
-    >>> model.params_.round(3).to_dict()
-    {'r': 0.525, 'alpha': 6.183, 'a': 0.891, 'b': 1.614}
     >>> model.predict_proba_alive(X).head(3).round(3)
     customer_id
     4     0.706
     18    0.391
     21    0.171
     Name: proba_alive, dtype: float64
+    >>> model.params_.round(3).to_dict()
+    {'r': 0.525, 'alpha': 6.183, 'a': 0.891, 'b': 1.614}
     """
 
     _modified: ClassVar[bool] = True
+    maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(
+        bgm, loglik="beta_geo_loglik", sample="sample_beta_geo", modified=True
+    )

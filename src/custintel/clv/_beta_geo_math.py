@@ -10,8 +10,16 @@ formulas is a shift ``s`` of the Beta parameter: ``s = 0`` for BG/NBD and
 ``s = 1`` for MBG/NBD, and BG/NBD customers without a repeat purchase cannot
 have dropped out.
 
-Every function takes the natural parameters ``(r, alpha, a, b)`` and arrays
-``x`` (repeat purchases), ``t_x`` (recency) and ``T`` (age).
+Unless its docstring says otherwise, every function takes these arguments:
+
+``params`` : numpy.ndarray
+    The natural parameters ``(r, alpha, a, b)``.
+``x``, ``t_x``, ``T`` : numpy.ndarray
+    Each customer's repeat purchases, recency and age.
+``t`` : float
+    A horizon (``>= 0``).
+``modified`` : bool
+    MBG/NBD instead of BG/NBD (BG/NBD where a function lets it default).
 """
 
 from __future__ import annotations
@@ -95,12 +103,7 @@ def _count_terms(params: np.ndarray, counts: np.ndarray, *, modified: bool) -> _
 
 
 def log_odds_dead(
-    params: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    *,
-    modified: bool = False,
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, modified: bool = False
 ) -> np.ndarray:
     r"""Return the log-odds that a customer has dropped out, given their history.
 
@@ -110,15 +113,6 @@ def log_odds_dead(
 
     so that :math:`P(\text{alive}) = 1 / (1 + e^D)`. For BG/NBD (``s = 0``)
     a customer with ``x = 0`` cannot have dropped out: :math:`D = -\infty`.
-
-    Parameters
-    ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``.
-    x, t_x, T : numpy.ndarray
-        Repeat purchases, recency and age.
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------
@@ -138,12 +132,7 @@ def log_odds_dead(
 
 
 def beta_geo_loglik(
-    params: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    *,
-    modified: bool = False,
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, modified: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Return the per-customer log-likelihood of ``(x, t_x, T)`` and its gradient.
 
@@ -176,8 +165,6 @@ def beta_geo_loglik(
         ``(r, alpha, a, b)``, all positive.
     x, t_x, T : numpy.ndarray
         Repeat purchases, recency and age (``0 <= t_x <= T``).
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------
@@ -256,19 +243,12 @@ class BetaGeoStats:
 
 
 def beta_geo_stats(
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    weights: np.ndarray,
-    *,
-    modified: bool = False,
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray, *, modified: bool = False
 ) -> BetaGeoStats:
     """Summarise a weighted customer table for :func:`beta_geo_total_loglik`.
 
     Parameters
     ----------
-    x, t_x, T : numpy.ndarray
-        Repeat purchases, recency and age.
     weights : numpy.ndarray
         Number of customers each row stands for.
     modified : bool, default=False
@@ -319,12 +299,8 @@ def beta_geo_total_loglik(
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``.
     stats : BetaGeoStats
         From :func:`beta_geo_stats` with the same ``modified``.
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------
@@ -399,23 +375,9 @@ def _softplus_and_expit(odds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def proba_alive(
-    params: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    *,
-    modified: bool = False,
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, modified: bool = False
 ) -> np.ndarray:
     """Return P(alive at T | x, t_x, T).
-
-    Parameters
-    ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``.
-    x, t_x, T : numpy.ndarray
-        Repeat purchases, recency and age.
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------
@@ -426,13 +388,7 @@ def proba_alive(
 
 
 def proba_no_purchase(
-    params: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    t: float,
-    *,
-    modified: bool = False,
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float, *, modified: bool
 ) -> np.ndarray:
     r"""Return P(no purchase in (T, T + t] | x, t_x, T).
 
@@ -444,17 +400,6 @@ def proba_no_purchase(
 
         P_0(t) = 1 - P(\text{alive})
             + P(\text{alive}) \left(\frac{\alpha + T}{\alpha + T + t}\right)^{r + x}.
-
-    Parameters
-    ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``.
-    x, t_x, T : numpy.ndarray
-        Repeat purchases, recency and age.
-    t : float
-        Horizon (>= 0).
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------
@@ -628,13 +573,7 @@ def _quadrature(r: float, y: float, a: float, b: float) -> float:
 
 
 def expected_purchases(
-    params: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    t: float,
-    *,
-    modified: bool = False,
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float, *, modified: bool
 ) -> np.ndarray:
     r"""Return E[purchases in (T, T + t] | x, t_x, T].
 
@@ -644,17 +583,6 @@ def expected_purchases(
 
     with :math:`G` from :func:`alive_expected_purchases` (FHL 2005 eq. 10;
     Wagner and Hoppe 2008 for MBG/NBD).
-
-    Parameters
-    ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``.
-    x, t_x, T : numpy.ndarray
-        Repeat purchases, recency and age.
-    t : float
-        Horizon (>= 0).
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------
@@ -683,12 +611,8 @@ def expected_purchases_new_customer(
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``.
     t : float or numpy.ndarray
         Ages (>= 0).
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------
@@ -702,11 +626,7 @@ def expected_purchases_new_customer(
 
 
 def sample_beta_geo(
-    params: np.ndarray,
-    T: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    modified: bool = False,
+    params: np.ndarray, T: np.ndarray, rng: np.random.Generator, *, modified: bool = False
 ) -> dict[str, np.ndarray]:
     r"""Simulate ``frequency``, ``recency`` and ``T`` from the generative process.
 
@@ -723,14 +643,10 @@ def sample_beta_geo(
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``.
     T : numpy.ndarray
         Ages of the customers.
     rng : numpy.random.Generator
         Random source.
-    modified : bool, default=False
-        MBG/NBD instead of BG/NBD.
 
     Returns
     -------

@@ -6,25 +6,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln
-from sklearn.utils.validation import check_is_fitted
 
-from custintel.clv._base import PurchaseModel, _describe, check_recency
-from custintel.clv._bgbb_math import bgbb_loglik, log_sum_beta
+from custintel.clv import _bgbb_math as bgbb
+from custintel.clv._base import PurchaseMaths, PurchaseModel, _describe, check_recency
 from custintel.exceptions import SchemaError
 
 __all__ = ["BetaGeoBetaBinomModel"]
-
-
-def _whole(value: Any, name: str) -> np.ndarray:
-    """Return ``value`` as a float array of whole numbers ``>= 0`` or raise ``ValueError``."""
-    array = np.asarray(value, dtype=np.float64)
-    if not np.all(np.isfinite(array)) or (array < 0).any() or (array != np.round(array)).any():
-        raise ValueError(
-            f"{name} must be a whole number of transaction opportunities >= 0 "
-            f"(the BG/BB model runs in discrete time), got {value!r}"
-        )
-    return array
 
 
 class BetaGeoBetaBinomModel(PurchaseModel):
@@ -38,27 +25,10 @@ class BetaGeoBetaBinomModel(PurchaseModel):
     :math:`p \sim` Beta(:math:`\alpha, \beta`) and :math:`\theta \sim`
     Beta(:math:`\gamma, \delta`), independently.
 
-    Parameters
-    ----------
-    penalizer : float, default=0.0
-        L2 penalty on the parameters.
-    initial_params : dict or None, default=None
-        Starting values for ``alpha``, ``beta``, ``gamma`` and ``delta``.
-    max_iter : int, default=1000
-        Optimiser iterations per run.
-    on_failure : {"raise", "warn"}, default="raise"
-        What a fit that does not converge does.
-
-    Attributes
-    ----------
-    params_ : pandas.Series
-        ``alpha``, ``beta``, ``gamma`` and ``delta``.
-    bse_ : pandas.Series
-        Standard errors from the observed information.
-    log_likelihood_ : float
-        Log-likelihood at the estimate.
-    converged_ : bool
-        Whether the optimiser converged.
+    Its ``params_`` are ``alpha``, ``beta``, ``gamma`` and ``delta``; the
+    fitting options (``penalizer``, ``initial_params``, ``max_iter``,
+    ``on_failure``) and the other fitted attributes are the same for every
+    model of :mod:`custintel.clv` (see the lifetime value guide).
 
     Notes
     -----
@@ -130,6 +100,7 @@ class BetaGeoBetaBinomModel(PurchaseModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     integer_columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
+    maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(bgbb, loglik="loglik_and_gradient")
 
     def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
         check_recency(arrays, index, type(self).__name__)
@@ -143,104 +114,8 @@ class BetaGeoBetaBinomModel(PurchaseModel):
                 reason="bad_customer_table",
             )
 
-    def _loglik(
-        self, params: np.ndarray, data: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        ll, grad = bgbb_loglik(params, data["frequency"], data["recency"], data["T"])
-        assert grad is not None
-        return ll, grad
+    def _horizon(self, t: Any) -> float:
+        return float(bgbb.whole_numbers(super()._horizon(t), "t"))
 
-    def _initial_params(self, data: dict[str, np.ndarray]) -> np.ndarray:
-        return np.array([1.0, 1.0, 1.0, 1.0])
-
-    # --- array-level predictions ---------------------------------------------------
-
-    def _expected_purchases(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        horizon = float(_whole(t, "t"))
-        alpha, beta, gamma, delta = params
-        ll, _ = bgbb_loglik(params, x, t_x, T, gradient=False)
-        unique_n, inverse = np.unique(T, return_inverse=True)
-        log_sum = log_sum_beta(gamma, delta, unique_n, np.full_like(unique_n, horizon))
-        log_e = (
-            betaln(alpha + x + 1, beta + (T - x))
-            - betaln(alpha, beta)
-            - betaln(gamma, delta)
-            + log_sum[inverse.ravel()]
-            - ll
-        )
-        return np.minimum(np.exp(log_e), horizon)  # at most one transaction per opportunity
-
-    def _proba_alive(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-    ) -> np.ndarray:
-        alpha, beta, gamma, delta = params
-        ll, _ = bgbb_loglik(params, x, t_x, T, gradient=False)
-        log_alive = (
-            betaln(alpha + x, beta + (T - x))
-            - betaln(alpha, beta)
-            + betaln(gamma, delta + T + 1)
-            - betaln(gamma, delta)
-            - ll
-        )
-        return np.minimum(np.exp(log_alive), 1.0)
-
-    def _proba_no_purchase(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        horizon = float(_whole(t, "t"))
-        ll_now, _ = bgbb_loglik(params, x, t_x, T, gradient=False)
-        ll_later, _ = bgbb_loglik(params, x, t_x, T + horizon, gradient=False)
-        return np.clip(np.exp(ll_later - ll_now), 0.0, 1.0)
-
-    def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
-        r"""Return :math:`E[X(n)]`, a new customer's expected transactions in ``n`` opportunities.
-
-        Parameters
-        ----------
-        t : int or array-like of int
-            Numbers of opportunities :math:`n` (whole numbers ``>= 0``).
-
-        Returns
-        -------
-        numpy.ndarray
-            Expected repeat transactions, shaped like ``t`` (equation 7 of
-            Fader, Hardie and Shang, 2010).
-        """
-        check_is_fitted(self, "params_")
-        n = _whole(t, "t")
-        alpha, beta, gamma, delta = self._params
-        flat = n.ravel()
-        log_sum = log_sum_beta(gamma, delta, np.zeros_like(flat), flat)
-        expected = alpha / (alpha + beta) * np.exp(log_sum - betaln(gamma, delta))
-        return expected.reshape(n.shape)
-
-    def _sample(
-        self, params: np.ndarray, T: np.ndarray, rng: np.random.Generator
-    ) -> dict[str, np.ndarray]:
-        n = _whole(T, "T")
-        alpha, beta, gamma, delta = params
-        size = len(n)
-        p = rng.beta(alpha, beta, size)
-        theta = rng.beta(gamma, delta, size)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # Opportunities survived: P(alive at opportunity k) = (1 - theta)^k.
-            survived = np.log(1.0 - rng.random(size)) / np.log1p(-theta)
-            survived = np.nan_to_num(survived, nan=np.inf, posinf=np.inf)
-            alive = np.minimum(np.floor(survived), n)
-            # At least one transaction among the alive opportunities?
-            any_prob = -np.expm1(alive * np.log1p(-p))
-            buys = rng.random(size) < any_prob
-            # Trailing opportunities without a transaction: truncated geometric on 0..alive-1.
-            tail = np.ceil(np.log1p(-rng.random(size) * any_prob) / np.log1p(-p)) - 1.0
-            tail = np.nan_to_num(tail, nan=0.0, posinf=0.0, neginf=0.0)
-        tail = np.clip(tail, 0.0, np.maximum(alive - 1.0, 0.0))
-        recency = np.where(buys, alive - tail, 0.0).astype(np.int64)
-        before_last = np.maximum(recency - 1, 0)
-        frequency = np.where(buys, 1 + rng.binomial(before_last, np.clip(p, 0.0, 1.0)), 0)
-        return {
-            "frequency": frequency.astype(np.int64),
-            "recency": recency,
-            "T": n.astype(np.int64),
-        }
+    def _ages(self, t: Any) -> np.ndarray:
+        return bgbb.whole_numbers(t, "t")

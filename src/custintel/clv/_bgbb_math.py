@@ -1,32 +1,38 @@
-r"""BG/BB (beta-geometric/beta-Bernoulli) model: log-likelihood, gradient and sums (pure maths).
+r"""BG/BB (beta-geometric/beta-Bernoulli) model: log-likelihood, gradient and predictions.
 
 Fader, Hardie and Shang (2010), "Customer-Base Analysis in a Discrete-Time
 Noncontractual Setting", Marketing Science 29 (6), 1086-1108.
 
 A customer's history is ``(x, t_x, n)``: ``x`` transactions in the ``n``
 transaction opportunities after the first purchase, the last one at
-opportunity ``t_x`` (0 when ``x == 0``). The likelihood is
-
-.. math::
-
-    L = \frac{B(\alpha + x, \beta + n - x)}{B(\alpha, \beta)}
-        \frac{B(\gamma, \delta + n)}{B(\gamma, \delta)}
-      + \sum_{i=0}^{n - t_x - 1}
-        \frac{B(\alpha + x, \beta + t_x - x + i)}{B(\alpha, \beta)}
-        \frac{B(\gamma + 1, \delta + t_x + i)}{B(\gamma, \delta)}.
-
-The terms of the sum decrease in ``i``, so each customer's partial sums are
-taken relative to the first term and never underflow. Customers who share
-``(x, t_x)`` share the terms of the sum, so it is computed once per pair up to
-the longest ``n - t_x`` among them and read off at each customer's length.
+opportunity ``t_x`` (0 when ``x == 0``). The likelihood (written out in the
+Notes of :class:`~custintel.clv.BetaGeoBetaBinomModel`) is the chance of
+being alive through all ``n`` opportunities plus a sum over the opportunity
+at which the customer died. The terms of the sum decrease in ``i``, so each
+customer's partial sums are taken relative to the first term and never
+underflow. Customers who share ``(x, t_x)`` share the terms of the sum, so it
+is computed once per pair up to the longest ``n - t_x`` among them and read
+off at each customer's length.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.special import betaln, digamma, gammaln
 
-__all__ = ["bgbb_loglik", "log_sum_beta"]
+__all__ = [
+    "bgbb_loglik",
+    "expected_purchases",
+    "expected_purchases_new_customer",
+    "log_sum_beta",
+    "loglik_and_gradient",
+    "proba_alive",
+    "proba_no_purchase",
+    "sample_customers",
+    "whole_numbers",
+]
 
 _CHUNK_ELEMENTS = 1 << 20  # cap on the (pairs x terms) grid built at once
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(16)
@@ -71,7 +77,7 @@ def bgbb_loglik(
     # Died at the start of opportunity t_x + i + 1, i = 0 .. n - t_x - 1: the sum
     # is exp(log_b0) * ratio_sum, with ratio_sum >= 1 whenever there are terms.
     log_b0 = betaln(alpha + x, beta + (t_x - x)) + betaln(gamma + 1, delta + t_x) - const
-    sums = _death_sums(alpha, beta, gamma, delta, x, t_x, n, gradient=gradient)
+    sums = _death_sums((alpha, beta, gamma, delta), x, t_x, n, gradient=gradient)
     ratio_sum = sums[0]
     has_terms = ratio_sum > 0
     with np.errstate(divide="ignore"):
@@ -120,10 +126,7 @@ def bgbb_loglik(
 
 
 def _death_sums(
-    alpha: float,
-    beta: float,
-    gamma: float,
-    delta: float,
+    params: tuple[float, float, float, float],
     x: np.ndarray,
     t_x: np.ndarray,
     n: np.ndarray,
@@ -168,7 +171,7 @@ def _death_sums(
         rows = row_order[np.searchsorted(row_rank, start) : np.searchsorted(row_rank, stop)]
         if width > 0 and longest[chunk].max() > 0:
             cumulative = _chunk_prefix_sums(
-                alpha, beta, gamma, delta, pairs[chunk, 0], pairs[chunk, 1], width, gradient
+                params, pairs[chunk, 0], pairs[chunk, 1], width, gradient=gradient
             )
             local = rank[pair_of_row[rows]] - start
             take = k[rows] - 1
@@ -193,16 +196,15 @@ def _unique_pairs(x: np.ndarray, t_x: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _chunk_prefix_sums(
-    alpha: float,
-    beta: float,
-    gamma: float,
-    delta: float,
+    params: tuple[float, float, float, float],
     x: np.ndarray,
     t_x: np.ndarray,
     width: int,
+    *,
     gradient: bool,
 ) -> list[np.ndarray]:
     """Cumulative sums along ``i`` of the relative death terms for a chunk of ``(x, t_x)`` pairs."""
+    alpha, beta, gamma, delta = params
     i = np.arange(width, dtype=np.float64)[None, :]
     j = t_x[:, None] + i
     xx = x[:, None]
@@ -277,3 +279,108 @@ def log_sum_beta(gamma: float, delta: float, n: np.ndarray, m: np.ndarray) -> np
     with np.errstate(divide="ignore"):
         log_ratio = np.where(m > 0, np.log(np.where(m > 0, ratio, 1.0)), -np.inf)
     return gammaln(gamma) + gammaln(b) - gammaln(b + eps) + log_ratio
+
+
+# --- predictions (Fader, Hardie and Shang 2010, equations 7, 11 and 13) ---------------------
+
+
+def whole_numbers(value: Any, name: str) -> np.ndarray:
+    """Return ``value`` as a float array of whole numbers ``>= 0`` or raise ``ValueError``."""
+    array = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(array)) or (array < 0).any() or (array != np.round(array)).any():
+        raise ValueError(
+            f"{name} must be a whole number of transaction opportunities >= 0 "
+            f"(the BG/BB model runs in discrete time), got {value!r}"
+        )
+    return array
+
+
+def loglik_and_gradient(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return :func:`bgbb_loglik` with its gradient, which is then never ``None``."""
+    ll, grad = bgbb_loglik(params, x, t_x, n)
+    assert grad is not None
+    return ll, grad
+
+
+def expected_purchases(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray, t: float
+) -> np.ndarray:
+    """Return the expected transactions in the next ``t`` opportunities, given ``(x, t_x, n)``."""
+    horizon = float(t)
+    alpha, beta, gamma, delta = params
+    ll, _ = bgbb_loglik(params, x, t_x, n, gradient=False)
+    unique_n, inverse = np.unique(n, return_inverse=True)
+    log_sum = log_sum_beta(gamma, delta, unique_n, np.full_like(unique_n, horizon))
+    log_e = (
+        betaln(alpha + x + 1, beta + (n - x))
+        - betaln(alpha, beta)
+        - betaln(gamma, delta)
+        + log_sum[inverse.ravel()]
+        - ll
+    )
+    return np.minimum(np.exp(log_e), horizon)  # at most one transaction per opportunity
+
+
+def proba_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Return P(alive at opportunity ``n + 1``) per customer."""
+    alpha, beta, gamma, delta = params
+    ll, _ = bgbb_loglik(params, x, t_x, n, gradient=False)
+    log_alive = (
+        betaln(alpha + x, beta + (n - x))
+        - betaln(alpha, beta)
+        + betaln(gamma, delta + n + 1)
+        - betaln(gamma, delta)
+        - ll
+    )
+    return np.minimum(np.exp(log_alive), 1.0)
+
+
+def proba_no_purchase(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray, t: float
+) -> np.ndarray:
+    """Return P(no transaction in the next ``t`` opportunities), ``L(n + t) / L(n)``."""
+    ll_now, _ = bgbb_loglik(params, x, t_x, n, gradient=False)
+    ll_later, _ = bgbb_loglik(params, x, t_x, n + float(t), gradient=False)
+    return np.clip(np.exp(ll_later - ll_now), 0.0, 1.0)
+
+
+def expected_purchases_new_customer(params: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Return :math:`E[X(n)]`, a new customer's expected transactions in ``n`` opportunities."""
+    alpha, beta, gamma, delta = params
+    flat = n.ravel()
+    log_sum = log_sum_beta(gamma, delta, np.zeros_like(flat), flat)
+    expected = alpha / (alpha + beta) * np.exp(log_sum - betaln(gamma, delta))
+    return expected.reshape(n.shape)
+
+
+def sample_customers(
+    params: np.ndarray, T: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Simulate ``(frequency, recency, T)`` of customers observed for ``T`` opportunities."""
+    n = whole_numbers(T, "T")
+    alpha, beta, gamma, delta = params
+    size = len(n)
+    p = rng.beta(alpha, beta, size)
+    theta = rng.beta(gamma, delta, size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Opportunities survived: P(alive at opportunity k) = (1 - theta)^k.
+        survived = np.log(1.0 - rng.random(size)) / np.log1p(-theta)
+        survived = np.nan_to_num(survived, nan=np.inf, posinf=np.inf)
+        alive = np.minimum(np.floor(survived), n)
+        # At least one transaction among the alive opportunities?
+        any_prob = -np.expm1(alive * np.log1p(-p))
+        buys = rng.random(size) < any_prob
+        # Trailing opportunities without a transaction: truncated geometric on 0..alive-1.
+        tail = np.ceil(np.log1p(-rng.random(size) * any_prob) / np.log1p(-p)) - 1.0
+        tail = np.nan_to_num(tail, nan=0.0, posinf=0.0, neginf=0.0)
+    tail = np.clip(tail, 0.0, np.maximum(alive - 1.0, 0.0))
+    recency = np.where(buys, alive - tail, 0.0).astype(np.int64)
+    before_last = np.maximum(recency - 1, 0)
+    frequency = np.where(buys, 1 + rng.binomial(before_last, np.clip(p, 0.0, 1.0)), 0)
+    return {
+        "frequency": frequency.astype(np.int64),
+        "recency": recency,
+        "T": n.astype(np.int64),
+    }

@@ -10,13 +10,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from custintel._export import ExportReader
 from custintel.clv._base import PurchaseModel
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._gamma_gamma import GammaGammaModel
 from custintel.clv._pareto_nbd import ParetoNBDModel
 from custintel.exceptions import InvalidModelError
+from custintel.export import ExportReader
 
 __all__ = ["CLVModel"]
 
@@ -74,14 +74,10 @@ class CLVModel(BaseEstimator):
 
     Examples
     --------
-    >>> from custintel import calibration_holdout_split
-    >>> from custintel.datasets import load_cdnow
     >>> from custintel.clv import CLVModel
-    >>> X = calibration_holdout_split(load_cdnow(sample=True), calibration_end="1997-09-30",
-    ...                               observation_end="1998-06-30", time_unit="W",
-    ...                               duplicates="keep")
-    >>> clv = CLVModel().fit(X)
-    >>> value = clv.predict_clv(X, horizon=12, discount_rate=0.01, margin=0.3)
+    >>> from custintel.datasets import load_cdnow_summary
+    >>> X = load_cdnow_summary()
+    >>> value = CLVModel().fit(X).predict_clv(X, horizon=12, discount_rate=0.01, margin=0.3)
     >>> bool((value >= 0).all()), value.index.equals(X.index)
     (True, True)
     """
@@ -268,16 +264,16 @@ class CLVModel(BaseEstimator):
         Raises
         ------
         InvalidModelError
-            For anything :meth:`to_dict` does not write, with a ``reason``:
-            ``"bad_json"`` or ``"not_a_mapping"``, ``"wrong_model"``
-            (``model`` is not ``"CLVModel"``, the purchase model is not
+            For anything :meth:`to_dict` does not write, with a ``reason``
+            (see :mod:`custintel.export`): ``"wrong_model"`` (not an export,
+            ``model`` is not ``"CLVModel"``, the purchase model is not
             ``BetaGeoModel``, ``ModifiedBetaGeoModel``, ``ParetoNBDModel``
             or ``BetaGeoBetaBinomModel``, or the spend model is not
             ``GammaGammaModel``), ``"bad_format_version"``,
-            ``"missing_field"``, ``"unknown_field"``, ``"bad_field"`` (e.g.
-            an unknown ``time_unit``), and the reasons of the two models'
-            ``from_dict`` (such as ``"bad_parameter"``), whose messages are
-            prefixed with the field they come from.
+            ``"missing_field"``, ``"unknown_field"``, ``"bad_parameter"``
+            (e.g. an unknown ``time_unit``), and the reasons of the two
+            models' ``from_dict``, whose messages are prefixed with the field
+            they come from.
 
         Examples
         --------
@@ -291,20 +287,20 @@ class CLVModel(BaseEstimator):
         wrong_model
         """
         reader = ExportReader("CLVModel export")
-        data = reader.load(data)
-        reader.model_name(data, ("CLVModel",))
-        reader.format_version(data, (_FORMAT_VERSION,))
-        reader.keys(
-            data, required=("model", "format_version", "time_unit", "purchase_model", "spend_model")
+        data = reader.envelope(
+            data,
+            model="CLVModel",
+            versions=(_FORMAT_VERSION,),
+            required=("time_unit", "purchase_model", "spend_model"),
         )
         time_unit = reader.choice(
-            data["time_unit"], "field 'time_unit'", tuple(_MONTH_IN_UNITS), allow_none=True
+            data["time_unit"], "time_unit", tuple(_MONTH_IN_UNITS), allow_none=True
         )
-        purchase_data = reader.mapping(data, "purchase_model")
+        purchase_data = reader.mapping(data["purchase_model"], "purchase_model")
         purchase_name = reader.model_name(
             purchase_data, tuple(_PURCHASE_MODELS), label="purchase_model.model"
         )
-        spend_data = reader.mapping(data, "spend_model")
+        spend_data = reader.mapping(data["spend_model"], "spend_model")
         reader.model_name(spend_data, ("GammaGammaModel",), label="spend_model.model")
         model = cls()
         model.purchase_model_ = _nested(

@@ -149,14 +149,7 @@ def fit_mle(
         if on_failure == "raise":
             raise ConvergenceError(text)
         warnings.warn(text, ConvergenceWarning, stacklevel=3)
-    return MLEResult(
-        params=params,
-        log_likelihood=log_likelihood,
-        converged=converged,
-        n_iter=n_iter,
-        hessian=hessian,
-        message=message,
-    )
+    return MLEResult(params, log_likelihood, converged, n_iter, hessian, message)
 
 
 def _hessian(

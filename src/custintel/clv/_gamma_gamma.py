@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from custintel.clv._base import ParametricModel, check_customer_table
+from custintel.clv._base import ParametricModel
 from custintel.clv._gamma_gamma_math import gamma_gamma_loglik
 from custintel.exceptions import DataQualityWarning
 
@@ -22,27 +22,12 @@ class GammaGammaModel(ParametricModel):
     :math:`\nu \sim` Gamma(:math:`q`, :math:`\gamma`) across customers, and
     spend is independent of purchase frequency.
 
-    Parameters
-    ----------
-    penalizer : float, default=0.0
-        L2 penalty on the parameters.
-    initial_params : dict or None, default=None
-        Starting values for ``p``, ``q`` and ``gamma``.
-    max_iter : int, default=1000
-        Optimiser iterations per run.
-    on_failure : {"raise", "warn"}, default="raise"
-        What a fit that does not converge does.
+    The fitting options and fitted attributes (here ``params_`` ``p``, ``q``
+    and ``gamma``) are those every model of :mod:`custintel.clv` shares; see
+    the lifetime value guide. Besides them:
 
     Attributes
     ----------
-    params_ : pandas.Series
-        ``p``, ``q`` and ``gamma``.
-    bse_ : pandas.Series
-        Standard errors from the observed information.
-    log_likelihood_ : float
-        Log-likelihood at the estimate.
-    converged_ : bool
-        Whether the optimiser converged.
     n_excluded_ : int
         Repeat buyers left out because their mean spend is 0.
 
@@ -71,13 +56,9 @@ class GammaGammaModel(ParametricModel):
 
     Examples
     --------
-    >>> from custintel import calibration_holdout_split
-    >>> from custintel.datasets import load_cdnow
     >>> from custintel.clv import GammaGammaModel
-    >>> X = calibration_holdout_split(load_cdnow(sample=True), calibration_end="1997-09-30",
-    ...                               observation_end="1998-06-30", time_unit="W",
-    ...                               duplicates="keep")
-    >>> model = GammaGammaModel().fit(X)
+    >>> from custintel.datasets import load_cdnow_summary
+    >>> model = GammaGammaModel().fit(load_cdnow_summary())
     >>> model.params_.round(2).to_dict()
     {'p': 6.25, 'q': 3.74, 'gamma': 15.44}
     >>> round(model.log_likelihood_, 2)
@@ -98,9 +79,7 @@ class GammaGammaModel(ParametricModel):
         Sets no attribute: ``score`` goes through here too, and must not change
         the fitted ``n_excluded_``.
         """
-        arrays, index = check_customer_table(
-            X, self.columns, model_name="GammaGammaModel", integer_columns=self.integer_columns
-        )
+        arrays, index = self._checked_table(X)
         repeat = arrays["frequency"] > 0
         zero_spend = repeat & (arrays["monetary_value"] <= 0)
         n_excluded = int(zero_spend.sum())
@@ -170,9 +149,6 @@ class GammaGammaModel(ParametricModel):
     ) -> tuple[np.ndarray, np.ndarray]:
         return gamma_gamma_loglik(params, data["frequency"], data["monetary_value"])
 
-    def _initial_params(self, data: dict[str, np.ndarray]) -> np.ndarray:
-        return np.array([1.0, 1.0, 1.0])
-
     def predict_spend(self, X: Any) -> pd.Series:
         r"""Return the expected mean value of each customer's future purchases.
 
@@ -189,9 +165,7 @@ class GammaGammaModel(ParametricModel):
             one-time buyers: ``q <= 1``), where the mean does not exist.
         """
         p, q, g = self._params
-        arrays, index = check_customer_table(
-            X, self.columns, model_name="GammaGammaModel", integer_columns=self.integer_columns
-        )
+        arrays, index = self._checked_table(X)
         x, m = arrays["frequency"], arrays["monetary_value"]
         # The posterior mean of 1/nu exists only when p x + q > 1; otherwise E[M] is infinite
         # (the formula would turn negative there).

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from custintel.clv import _pareto_nbd_math as math
-from custintel.clv._base import PurchaseModel
+from custintel.clv._base import PurchaseMaths, PurchaseModel
 from custintel.clv._fit import LogLikelihood
 
 __all__ = ["ParetoNBDModel"]
@@ -24,32 +24,10 @@ class ParetoNBDModel(PurchaseModel):
     time unit of the table). Dropout can happen at any time, not only just
     after a purchase as in BG/NBD.
 
-    Parameters
-    ----------
-    penalizer : float, default=0.0
-        L2 penalty ``penalizer * sum(params**2)`` on the mean negative
-        log-likelihood.
-    initial_params : dict or None, default=None
-        Starting values for ``r``, ``alpha``, ``s`` and ``beta``.
-    max_iter : int, default=1000
-        Optimiser iterations per run.
-    on_failure : {"raise", "warn"}, default="raise"
-        What a fit that does not converge does.
-
-    Attributes
-    ----------
-    params_ : pandas.Series
-        ``r``, ``alpha``, ``s`` and ``beta``.
-    bse_ : pandas.Series
-        Standard errors from the observed information.
-    log_likelihood_ : float
-        Log-likelihood at the estimate.
-    converged_ : bool
-        Whether the optimiser converged.
-    n_iter_ : int
-        Optimiser iterations.
-    n_customers_ : float
-        Number of customers fitted (sum of the weights).
+    Fitted with the options every model of :mod:`custintel.clv` takes, it
+    estimates ``params_`` ``r``, ``alpha``, ``s`` and ``beta``, with standard
+    errors ``bse_`` and the other attributes described in the lifetime value
+    guide (*Fitting options and fitted attributes*).
 
     Notes
     -----
@@ -110,26 +88,23 @@ class ParetoNBDModel(PurchaseModel):
 
     Examples
     --------
-    >>> from custintel import calibration_holdout_split
-    >>> from custintel.datasets import load_cdnow
     >>> from custintel.clv import ParetoNBDModel
-    >>> X = calibration_holdout_split(load_cdnow(sample=True), calibration_end="1997-09-30",
-    ...                               observation_end="1998-06-30", time_unit="W",
-    ...                               duplicates="keep")
+    >>> from custintel.datasets import load_cdnow_summary
+    >>> X = load_cdnow_summary()
     >>> model = ParetoNBDModel().fit(X)
-    >>> model.params_.round(3).to_dict()
-    {'r': 0.553, 'alpha': 10.58, 's': 0.606, 'beta': 11.67}
     >>> round(model.log_likelihood_, 1)
     -9595.0
-    >>> model.predict_purchases(X, t=39).head(3).round(3)
+    >>> model.params_.round(3).to_dict()
+    {'r': 0.553, 'alpha': 10.58, 's': 0.606, 'beta': 11.67}
+    >>> model.predict_purchases(X, t=39).iloc[:2].round(3)
     customer_id
     4     1.455
     18    0.109
-    21    0.171
     Name: expected_purchases, dtype: float64
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(math, loglik="pareto_nbd_loglik")
 
     def _fit_terms(
         self, arrays: dict[str, np.ndarray], weights: np.ndarray
@@ -140,11 +115,6 @@ class ParetoNBDModel(PurchaseModel):
         layout, merged = math.compress_layout(layout, weights)
         return (lambda params: math.layout_loglik(params, layout)), merged
 
-    def _loglik(
-        self, params: np.ndarray, data: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return math.pareto_nbd_loglik(params, data["frequency"], data["recency"], data["T"])
-
     def _initial_params(self, data: dict[str, np.ndarray]) -> np.ndarray:
         # rates of the right order: purchases per unit time of the active, and a
         # dropout time scale of the observation length
@@ -152,39 +122,3 @@ class ParetoNBDModel(PurchaseModel):
         mean_T = max(float(np.mean(T)), 1e-6)
         rate = max(float(np.mean(x)), 0.05) / mean_T
         return np.array([1.0, 1.0 / rate, 1.0, mean_T])
-
-    def _expected_purchases(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        return math.expected_purchases(params, x, t_x, T, t)
-
-    def _proba_alive(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-    ) -> np.ndarray:
-        return math.proba_alive(params, x, t_x, T)
-
-    def _proba_no_purchase(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float
-    ) -> np.ndarray:
-        return math.proba_no_purchase(params, x, t_x, T, t)
-
-    def _sample(
-        self, params: np.ndarray, T: np.ndarray, rng: np.random.Generator
-    ) -> dict[str, np.ndarray]:
-        return math.sample_customers(params, T, rng)
-
-    def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
-        r"""Return E[X(t)], the expected repeat purchases of a new customer by time ``t``.
-
-        Parameters
-        ----------
-        t : float or array-like of float
-            Time since the first purchase, in the table's time unit.
-
-        Returns
-        -------
-        numpy.ndarray
-            :math:`\frac{r\beta}{\alpha(s-1)}[1 - (\beta/(\beta+t))^{s-1}]`,
-            shaped like ``t``.
-        """
-        return math.expected_purchases_new_customer(self._params, t)

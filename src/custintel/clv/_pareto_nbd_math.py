@@ -59,6 +59,10 @@ with respect to it cancel.
 (their ratio is about :math:`s (T - t_x) / (\beta + T)`), so the
 log-likelihood keeps full precision; at :math:`t_x = T` the term is exactly
 zero.
+
+Unless its docstring says otherwise, a function of the model takes the natural
+parameters ``params = (r, alpha, s, beta)``, each customer's repeat purchases,
+recency and age as arrays ``x``, ``t_x`` and ``T``, and a horizon ``t``.
 """
 
 from __future__ import annotations
@@ -131,22 +135,21 @@ def log_tail_integral(
     m, mu = (beta, alpha) if swap else (alpha, beta)
     E, B = (Q_, P_) if swap else (P_, Q_)  # exponents of the (m + tau) and (mu + tau) factors
     D = m - mu
+    scale = _Scale(m, mu, D)
     y_split = D / _Z_SPLIT - m  # where z = _Z_SPLIT
     hard = y_ < y_split
     easy = ~hard
     out = np.empty(len(y_))
     parts = np.empty((len(y_), 5)) if grad else None
     if easy.any():
-        out[easy], part = _series(E[easy], B[easy], m, mu, D, y_[easy], grad)
+        out[easy], part = _series(E[easy], B[easy], scale, y_[easy], grad)
         if parts is not None:
             parts[easy] = part
     if hard.any():
         # I(y) = int_y^{y_split} + I(y_split); the latter depends on the exponents only
         e_h, b_h = E[hard], B[hard]
         codes, first = _first_of_each(e_h, b_h)
-        log_s, parts_s = _series(
-            e_h[first], b_h[first], m, mu, D, np.full(len(first), y_split), grad
-        )
+        log_s, parts_s = _series(e_h[first], b_h[first], scale, np.full(len(first), y_split), grad)
         log_q, parts_q = _quadrature(e_h, b_h, mu, D, y_[hard], y_split, grad)
         total = np.logaddexp(log_q, log_s[codes])
         out[hard] = total
@@ -166,10 +169,19 @@ def log_tail_integral(
     return out, gradient
 
 
+class _Scale(NamedTuple):
+    """The integral's constants: the larger shift ``m``, the smaller ``mu``, and ``D = m - mu``."""
+
+    m: float
+    mu: float
+    D: float
+
+
 def _series(
-    E: np.ndarray, B: np.ndarray, m: float, mu: float, D: float, y: np.ndarray, grad: bool
+    E: np.ndarray, B: np.ndarray, scale: _Scale, y: np.ndarray, grad: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Series for log I(y) on rows with z <= _Z_SPLIT; partials wrt (E, B, m, mu, D)."""
+    m, _, D = scale
     n = len(y)
     out = np.empty(n)
     parts = np.empty((n, 5)) if grad else None
@@ -186,7 +198,7 @@ def _series(
         step = max(1, _CHUNK // k)
         for begin in range(first, last, step):
             r = order[begin : min(begin + step, last)]
-            out[r], part = chunk(E[r], B[r], m, mu, D, y[r], z[r], k, grad)
+            out[r], part = chunk(E[r], B[r], scale, y[r], z[r], k, grad)
             if parts is not None:
                 parts[r] = part
     return out, parts
@@ -231,21 +243,14 @@ def _sum_terms(terms: np.ndarray) -> np.ndarray:
 
 
 def _chunk_euler(
-    E: np.ndarray,
-    B: np.ndarray,
-    m: float,
-    mu: float,
-    D: float,
-    y: np.ndarray,
-    z: np.ndarray,
-    size: int,
-    grad: bool,
+    E: np.ndarray, B: np.ndarray, scale: _Scale, y: np.ndarray, z: np.ndarray, size: int, grad: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     r"""Euler-transformed series, B > 1.
 
     :math:`I = \frac{1}{a} (m+y)^{-E} (\mu+y)^{1-B} \sum_n t_n`,
     :math:`t_n = (E)_n / (a+1)_n \, z^n`.
     """
+    m, mu, D = scale
     a = E + B - 1.0
     terms = _terms(z, E, a + 1.0, None, size)
     total = _sum_terms(terms)
@@ -266,20 +271,13 @@ def _chunk_euler(
 
 
 def _chunk_plain(
-    E: np.ndarray,
-    B: np.ndarray,
-    m: float,
-    mu: float,
-    D: float,
-    y: np.ndarray,
-    z: np.ndarray,
-    size: int,
-    grad: bool,
+    E: np.ndarray, B: np.ndarray, scale: _Scale, y: np.ndarray, z: np.ndarray, size: int, grad: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     r"""Plain series, B <= 1.
 
     :math:`I = (m+y)^{-a} \sum_n t_n`, :math:`t_n = (B)_n / n! \, z^n / (a + n)`.
     """
+    m, _, D = scale
     a = E + B - 1.0
     terms = _terms(z, B, 1.0, a, size)
     total = _sum_terms(terms)
@@ -302,11 +300,7 @@ def _chunk_plain(
 
 
 def _terms(
-    z: np.ndarray,
-    up: np.ndarray,
-    down: np.ndarray | float,
-    shift: np.ndarray | None,
-    size: int,
+    z: np.ndarray, up: np.ndarray, down: np.ndarray | float, shift: np.ndarray | None, size: int
 ) -> np.ndarray:
     """Return ``t[n] = prod_{j<n} z (up + j) / (down + j)`` as a ``(size, rows)`` block.
 
@@ -540,8 +534,6 @@ def pareto_nbd_loglik(
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, s, beta)``.
     x, t_x, T : numpy.ndarray
         Repeat purchases, recency and age of each customer.
 
@@ -561,8 +553,6 @@ def layout_loglik(params: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.nd
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, s, beta)``.
     layout : Layout
         From :func:`make_layout` (possibly compressed), built once per fit.
 
@@ -621,20 +611,23 @@ def _logaddexp(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def proba_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     r"""Return P(alive at T | x, t_x, T) (Fader and Hardie 2005, eq. 19).
 
-    Parameters
-    ----------
-    params : numpy.ndarray
-        ``(r, alpha, s, beta)``.
-    x, t_x, T : numpy.ndarray
-        Customer histories.
-
     Returns
     -------
     numpy.ndarray
         The first term of the likelihood bracket over the bracket.
     """
-    log_e1, log_e2, _ = _bracket(params, make_layout(x, t_x, T))
-    return np.exp(log_e1 - np.logaddexp(log_e1, log_e2))
+    _, log_alive, _, _ = _posterior(params, x, t_x, T)
+    return np.exp(log_alive)
+
+
+def _posterior(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[Layout, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the customers' layout, log P(alive) and log P(dead) per customer, and log I(y)."""
+    layout = make_layout(x, t_x, T)
+    log_e1, log_e2, log_i = _bracket(params, layout)
+    bracket = np.logaddexp(log_e1, log_e2)
+    return layout, log_e1 - bracket, log_e2 - bracket, log_i
 
 
 def expected_purchases(
@@ -650,22 +643,13 @@ def expected_purchases(
     with the limit :math:`(\beta + T) \log(1 + t / (\beta + T))` at
     :math:`s = 1`.
 
-    Parameters
-    ----------
-    params : numpy.ndarray
-        ``(r, alpha, s, beta)``.
-    x, t_x, T : numpy.ndarray
-        Customer histories.
-    t : float
-        Horizon.
-
     Returns
     -------
     numpy.ndarray
+        Expected purchases per customer.
     """
     r, alpha, s, beta = params
-    layout = make_layout(x, t_x, T)
-    log_e1, log_e2, _ = _bracket(params, layout)
+    layout, log_alive, _, _ = _posterior(params, x, t_x, T)
     pair_x, pair_y = layout.pair_x, layout.pair_y
     horizon = np.log1p(t / (beta + pair_y))
     if_alive = (
@@ -675,7 +659,7 @@ def expected_purchases(
         * horizon
         * _expm1_ratio((s - 1.0) * horizon)
     )
-    return np.exp(log_e1 - np.logaddexp(log_e1, log_e2)) * if_alive[layout.age_pair]
+    return np.exp(log_alive) * if_alive[layout.age_pair]
 
 
 def expected_purchases_new_customer(params: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -689,8 +673,6 @@ def expected_purchases_new_customer(params: np.ndarray, t: np.ndarray) -> np.nda
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, s, beta)``.
     t : numpy.ndarray
         Times since the first purchase.
 
@@ -732,23 +714,13 @@ def proba_no_purchase(
     (\beta+\tau)^{-Q} d\tau`. Both terms are positive, so the result is
     accurate even when it is tiny.
 
-    Parameters
-    ----------
-    params : numpy.ndarray
-        ``(r, alpha, s, beta)``.
-    x, t_x, T : numpy.ndarray
-        Customer histories.
-    t : float
-        Horizon.
-
     Returns
     -------
     numpy.ndarray
+        Probabilities in ``[0, 1]``, per customer.
     """
     r, alpha, s, beta = params
-    layout = make_layout(x, t_x, T)
-    log_e1, log_e2, log_i_dead = _bracket(params, layout)
-    bracket = np.logaddexp(log_e1, log_e2)
+    layout, log_alive, log_dead, log_i_dead = _posterior(params, x, t_x, T)
     pair_x, pair_y = layout.pair_x, layout.pair_y
     k = r + pair_x
     log_prior = k * np.log(alpha + pair_y) + s * np.log(beta + pair_y)
@@ -757,9 +729,7 @@ def proba_no_purchase(
     if_alive = np.exp(log_prior + np.log(s) + log_i_dead) + np.exp(
         log_prior + np.log(k) + log_i_quiet
     )
-    value = np.exp(log_e2 - bracket) + np.exp(log_e1 - bracket) * np.minimum(
-        if_alive[layout.age_pair], 1.0
-    )
+    value = np.exp(log_dead) + np.exp(log_alive) * np.minimum(if_alive[layout.age_pair], 1.0)
     return np.clip(value, 0.0, 1.0)
 
 
@@ -776,8 +746,6 @@ def sample_customers(
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, s, beta)``.
     T : numpy.ndarray
         Observation length of each customer.
     rng : numpy.random.Generator

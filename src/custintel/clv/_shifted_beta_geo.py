@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln
 
-from custintel.clv._base import ParametricModel
-from custintel.clv._shifted_beta_geo_math import sbg_derl, sbg_loglik
+from custintel.clv import _shifted_beta_geo_math as sbg
+from custintel.clv._base import ParametricModel, check_nonnegative
 from custintel.exceptions import SchemaError
 
 __all__ = ["ShiftedBetaGeoModel"]
@@ -104,27 +104,13 @@ class ShiftedBetaGeoModel(ParametricModel):
     makes the cohort's retention rate rise with tenure, as the customers
     likely to cancel leave first, which a single churn rate misses.
 
-    Parameters
-    ----------
-    penalizer : float, default=0.0
-        L2 penalty on the parameters.
-    initial_params : dict or None, default=None
-        Starting values for ``gamma`` and ``delta``.
-    max_iter : int, default=1000
-        Optimiser iterations per run.
-    on_failure : {"raise", "warn"}, default="raise"
-        What a fit that does not converge does.
+    Like every model of :mod:`custintel.clv` it takes the options ``penalizer``,
+    ``initial_params`` (of ``gamma`` and ``delta``), ``max_iter`` and
+    ``on_failure``, and has ``params_``, ``bse_``, ``log_likelihood_`` and
+    ``converged_`` (see the lifetime value guide), where:
 
     Attributes
     ----------
-    params_ : pandas.Series
-        ``gamma`` and ``delta``.
-    bse_ : pandas.Series
-        Standard errors from the observed information.
-    log_likelihood_ : float
-        Log-likelihood at the estimate.
-    converged_ : bool
-        Whether the optimiser converged.
     n_customers_ : float
         Size of the cohort at period 0.
     n_periods_ : int
@@ -206,7 +192,8 @@ class ShiftedBetaGeoModel(ParametricModel):
 
         Returns
         -------
-        self
+        ShiftedBetaGeoModel
+            The fitted model (``self``).
 
         Raises
         ------
@@ -246,12 +233,17 @@ class ShiftedBetaGeoModel(ParametricModel):
     def _loglik(
         self, params: np.ndarray, data: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        return sbg_loglik(params, data["period"], data["censored"])
-
-    def _initial_params(self, data: dict[str, np.ndarray]) -> np.ndarray:
-        return np.array([1.0, 1.0])
+        return sbg.sbg_loglik(params, data["period"], data["censored"])
 
     # --- retention curves -----------------------------------------------------------
+
+    def _curve(
+        self, t: Any, name: str, formula: Callable[..., np.ndarray], *, first: float
+    ) -> pd.Series:
+        """Evaluate ``formula(gamma, delta, periods)`` at the periods ``t >= first``."""
+        gamma, delta = self._params
+        periods, index = _periods(t, minimum=first)
+        return pd.Series(formula(gamma, delta, periods), index=index, name=name)
 
     def survival_function(self, t: Any) -> pd.Series:
         r"""Return :math:`S(t)`, the share of a new cohort still active after ``t`` periods.
@@ -259,17 +251,14 @@ class ShiftedBetaGeoModel(ParametricModel):
         Parameters
         ----------
         t : float or array-like of float
-            Periods (``>= 0``).
+            Periods since acquisition (``>= 0``).
 
         Returns
         -------
         pandas.Series
-            Indexed by ``t``.
+            ``survival``, indexed by ``t``.
         """
-        gamma, delta = self._params
-        periods, index = _periods(t, minimum=0.0)
-        values = np.exp(betaln(gamma, delta + periods) - betaln(gamma, delta))
-        return pd.Series(np.minimum(values, 1.0), index=index, name="survival")
+        return self._curve(t, "survival", sbg.survival, first=0.0)
 
     def retention_rate(self, t: Any) -> pd.Series:
         r"""Return :math:`r(t) = S(t) / S(t - 1)`, the renewal rate of those left at ``t - 1``.
@@ -282,12 +271,9 @@ class ShiftedBetaGeoModel(ParametricModel):
         Returns
         -------
         pandas.Series
-            Indexed by ``t``; rises towards 1 with ``t``.
+            ``retention_rate``, indexed by ``t``; it rises towards 1 with ``t``.
         """
-        gamma, delta = self._params
-        periods, index = _periods(t, minimum=1.0)
-        values = (delta + (periods - 1)) / (gamma + delta + (periods - 1))
-        return pd.Series(values, index=index, name="retention_rate")
+        return self._curve(t, "retention_rate", sbg.retention_rate, first=1.0)
 
     def churn_probability(self, t: Any) -> pd.Series:
         r"""Return :math:`P(T = t)`, the share of a new cohort that leaves in period ``t``.
@@ -295,17 +281,15 @@ class ShiftedBetaGeoModel(ParametricModel):
         Parameters
         ----------
         t : float or array-like of float
-            Periods (``>= 1``).
+            Periods ``>= 1``, as for :meth:`retention_rate`.
 
         Returns
         -------
         pandas.Series
-            Indexed by ``t``.
+            ``churn_probability``, indexed by ``t``; its sum over periods 1 to ``t``
+            is ``1 - S(t)``.
         """
-        gamma, delta = self._params
-        periods, index = _periods(t, minimum=1.0)
-        values = np.exp(betaln(gamma + 1, delta + (periods - 1)) - betaln(gamma, delta))
-        return pd.Series(np.minimum(values, 1.0), index=index, name="churn_probability")
+        return self._curve(t, "churn_probability", sbg.churn_probability, first=1.0)
 
     def expected_lifetime(self) -> float:
         r"""Return the mean lifetime :math:`E[T]` of a new customer, in periods.
@@ -373,14 +357,9 @@ class ShiftedBetaGeoModel(ParametricModel):
         n, index = _periods(periods_alive, minimum=1.0, name="periods_alive")
         if (n != np.round(n)).any():
             raise ValueError(f"periods_alive must be whole numbers >= 1, got {periods_alive!r}")
-        try:
-            d = float(discount_rate)
-        except (TypeError, ValueError):
-            d = np.nan
-        if not np.isfinite(d) or d < 0:
-            raise ValueError(f"discount_rate must be a finite number >= 0, got {discount_rate!r}")
+        d = check_nonnegative(discount_rate, "discount_rate")
         if d > 0.0:
-            values = sbg_derl(gamma, delta, n, d)
+            values = sbg.sbg_derl(gamma, delta, n, d)
         elif gamma > 1.0:
             values = (delta + (n - 1)) / (gamma - 1)
         else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, logsumexp
 
-__all__ = ["sbg_derl", "sbg_loglik"]
+__all__ = ["churn_probability", "retention_rate", "sbg_derl", "sbg_loglik", "survival"]
 
 
 def sbg_loglik(
@@ -127,3 +127,18 @@ def sbg_derl(gamma: float, delta: float, n: np.ndarray, discount_rate: float) ->
     log_tail = np.log(b) - (b + 1.0) * log_eps - v[-1] * rate - log_expm1
     log_sum = np.logaddexp(logsumexp(log_f, axis=1), log_tail) + np.log(_DERL_STEP)
     return np.exp(log_sum)[inverse.ravel()].reshape(n.shape)
+
+
+def survival(gamma: float, delta: float, t: np.ndarray) -> np.ndarray:
+    r"""Return :math:`S(t) = B(\gamma, \delta + t) / B(\gamma, \delta)`, at most 1."""
+    return np.minimum(np.exp(betaln(gamma, delta + t) - betaln(gamma, delta)), 1.0)
+
+
+def retention_rate(gamma: float, delta: float, t: np.ndarray) -> np.ndarray:
+    r"""Return :math:`r(t) = S(t) / S(t - 1) = (\delta + t - 1) / (\gamma + \delta + t - 1)`."""
+    return (delta + (t - 1)) / (gamma + delta + (t - 1))
+
+
+def churn_probability(gamma: float, delta: float, t: np.ndarray) -> np.ndarray:
+    r"""Return :math:`P(T = t) = B(\gamma + 1, \delta + t - 1) / B(\gamma, \delta)`, at most 1."""
+    return np.minimum(np.exp(betaln(gamma + 1, delta + (t - 1)) - betaln(gamma, delta)), 1.0)

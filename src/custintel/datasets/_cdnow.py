@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_cdnow"]
+__all__ = ["load_cdnow", "load_cdnow_summary"]
 
 _COLUMNS = ["customer_id", "timestamp", "quantity", "amount"]
 
@@ -74,6 +75,51 @@ def load_cdnow(sample: bool = False) -> pd.DataFrame:
         frame = _read("CDNOW_master.txt.gz", names=names, header=0)
     frame["timestamp"] = pd.to_datetime(frame.pop("date").astype(str), format="%Y%m%d")
     return frame[_COLUMNS]
+
+
+def load_cdnow_summary(*, time_unit: Literal["D", "W"] = "W") -> pd.DataFrame:
+    """Load the customer table of the CDNOW sample as Fader, Hardie and Lee (2005) split it.
+
+    The 2,357 customers of ``load_cdnow(sample=True)``, summarised over the
+    calibration period 1997-01-01 to 1997-09-30 (39 weeks) with the holdout
+    period to 1998-06-30: the table on which the BTYD literature reports its
+    CDNOW estimates, and which the examples of :mod:`custintel.clv` fit.
+
+    Parameters
+    ----------
+    time_unit : {"W", "D"}, default="W"
+        Unit of ``recency``, ``T`` and the holdout length: weeks, as in the
+        papers, or days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer, indexed by ``customer_id``: the columns of
+        :func:`~custintel.calibration_holdout_split` (``frequency``,
+        ``recency``, ``T``, ``monetary_value``... and the holdout
+        ``frequency_holdout``, ``monetary_value_holdout`` and
+        ``duration_holdout``).
+
+    See Also
+    --------
+    load_cdnow : The transaction log itself.
+
+    Examples
+    --------
+    >>> from custintel.datasets import load_cdnow_summary
+    >>> X = load_cdnow_summary()
+    >>> len(X), float(X["T"].max()), float(X["duration_holdout"].iloc[0])
+    (2357, 38.86, 39.0)
+    """
+    from custintel.features import calibration_holdout_split
+
+    return calibration_holdout_split(
+        load_cdnow(sample=True),
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        time_unit=time_unit,
+        duplicates="keep",
+    )
 
 
 def _read(filename: str, *, names: list[str], header: int | None) -> pd.DataFrame:

@@ -1,12 +1,21 @@
 """The feature layer: the only code that turns transactions into customer rows.
 
 Every estimator in custintel takes the tables built here rather than
-recomputing features from transactions.
+recomputing features from transactions. Besides the documented builders,
+``__all__`` holds the helpers the estimator packages share
+(``canonical_order``, ``transaction_baskets``, ``active_periods``,
+``lapse_durations``): they import them from here, never from a private module.
 """
 
-from custintel.features._basket import basket_matrix
+from custintel.features._basket import (
+    TransactionBaskets,
+    basket_matrix,
+    canonical_order,
+    transaction_baskets,
+)
 from custintel.features._calibration import calibration_holdout_split
 from custintel.features._churn import churn_features, make_churn_dataset
+from custintel.features._cohorts import active_periods, lapse_durations
 from custintel.features._profitability import (
     PROFITABILITY_COLUMNS,
     customer_attributes,
@@ -18,12 +27,17 @@ from custintel.features._timeline import repeat_purchase_timeline
 __all__ = [
     "PROFITABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
+    "TransactionBaskets",
+    "active_periods",
     "basket_matrix",
     "calibration_holdout_split",
+    "canonical_order",
     "churn_features",
     "customer_attributes",
     "customer_profitability",
+    "lapse_durations",
     "make_churn_dataset",
     "repeat_purchase_timeline",
     "summarize_customers",
+    "transaction_baskets",
 ]

@@ -21,7 +21,13 @@ from custintel._validation import ValidatedTransactions
 from custintel.exceptions import SchemaError
 from custintel.schema import TransactionSchema, validated_transactions
 
-__all__ = ["BasketLevel", "basket_matrix", "canonical_order"]
+__all__ = [
+    "BasketLevel",
+    "TransactionBaskets",
+    "basket_matrix",
+    "canonical_order",
+    "transaction_baskets",
+]
 
 BasketLevel = Literal["order", "customer"]
 
@@ -163,7 +169,33 @@ def transaction_baskets(
     level: BasketLevel = "order",
     context: bool = True,
 ) -> TransactionBaskets:
-    """Validate transactions and build their baskets (internal; see :func:`basket_matrix`)."""
+    """Validate transactions and build their baskets, for the cross-sell estimators.
+
+    :func:`basket_matrix` returns the matrix and items of this; the
+    cross-sell code also reads which customer and day each basket belongs to.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Transactions with ``item_id`` (and ``order_id`` for ``level="order"``).
+    schema : TransactionSchema, dict or None, default=None
+        Column mapping.
+    level : {"order", "customer"}, default="order"
+        One basket per order, or per customer.
+    context : bool, default=True
+        Also return each basket's customer and day.
+
+    Returns
+    -------
+    TransactionBaskets
+
+    Raises
+    ------
+    SchemaError
+        When a needed role is not mapped.
+    ValueError
+        For an unknown ``level``.
+    """
     if level not in ("order", "customer"):
         raise ValueError(
             f"level must be 'order' (one row per order) or 'customer' (one row per "

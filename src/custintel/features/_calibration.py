@@ -9,14 +9,21 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import to_day
-from custintel.exceptions import SchemaError
-from custintel.features._occasions import TimeUnit, customer_totals, unit_days
+from custintel.backends import (
+    TimeUnit,
+    add_holdout_columns,
+    check_calibration_end,
+    unit_days,
+)
+from custintel.features._engines import in_every_engine
+from custintel.features._occasions import customer_totals
 from custintel.features._summary import summary_from_validated
 from custintel.schema import TransactionSchema, validated_transactions
 
 __all__ = ["calibration_holdout_split"]
 
 
+@in_every_engine("calibration_holdout_split")
 def calibration_holdout_split(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
@@ -86,51 +93,22 @@ def calibration_holdout_split(
     customer_id
     1                    1      4.0  30.0                  1              29.0
     """
-    if not isinstance(tx, pd.DataFrame):  # Polars, DuckDB, Spark: run inside the engine
-        from custintel.backends import dispatch
-
-        return dispatch(
-            "calibration_holdout_split",
-            tx,
-            schema,
-            calibration_end=calibration_end,
-            observation_end=observation_end,
-            time_unit=time_unit,
-            refunds=refunds,
-            duplicates=duplicates,
-        )
     scale = unit_days(time_unit)
     validated = validated_transactions(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     )
     calibration_day = to_day(calibration_end, "calibration_end")
     days = validated.days
-    first_day = np.datetime64(int(days.min()), "D")
-    if not first_day <= calibration_day < validated.end_day:
-        raise SchemaError(
-            f"calibration_end {calibration_day} must fall on or after the first transaction "
-            f"({first_day}) and before observation_end ({validated.end_day}); "
-            "pick a date inside the data",
-            reason="bad_calibration_end",
-        )
-    in_calibration = days <= calibration_day.astype(np.int64)
+    end = int(validated.end_day.astype(np.int64))
+    check_calibration_end(calibration_day, int(days.min()), end)
+    calibration = int(calibration_day.astype(np.int64))
+    in_calibration = days <= calibration
     summary = summary_from_validated(validated, calibration_day, scale, rows=in_calibration)
 
     holdout = customer_totals(validated, ~in_calibration)
     codes = validated.customers.get_indexer(summary.index)
-    count = holdout.n_occasions[codes]
-    summary["frequency_holdout"] = count
-    summary["monetary_value_holdout"] = np.divide(
-        holdout.total_spend[codes], count, out=np.zeros(len(codes)), where=count > 0
-    )
-    summary["duration_holdout"] = float(
-        (validated.end_day - calibration_day).astype(np.int64) / scale
-    )
-    summary.attrs.update(
-        {
-            "calibration_end": str(calibration_day),
-            "observation_end": str(validated.end_day),
-            "time_unit": time_unit,
-        }
+    count, spend = holdout.n_occasions[codes], holdout.total_spend[codes]
+    add_holdout_columns(
+        summary, count, spend, calibration_end=calibration, observation_end=end, time_unit=time_unit
     )
     return summary

@@ -1,28 +1,41 @@
-"""``churn_features`` and ``make_churn_dataset``: leak-free churn features and labels."""
+"""``churn_features`` and ``make_churn_dataset``: leak-free churn features and labels.
+
+The column definitions shared with the engine builders (the gap, ratio and
+trend arithmetic, the attribute set, ``p_no_purchase`` and the argument
+checks) are imported from :mod:`custintel.backends`, so both paths run one
+definition.
+"""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from custintel._validation import to_day
+from custintel._validation import ValidatedTransactions, to_day
+from custintel.backends import (
+    CHURN_ATTRIBUTES,
+    CHURN_DROPPED_COLUMNS,
+    btyd_no_purchase,
+    check_cutoff,
+    check_min_history,
+    churn_columns,
+    positive_days,
+)
+from custintel.features._engines import in_every_engine
 from custintel.features._profitability import customer_attributes
 from custintel.features._summary import summarize_customers
 from custintel.schema import TransactionSchema, validated_transactions
 
 __all__ = ["churn_features", "make_churn_dataset"]
 
-_ATTRIBUTES = ("customer_type", "region", "channel")
-_DROPPED_SUMMARY = ("first_purchase", "last_purchase")
-_BTYD_NAMES = ("bgnbd", "pareto_nbd", "mbgnbd")
 #: Trend window of :func:`churn_features` when neither ``window`` nor ``horizon`` is given.
 _DEFAULT_WINDOW = 45
 
 
+@in_every_engine("make_churn_dataset")
 def make_churn_dataset(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
@@ -124,41 +137,12 @@ def make_churn_dataset(
     >>> y.tolist()
     [0, 1]
     """
-    if not isinstance(tx, pd.DataFrame):  # Polars, DuckDB, Spark: run inside the engine
-        from custintel.backends import dispatch
-
-        return dispatch(
-            "make_churn_dataset",
-            tx,
-            schema,
-            cutoff=cutoff,
-            horizon=horizon,
-            min_history=min_history,
-            window=window,
-            btyd=btyd,
-            refunds=refunds,
-            duplicates=duplicates,
-        )
-    horizon_days = _positive_days(horizon, "horizon")
-    window_days = max(horizon_days // 2, 1) if window is None else _positive_days(window, "window")
-    _check_min_history(min_history)
-    validated = validated_transactions(tx, schema, refunds=refunds, duplicates=duplicates)
-    cut = to_day(cutoff, "cutoff")
-    cut_day = int(cut.astype(np.int64))
-    days = validated.days.astype(np.int64)
-    first_day, last_day = int(days.min()), int(days.max())
-    _check_cutoff(cut, cut_day, first_day, last_day, horizon_days)
-    X = _features(
-        validated,
-        days,
-        cut,
-        cut_day,
-        window_days=window_days,
-        horizon_days=horizon_days,
-        min_history=min_history,
-        btyd=btyd,
-        refunds=refunds,
-    )
+    horizon_days = positive_days(horizon, "horizon")
+    window_days = max(horizon_days // 2, 1) if window is None else positive_days(window, "window")
+    check_min_history(min_history)
+    validated, days, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
+    check_cutoff(cut, cut_day, int(days.min()), int(days.max()), horizon_days)
+    X = _features(validated, cut, horizon_days, window_days, min_history, btyd, refunds)
     frame = validated.frame
     amounts = frame["amount"].to_numpy(dtype=float)
     after = (days > cut_day) & (days <= cut_day + horizon_days) & (amounts >= 0)
@@ -256,64 +240,55 @@ def churn_features(
             f"{type(tx).__name__}; convert it with to_pandas() first, or use "
             "make_churn_dataset, which runs inside Polars, DuckDB and Spark"
         )
-    horizon_days = None if horizon is None else _positive_days(horizon, "horizon")
+    horizon_days = None if horizon is None else positive_days(horizon, "horizon")
     if window is not None:
-        window_days = _positive_days(window, "window")
+        window_days = positive_days(window, "window")
     elif horizon_days is not None:
         window_days = max(horizon_days // 2, 1)
     else:
         window_days = _DEFAULT_WINDOW
-    _check_min_history(min_history)
+    check_min_history(min_history)
     if btyd is not None and horizon_days is None:
         raise ValueError(
             "btyd needs the horizon of p_no_purchase; pass horizon=<days>, e.g. horizon=90"
         )
-    validated = validated_transactions(tx, schema, refunds=refunds, duplicates=duplicates)
-    cut = to_day(cutoff, "cutoff")
-    cut_day = int(cut.astype(np.int64))
-    days = validated.days.astype(np.int64)
+    validated, days, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
     first_day = int(days.min())
     if cut_day < first_day:
         raise ValueError(
             f"cutoff {cut} is before the first transaction on {np.datetime64(first_day, 'D')}, "
             "so no customer has a purchase by then; pick a later cutoff"
         )
-    X = _features(
-        validated,
-        days,
-        cut,
-        cut_day,
-        window_days=window_days,
-        horizon_days=horizon_days,
-        min_history=min_history,
-        btyd=btyd,
-        refunds=refunds,
-    )
-    return X
+    return _features(validated, cut, horizon_days, window_days, min_history, btyd, refunds)
+
+
+def _at_cutoff(
+    tx: pd.DataFrame, schema: Any, cutoff: Any, refunds: str, duplicates: str
+) -> tuple[ValidatedTransactions, np.ndarray, np.datetime64, int]:
+    """Validate ``tx`` and parse the cutoff: validated rows, their day numbers, the cutoff day."""
+    validated = validated_transactions(tx, schema, refunds=refunds, duplicates=duplicates)
+    cut = to_day(cutoff, "cutoff")
+    return validated, validated.days.astype(np.int64), cut, int(cut.astype(np.int64))
 
 
 def _features(
-    validated: Any,
-    days: np.ndarray,
+    validated: ValidatedTransactions,
     cut: np.datetime64,
-    cut_day: int,
-    *,
-    window_days: int,
     horizon_days: int | None,
+    window_days: int,
     min_history: int,
     btyd: Any,
     refunds: Literal["net", "drop", "raise"],
 ) -> pd.DataFrame:
     """Return the churn feature table of validated transactions at ``cut``."""
     frame = validated.frame
+    days = validated.days.astype(np.int64)
+    cut_day = int(cut.astype(np.int64))
     before = days <= cut_day
     pre = frame.loc[before]
-    with warnings.catch_warnings():
-        # Duplicates were already reported (or not) by the validation above.
-        warnings.filterwarnings("ignore", message=".*duplicate.*")
-        X = summarize_customers(
-            pre, observation_end=str(cut), refunds=refunds, duplicates="keep"
-        ).drop(columns=list(_DROPPED_SUMMARY))
+    # Duplicates were already reported (or not) by the validation above: "keep" checks nothing.
+    X = summarize_customers(pre, observation_end=str(cut), refunds=refunds, duplicates="keep")
+    X = X.drop(columns=list(CHURN_DROPPED_COLUMNS))
     X = X.loc[X["tenure_days"] >= min_history]
     if X.empty:
         raise ValueError(
@@ -324,7 +299,7 @@ def _features(
     amounts = frame["amount"].to_numpy(dtype=float)
     occasions = _occasions(pre, days[before], amounts[before])
     X = X.join(_gap_features(occasions, X, cut_day, window_days))
-    attributes = [role for role in _ATTRIBUTES if validated.has(role)]
+    attributes = [role for role in CHURN_ATTRIBUTES if validated.has(role)]
     if attributes:
         attrs = customer_attributes(
             pre, roles=attributes, observation_end=str(cut), refunds=refunds, duplicates="keep"
@@ -333,51 +308,12 @@ def _features(
             # Categories seen only after the cutoff must not show in the dtype.
             X[role] = attrs[role].reindex(X.index).cat.remove_unused_categories()
     if btyd is not None and horizon_days is not None:  # churn_features checks the pair
-        X["p_no_purchase"] = _btyd_score(btyd, X, horizon_days)
+        X["p_no_purchase"] = btyd_no_purchase(btyd, X, horizon_days)
     X.attrs["cutoff"] = str(cut)
     if horizon_days is not None:
         X.attrs["horizon"] = horizon_days
     X.attrs["window"] = window_days
     return X
-
-
-def _check_min_history(min_history: Any) -> None:
-    if isinstance(min_history, bool) or not isinstance(min_history, (int, np.integer)):
-        raise ValueError(f"min_history must be a whole number of days >= 0, got {min_history!r}")
-    if min_history < 0:
-        raise ValueError(f"min_history must be >= 0 days, got {min_history}")
-
-
-def _positive_days(value: Any, name: str) -> int:
-    if isinstance(value, pd.Timedelta):
-        value = value / pd.Timedelta(days=1)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a whole number of days > 0, got {value!r}")
-    if not np.isfinite(value) or value <= 0 or float(value) != int(value):
-        raise ValueError(
-            f"{name} must be a whole number of days > 0, got {value!r}; "
-            f"e.g. {name}=90 for three months"
-        )
-    return int(value)
-
-
-def _check_cutoff(
-    cut: np.datetime64, cut_day: int, first_day: int, last_day: int, horizon: int
-) -> None:
-    first, last = np.datetime64(first_day, "D"), np.datetime64(last_day, "D")
-    if cut_day < first_day or cut_day >= last_day:
-        raise ValueError(
-            f"cutoff {cut} is outside the data, which runs from {first} to {last}; "
-            "pick a cutoff on or after the first transaction and before the last one"
-        )
-    if cut_day + horizon > last_day:
-        latest = np.datetime64(last_day - horizon, "D")
-        raise ValueError(
-            f"the label window (cutoff {cut} + horizon {horizon} days = "
-            f"{np.datetime64(cut_day + horizon, 'D')}) runs past the last transaction on "
-            f"{last}, so churn cannot be observed; use a cutoff on or before {latest} "
-            f"or a horizon of at most {last_day - cut_day} days"
-        )
 
 
 def _occasions(pre: pd.DataFrame, days: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
@@ -425,59 +361,6 @@ def _gap_features(
         .groupby(by.to_numpy())
         .sum()
     )
-    out = out.join(grouped).reindex(X.index)
-    since = X["days_since_last"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["recency_to_gap_mean"] = since / X["gap_mean_days"].to_numpy(dtype=float)
-        out["recency_to_gap_max"] = since / out["gap_max_days"].to_numpy(dtype=float)
-        out["recency_gap_z"] = (since - X["gap_mean_days"].to_numpy(dtype=float)) / X[
-            "gap_std_days"
-        ].to_numpy(dtype=float)
-    for column in ("recency_to_gap_mean", "recency_to_gap_max", "recency_gap_z"):
-        out[column] = out[column].replace([np.inf, -np.inf], np.nan)
-    out["recency_share"] = since / (X["tenure_days"].to_numpy(dtype=float) + 1)
-    out["frequency_trend"] = out["occasions_recent"] - out["occasions_earlier"]
-    out["spend_trend"] = out["spend_recent"] - out["spend_earlier"]
-    n_occasions = X["frequency"].to_numpy(dtype=float) + 1
-    out["purchase_rate"] = 30.0 * n_occasions / (X["tenure_days"].to_numpy(dtype=float) + 1)
-    out["mean_spend"] = out.pop("spend") / n_occasions
-    out.index.name = X.index.name
-    return out
-
-
-def _btyd_score(btyd: Any, X: pd.DataFrame, horizon: int) -> pd.Series:
-    from sklearn.base import clone
-
-    from custintel import clv
-
-    models = {
-        "bgnbd": clv.BetaGeoModel,
-        "mbgnbd": clv.ModifiedBetaGeoModel,
-        "pareto_nbd": clv.ParetoNBDModel,
-    }
-    if isinstance(btyd, str):
-        if btyd not in models:
-            raise ValueError(f"btyd must be one of {sorted(models)} or an estimator, got {btyd!r}")
-        model = models[btyd]()
-    elif hasattr(btyd, "fit") and hasattr(btyd, "predict_proba_no_purchase"):
-        model = clone(btyd)
-    else:
-        raise ValueError(
-            "btyd must be 'bgnbd', 'mbgnbd', 'pareto_nbd' or an estimator with fit and "
-            f"predict_proba_no_purchase, got {type(btyd).__name__}"
-        )
-    weeks = btyd_table(X)
-    model.fit(weeks)
-    return model.predict_proba_no_purchase(weeks, t=horizon / 7).rename("p_no_purchase")
-
-
-def btyd_table(X: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frequency``, ``recency`` and ``T`` in weeks from a churn feature table."""
-    return pd.DataFrame(
-        {
-            "frequency": X["frequency"].to_numpy(),
-            "recency": X["recency"].to_numpy(dtype=float) / 7,
-            "T": X["T"].to_numpy(dtype=float) / 7,
-        },
-        index=X.index,
-    )
+    aggregates = out.join(grouped).reindex(X.index)
+    total_spend = aggregates.pop("spend").to_numpy(dtype=float)
+    return churn_columns(X, aggregates, total_spend)

@@ -44,6 +44,14 @@ def active_periods(
 ) -> tuple[pd.DataFrame, pd.Period]:
     """List the periods in which each customer made a purchase.
 
+    Parameters
+    ----------
+    tx, schema, refunds, duplicates
+        The transactions, their column mapping and policies, as in
+        :func:`~custintel.features.summarize_customers`.
+    period : str, default="M"
+        A pandas period alias such as ``"M"``, ``"Q"`` or ``"W"``.
+
     Returns
     -------
     frame : pandas.DataFrame
@@ -94,6 +102,14 @@ def lapse_durations(
     at ``d_k + lapse_days`` for the first occasion ``d_k`` followed by a gap
     longer than ``lapse_days`` (or by the end of observation, when that is
     more than ``lapse_days`` away).
+
+    Parameters
+    ----------
+    tx, schema, observation_end, refunds, duplicates
+        The transactions, their column mapping, last observed day and
+        policies, as in :func:`~custintel.features.summarize_customers`.
+    lapse_days : int
+        Days without a purchase after which a customer has lapsed, > 0.
 
     Returns
     -------

@@ -11,36 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from custintel._validation import ValidatedTransactions
 
-TimeUnit = Literal["D", "W"]
-_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0}
 BLOCK_ROWS = 1 << 20
-
-
-def unit_days(time_unit: str) -> float:
-    """Length of ``time_unit`` in days.
-
-    Parameters
-    ----------
-    time_unit : {"D", "W"}
-        Days, or weeks of 7 days (fractional, as in Fader and Hardie's papers).
-
-    Returns
-    -------
-    float
-    """
-    try:
-        return _UNIT_DAYS[time_unit]
-    except KeyError:
-        raise ValueError(
-            f"time_unit must be 'D' (days) or 'W' (weeks of 7 days), got {time_unit!r}"
-        ) from None
 
 
 def run_starts(key: np.ndarray) -> np.ndarray:

@@ -8,7 +8,6 @@ feature layer turns transactions into customer rows; the analyses in
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import ValidatedTransactions
-from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.exceptions import DataQualityWarning, SchemaError, warn
 from custintel.features._occasions import customer_totals, run_starts
 from custintel.schema import TransactionSchema, validated_transactions
 
@@ -372,11 +371,10 @@ def _check_rate(name: str, value: Any) -> float:
 
 def _warn_refund_only(count: int) -> None:
     if count:
-        warnings.warn(
+        warn(
             f"{count:,} customers have only refund rows and no purchase; "
             "they are left out of the customer table.",
             DataQualityWarning,
-            stacklevel=3,
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -10,8 +9,14 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import ValidatedTransactions
-from custintel.exceptions import DataQualityWarning
-from custintel.features._occasions import TimeUnit, customer_totals, unit_days
+from custintel.backends import (
+    TimeUnit,
+    summary_columns,
+    unit_days,
+    warn_refund_only,
+)
+from custintel.features._engines import in_every_engine
+from custintel.features._occasions import customer_totals
 from custintel.schema import TransactionSchema, validated_transactions
 
 __all__ = ["SUMMARY_COLUMNS", "summarize_customers"]
@@ -33,6 +38,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 
 
+@in_every_engine("summarize_customers")
 def summarize_customers(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None = None,
@@ -120,18 +126,6 @@ def summarize_customers(
     a                    1      7.0  9.0            20.0         3                2
     b                    0      0.0  5.0             0.0         1                5
     """
-    if not isinstance(tx, pd.DataFrame):  # Polars, DuckDB, Spark: run inside the engine
-        from custintel.backends import dispatch
-
-        return dispatch(
-            "summarize_customers",
-            tx,
-            schema,
-            observation_end=observation_end,
-            time_unit=time_unit,
-            refunds=refunds,
-            duplicates=duplicates,
-        )
     scale = unit_days(time_unit)
     validated = validated_transactions(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
@@ -166,46 +160,19 @@ def summary_from_validated(
     """
     totals = customer_totals(validated, rows)
     present = np.flatnonzero(totals.n_occasions > 0)
-    end = int(end_day.astype(np.int64))
-    n_occasions = totals.n_occasions[present]
-    first_day, last_day = totals.first_day[present], totals.last_day[present]
-
-    frequency = n_occasions - 1
-    repeat_spend = totals.total_spend[present] - totals.first_spend[present]
-    monetary = np.divide(repeat_spend, frequency, out=np.zeros(len(present)), where=frequency > 0)
-    recency_days = (last_day - first_day).astype(np.float64)
-    gap_mean = np.divide(
-        recency_days, frequency, out=np.full(len(present), np.nan), where=frequency > 0
+    columns = summary_columns(
+        n_occasions=totals.n_occasions[present],
+        first_day=totals.first_day[present],
+        last_day=totals.last_day[present],
+        first_spend=totals.first_spend[present],
+        total_spend=totals.total_spend[present],
+        gap_sum_sq=totals.gap_sum_sq[present],
+        n_orders=totals.n_orders[present],
+        net_amount=totals.net_amount[present],
+        net_quantity=None if totals.net_quantity is None else totals.net_quantity[present],
+        net_margin=None if totals.net_margin is None else totals.net_margin[present],
+        end=int(end_day.astype(np.int64)),
+        scale=scale,
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        variance = (totals.gap_sum_sq[present] - frequency * gap_mean**2) / (frequency - 1)
-    gap_std = np.where(frequency >= 2, np.sqrt(np.clip(variance, 0.0, None)), np.nan)
-
-    columns: dict[str, Any] = {
-        "frequency": frequency,
-        "recency": recency_days / scale,
-        "T": (end - first_day).astype(np.float64) / scale,
-        "monetary_value": monetary,
-        "n_orders": totals.n_orders[present],
-        "total_amount": totals.net_amount[present],
-        "days_since_last": end - last_day,
-        "tenure_days": end - first_day,
-        "gap_mean_days": gap_mean,
-        "gap_std_days": gap_std,
-        "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
-        "last_purchase": last_day.astype("datetime64[D]").astype("datetime64[ns]"),
-    }
-    if totals.net_quantity is not None:
-        columns["total_quantity"] = totals.net_quantity[present]
-    if totals.net_margin is not None:
-        columns["total_margin"] = totals.net_margin[present]
-
-    refund_only = int(totals.has_rows.sum()) - len(present)
-    if refund_only:
-        warnings.warn(
-            f"{refund_only:,} customers have only refund rows and no purchase; "
-            "they are left out of the customer summary.",
-            DataQualityWarning,
-            stacklevel=3,
-        )
+    warn_refund_only(int(totals.has_rows.sum()) - len(present))
     return pd.DataFrame(columns, index=validated.customers[present], copy=False)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from custintel.features._occasions import TimeUnit, unit_days
+from custintel.backends import TimeUnit, unit_days
 from custintel.schema import TransactionSchema, validated_transactions
 
 __all__ = ["repeat_purchase_timeline"]

@@ -20,7 +20,7 @@ from custintel.pipeline._results import (
     SegmentsResult,
     ValidatedLog,
 )
-from custintel.pipeline._scoring import score_file
+from custintel.pipeline._scoring import id_columns, output_frame, read_transactions, score_file
 from custintel.pipeline._steps import (
     STEPS,
     churn_step,
@@ -49,9 +49,12 @@ __all__ = [
     "churn_step",
     "clv_step",
     "cross_sell_step",
+    "id_columns",
     "is_bundle",
     "load_bundle",
+    "output_frame",
     "profitability_step",
+    "read_transactions",
     "require_history",
     "score_file",
     "segment_step",

@@ -26,7 +26,6 @@ import os
 import re
 import secrets
 import shutil
-import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import CustintelWarning, InvalidModelError
+from custintel.exceptions import CustintelWarning, InvalidModelError, warn
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -78,9 +77,9 @@ _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def _version() -> str:
-    import custintel
+    from custintel._version import __version__
 
-    return str(custintel.__version__)
+    return __version__
 
 
 class BundleVersionWarning(CustintelWarning):
@@ -504,11 +503,10 @@ def read_bundle(path: str | Path, *, trusted: bool = False) -> dict[str, Any]:
     manifest = read_manifest(folder)
     written, current = manifest.get("custintel_version"), _version()
     if written != current:
-        warnings.warn(
+        warn(
             f"the model bundle {str(folder)!r} was written by custintel {written} and is loaded "
             f"by custintel {current}; scores may differ, refit the models to be sure",
             BundleVersionWarning,
-            stacklevel=3,
         )
     if manifest["format_version"] == 1:
         return _read_format_1(folder, manifest, trusted=trusted)

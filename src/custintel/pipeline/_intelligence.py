@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import sys
-import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.exceptions import SchemaError, collect_notes, quiet
 from custintel.pipeline._results import (
     ChurnResult,
     CLVResult,
@@ -295,22 +294,15 @@ class CustomerIntelligence(BaseEstimator):
             logger.addHandler(handler)
             logger.setLevel(logging.INFO)
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            # Warnings reach the caller as usual, pointing at their own line; the
+            # data-quality ones are also kept for the report. No filter is touched.
+            with collect_notes() as messages:
                 self._fit(tx, horizon)
         finally:
             if handler is not None:
                 logger.removeHandler(handler)
                 logger.setLevel(previous_level)
-        messages = list(
-            dict.fromkeys(
-                str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)
-            )
-        )
         self.data_quality_[:0] = messages  # the same list as result_.data_quality
-        for w in caught:
-            # Re-raise what was captured, so Python users see it as usual.
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return self
 
     data_quality_: list[str]
@@ -462,8 +454,7 @@ class CustomerIntelligence(BaseEstimator):
         churn = churn_features(frame, cutoff=end, horizon=self.horizon_)
         features = summary.join(churn.drop(columns=summary.columns, errors="ignore"))
         if "cost" in frame.columns:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet():
                 profit = customer_profitability(
                     frame, observation_end=str(end.date()), duplicates="keep"
                 )
@@ -718,27 +709,23 @@ class CustomerIntelligence(BaseEstimator):
     def save(self, path: str | Path, *, overwrite: bool = False, pickle: bool = False) -> Path:
         """Write the model bundle (a manifest and JSON files) to a folder, atomically.
 
+        See :func:`custintel.pipeline._bundle.save_bundle` and the trust model
+        on the guarantees page.
+
         Parameters
         ----------
         path : str or pathlib.Path
-            Folder: new, empty, or holding an earlier bundle (whose files are
-            replaced; any other file in it is kept).
+            Folder: new, empty, or holding an earlier bundle (any other file in
+            it is kept).
         overwrite : bool, default=False
             Also write into a non-empty folder that is not a custintel bundle.
         pickle : bool, default=False
-            Also write ``pipeline.joblib``, a pickle that loading opens only
-            with ``trusted=True``.
+            Also write ``pipeline.joblib`` (opened only with ``trusted=True``).
 
         Returns
         -------
         pathlib.Path
-            The folder.
-
-        Raises
-        ------
-        FileExistsError
-            When ``path`` is a file, or a non-empty folder that is not a
-            bundle and ``overwrite`` is False.
+            The folder; ``FileExistsError`` when it may not be written.
         """
         from custintel.pipeline._bundle import save_bundle
 

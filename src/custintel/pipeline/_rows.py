@@ -8,13 +8,12 @@ transaction column a missing feature comes from.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import SchemaError
+from custintel.exceptions import SchemaError, quiet
 
 __all__ = [
     "ROLE_FEATURES",
@@ -50,9 +49,8 @@ def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> p
     """
     from custintel.features import churn_features as features
 
-    with warnings.catch_warnings():
+    with quiet():
         # The caller validated these rows already and reported what it found.
-        warnings.simplefilter("ignore")
         X = features(tx, cutoff=str(cutoff.date()), horizon=horizon, duplicates="keep")
     X.attrs.clear()
     return X

@@ -22,7 +22,7 @@ import pandas as pd
 
 from custintel.exceptions import SchemaError
 
-__all__ = ["read_transactions", "score_file"]
+__all__ = ["ID_ROLES", "id_columns", "output_frame", "read_transactions", "score_file"]
 
 logger = logging.getLogger("custintel")
 
@@ -152,8 +152,22 @@ def _require_pyarrow() -> None:
         ) from err
 
 
-def _output_frame(scored: pd.DataFrame) -> pd.DataFrame:
-    """Give the file output stable column types: categories become plain strings."""
+def output_frame(scored: pd.DataFrame) -> pd.DataFrame:
+    """Give scored customer rows stable column types for a file: categories become strings.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        Scored customers, as :meth:`CustomerIntelligence.score` returns them
+        (or the fitted ``customers_``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy whose segment, class and recommendation columns hold plain
+        strings (``None`` where missing), so CSV and Parquet files written
+        from different batches have the same column types.
+    """
     out = scored.copy()
     for column in _STRING_COLUMNS:
         values = out[column].astype(object)
@@ -178,7 +192,7 @@ class _Writer:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, scored: pd.DataFrame) -> None:
-        frame = _output_frame(scored)
+        frame = output_frame(scored)
         if self.suffix == ".csv":
             frame.to_csv(self.path, mode="w" if self._rows == 0 else "a", header=self._rows == 0)
         else:

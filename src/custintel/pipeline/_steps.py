@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import ConvergenceError, SchemaError
+from custintel.exceptions import ConvergenceError, SchemaError, quiet
 from custintel.pipeline._results import (
     ChurnResult,
     CLVResult,
@@ -134,8 +133,7 @@ def select_clv_model(
     from custintel.features import calibration_holdout_split
 
     calibration_end = end - pd.Timedelta(days=holdout_days)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         split = calibration_holdout_split(
             tx,
             calibration_end=str(calibration_end.date()),
@@ -222,8 +220,7 @@ def _summarize(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     """Summarise validated rows at ``end``; validation already reported what it found."""
     from custintel.features import summarize_customers
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         return summarize_customers(frame, observation_end=str(end.date()), duplicates="keep")
 
 
@@ -348,10 +345,8 @@ def clv_step(log: ValidatedLog, customers: CustomerSummary) -> CLVResult:
 
     Parameters
     ----------
-    log : ValidatedLog
-        Result of :func:`validate_step`.
-    customers : CustomerSummary
-        Result of :func:`summarise_step`.
+    log, customers : ValidatedLog, CustomerSummary
+        What :func:`validate_step` and :func:`summarise_step` returned.
 
     Returns
     -------
@@ -374,10 +369,8 @@ def churn_step(
 
     Parameters
     ----------
-    log : ValidatedLog
-        Result of :func:`validate_step`.
-    customers : CustomerSummary
-        Result of :func:`summarise_step`.
+    log, customers : ValidatedLog, CustomerSummary
+        What :func:`validate_step` and :func:`summarise_step` returned.
     random_state : int or None, default=0
         Seed of the classifier.
 
@@ -411,8 +404,7 @@ def churn_step(
     with booster_threads(len(customers.summary)):
         if backtest_cutoff > log.first_date:
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
+                with quiet():
                     result = backtest(
                         frame,
                         train_cutoff=str(backtest_cutoff.date()),
@@ -433,8 +425,7 @@ def churn_step(
                 f"on {log.first_date.date()}; the churn model is trained but not validated "
                 "out of time"
             )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             X, y = make_churn_dataset(frame, cutoff=str(train_cutoff.date()), **options)
         try:
             model = clone(classifier).fit(X, y)
@@ -457,10 +448,8 @@ def segment_step(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResul
 
     Parameters
     ----------
-    log : ValidatedLog
-        Result of :func:`validate_step`.
-    customers : CustomerSummary
-        Result of :func:`summarise_step`.
+    log, customers : ValidatedLog, CustomerSummary
+        What :func:`validate_step` and :func:`summarise_step` returned.
 
     Returns
     -------
@@ -493,10 +482,8 @@ def profitability_step(log: ValidatedLog, customers: CustomerSummary) -> Profita
 
     Parameters
     ----------
-    log : ValidatedLog
-        Result of :func:`validate_step`.
-    customers : CustomerSummary
-        Result of :func:`summarise_step`.
+    log, customers : ValidatedLog, CustomerSummary
+        What :func:`validate_step` and :func:`summarise_step` returned.
 
     Returns
     -------
@@ -508,8 +495,7 @@ def profitability_step(log: ValidatedLog, customers: CustomerSummary) -> Profita
     pareto = ParetoAnalysis(column=customers.value_column, negative="clip").fit(customers.summary)
     whale = None
     if log.has_costs:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             profit = customer_profitability(
                 log.frame, observation_end=str(log.observation_end.date()), duplicates="keep"
             )

@@ -77,7 +77,10 @@ def plot_frequency_recency_matrix(
     max_frequency: int | None = None,
     ax: Any = None,
 ) -> Any:
-    """Plot expected purchases or P(alive) over a frequency × recency grid.
+    """Plot expected purchases, or P(alive), over a grid of frequencies and recencies.
+
+    Each cell is a hypothetical customer of age ``T`` with that frequency
+    (repeat purchases) and recency (time of the last purchase).
 
     Parameters
     ----------
@@ -138,7 +141,9 @@ def plot_cumulative_purchases(
     Parameters
     ----------
     model : PurchaseModel
-        A fitted purchase model.
+        A fitted purchase model; its
+        :meth:`~custintel.clv.BetaGeoModel.expected_cumulative_purchases` draws
+        the expected curve.
     timeline : pandas.DataFrame
         Output of :func:`custintel.features.repeat_purchase_timeline`
         (``cumulative`` by ``period``).

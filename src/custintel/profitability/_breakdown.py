@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from custintel.exceptions import SchemaError
+from custintel.profitability._values import finite_values, one_row_per_customer
 
 __all__ = ["breakdown"]
 
@@ -137,12 +138,7 @@ def breakdown(
         )
     if len(X) == 0:
         raise SchemaError("breakdown got an empty customer table", reason="empty")
-    if X.index.has_duplicates:
-        raise SchemaError(
-            f"breakdown: customer ids appear more than once, e.g. "
-            f"{X.index[X.index.duplicated()].unique()[:5].tolist()}; use one row per customer",
-            reason="duplicate_customer_id",
-        )
+    one_row_per_customer(X.index, "breakdown")
     names = list(measures) if measures is not None else _default_measures(X)
     absent = [m for m in names if m not in X.columns]
     if absent:
@@ -154,23 +150,7 @@ def breakdown(
     keys = _group_keys(X, by)
     data: dict[str, np.ndarray] = {}
     for name in names:
-        column = X[name]
-        if pd.api.types.is_bool_dtype(column.dtype) or not pd.api.types.is_numeric_dtype(
-            column.dtype
-        ):
-            raise SchemaError(
-                f"breakdown: measure {name!r} must be numeric, got dtype {column.dtype}",
-                reason="non_numeric_value",
-            )
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            raise SchemaError(
-                f"breakdown: {int(bad.sum()):,} values of {name!r} are NaN or infinite, e.g. "
-                f"customers {X.index[bad][:5].tolist()}; drop or fill them",
-                reason="non_finite_value",
-            )
-        data[name] = values
+        data[name] = finite_values(X[name], owner="breakdown", label=name)
     frame = pd.DataFrame(data, index=X.index)
     frame["_count"] = 1
     has_flag = "profitable" in X.columns and pd.api.types.is_bool_dtype(X["profitable"].dtype)

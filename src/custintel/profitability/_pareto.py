@@ -396,9 +396,7 @@ class ParetoAnalysis(BaseEstimator):
 
         Parameters
         ----------
-        cuts : sequence of float, default=(0.8, 0.95)
-            As in :meth:`abc_classes`.
-        labels : sequence of str, optional
+        cuts, labels
             As in :meth:`abc_classes`.
 
         Returns

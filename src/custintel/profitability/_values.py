@@ -9,7 +9,7 @@ import pandas as pd
 
 from custintel.exceptions import SchemaError
 
-__all__ = ["TOLERANCE", "customer_values", "rank_order"]
+__all__ = ["TOLERANCE", "customer_values", "finite_values", "one_row_per_customer", "rank_order"]
 
 #: Relative tolerance when a cumulative share is compared with a cut: cumulative
 #: sums of floats carry rounding errors of about ``n * 1e-16``.
@@ -94,28 +94,8 @@ def customer_values(
             reason="empty",
         )
     index = series.index
-    if index.has_duplicates:
-        dupes = index[index.duplicated()].unique()
-        raise SchemaError(
-            f"{owner}: {len(dupes):,} customer ids appear more than once, e.g. "
-            f"{dupes[:5].tolist()}; the table must have one row per customer (aggregate it, e.g. "
-            "with custintel.summarize_customers)",
-            reason="duplicate_customer_id",
-        )
-    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
-        raise SchemaError(
-            f"{owner}: column {label!r} must be numeric, got dtype {series.dtype}; convert it, "
-            f"e.g. pd.to_numeric(X[{label!r}])",
-            reason="non_numeric_value",
-        )
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise SchemaError(
-            f"{owner}: {int(bad.sum()):,} of {len(values):,} values in column {label!r} are NaN "
-            f"or infinite (e.g. {_examples(index, values, bad)}); drop or fill those customers",
-            reason="non_finite_value",
-        )
+    one_row_per_customer(index, owner)
+    values = finite_values(series, owner=owner, label=label)
     below = values < 0
     if below.any() and negative != "allow":
         if negative == "raise":
@@ -141,6 +121,59 @@ def customer_values(
     if index.name is None:
         index = index.rename("customer_id")
     return values, index, label
+
+
+def one_row_per_customer(index: pd.Index, owner: str) -> None:
+    """Raise ``SchemaError`` if a customer id appears more than once in ``index``."""
+    if index.has_duplicates:
+        dupes = index[index.duplicated()].unique()
+        raise SchemaError(
+            f"{owner}: {len(dupes):,} customer ids appear more than once, e.g. "
+            f"{dupes[:5].tolist()}; the table must have one row per customer (aggregate it, e.g. "
+            "with custintel.summarize_customers)",
+            reason="duplicate_customer_id",
+        )
+
+
+def finite_values(series: pd.Series, *, owner: str, label: str) -> np.ndarray:
+    """Return a numeric column of finite values as floats.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        One value per customer, indexed by customer id.
+    owner : str
+        Name of the caller, for messages.
+    label : str
+        Name of the column, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``float64`` values.
+
+    Raises
+    ------
+    SchemaError
+        For a non-numeric column (booleans included) or NaN or infinite values,
+        naming the count and up to five customers.
+    """
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+        raise SchemaError(
+            f"{owner}: column {label!r} must be numeric, got dtype {series.dtype}; convert it, "
+            f"e.g. pd.to_numeric(X[{label!r}])",
+            reason="non_numeric_value",
+        )
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise SchemaError(
+            f"{owner}: {int(bad.sum()):,} of {len(values):,} values in column {label!r} are NaN "
+            f"or infinite (e.g. {_examples(series.index, values, bad)}); drop or fill those "
+            "customers",
+            reason="non_finite_value",
+        )
+    return values
 
 
 def rank_order(values: np.ndarray, index: pd.Index) -> np.ndarray:

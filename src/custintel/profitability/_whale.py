@@ -108,17 +108,18 @@ class WhaleCurve(BaseEstimator):
             Customer table with the profit column, or one profit per
             customer indexed by customer id.
         y : None
-            Ignored; present for scikit-learn compatibility.
+            Ignored.
 
         Returns
         -------
-        self
+        WhaleCurve
+            The fitted curve (``self``).
 
         Raises
         ------
         SchemaError
-            For a missing or non-numeric column, no customers, duplicated
-            ids, NaN or infinite profits, or profits that are all zero.
+            For a missing or non-numeric profit column, duplicated ids, no
+            customers, NaN or infinite profits, or profits that are all zero.
         """
         profits, index, label = customer_values(
             X, self.column, owner="WhaleCurve", hint=_HINT, negative="allow"

@@ -1,18 +1,52 @@
-"""Input checks shared by the segmenters: one customer table, numeric finite columns."""
+"""What the segmenters share: input checks on one customer table, and their JSON export envelope."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from custintel.exceptions import SchemaError
+from custintel.export import ExportReader, export_header
 
-__all__ = ["customer_columns"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "ExportedSegmenter",
+    "Segmenter",
+    "customer_columns",
+    "one_row_per_customer",
+    "open_export",
+]
+
+#: The export layout the segmenters write; their ``from_dict`` reads exactly this one.
+EXPORT_FORMAT = 1
+_FIX = "re-export the fitted segmenter with to_dict() rather than editing its JSON by hand"
 
 _HINT = "build the table with custintel.summarize_customers(transactions)"
+
+
+def one_row_per_customer(index: pd.Index, owner: str, *, fix: str = "") -> None:
+    """Raise ``SchemaError`` if a customer id appears more than once in ``index``.
+
+    Parameters
+    ----------
+    index : pandas.Index
+        Customer ids.
+    owner : str
+        Name of the caller (or of the input), for messages.
+    fix : str, default=""
+        How to fix it, ending the message.
+    """
+    if index.has_duplicates:
+        dupes = index[index.duplicated()].unique()
+        raise SchemaError(
+            f"{owner}: {len(dupes):,} customer ids appear more than once, e.g. "
+            f"{dupes[:5].tolist()}" + (f"; {fix}" if fix else ""),
+            reason="duplicate_customer_id",
+        )
 
 
 def customer_columns(
@@ -70,13 +104,7 @@ def customer_columns(
             "clusters, or more customers",
             reason="too_few_customers",
         )
-    if X.index.has_duplicates:
-        dupes = X.index[X.index.duplicated()].unique()
-        raise SchemaError(
-            f"{owner}: {len(dupes):,} customer ids appear more than once, e.g. "
-            f"{dupes[:5].tolist()}; the table must have one row per customer; {_HINT}",
-            reason="duplicate_customer_id",
-        )
+    one_row_per_customer(X.index, owner, fix=f"the table must have one row per customer; {_HINT}")
     out = np.empty((len(X), len(columns)), dtype=np.float64)
     for j, col in enumerate(columns):
         series = X[col]
@@ -106,3 +134,140 @@ def customer_columns(
         out[:, j] = values
     index = X.index if X.index.name is not None else X.index.rename("customer_id")
     return out, index
+
+
+class Segmenter(TransformerMixin, BaseEstimator):
+    """Base class of the segmenters: a transformer whose output columns are fixed.
+
+    A subclass names its output columns in :attr:`output_columns` and calls
+    :meth:`_remember_columns` at the end of ``fit``.
+    """
+
+    #: The columns ``transform`` returns, in order.
+    output_columns: ClassVar[tuple[str, ...]] = ()
+
+    def _remember_columns(self, X: pd.DataFrame) -> None:
+        """Record the fitted table's columns, as scikit-learn's ``feature_names_in_``."""
+        self.n_features_in_ = len(X.columns)
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Return the names of the columns ``transform`` returns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the output columns do not depend on the input's.
+
+        Returns
+        -------
+        numpy.ndarray
+            :attr:`output_columns`, ``object`` dtype.
+        """
+        return np.asarray(self.output_columns, dtype=object)
+
+
+class ExportedSegmenter(Segmenter):
+    """A segmenter with a plain-JSON export: :meth:`to_dict` and :meth:`from_dict`.
+
+    A subclass lists its fitted fields in :attr:`export_fields`, writes them
+    with :meth:`_export` and reads them back in :meth:`_from_export`.
+    """
+
+    #: The fitted fields of the export, between ``hyperparameters`` and ``feature_names_in``.
+    export_fields: ClassVar[tuple[str, ...]] = ()
+
+    def _export(self, fields: Mapping[str, Any], **hyperparameters: Any) -> dict[str, Any]:
+        """Return the export: the header, the fitted ``fields``, then the fitted columns.
+
+        ``hyperparameters`` are those already turned into JSON data (see
+        :func:`custintel.export.export_header`).
+        """
+        return {
+            **export_header(self, EXPORT_FORMAT, **hyperparameters),
+            **fields,
+            "feature_names_in": [str(c) for c in self.feature_names_in_],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> Self:
+        """Rebuild a fitted segmenter from :meth:`to_dict` output (or its JSON text).
+
+        Every field is checked before use, as :meth:`to_dict` describes: its
+        presence, its type and its domain; nothing in the export is looked up
+        by name or executed.
+
+        Parameters
+        ----------
+        data : mapping or str
+            The export, or its JSON text.
+
+        Returns
+        -------
+        segmenter
+            A fitted segmenter of this class whose output equals the exported one's.
+
+        Raises
+        ------
+        InvalidModelError
+            With a ``reason`` of :mod:`custintel.export`: ``"wrong_model"``,
+            ``"bad_format_version"``, ``"missing_field"``, ``"unknown_field"``
+            or ``"bad_parameter"``.
+        """
+        reader, export, hyperparameters = open_export(cls, data, cls.export_fields)
+        return cls._from_export(reader, export, hyperparameters)
+
+    @classmethod
+    def _from_export(
+        cls, read: ExportReader, export: Mapping[str, Any], hyper: Mapping[str, Any]
+    ) -> Self:
+        """Build the fitted segmenter from an export whose envelope is checked."""
+        raise NotImplementedError
+
+    def _read_columns(self, read: ExportReader, value: Any, required: Sequence[str]) -> np.ndarray:
+        """Read and set the fitted columns, ``feature_names_in``, which hold ``required``."""
+        names = read.feature_names(value, "feature_names_in", required)
+        self.n_features_in_ = len(names)
+        self.feature_names_in_ = names
+        return names
+
+
+def open_export(
+    cls: type, data: Any, fields: Sequence[str]
+) -> tuple[ExportReader, Mapping[str, Any], Mapping[str, Any]]:
+    """Check a segmenter export's envelope and the names of its hyperparameters.
+
+    Parameters
+    ----------
+    cls : type
+        The segmenter class (its name is the export's ``model``).
+    data : mapping or str
+        The export, or its JSON text.
+    fields : sequence of str
+        The fitted fields between ``hyperparameters`` and ``feature_names_in``.
+
+    Returns
+    -------
+    reader : ExportReader
+        The reader, for the fields' values.
+    export : mapping
+        The export.
+    hyperparameters : mapping
+        Its ``hyperparameters``, exactly the segmenter's parameters (values unchecked).
+
+    Raises
+    ------
+    InvalidModelError
+        As :meth:`custintel.export.ExportReader.envelope`.
+    """
+    reader = ExportReader(f"{cls.__name__}.from_dict", fix=_FIX)
+    export = reader.envelope(
+        data,
+        model=cls.__name__,
+        versions=(EXPORT_FORMAT,),
+        required=("hyperparameters", *fields, "feature_names_in"),
+    )
+    hyperparameters = reader.keys(
+        export["hyperparameters"], "hyperparameters", required=list(cls().get_params(deep=False))
+    )
+    return reader, export, hyperparameters

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
 from custintel.exceptions import SchemaError
-from custintel.segmentation._checks import customer_columns
+from custintel.segmentation._checks import Segmenter, customer_columns
 
 __all__ = ["CustomerSegmenter"]
 
@@ -33,7 +33,8 @@ _WORDS = {
 }
 
 
-class CustomerSegmenter(TransformerMixin, BaseEstimator):
+@dataclass(kw_only=True, repr=False, eq=False)
+class CustomerSegmenter(Segmenter):
     r"""Cluster customers on log-transformed, standardised behavioural features.
 
     Parameters
@@ -102,26 +103,16 @@ class CustomerSegmenter(TransformerMixin, BaseEstimator):
     ['recent, frequent, high-spend', 'lapsed, one-off, low-spend']
     """
 
-    def __init__(
-        self,
-        *,
-        features: tuple[str, ...] = ("days_since_last", "n_orders", "total_amount"),
-        method: str = "kmeans",
-        n_clusters: int | str = "auto",
-        max_clusters: int = 10,
-        min_gain: float = 0.05,
-        min_share: float = 0.05,
-        revenue: str = "total_amount",
-        random_state: int | None = 0,
-    ) -> None:
-        self.features = features
-        self.method = method
-        self.n_clusters = n_clusters
-        self.max_clusters = max_clusters
-        self.min_gain = min_gain
-        self.min_share = min_share
-        self.revenue = revenue
-        self.random_state = random_state
+    output_columns: ClassVar[tuple[str, ...]] = ("cluster", "segment")
+
+    features: tuple[str, ...] = ("days_since_last", "n_orders", "total_amount")
+    method: str = "kmeans"
+    n_clusters: int | str = "auto"
+    max_clusters: int = 10
+    min_gain: float = 0.05
+    min_share: float = 0.05
+    revenue: str = "total_amount"
+    random_state: int | None = 0
 
     def _model(self, k: int) -> Any:
         if self.method == "kmeans":
@@ -184,8 +175,7 @@ class CustomerSegmenter(TransformerMixin, BaseEstimator):
         self.model_ = self._model(k).fit(Z)
         labels = self.model_.predict(Z)
         self.n_clusters_ = k
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        self.n_features_in_ = len(X.columns)
+        self._remember_columns(X)
         self._profile(X, raw, Z, labels, index)
         logger.info("CustomerSegmenter: %d segments on %d customers", k, len(Z))
         return self
@@ -279,7 +269,7 @@ class CustomerSegmenter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : pandas.DataFrame
-            A customer table with the fitted feature columns.
+            As for :meth:`predict`.
 
         Returns
         -------
@@ -296,18 +286,3 @@ class CustomerSegmenter(TransformerMixin, BaseEstimator):
             },
             index=cluster.index,
         )
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Return the output column names.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``["cluster", "segment"]``.
-        """
-        return np.asarray(["cluster", "segment"], dtype=object)

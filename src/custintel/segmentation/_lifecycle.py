@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.segmentation._checks import customer_columns
-from custintel.segmentation._export import ExportReader, export_header, json_float
+from custintel.export import POSITIVE, ExportReader, json_float
+from custintel.segmentation._checks import ExportedSegmenter, customer_columns
 
 __all__ = ["STAGES", "LifecycleSegmenter"]
 
@@ -20,18 +20,10 @@ STAGES = ("active", "won back", "new", "shifting", "at-risk", "lapsed", "lost")
 
 _NOW = ["days_since_last", "n_orders", "tenure_days", "gap_mean_days", "total_amount"]
 _PREV = ["days_since_last", "n_orders", "tenure_days", "gap_mean_days", "total_amount"]
-_EXPORT_FIELDS = (
-    "model",
-    "format_version",
-    "hyperparameters",
-    "typical_gap",
-    "large_account",
-    "uses_previous",
-    "feature_names_in",
-)
 
 
-class LifecycleSegmenter(TransformerMixin, BaseEstimator):
+@dataclass(kw_only=True, repr=False, eq=False)
+class LifecycleSegmenter(ExportedSegmenter):
     r"""Give each customer a lifecycle stage measured in their own inter-purchase gaps.
 
     A customer's silence is :math:`\rho = d / g`, the days since the last
@@ -102,22 +94,15 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
     ['active', 'at-risk', 'active', 'lapsed', 'new']
     """
 
-    def __init__(
-        self,
-        *,
-        at_risk_after: float = 1.5,
-        lapsed_after: float = 3.0,
-        lost_after: float = 6.0,
-        fall_ratio: float = 0.5,
-        large_quantile: float = 0.8,
-        previous_suffix: str = "_prev",
-    ) -> None:
-        self.at_risk_after = at_risk_after
-        self.lapsed_after = lapsed_after
-        self.lost_after = lost_after
-        self.fall_ratio = fall_ratio
-        self.large_quantile = large_quantile
-        self.previous_suffix = previous_suffix
+    output_columns: ClassVar[tuple[str, ...]] = ("silence_ratio", "expected_gap_days", "stage")
+    export_fields: ClassVar[tuple[str, ...]] = ("typical_gap", "large_account", "uses_previous")
+
+    at_risk_after: float = 1.5
+    lapsed_after: float = 3.0
+    lost_after: float = 6.0
+    fall_ratio: float = 0.5
+    large_quantile: float = 0.8
+    previous_suffix: str = "_prev"
 
     def _check_params(self) -> None:
         if not 0 < self.at_risk_after < self.lapsed_after < self.lost_after:
@@ -168,8 +153,7 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
             earlier = earlier[np.isfinite(earlier)]
             spend = earlier if earlier.size else spend
         self.large_account_ = float(np.quantile(spend, self.large_quantile))
-        self.n_features_in_ = len(X.columns)
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self._remember_columns(X)
         return self
 
     def _ratio(self, days: np.ndarray, orders: np.ndarray, gap: np.ndarray) -> np.ndarray:
@@ -283,21 +267,6 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
         order = np.lexsort((out["stage"].cat.codes.to_numpy(), -out["value"].to_numpy()))
         return out.iloc[order]
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Return the output column names.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``["silence_ratio", "expected_gap_days", "stage"]``.
-        """
-        return np.asarray(["silence_ratio", "expected_gap_days", "stage"], dtype=object)
-
     # --- JSON export ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,11 +280,15 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
             ``typical_gap`` (:attr:`typical_gap_`), ``large_account``
             (:attr:`large_account_`), ``uses_previous`` (:attr:`uses_previous_`)
             and ``feature_names_in`` (the columns of the fitted table).
+            :meth:`from_dict` checks the thresholds as the estimator does
+            (only ``lost_after`` may be ``"inf"``), a finite typical gap > 0, a
+            finite large-account threshold, and ``uses_previous`` true exactly
+            when the fitted columns include the previous-period ones.
 
         Raises
         ------
         sklearn.exceptions.NotFittedError
-            Before ``fit``.
+            Before :meth:`fit`.
 
         Examples
         --------
@@ -332,44 +305,18 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
         True
         """
         check_is_fitted(self, "typical_gap_")
-        return {
-            **export_header(self),
-            "typical_gap": json_float(self.typical_gap_),
-            "large_account": json_float(self.large_account_),
-            "uses_previous": bool(self.uses_previous_),
-            "feature_names_in": [str(c) for c in self.feature_names_in_],
-        }
+        return self._export(
+            {
+                "typical_gap": json_float(self.typical_gap_),
+                "large_account": json_float(self.large_account_),
+                "uses_previous": bool(self.uses_previous_),
+            }
+        )
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | str) -> LifecycleSegmenter:
-        """Rebuild a fitted segmenter from :meth:`to_dict` output (or its JSON text).
-
-        Every field is checked before use: its presence, its type and its
-        domain (the thresholds as the estimator requires, only ``lost_after``
-        may be ``"inf"``; a finite typical gap > 0; a finite large-account
-        threshold; ``uses_previous`` true exactly when the fitted columns
-        include the previous-period ones).
-
-        Parameters
-        ----------
-        data : mapping or str
-            The export, or its JSON text.
-
-        Returns
-        -------
-        LifecycleSegmenter
-            A fitted segmenter whose :meth:`transform` and :meth:`win_back`
-            output equals the exported one's.
-
-        Raises
-        ------
-        InvalidModelError
-            With ``reason`` ``"wrong_model"``, ``"bad_format_version"``,
-            ``"missing_field"``, ``"unknown_field"`` or ``"bad_parameter"``.
-        """
-        read = ExportReader(cls.__name__)
-        export = read.load(data, _EXPORT_FIELDS)
-        hyper = read.hyperparameters(export["hyperparameters"], cls)
+    def _from_export(
+        cls, read: ExportReader, export: Mapping[str, Any], hyper: Mapping[str, Any]
+    ) -> LifecycleSegmenter:
         segmenter = cls(
             at_risk_after=read.number(hyper["at_risk_after"], "hyperparameters.at_risk_after"),
             lapsed_after=read.number(hyper["lapsed_after"], "hyperparameters.lapsed_after"),
@@ -386,22 +333,15 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
             ),
         )
         read.checked("hyperparameters", segmenter._check_params)
-        typical_gap = read.number(
-            export["typical_gap"],
-            "typical_gap",
-            allowed="a finite number > 0 (days)",
-            check=lambda x: x > 0,
-        )
+        typical_gap = read.number(export["typical_gap"], "typical_gap", POSITIVE)
         large_account = read.number(export["large_account"], "large_account")
         uses_previous = read.boolean(export["uses_previous"], "uses_previous")
         previous = [f"{c}{segmenter.previous_suffix}" for c in _PREV]
-        names = read.feature_names(
-            export["feature_names_in"],
-            "feature_names_in",
-            _NOW + previous if uses_previous else _NOW,
+        names = segmenter._read_columns(
+            read, export["feature_names_in"], _NOW + previous if uses_previous else _NOW
         )
         if not uses_previous and all(c in names for c in previous):
-            read.fail(
+            read.reject(
                 "uses_previous",
                 uses_previous,
                 f"true, since feature_names_in holds the previous-period columns {previous}",
@@ -409,6 +349,4 @@ class LifecycleSegmenter(TransformerMixin, BaseEstimator):
         segmenter.typical_gap_ = float(typical_gap)
         segmenter.large_account_ = float(large_account)
         segmenter.uses_previous_ = uses_previous
-        segmenter.n_features_in_ = len(names)
-        segmenter.feature_names_in_ = names
         return segmenter

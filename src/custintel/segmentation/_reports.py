@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from custintel.exceptions import SchemaError
+from custintel.segmentation._checks import one_row_per_customer
 
 __all__ = ["SegmentMigration", "segment_migration", "segment_profile", "segment_separation"]
 
@@ -28,12 +29,7 @@ def _labels(obj: Any, name: str, column: str) -> pd.Series:
             f"customer_id, got {type(obj).__name__}",
             reason="not_a_dataframe",
         )
-    if obj.index.has_duplicates:
-        dupes = obj.index[obj.index.duplicated()].unique()
-        raise SchemaError(
-            f"{name}: {len(dupes):,} customer ids appear more than once, e.g. {dupes[:5].tolist()}",
-            reason="duplicate_customer_id",
-        )
+    one_row_per_customer(obj.index, name)
     if obj.isna().any():
         raise SchemaError(
             f"{name}: {int(obj.isna().sum()):,} customers have no segment (NaN); drop them first",

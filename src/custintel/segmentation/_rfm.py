@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.segmentation._checks import customer_columns
-from custintel.segmentation._export import ExportReader, export_header, json_float
+from custintel.export import Domain, ExportReader, json_float
+from custintel.segmentation._checks import ExportedSegmenter, customer_columns
 
 __all__ = ["SEGMENT_NAMES", "RFMSegmenter", "default_segment_map", "tie_robust_scores"]
 
@@ -118,17 +118,6 @@ def _segment_order(grid: Mapping[tuple[int, int], str]) -> tuple[str, ...]:
 
 _FEATURES = ("recency", "frequency", "monetary")
 _MAP_FIELDS = ("r_score", "fm_score", "segment")
-_EXPORT_FIELDS = (
-    "model",
-    "format_version",
-    "hyperparameters",
-    "cut_points",
-    "score_earned",
-    "grid",
-    "segments",
-    "n_customers",
-    "feature_names_in",
-)
 
 
 def _edges(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +130,8 @@ def _edges(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     return edges, np.unique(sorted_scores)
 
 
-class RFMSegmenter(TransformerMixin, BaseEstimator):
+@dataclass(kw_only=True, repr=False, eq=False)
+class RFMSegmenter(ExportedSegmenter):
     r"""Score recency, frequency and monetary value and name each customer's segment.
 
     Parameters
@@ -207,20 +197,26 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
     d                  1        1        1        3         Hibernating
     """
 
-    def __init__(
-        self,
-        *,
-        n_bins: int = 5,
-        recency: str = "days_since_last",
-        frequency: str = "n_orders",
-        monetary: str = "total_amount",
-        segment_map: Any = None,
-    ) -> None:
-        self.n_bins = n_bins
-        self.recency = recency
-        self.frequency = frequency
-        self.monetary = monetary
-        self.segment_map = segment_map
+    output_columns: ClassVar[tuple[str, ...]] = (
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_sum",
+        "segment",
+    )
+    export_fields: ClassVar[tuple[str, ...]] = (
+        "cut_points",
+        "score_earned",
+        "grid",
+        "segments",
+        "n_customers",
+    )
+
+    n_bins: int = 5
+    recency: str = "days_since_last"
+    frequency: str = "n_orders"
+    monetary: str = "total_amount"
+    segment_map: Any = None
 
     def _oriented(self, X: Any, min_rows: int) -> tuple[np.ndarray, pd.Index]:
         values, index = customer_columns(
@@ -283,7 +279,9 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : pandas.DataFrame
-            Output of :func:`~custintel.features.summarize_customers`.
+            A customer table with the columns that ``recency``, ``frequency``
+            and ``monetary`` name, e.g. from
+            :func:`~custintel.features.summarize_customers`.
         y : None
             Ignored.
 
@@ -317,8 +315,7 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
         self.grid_ = grid
         self.segments_ = _segment_order(grid)
         self.n_customers_ = len(values)
-        self.n_features_in_ = len(X.columns)
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self._remember_columns(X)
         return self
 
     def transform(self, X: Any) -> pd.DataFrame:
@@ -359,21 +356,6 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
             index=index,
         )
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Return the output column names.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``["r_score", "f_score", "m_score", "rfm_sum", "segment"]``.
-        """
-        return np.asarray(["r_score", "f_score", "m_score", "rfm_sum", "segment"], dtype=object)
-
     # --- JSON export ---------------------------------------------------------------------
 
     def _segment_map_json(self) -> dict[str, Any] | None:
@@ -410,6 +392,11 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
             - ``segments``: :attr:`segments_`, the category order.
             - ``n_customers`` and ``feature_names_in``.
 
+            :meth:`from_dict` checks ``n_bins`` (an integer >= 2), one cut
+            point per score 2..``n_bins``, non-decreasing for frequency and
+            monetary and non-increasing for recency, finite where a score was
+            earned, and a grid and segments that match ``segment_map``.
+
         Raises
         ------
         sklearn.exceptions.NotFittedError
@@ -436,51 +423,26 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
         cuts = self._edges.copy()
         cuts[:, 0] = -cuts[:, 0]
         earned = self.bin_edges_.notna().to_numpy()
-        return {
-            **export_header(self, segment_map=self._segment_map_json()),
-            "cut_points": {
-                name: [json_float(v) for v in cuts[:, j]] for j, name in enumerate(_FEATURES)
+        return self._export(
+            {
+                "cut_points": {
+                    name: [json_float(v) for v in cuts[:, j]] for j, name in enumerate(_FEATURES)
+                },
+                "score_earned": {
+                    name: [bool(v) for v in earned[:, j]] for j, name in enumerate(_FEATURES)
+                },
+                "grid": [[self.grid_[(r, fm)] for fm in range(1, n + 1)] for r in range(1, n + 1)],
+                "segments": list(self.segments_),
+                "n_customers": int(self.n_customers_),
             },
-            "score_earned": {
-                name: [bool(v) for v in earned[:, j]] for j, name in enumerate(_FEATURES)
-            },
-            "grid": [[self.grid_[(r, fm)] for fm in range(1, n + 1)] for r in range(1, n + 1)],
-            "segments": list(self.segments_),
-            "n_customers": int(self.n_customers_),
-            "feature_names_in": [str(c) for c in self.feature_names_in_],
-        }
+            segment_map=self._segment_map_json(),
+        )
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | str) -> RFMSegmenter:
-        """Rebuild a fitted segmenter from :meth:`to_dict` output (or its JSON text).
-
-        Every field is checked before use: its presence, its type and its
-        domain (``n_bins`` an integer >= 2, one cut point per score 2..``n_bins``,
-        non-decreasing for frequency and monetary and non-increasing for
-        recency, finite where a score was earned, a grid and segments that
-        match ``segment_map``).
-
-        Parameters
-        ----------
-        data : mapping or str
-            The export, or its JSON text.
-
-        Returns
-        -------
-        RFMSegmenter
-            A fitted segmenter whose :meth:`transform` output equals the
-            exported one's.
-
-        Raises
-        ------
-        InvalidModelError
-            With ``reason`` ``"wrong_model"``, ``"bad_format_version"``,
-            ``"missing_field"``, ``"unknown_field"`` or ``"bad_parameter"``.
-        """
-        read = ExportReader(cls.__name__)
-        export = read.load(data, _EXPORT_FIELDS)
-        hyper = read.hyperparameters(export["hyperparameters"], cls)
-        n_bins = read.integer(hyper["n_bins"], "hyperparameters.n_bins", minimum=2)
+    def _from_export(
+        cls, read: ExportReader, export: Mapping[str, Any], hyper: Mapping[str, Any]
+    ) -> RFMSegmenter:
+        n_bins = read.integer(hyper["n_bins"], "hyperparameters.n_bins", Domain(2))
         columns = {name: read.string(hyper[name], f"hyperparameters.{name}") for name in _FEATURES}
         segmenter = cls(
             n_bins=n_bins,
@@ -490,8 +452,8 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
         read.checked("hyperparameters.n_bins", segmenter._check_n_bins)
 
         # Sizes first: nothing below loops over n_bins**2 cells unless the export holds them.
-        cut_spec = read.keys(export["cut_points"], "cut_points", _FEATURES)
-        earned_spec = read.keys(export["score_earned"], "score_earned", _FEATURES)
+        cut_spec = read.keys(export["cut_points"], "cut_points", required=_FEATURES)
+        earned_spec = read.keys(export["score_earned"], "score_earned", required=_FEATURES)
         columns_read, flags_read = [], []
         for j, name in enumerate(_FEATURES):
             field = f"cut_points.{name}"
@@ -499,16 +461,16 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
             values = read.numbers(
                 cut_spec[name],
                 field,
-                n_bins - 1,
+                length=n_bins - 1,
                 allowed=f"a number (or {infinity!r} for a score nobody earns); a customer earns "
                 f"a score with a value {sense} its cut point",
                 infinity=infinity,
             )
             read.monotone(values, field, decreasing=j == 0)
-            flags = read.sequence(earned_spec[name], f"score_earned.{name}", n_bins - 1)
+            flags = read.array(earned_spec[name], f"score_earned.{name}", length=n_bins - 1)
             for i, flag in enumerate(flags):
                 if read.boolean(flag, f"score_earned.{name}[{i}]") and not np.isfinite(values[i]):
-                    read.fail(
+                    read.reject(
                         f"{field}[{i}]",
                         cut_spec[name][i],
                         f"a finite number, since score_earned.{name}[{i}] says a customer "
@@ -518,16 +480,16 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
             flags_read.append(flags)
         cuts = np.column_stack(columns_read)
         earned = np.column_stack(flags_read).astype(bool)
-        rows = read.sequence(export["grid"], "grid", n_bins)
+        rows = read.array(export["grid"], "grid", length=n_bins)
         for r, row in enumerate(rows):
-            read.strings(row, f"grid[{r}]", n_bins)
+            read.strings(row, f"grid[{r}]", length=n_bins)
         segments = read.strings(export["segments"], "segments")
 
         grid = read.checked("hyperparameters.segment_map", segmenter._grid)
         for r in range(1, n_bins + 1):
             for fm in range(1, n_bins + 1):
                 if rows[r - 1][fm - 1] != grid[(r, fm)]:
-                    read.fail(
+                    read.reject(
                         f"grid[{r - 1}][{fm - 1}]",
                         rows[r - 1][fm - 1],
                         f"the segment that hyperparameters.segment_map gives to R = {r}, "
@@ -535,11 +497,9 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
                     )
         order = _segment_order(grid)
         if tuple(segments) != order:
-            read.fail("segments", segments, f"the grid's segments in category order, {order}")
-        n_customers = read.integer(export["n_customers"], "n_customers", minimum=n_bins)
-        names = read.feature_names(
-            export["feature_names_in"], "feature_names_in", list(columns.values())
-        )
+            read.reject("segments", segments, f"the grid's segments in category order, {order}")
+        n_customers = read.integer(export["n_customers"], "n_customers", Domain(n_bins))
+        segmenter._read_columns(read, export["feature_names_in"], list(columns.values()))
 
         edges = cuts.copy()
         edges[:, 0] = -edges[:, 0]
@@ -552,8 +512,6 @@ class RFMSegmenter(TransformerMixin, BaseEstimator):
         segmenter.grid_ = grid
         segmenter.segments_ = order
         segmenter.n_customers_ = n_customers
-        segmenter.n_features_in_ = len(names)
-        segmenter.feature_names_in_ = names
         return segmenter
 
 
@@ -562,27 +520,29 @@ def _read_segment_map(read: ExportReader, value: Any) -> Any:
     if value is None:
         return None
     field = "hyperparameters.segment_map"
-    spec = read.keys(value, field, ("form", "records"))
+    spec = read.keys(value, field, required=("form", "records"))
     form = spec["form"]
     if form not in ("frame", "mapping"):
-        read.fail(f"{field}.form", form, "'frame' or 'mapping'")
+        read.reject(f"{field}.form", form, "'frame' or 'mapping'")
     mapping: dict[tuple[int, int], str] = {}
-    for i, record in enumerate(read.sequence(spec["records"], f"{field}.records")):
+    for i, record in enumerate(read.array(spec["records"], f"{field}.records")):
         where = f"{field}.records[{i}]"
-        read.keys(record, where, _MAP_FIELDS)
+        read.keys(record, where, required=_MAP_FIELDS)
         key = (
             read.integer(record["r_score"], f"{where}.r_score"),
             read.integer(record["fm_score"], f"{where}.fm_score"),
         )
         if key in mapping:
-            read.fail(where, record, "each (r_score, fm_score) pair once")
+            read.reject(
+                where, record, "unique: the records list each (r_score, fm_score) pair once"
+            )
         mapping[key] = read.string(record["segment"], f"{where}.segment")
     if form == "mapping":
         return mapping
     r_scores = list(dict.fromkeys(r for r, _ in mapping))
     fm_scores = list(dict.fromkeys(fm for _, fm in mapping))
     if list(mapping) != [(r, fm) for r in r_scores for fm in fm_scores]:
-        read.fail(
+        read.reject(
             f"{field}.records",
             spec["records"],
             "for a frame, every (r_score, fm_score) cell once, row by row",

@@ -3,36 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from custintel.exceptions import SchemaError
-from custintel.segmentation._checks import customer_columns
-from custintel.segmentation._export import (
+from custintel.export import (
+    NONNEGATIVE,
+    POSITIVE,
+    UNIT_INTERVAL,
+    Domain,
     ExportReader,
-    export_header,
     frame_to_json,
     json_float,
 )
+from custintel.segmentation._checks import ExportedSegmenter, customer_columns
 
 __all__ = ["ValueTierSegmenter", "default_playbook"]
 
 _TIERS = ("Platinum", "Gold", "Iron", "Lead")
 _SUMMARY = ("customers", "customer_share", "value", "value_share")
-_EXPORT_FIELDS = (
-    "model",
-    "format_version",
-    "hyperparameters",
-    "thresholds",
-    "total_value",
-    "summary",
-    "playbook",
-    "feature_names_in",
-)
+_COUNT = Domain(0, 2**63 - 1, label=">= 0 and <= 9223372036854775807")
 
 
 def default_playbook() -> pd.DataFrame:
@@ -77,7 +71,8 @@ def default_playbook() -> pd.DataFrame:
     )
 
 
-class ValueTierSegmenter(TransformerMixin, BaseEstimator):
+@dataclass(kw_only=True, repr=False, eq=False)
+class ValueTierSegmenter(ExportedSegmenter):
     """Place customers in a value pyramid by their share of cumulative value.
 
     Customers are ranked by value, highest first. A customer's tier is the
@@ -124,18 +119,13 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
     ['Platinum', 'Gold', 'Iron', 'Lead', 'Lead']
     """
 
-    def __init__(
-        self,
-        *,
-        value: str = "total_amount",
-        cuts: tuple[float, ...] = (0.5, 0.8, 0.95),
-        tiers: tuple[str, ...] = _TIERS,
-        playbook: Any = None,
-    ) -> None:
-        self.value = value
-        self.cuts = cuts
-        self.tiers = tiers
-        self.playbook = playbook
+    output_columns: ClassVar[tuple[str, ...]] = ("value", "value_share", "tier")
+    export_fields: ClassVar[tuple[str, ...]] = ("thresholds", "total_value", "summary", "playbook")
+
+    value: str = "total_amount"
+    cuts: tuple[float, ...] = (0.5, 0.8, 0.95)
+    tiers: tuple[str, ...] = _TIERS
+    playbook: Any = None
 
     def _check_params(self) -> tuple[np.ndarray, list[str]]:
         cuts = np.asarray(self.cuts, dtype=np.float64)
@@ -206,8 +196,7 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
             index=pd.Index(tiers, name="tier"),
         )
         self.total_value_ = float(total)
-        self.n_features_in_ = len(X.columns)
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self._remember_columns(X)
         return self
 
     def _playbook(self, tiers: list[str]) -> pd.DataFrame:
@@ -271,12 +260,12 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
         )
 
     def treatments(self, X: Any) -> pd.DataFrame:
-        """Return each customer's tier with its playbook treatment.
+        """Return the tier of each customer with the playbook's treatment of it.
 
         Parameters
         ----------
         X : pandas.DataFrame
-            A customer table with the ``value`` column.
+            A customer table with the ``value`` column, as for :meth:`transform`.
 
         Returns
         -------
@@ -286,21 +275,6 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
         out = self.transform(X)
         play = self.playbook_.loc[out["tier"].astype(str)].set_axis(out.index)
         return pd.concat([out, play], axis=1)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Return the output column names.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored.
-
-        Returns
-        -------
-        numpy.ndarray
-            ``["value", "value_share", "tier"]``.
-        """
-        return np.asarray(["value", "value_share", "tier"], dtype=object)
 
     # --- JSON export ---------------------------------------------------------------------
 
@@ -324,6 +298,11 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
 
             A table is ``{"index_name", "index", "columns", "records"}`` with
             one ``{column: value}`` record per row (missing values ``None``).
+            :meth:`from_dict` checks ``cuts`` and ``tiers`` as the estimator
+            does; finite thresholds >= 0 that never increase from the best tier
+            down; a positive finite total; summary counts that are integers
+            >= 0, values >= 0 and shares in [0, 1]; and the ``playbook`` that the
+            ``playbook`` hyperparameter gives.
 
         Raises
         ------
@@ -348,56 +327,30 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "thresholds_")
         playbook = None if self.playbook is None else frame_to_json(self.playbook, "playbook")
-        return {
-            **export_header(self, playbook=playbook),
-            "thresholds": [json_float(v) for v in self.thresholds_.to_numpy()],
-            "total_value": json_float(self.total_value_),
-            "summary": {
-                name: [
-                    int(v) if name == "customers" else json_float(v)
-                    for v in self.summary_[name].to_numpy()
-                ]
-                for name in _SUMMARY
+        return self._export(
+            {
+                "thresholds": [json_float(v) for v in self.thresholds_.to_numpy()],
+                "total_value": json_float(self.total_value_),
+                "summary": {
+                    name: [
+                        int(v) if name == "customers" else json_float(v)
+                        for v in self.summary_[name].to_numpy()
+                    ]
+                    for name in _SUMMARY
+                },
+                "playbook": frame_to_json(self.playbook_, "playbook_"),
             },
-            "playbook": frame_to_json(self.playbook_, "playbook_"),
-            "feature_names_in": [str(c) for c in self.feature_names_in_],
-        }
+            playbook=playbook,
+        )
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | str) -> ValueTierSegmenter:
-        """Rebuild a fitted segmenter from :meth:`to_dict` output (or its JSON text).
-
-        Every field is checked before use: its presence, its type and its
-        domain (``cuts`` and ``tiers`` as the estimator requires; finite
-        thresholds >= 0 that never increase from the best tier down; a
-        positive finite total; summary counts that are integers >= 0, values
-        >= 0 and shares in [0, 1]; the ``playbook`` that the
-        ``playbook`` hyperparameter gives).
-
-        Parameters
-        ----------
-        data : mapping or str
-            The export, or its JSON text.
-
-        Returns
-        -------
-        ValueTierSegmenter
-            A fitted segmenter whose :meth:`transform` and :meth:`treatments`
-            output equals the exported one's.
-
-        Raises
-        ------
-        InvalidModelError
-            With ``reason`` ``"wrong_model"``, ``"bad_format_version"``,
-            ``"missing_field"``, ``"unknown_field"`` or ``"bad_parameter"``.
-        """
-        read = ExportReader(cls.__name__)
-        export = read.load(data, _EXPORT_FIELDS)
-        hyper = read.hyperparameters(export["hyperparameters"], cls)
+    def _from_export(
+        cls, read: ExportReader, export: Mapping[str, Any], hyper: Mapping[str, Any]
+    ) -> ValueTierSegmenter:
         value = read.string(hyper["value"], "hyperparameters.value")
         cuts = tuple(
             read.number(v, f"hyperparameters.cuts[{i}]", allowed="a number in (0, 1)")
-            for i, v in enumerate(read.sequence(hyper["cuts"], "hyperparameters.cuts"))
+            for i, v in enumerate(read.array(hyper["cuts"], "hyperparameters.cuts"))
         )
         tiers = tuple(read.strings(hyper["tiers"], "hyperparameters.tiers"))
         playbook = hyper["playbook"]
@@ -413,61 +366,41 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
             "hyperparameters.playbook", lambda: segmenter._playbook(names)
         )
 
-        thresholds = read.numbers(
-            export["thresholds"],
-            "thresholds",
-            len(cuts),
-            allowed="a finite number >= 0",
-            check=_is_nonnegative,
-        )
+        thresholds = read.numbers(export["thresholds"], "thresholds", NONNEGATIVE, length=len(cuts))
         read.monotone(thresholds, "thresholds", decreasing=True)
-        total = read.number(
-            export["total_value"],
-            "total_value",
-            allowed="a finite number > 0",
-            check=lambda x: x > 0,
-        )
-        spec = read.keys(export["summary"], "summary", _SUMMARY)
-        counts = [
-            read.integer(v, f"summary.customers[{i}]", minimum=0, maximum=2**63 - 1)
-            for i, v in enumerate(read.sequence(spec["customers"], "summary.customers", n_tiers))
-        ]
+        total = read.number(export["total_value"], "total_value", POSITIVE)
+        spec = read.keys(export["summary"], "summary", required=_SUMMARY)
+        counts = read.array(spec["customers"], "summary.customers", length=n_tiers)
         summary = pd.DataFrame(
             {
-                "customers": np.asarray(counts, dtype=np.int64),
-                "customer_share": read.numbers(
-                    spec["customer_share"],
-                    "summary.customer_share",
-                    n_tiers,
-                    allowed="a number in [0, 1]",
-                    check=_is_share,
+                "customers": np.asarray(
+                    [
+                        read.integer(v, f"summary.customers[{i}]", _COUNT)
+                        for i, v in enumerate(counts)
+                    ],
+                    dtype=np.int64,
                 ),
-                "value": read.numbers(
-                    spec["value"],
-                    "summary.value",
-                    n_tiers,
-                    allowed="a finite number >= 0",
-                    check=_is_nonnegative,
-                ),
-                "value_share": read.numbers(
-                    spec["value_share"],
-                    "summary.value_share",
-                    n_tiers,
-                    allowed="a number in [0, 1]",
-                    check=_is_share,
-                ),
+                **{
+                    name: read.numbers(
+                        spec[name],
+                        f"summary.{name}",
+                        UNIT_INTERVAL if name.endswith("share") else NONNEGATIVE,
+                        length=n_tiers,
+                    )
+                    for name in _SUMMARY[1:]
+                },
             },
             index=pd.Index(names, name="tier"),
         )
         read.frame(export["playbook"], "playbook")
         expected = frame_to_json(fitted_playbook, "playbook")
         if export["playbook"] != expected:
-            read.fail(
+            read.reject(
                 "playbook",
                 export["playbook"],
                 f"the playbook that hyperparameters.playbook gives for tiers {names}",
             )
-        feature_names = read.feature_names(export["feature_names_in"], "feature_names_in", [value])
+        segmenter._read_columns(read, export["feature_names_in"], [value])
 
         segmenter.thresholds_ = pd.Series(
             thresholds, index=pd.Index(names[:-1], name="tier"), name=value
@@ -475,14 +408,4 @@ class ValueTierSegmenter(TransformerMixin, BaseEstimator):
         segmenter.playbook_ = fitted_playbook
         segmenter.summary_ = summary
         segmenter.total_value_ = float(total)
-        segmenter.n_features_in_ = len(feature_names)
-        segmenter.feature_names_in_ = feature_names
         return segmenter
-
-
-def _is_share(x: float) -> bool:
-    return 0 <= x <= 1
-
-
-def _is_nonnegative(x: float) -> bool:
-    return x >= 0

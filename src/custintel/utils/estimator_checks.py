@@ -38,7 +38,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import joblib
 import numpy as np
@@ -51,6 +51,7 @@ from custintel.exceptions import SchemaError
 
 __all__ = [
     "CHECKS",
+    "CheckOptions",
     "CheckResult",
     "EstimatorCheck",
     "assert_identical",
@@ -115,7 +116,7 @@ class EstimatorCheck:
     Attributes
     ----------
     name : str
-        Name of the check, one of :data:`CHECKS`.
+        The check, as :data:`CHECKS` names it.
     estimator : estimator
         The (unfitted) estimator checked; each check works on clones.
     """
@@ -534,6 +535,30 @@ _FUNCTIONS: dict[str, Callable[[_Case], str]] = {
 }
 
 
+class CheckOptions(TypedDict, total=False):
+    """The options of :func:`iter_checks` that :func:`check_estimator` passes on.
+
+    Attributes
+    ----------
+    y : object
+        Target passed to ``fit``.
+    output : callable or None
+        What the checks compare: ``output(fitted_estimator, X)``.
+    fit_params : mapping or None
+        Extra keyword arguments of ``fit``.
+    columns : sequence or None
+        Columns the missing-column check removes one at a time.
+    checks : sequence of str or None
+        The checks to run.
+    """
+
+    y: Any
+    output: Output | None
+    fit_params: Mapping[str, Any] | None
+    columns: Sequence[Any] | None
+    checks: Sequence[str] | None
+
+
 def iter_checks(
     estimator: Any,
     X: Any,
@@ -612,13 +637,9 @@ def check_estimator(
     estimator: Any,
     X: Any,
     *,
-    y: Any = None,
-    output: Output | None = None,
-    fit_params: Mapping[str, Any] | None = None,
-    columns: Sequence[Any] | None = None,
-    checks: Sequence[str] | None = None,
     expected_failed_checks: Mapping[str, str] | None = None,
     raise_on_failure: bool = True,
+    **options: Unpack[CheckOptions],
 ) -> pd.DataFrame:
     """Run the common checks on an estimator and report every outcome.
 
@@ -628,22 +649,15 @@ def check_estimator(
         An unfitted estimator.
     X : object
         Input to ``fit``.
-    y : object, optional
-        Target passed to ``fit`` when given.
-    output : callable, optional
-        ``output(fitted_estimator, X)``; see :func:`iter_checks`.
-    fit_params : mapping, optional
-        Extra keyword arguments of ``fit``.
-    columns : sequence, optional
-        Columns removed one at a time by the missing-column check.
-    checks : sequence of str, optional
-        Run only these checks.
     expected_failed_checks : mapping of str to str, optional
         Checks known to fail, with the reason; their failures are reported
         as ``"expected failure"`` and do not raise. One that passes raises,
         so the mapping stays current.
     raise_on_failure : bool, default=True
         Raise ``AssertionError`` listing the failed checks.
+    **options
+        ``y``, ``output``, ``fit_params``, ``columns`` and ``checks``, as for
+        :func:`iter_checks` (see :class:`CheckOptions`).
 
     Returns
     -------
@@ -668,9 +682,7 @@ def check_estimator(
     """
     expected = dict(expected_failed_checks or {})
     rows = []
-    for check in iter_checks(
-        estimator, X, y=y, output=output, fit_params=fit_params, columns=columns, checks=checks
-    ):
+    for check in iter_checks(estimator, X, **options):
         result = check()
         status: str = result.status
         detail = result.detail
