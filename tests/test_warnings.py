@@ -70,3 +70,19 @@ def test_quiet_emits_nothing() -> None:
         with quiet():
             warn("nothing")
     assert caught == []
+
+
+def test_a_model_fit_warning_points_at_the_callers_line() -> None:
+    import pandas as pd
+
+    from custintel.clv import GammaGammaModel
+    from custintel.datasets import load_cdnow_summary
+
+    summary = load_cdnow_summary()
+    repeaters = summary.index[summary["frequency"] > 0]
+    table = summary.copy()
+    table.loc[repeaters[:3], "monetary_value"] = 0.0
+    assert isinstance(table, pd.DataFrame)
+    with pytest.warns(DataQualityWarning, match="mean repeat spend of 0") as caught:
+        GammaGammaModel().fit(table)
+    assert {r.filename for r in caught} == {__file__}

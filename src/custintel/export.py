@@ -331,7 +331,9 @@ def frame_to_json(frame: pd.DataFrame, name: str) -> dict[str, Any]:
     columns = [str(c) for c in frame.columns]
     if len(set(columns)) != len(columns):
         raise ValueError(f"{name} has duplicated column names {columns}; rename them")
-    rows = frame.astype(object).itertuples(index=False, name=None)
+    # to_numpy keeps one (empty) row per label when there are no columns; pandas 2's
+    # itertuples yields nothing then
+    rows = [tuple(row) for row in frame.astype(object).to_numpy()]
     return {
         "index_name": frame.index.name,
         "index": [str(v) for v in frame.index],

@@ -11,14 +11,13 @@ converged raises or warns instead of returning a worse optimum quietly.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
 
-from custintel.exceptions import ConvergenceError, ConvergenceWarning
+from custintel.exceptions import ConvergenceError, ConvergenceWarning, warn
 
 logger = logging.getLogger("custintel")
 
@@ -148,7 +147,7 @@ def fit_mle(
         )
         if on_failure == "raise":
             raise ConvergenceError(text)
-        warnings.warn(text, ConvergenceWarning, stacklevel=3)
+        warn(text, ConvergenceWarning)
     return MLEResult(params, log_likelihood, converged, n_iter, hessian, message)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 
 from custintel.clv._base import ParametricModel
 from custintel.clv._gamma_gamma_math import gamma_gamma_loglik
-from custintel.exceptions import DataQualityWarning
+from custintel.exceptions import DataQualityWarning, warn
 
 __all__ = ["GammaGammaModel"]
 
@@ -84,11 +83,10 @@ class GammaGammaModel(ParametricModel):
         zero_spend = repeat & (arrays["monetary_value"] <= 0)
         n_excluded = int(zero_spend.sum())
         if n_excluded:
-            warnings.warn(
+            warn(
                 f"{n_excluded:,} repeat buyers have a mean repeat spend of 0; the "
                 "Gamma-Gamma model cannot use them and leaves them out of the fit.",
                 DataQualityWarning,
-                stacklevel=5,
             )
         keep = repeat & ~zero_spend
         if not keep.any():
@@ -134,13 +132,12 @@ class GammaGammaModel(ParametricModel):
         self.n_excluded_ = excluded
         q = float(self.params_["q"])
         if q <= 1:
-            warnings.warn(
+            warn(
                 f"GammaGammaModel: q = {q:.4g} <= 1, so the population mean spend "
                 "p * gamma / (q - 1) does not exist; predict_spend is infinite for customers "
                 "with p * frequency + q <= 1 (all one-time buyers). The spend data are very "
                 "heavy-tailed: check for outliers, or use a penalizer.",
                 DataQualityWarning,
-                stacklevel=2,
             )
         return self
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.exceptions import DataQualityWarning, SchemaError
+from custintel.exceptions import DataQualityWarning, SchemaError, warn
 from custintel.profitability._values import customer_values, rank_order
 
 __all__ = ["WhaleCurve"]
@@ -142,12 +141,11 @@ class WhaleCurve(BaseEstimator):
             cumulative_share = cumulative / total
             peak_share = peak / total
         else:
-            warnings.warn(
+            warn(
                 f"total profit is {total:,.2f} (not positive), so profit shares (and peak_share_) "
                 "are undefined and set to NaN; the curve in currency, cumulative_profit, "
                 "is still valid",
                 DataQualityWarning,
-                stacklevel=2,
             )
             cumulative_share = np.full(n, np.nan)
             peak_share = float("nan")
