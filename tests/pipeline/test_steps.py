@@ -171,3 +171,15 @@ def test_fit_records_every_step(fitted: CustomerIntelligence) -> None:
     assert result.data_quality is fitted.data_quality_
     assert result.clv.model is fitted.clv_model_ and result.churn.model is fitted.churn_model_
     assert result.log.observation_end == fitted.observation_end_
+
+
+def test_churn_step_failure_is_a_schema_error(pipeline_tx: pd.DataFrame) -> None:
+    # observation_end after the last transaction: the label window runs past the data
+    log = validate_step(
+        pipeline_tx.loc[pipeline_tx["timestamp"] < "2024-06-30"],
+        horizon=180,
+        observation_end="2024-06-30",
+    )
+    with pytest.raises(SchemaError, match="cannot be trained at 2024-01-02") as err:
+        churn_step(log, summarise_step(log))
+    assert err.value.reason == "churn_training_failed"

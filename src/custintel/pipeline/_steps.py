@@ -425,9 +425,9 @@ def churn_step(
                 f"on {log.first_date.date()}; the churn model is trained but not validated "
                 "out of time"
             )
-        with quiet():
-            X, y = make_churn_dataset(frame, cutoff=str(train_cutoff.date()), **options)
         try:
+            with quiet():
+                X, y = make_churn_dataset(frame, cutoff=str(train_cutoff.date()), **options)
             model = clone(classifier).fit(X, y)
         except ValueError as err:
             raise SchemaError(
