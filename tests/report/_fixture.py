@@ -1,4 +1,4 @@
-"""A stand-in for a fitted ``CustomerIntelligence``: exactly the contract's attributes.
+"""A stand-in for a fitted ``CustomerIntelligence``: its result object, built by hand.
 
 Every part is fitted with the library's own estimators on ``make_transactions``
 data (items and costs present), the way the pipeline fits them.
@@ -7,7 +7,7 @@ data (items and costs present), the way the pipeline fits them.
 from __future__ import annotations
 
 import warnings
-from types import SimpleNamespace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,17 @@ from custintel.churn import ChurnClassifier, backtest
 from custintel.clv import BetaGeoModel, CLVModel, ParetoNBDModel
 from custintel.datasets import make_transactions
 from custintel.features import calibration_holdout_split, make_churn_dataset
+from custintel.pipeline import (
+    ChurnResult,
+    CLVResult,
+    CrossSellResult,
+    CustomerSummary,
+    IntelligenceResult,
+    ProfitabilityResult,
+    SegmentsResult,
+    ValidatedLog,
+)
+from custintel.pipeline._steps import abc_thresholds
 from custintel.profitability import ParetoAnalysis, WhaleCurve
 from custintel.segmentation import (
     LifecycleSegmenter,
@@ -29,7 +40,7 @@ from custintel.segmentation import (
 HORIZON = 180
 
 
-def fitted_namespace(n_customers: int = 400, *, random_state: int = 7) -> SimpleNamespace:
+def fitted_result(n_customers: int = 400, *, random_state: int = 7) -> IntelligenceResult:
     """Fit every part of the report on simulated data with items and costs."""
     tx = make_transactions(n_customers, random_state=random_state).transactions
     # Two exact duplicate lines so that validation has something to warn about.
@@ -119,46 +130,51 @@ def fitted_namespace(n_customers: int = 400, *, random_state: int = 7) -> Simple
         "has_costs": True,
         "time_unit": "D",
     }
-    return SimpleNamespace(
-        schema_=TransactionSchema(),
-        observation_end_=end,
-        overview_=overview,
-        data_quality_=quality,
-        summary_=summary,
-        customers_=customers,
-        pareto_=pareto,
-        whale_=whale,
-        rfm_=rfm,
-        value_tiers_=tiers,
-        lifecycle_=lifecycle,
-        migration_=migration,
-        churn_model_=churn,
-        churn_backtest_=bt,
-        clv_model_=clv,
-        clv_selection_=clv_selection,
-        clv_holdout_=clv_holdout,
-        rules_=recommender.rules_,
-        recommender_=recommender,
-        horizon=HORIZON,
+    return IntelligenceResult(
+        log=ValidatedLog(
+            frame=tx,
+            schema=TransactionSchema(),
+            schema_mapping={c: c for c in tx.columns},
+            observation_end=end,
+            horizon=HORIZON,
+        ),
+        customers=CustomerSummary(
+            summary=summary, overview=overview, margin=1.0, value_column="total_margin"
+        ),
+        clv=CLVResult(model=clv, selection=clv_selection, holdout=clv_holdout),
+        churn=ChurnResult(
+            model=churn, backtest=bt, features=[str(c) for c in churn.feature_names_in_]
+        ),
+        segments=SegmentsResult(rfm, tiers, lifecycle, migration),
+        profitability=ProfitabilityResult(pareto, whale, abc_thresholds(pareto)),
+        cross_sell=CrossSellResult(recommender, 0.02),
+        scores=customers,
+        data_quality=quality,
+        timings={},
     )
 
 
-def without_optional_parts(ci: SimpleNamespace) -> SimpleNamespace:
+def without_optional_parts(result: IntelligenceResult) -> IntelligenceResult:
     """Return a copy as fitted on data without items, costs or enough history."""
-    out = SimpleNamespace(**vars(ci))
-    out.overview_ = {**ci.overview_, "has_items": False, "has_costs": False}
-    out.data_quality_ = [
-        *ci.data_quality_,
-        "the history is too short for an out-of-time churn backtest",
-    ]
-    out.whale_ = None
-    out.churn_backtest_ = None
-    out.migration_ = None
-    out.rules_ = None
-    out.recommender_ = None
-    out.clv_holdout_ = ci.clv_holdout_[["frequency_holdout", "predicted_holdout"]]
-    customers = ci.customers_.copy()
+    customers = result.scores.copy()
     for k in (1, 2, 3):
         customers[f"recommendation_{k}"] = None
-    out.customers_ = customers
-    return out
+    return replace(
+        result,
+        customers=replace(
+            result.customers,
+            overview={**result.customers.overview, "has_items": False, "has_costs": False},
+        ),
+        data_quality=[
+            *result.data_quality,
+            "the history is too short for an out-of-time churn backtest",
+        ],
+        profitability=replace(result.profitability, whale=None),
+        churn=replace(result.churn, backtest=None),
+        segments=replace(result.segments, migration=None),
+        cross_sell=CrossSellResult(recommender=None, min_support=None),
+        clv=replace(
+            result.clv, holdout=result.clv.holdout[["frequency_holdout", "predicted_holdout"]]
+        ),
+        scores=customers,
+    )

@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
+from custintel.pipeline import IntelligenceResult
 from custintel.report import write_report
 
-from ._fixture import fitted_namespace, without_optional_parts
+from ._fixture import fitted_result, without_optional_parts
 
 
 @pytest.fixture(scope="session")
-def ci_full() -> SimpleNamespace:
+def ci_full() -> IntelligenceResult:
     """Every part fitted on simulated data with items and costs."""
-    return fitted_namespace()
+    return fitted_result()
 
 
 @pytest.fixture(scope="session")
-def ci_minimal(ci_full: SimpleNamespace) -> SimpleNamespace:
+def ci_minimal(ci_full: IntelligenceResult) -> IntelligenceResult:
     """No items, no costs, no backtest, no migration."""
     return without_optional_parts(ci_full)
 
 
 @pytest.fixture(scope="session")
-def full_report(ci_full: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def full_report(ci_full: IntelligenceResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A folder that does not exist yet: write_report creates it.
     path = write_report(ci_full, tmp_path_factory.mktemp("full") / "new" / "report.html")
     assert path.parent.name == "new"
@@ -33,7 +33,9 @@ def full_report(ci_full: SimpleNamespace, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="session")
-def minimal_report(ci_minimal: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def minimal_report(
+    ci_minimal: IntelligenceResult, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     return write_report(ci_minimal, tmp_path_factory.mktemp("minimal") / "report.html")
 
 

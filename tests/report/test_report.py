@@ -1,5 +1,7 @@
 import base64
+import copy
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -8,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from custintel.pipeline import CrossSellResult
 from custintel.report import SECTIONS, render_report, write_report
 
 pytestmark = pytest.mark.slow  # each report draws about a dozen plots
@@ -84,7 +87,7 @@ def test_full_report_has_every_section_with_its_plots(full_report, ci_full):
         "Example recommendations",
     ):
         assert f">{title}<" in text
-    assert ci_full.data_quality_[0].split(";")[0] in text
+    assert ci_full.data_quality[0].split(";")[0] in text
 
 
 def test_action_lines_are_computed_from_the_data(full_report, ci_full):
@@ -94,24 +97,24 @@ def test_action_lines_are_computed_from_the_data(full_report, ci_full):
     assert overview.startswith("400 customers placed 2,010 orders")
     assert "check the 1 data-quality warning below" in overview
     # Top 20% = the 80 customers with the most margin, recomputed from the summary.
-    margin = ci_full.summary_["total_margin"].clip(lower=0).sort_values(ascending=False)
+    margin = ci_full.customers.summary["total_margin"].clip(lower=0).sort_values(ascending=False)
     share = margin.iloc[:80].sum() / margin.sum()
     assert pareto.startswith(
         f"The top 20% of customers bring {round(100 * share)}% of margin: protect them first."
     )
     # Observation end 2024-12-30 minus 180 days; the first two segments are the best.
-    moved = ci_full.migration_.moved_down
+    moved = ci_full.segments.migration.moved_down
     fell = moved["before"].isin(["Champions", "Loyal"]).sum()
     assert 0 < fell < len(moved)
     assert segments.startswith(
         f"{len(moved)} customers moved to a worse segment since 2024-07-03: win back the "
         f"{fell} who were 'Champions' or 'Loyal' first, and keep '"
     )
-    auc = ci_full.churn_backtest_.metrics.loc["ChurnClassifier", "roc_auc"]
+    auc = ci_full.churn.backtest.metrics.loc["ChurnClassifier", "roc_auc"]
     assert f"AUC {auc:.2f}" in churn
-    total = ci_full.customers_["expected_clv"].sum()
+    total = ci_full.scores["expected_clv"].sum()
     assert clv.startswith(f"Customers are expected to bring {total:,.0f} over the next 180 days")
-    rules = ci_full.rules_.sort_values(["lift", "confidence", "support"], ascending=False)
+    rules = ci_full.cross_sell.rules.sort_values(["lift", "confidence", "support"], ascending=False)
     best = rules.iloc[0]
     assert f"also buy {' + '.join(sorted(best['consequents']))}" in crosssell
     assert f"({best['lift']:.1f}× the usual rate)" in crosssell
@@ -135,20 +138,24 @@ def test_missing_optional_parts_become_notes(minimal_report, ci_minimal):
     assert "decile of prediction" in text
     _, _, segments, churn, _, crosssell = page.actions
     assert segments.startswith("Keep '")
-    high = (ci_minimal.customers_["churn_probability"] > 0.5).sum()
+    high = (ci_minimal.scores["churn_probability"] > 0.5).sum()
     assert churn.startswith(f"{high} customers (")
     assert "will probably not buy in the next 180 days" in churn
     assert crosssell.startswith("Map an item column")
 
 
 def test_text_from_the_data_is_escaped(ci_minimal, ci_full):
-    ci = SimpleNamespace(**vars(ci_minimal))
-    rules = ci_full.rules_.copy()
+    rules = ci_full.cross_sell.rules.copy()
     rules["lift"] = rules["lift"].astype(float)
     rules.loc[rules.index[0], "lift"] = 1e6  # make it the headline rule
     rules.at[rules.index[0], "consequents"] = ("<script>alert(1)</script>",)
-    ci.rules_ = rules
-    ci.data_quality_ = ["rows <b>bold</b> & co"]
+    recommender = copy.copy(ci_full.cross_sell.recommender)
+    recommender.rules_ = rules
+    ci = replace(
+        ci_minimal,
+        cross_sell=CrossSellResult(recommender, 0.02),
+        data_quality=["rows <b>bold</b> & co"],
+    )
     text = render_report(ci)
     assert "<script>" not in text and "<b>bold</b>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
@@ -156,9 +163,13 @@ def test_text_from_the_data_is_escaped(ci_minimal, ci_full):
 
 
 def test_a_broken_part_becomes_a_note_not_a_crash(ci_minimal, caplog):
-    ci = SimpleNamespace(**vars(ci_minimal))
-    ci.rfm_ = object()  # cannot transform: only the heatmap is lost
-    ci.clv_selection_ = pd.DataFrame({"holdout_mae": [np.nan]})  # malformed: no "chosen"
+    ci = replace(
+        ci_minimal,
+        # cannot transform: only the heatmap is lost
+        segments=replace(ci_minimal.segments, rfm=object()),
+        # malformed: no "chosen"
+        clv=replace(ci_minimal.clv, selection=pd.DataFrame({"holdout_mae": [np.nan]})),
+    )
     text = render_report(ci)
     assert "The RFM heatmap is not available because it could not be computed" in text
     assert text.count("could not be computed") == 1

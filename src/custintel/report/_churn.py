@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from custintel.churn import gains_table
+from custintel.pipeline import IntelligenceResult
 from custintel.plotting import plot_calibration_curve, plot_gains
 from custintel.report import _format as fmt
 from custintel.report._document import Section, figure, guarded, heading, kpis, note, table
@@ -46,10 +47,10 @@ def risk_deciles(customers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def churn_section(ci: Any, horizon: int | None) -> Section:
+def churn_section(result: IntelligenceResult, horizon: int | None) -> Section:
     """Build the churn section."""
-    customers: pd.DataFrame = ci.customers_
-    bt = getattr(ci, "churn_backtest_", None)
+    customers: pd.DataFrame = result.scores
+    bt = result.churn.backtest
     window = f"{horizon} days" if horizon else "the horizon"
     deciles = risk_deciles(customers)
     high = customers["churn_probability"] > 0.5

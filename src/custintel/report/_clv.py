@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel.pipeline import IntelligenceResult
 from custintel.plotting import plot_calibration_vs_holdout, plot_clv_distribution
 from custintel.report import _format as fmt
 from custintel.report._document import Section, figure, guarded, heading, kpis, note, table
@@ -27,9 +28,9 @@ def _chosen(selection: Any) -> str | None:
     return None
 
 
-def clv_section(ci: Any, horizon: int | None) -> Section:
+def clv_section(result: IntelligenceResult, horizon: int | None) -> Section:
     """Build the CLV section."""
-    clv = ci.customers_["expected_clv"].astype("float64")
+    clv = result.scores["expected_clv"].astype("float64")
     window = f"{horizon} days" if horizon else "the horizon"
     total = float(clv.sum())
     ranked = np.sort(clv.dropna().to_numpy())[::-1]
@@ -40,9 +41,9 @@ def clv_section(ci: Any, horizon: int | None) -> Section:
         f"{fmt.percent(top)} of it from the top 10%: cap what you spend to keep each customer "
         "at their expected CLV."
     )
-    selection = getattr(ci, "clv_selection_", None)
+    selection = result.clv.selection
     chosen = _chosen(selection)
-    holdout = getattr(ci, "clv_holdout_", None)
+    holdout = result.clv.holdout
     mae = None
     if isinstance(holdout, pd.DataFrame) and {"frequency_holdout", "predicted_holdout"} <= set(
         holdout.columns

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
+from custintel.pipeline import IntelligenceResult
 from custintel.report import _format as fmt
 from custintel.report._document import Section, heading, note, table
 
@@ -28,9 +27,9 @@ def top_rules(rules: pd.DataFrame, n: int = _N_RULES) -> pd.DataFrame:
     return out
 
 
-def crosssell_section(ci: Any) -> Section:
+def crosssell_section(result: IntelligenceResult) -> Section:
     """Build the cross-sell section."""
-    rules = getattr(ci, "rules_", None)
+    rules = result.cross_sell.rules
     if rules is None:
         return Section(
             "crosssell",
@@ -64,7 +63,7 @@ def crosssell_section(ci: Any) -> Section:
             "baskets that also hold the second; lift: confidence over the second's base rate.",
         ),
         heading("Example recommendations"),
-        _examples(ci.customers_),
+        _examples(result.scores),
     ]
     return Section("crosssell", "Cross-sell", action, blocks)
 

@@ -6,14 +6,15 @@ from typing import Any
 
 import pandas as pd
 
+from custintel.pipeline import IntelligenceResult
 from custintel.report import _format as fmt
 from custintel.report._document import Section, bullets, heading, kpis, paragraph
 
 
-def overview_section(ci: Any) -> Section:
+def overview_section(result: IntelligenceResult) -> Section:
     """Build the data overview and data-quality section."""
-    ov: dict[str, Any] = dict(ci.overview_ or {})
-    warnings = [str(w) for w in (ci.data_quality_ or [])]
+    ov: dict[str, Any] = dict(result.customers.overview or {})
+    warnings = [str(w) for w in (result.data_quality or [])]
     first, last = ov.get("first_date"), ov.get("last_date")
     facts = (
         f"{fmt.count(ov.get('n_customers'))} customers placed {fmt.count(ov.get('n_orders'))} "
@@ -39,7 +40,7 @@ def overview_section(ci: Any) -> Section:
                 ("transaction rows", fmt.count(ov.get("n_rows"))),
                 ("revenue", fmt.money(ov.get("total_revenue"))),
                 ("days of history", fmt.count(days)),
-                ("observation end", fmt.date(getattr(ci, "observation_end_", None))),
+                ("observation end", fmt.date(result.log.observation_end)),
             ]
         ),
         paragraph(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from custintel.pipeline import IntelligenceResult
 from custintel.plotting import plot_abc, plot_pareto, plot_whale_curve
 from custintel.report import _format as fmt
 from custintel.report._document import Section, figure, guarded, heading, kpis, note, table
@@ -16,9 +17,9 @@ def value_name(column: Any) -> str:
     return _VALUE_NAMES.get(str(column), str(column))
 
 
-def pareto_section(ci: Any) -> Section:
+def pareto_section(result: IntelligenceResult) -> Section:
     """Build the 80/20 and whale-curve section."""
-    pareto, whale = ci.pareto_, getattr(ci, "whale_", None)
+    pareto, whale = result.profitability.pareto, result.profitability.whale
     label = value_name(pareto.column_)
     top = pareto.share_of_top(0.2)
     action = f"The top 20% of customers bring {fmt.percent(top)} of {label}: protect them first."

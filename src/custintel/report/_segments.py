@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from custintel.pipeline import IntelligenceResult
 from custintel.plotting import plot_migration, plot_rfm_heatmap, plot_segment_bars
 from custintel.report import _format as fmt
 from custintel.report._document import Section, figure, guarded, heading, note, table
@@ -27,17 +28,17 @@ def _profile(customers: pd.DataFrame, column: str) -> pd.DataFrame:
     return segment_profile(customers[column], customers, margin=None, clv=clv)
 
 
-def segments_section(ci: Any, horizon: int | None) -> Section:
+def segments_section(result: IntelligenceResult, horizon: int | None) -> Section:
     """Build the segments section."""
-    customers: pd.DataFrame = ci.customers_
+    customers: pd.DataFrame = result.scores
     profile = _profile(customers, "rfm_segment")
     best = profile["revenue_share"].idxmax()
     keep = (
         f"keep '{best}' ({fmt.percent(profile.loc[best, 'customer_share'])} of customers, "
         f"{fmt.percent(profile.loc[best, 'revenue_share'])} of revenue) loyal"
     )
-    migration = getattr(ci, "migration_", None)
-    since = _since(ci, horizon)
+    migration = result.segments.migration
+    since = _since(result, horizon)
     if migration is not None and len(migration.moved_down):
         action = f"{_win_back(migration, since)}, and {keep}."
     else:
@@ -53,14 +54,14 @@ def segments_section(ci: Any, horizon: int | None) -> Section:
                 size=(5.4, 4.2),
             ),
         ),
-        guarded("The RFM heatmap", lambda: _rfm_heatmap(ci)),
+        guarded("The RFM heatmap", lambda: _rfm_heatmap(result)),
         "</div>",
         table(
             fmt.format_frame(profile, _PROFILE_FORMATS),
             caption="RFM segments, best first; mean_clv is the expected CLV over the horizon.",
         ),
         heading("Value tiers"),
-        guarded("The value tiers", lambda: _tiers(ci)),
+        guarded("The value tiers", lambda: _tiers(result)),
         heading("Lifecycle stages"),
         guarded(
             "The lifecycle stages",
@@ -107,15 +108,15 @@ def _win_back(migration: Any, since: str) -> str:
     return f"{head}: win them back"
 
 
-def _since(ci: Any, horizon: int | None) -> str:
-    end = getattr(ci, "observation_end_", None)
+def _since(result: IntelligenceResult, horizon: int | None) -> str:
+    end = result.log.observation_end
     if end is None or horizon is None:
         return "the previous period"
     return fmt.date(pd.Timestamp(end) - pd.Timedelta(days=int(horizon)))
 
 
-def _rfm_heatmap(ci: Any) -> str:
-    scores = ci.rfm_.transform(ci.summary_)
+def _rfm_heatmap(result: IntelligenceResult) -> str:
+    scores = result.segments.rfm.transform(result.customers.summary)
     return figure(
         lambda ax: plot_rfm_heatmap(scores, ax=ax),
         alt="customers by R and F score",
@@ -123,8 +124,8 @@ def _rfm_heatmap(ci: Any) -> str:
     )
 
 
-def _tiers(ci: Any) -> str:
-    tiers = getattr(ci, "value_tiers_", None)
+def _tiers(result: IntelligenceResult) -> str:
+    tiers = result.segments.value_tiers
     if tiers is None:
         return note("Value tiers are not available because they were not fitted.")
     summary = fmt.format_frame(tiers.summary_, _PROFILE_FORMATS)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import custintel
+from custintel.pipeline import IntelligenceResult
 from custintel.report import _format as fmt
 from custintel.report._churn import churn_section
 from custintel.report._clv import clv_section
@@ -18,7 +19,7 @@ from custintel.report._overview import overview_section
 from custintel.report._profitability import pareto_section
 from custintel.report._segments import segments_section
 
-__all__ = ["SECTIONS", "render_report", "write_report"]
+__all__ = ["SECTIONS", "render_report", "result_of", "write_report"]
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("overview", "Data overview"),
@@ -30,26 +31,41 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 """Sections of the report in page order: (HTML id, heading)."""
 
-#: Fitted attributes without which there is no report.
-REQUIRED = ("overview_", "data_quality_", "customers_", "pareto_")
+
+def result_of(model: Any) -> IntelligenceResult:
+    """Return the result object a report reads: ``model.result_``, or ``model`` itself.
+
+    Parameters
+    ----------
+    model : CustomerIntelligence or IntelligenceResult
+        A fitted pipeline (its :attr:`result_`), or the result object of a run.
+
+    Returns
+    -------
+    IntelligenceResult
+
+    Raises
+    ------
+    ValueError
+        When ``model`` is neither (e.g. not fitted).
+    """
+    result = getattr(model, "result_", model)
+    if not isinstance(result, IntelligenceResult):
+        raise ValueError(
+            f"write_report needs a fitted CustomerIntelligence (or its result_, an "
+            f"IntelligenceResult); {type(model).__name__} has no result_: call .fit(tx) first"
+        )
+    return result
 
 
-def _horizon(ci: Any) -> int | None:
-    # The fitted horizon when there is one, else the constructor argument.
-    horizon = getattr(ci, "horizon_", None)
-    if horizon is None:
-        horizon = getattr(ci, "horizon", None)
-    return int(horizon) if isinstance(horizon, (int, float)) and horizon > 0 else None
-
-
-def render_report(ci: Any) -> str:
+def render_report(model: Any) -> str:
     """Render the HTML report of a fitted ``CustomerIntelligence`` as a string.
 
     Parameters
     ----------
-    ci : CustomerIntelligence
-        A fitted ``custintel.CustomerIntelligence`` (or any object with its
-        fitted attributes).
+    model : CustomerIntelligence or IntelligenceResult
+        A fitted ``custintel.CustomerIntelligence``; the report reads its
+        documented result object, :attr:`result_`.
 
     Returns
     -------
@@ -59,34 +75,29 @@ def render_report(ci: Any) -> str:
     Raises
     ------
     ValueError
-        When ``ci`` is not fitted.
+        When ``model`` is not fitted.
     ImportError
         When matplotlib (the ``plot`` extra) is not installed.
     """
-    missing = [name for name in REQUIRED if getattr(ci, name, None) is None]
-    if missing:
-        raise ValueError(
-            f"write_report needs a fitted CustomerIntelligence; {type(ci).__name__} lacks "
-            f"{missing}: call .fit(tx) first"
-        )
+    result = result_of(model)
     if importlib.util.find_spec("matplotlib") is None:
         raise ImportError(
             "the HTML report draws its plots with matplotlib: pip install 'custintel[plot]'"
         )
-    horizon = _horizon(ci)
+    horizon = result.log.horizon
     builders: dict[str, Callable[[], Section]] = {
-        "overview": lambda: overview_section(ci),
-        "pareto": lambda: pareto_section(ci),
-        "segments": lambda: segments_section(ci, horizon),
-        "churn": lambda: churn_section(ci, horizon),
-        "clv": lambda: clv_section(ci, horizon),
-        "crosssell": lambda: crosssell_section(ci),
+        "overview": lambda: overview_section(result),
+        "pareto": lambda: pareto_section(result),
+        "segments": lambda: segments_section(result, horizon),
+        "churn": lambda: churn_section(result, horizon),
+        "clv": lambda: clv_section(result, horizon),
+        "crosssell": lambda: crosssell_section(result),
     }
     sections = [_section(key, title, builders[key]) for key, title in SECTIONS]
-    ov = ci.overview_
+    ov = result.customers.overview
     subtitle = (
         f"{fmt.count(ov.get('n_customers'))} customers, {fmt.date(ov.get('first_date'))} to "
-        f"{fmt.date(getattr(ci, 'observation_end_', None) or ov.get('last_date'))}"
+        f"{fmt.date(result.log.observation_end)}"
         + (f"; churn window and CLV horizon {horizon} days" if horizon else "")
     )
     return page(
@@ -129,9 +140,9 @@ def write_report(ci: Any, path: str | os.PathLike[str]) -> Path:
 
     Parameters
     ----------
-    ci : CustomerIntelligence
-        A fitted ``custintel.CustomerIntelligence`` (or any object with its
-        fitted attributes).
+    ci : CustomerIntelligence or IntelligenceResult
+        A fitted ``custintel.CustomerIntelligence``; the report reads its
+        result object, :attr:`result_`.
     path : str or os.PathLike
         File to write; an existing directory gets ``report.html`` inside.
         Missing parent directories are created.
@@ -161,7 +172,7 @@ def write_report(ci: Any, path: str | os.PathLike[str]) -> Path:
     >>> write_report(SimpleNamespace(), "report.html")
     Traceback (most recent call last):
     ...
-    ValueError: write_report needs a fitted CustomerIntelligence; ...: call .fit(tx) first
+    ValueError: write_report needs a fitted CustomerIntelligence ...: call .fit(tx) first
     """
     target = Path(path)
     if target.is_dir():
