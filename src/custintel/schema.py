@@ -20,6 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from custintel._validation import ValidatedTransactions, check_policies, run_validation
+from custintel.typing import TransactionsLike
 
 __all__ = [
     "OPTIONAL_ROLES",
@@ -246,7 +247,7 @@ def suggest_column(role: str, columns: list[str]) -> str | None:
 
 
 def validate_transactions(
-    df: Any,
+    df: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     refunds: Literal["net", "drop", "raise"] = "net",
@@ -328,7 +329,7 @@ def validate_transactions(
 
 
 def validated_transactions(
-    df: Any,
+    df: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     refunds: str = "net",

@@ -20,6 +20,7 @@ from scipy import sparse
 from custintel._validation import ValidatedTransactions
 from custintel.exceptions import SchemaError
 from custintel.schema import TransactionSchema, validated_transactions
+from custintel.typing import TransactionsLike
 
 __all__ = [
     "BasketLevel",
@@ -58,7 +59,7 @@ def canonical_order(labels: Any) -> np.ndarray:
 
 
 def basket_matrix(
-    tx: Any,
+    tx: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     level: BasketLevel = "order",

@@ -19,13 +19,14 @@ from custintel.features._engines import in_every_engine
 from custintel.features._occasions import customer_totals
 from custintel.features._summary import summary_from_validated
 from custintel.schema import TransactionSchema, validated_transactions
+from custintel.typing import TransactionsLike
 
 __all__ = ["calibration_holdout_split"]
 
 
 @in_every_engine("calibration_holdout_split")
 def calibration_holdout_split(
-    tx: Any,
+    tx: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     calibration_end: Any,

@@ -28,6 +28,7 @@ from custintel.features._engines import in_every_engine
 from custintel.features._profitability import customer_attributes
 from custintel.features._summary import summarize_customers
 from custintel.schema import TransactionSchema, validated_transactions
+from custintel.typing import TransactionsLike
 
 __all__ = ["churn_features", "make_churn_dataset"]
 
@@ -37,7 +38,7 @@ _DEFAULT_WINDOW = 45
 
 @in_every_engine("make_churn_dataset")
 def make_churn_dataset(
-    tx: Any,
+    tx: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     cutoff: Any,
@@ -152,7 +153,7 @@ def make_churn_dataset(
 
 
 def churn_features(
-    tx: Any,
+    tx: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     cutoff: Any,

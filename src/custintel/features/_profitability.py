@@ -18,6 +18,7 @@ from custintel._validation import ValidatedTransactions
 from custintel.exceptions import DataQualityWarning, SchemaError, warn
 from custintel.features._occasions import customer_totals, run_starts
 from custintel.schema import TransactionSchema, validated_transactions
+from custintel.typing import TransactionsLike
 
 __all__ = [
     "ATTRIBUTE_ROLES",
@@ -47,7 +48,7 @@ CostFunction = Callable[[pd.DataFrame], Any]
 
 
 def customer_profitability(
-    tx: Any,
+    tx: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     cost_per_order: float = 0.0,

@@ -18,6 +18,7 @@ from custintel.backends import (
 from custintel.features._engines import in_every_engine
 from custintel.features._occasions import customer_totals
 from custintel.schema import TransactionSchema, validated_transactions
+from custintel.typing import TransactionsLike
 
 __all__ = ["SUMMARY_COLUMNS", "summarize_customers"]
 
@@ -40,7 +41,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 @in_every_engine("summarize_customers")
 def summarize_customers(
-    tx: Any,
+    tx: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     observation_end: Any = None,

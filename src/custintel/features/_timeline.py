@@ -10,12 +10,13 @@ import pandas as pd
 
 from custintel.backends import TimeUnit, unit_days
 from custintel.schema import TransactionSchema, validated_transactions
+from custintel.typing import TransactionsLike
 
 __all__ = ["repeat_purchase_timeline"]
 
 
 def repeat_purchase_timeline(
-    tx: Any,
+    tx: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     observation_end: Any = None,

@@ -47,6 +47,7 @@ from custintel.pipeline._steps import (
     validate_step,
 )
 from custintel.schema import OPTIONAL_ROLES, TransactionSchema, validated_transactions
+from custintel.typing import DateLike, TransactionsLike
 
 __all__ = ["CUSTOMER_COLUMNS", "CustomerIntelligence", "load_bundle"]
 
@@ -264,7 +265,7 @@ class CustomerIntelligence(BaseEstimator):
 
     # --- fitting -----------------------------------------------------------------------
 
-    def fit(self, tx: Any, y: Any = None) -> CustomerIntelligence:
+    def fit(self, tx: TransactionsLike, y: object = None) -> CustomerIntelligence:
         """Run every step on a transaction log.
 
         Parameters
@@ -307,7 +308,7 @@ class CustomerIntelligence(BaseEstimator):
 
     data_quality_: list[str]
 
-    def _fit(self, tx: Any, horizon: int) -> None:
+    def _fit(self, tx: TransactionsLike, horizon: int) -> None:
         timings: dict[str, float] = {}
         with step("validate", timings):
             log = validate_step(
@@ -524,7 +525,7 @@ class CustomerIntelligence(BaseEstimator):
                 ) from err
             raise
 
-    def customer_features(self, tx: Any, *, as_of: Any = None) -> pd.DataFrame:
+    def customer_features(self, tx: TransactionsLike, *, as_of: DateLike = None) -> pd.DataFrame:
         """Turn transactions into the per-customer features that scoring reads.
 
         Parameters
@@ -650,7 +651,7 @@ class CustomerIntelligence(BaseEstimator):
             empty[k - 1][position[at]] = items[at]
         return empty
 
-    def score(self, tx: Any, *, as_of: Any = None) -> pd.DataFrame:
+    def score(self, tx: TransactionsLike, *, as_of: DateLike = None) -> pd.DataFrame:
         """Score transactions: one row per customer with every result.
 
         A fitted model scores as of one fixed day, so a customer's row never

@@ -28,6 +28,7 @@ from custintel.pipeline._results import (
     SegmentsResult,
     ValidatedLog,
 )
+from custintel.typing import DateLike, TransactionsLike
 
 if TYPE_CHECKING:
     from custintel.clv import CLVModel
@@ -225,13 +226,13 @@ def _summarize(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
 
 
 def validate_step(
-    tx: Any,
+    tx: TransactionsLike,
     *,
     horizon: int,
     schema: Any = None,
     refunds: str = "net",
     duplicates: str = "warn",
-    observation_end: Any = None,
+    observation_end: DateLike = None,
 ) -> ValidatedLog:
     """Validate a transaction log and fix the window it covers.
 

@@ -1,0 +1,42 @@
+"""Named types of what custintel's public functions take.
+
+``TransactionsLike`` is any table of transactions the feature layer reads:
+pandas, Polars (eager or lazy), a pyarrow Table, a DuckDB relation or a
+Spark DataFrame. ``CustomerTable`` is the one-row-per-customer pandas frame
+that :func:`~custintel.summarize_customers` returns and the estimators read.
+The engine types are named for type checkers only: importing this module
+imports no engine.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, TypeAlias, Union
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars
+    import pyarrow
+    import pyspark.sql
+
+__all__ = ["CustomerTable", "DateLike", "TransactionsLike"]
+
+TransactionsLike: TypeAlias = Union[
+    pd.DataFrame,
+    "polars.DataFrame",
+    "polars.LazyFrame",
+    "pyarrow.Table",
+    "duckdb.DuckDBPyRelation",
+    "pyspark.sql.DataFrame",
+]
+"""A transaction table on any supported engine."""
+
+CustomerTable: TypeAlias = pd.DataFrame
+"""One row per customer, indexed by ``customer_id`` (the feature layer's output)."""
+
+DateLike: TypeAlias = Union[str, datetime.date, pd.Timestamp, np.datetime64, None]  # noqa: UP007
+"""A day: ISO text, a date or datetime, a pandas Timestamp or a numpy datetime64; None
+means the default of the argument."""
