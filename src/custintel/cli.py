@@ -494,13 +494,6 @@ def _check_writable(out: Path, folder: Path, existing: Sequence[Path] = ()) -> N
             )
 
 
-def _is_bundle(folder: Path) -> bool:
-    """Whether ``folder`` holds a custintel bundle manifest (the test the bundle save uses)."""
-    from custintel.pipeline import is_bundle
-
-    return is_bundle(folder)
-
-
 def _check_out_folder(
     args: argparse.Namespace,
     files: Sequence[str],
@@ -551,6 +544,8 @@ def _check_out_folder(
 
 def _check_only_ours(args: argparse.Namespace, files: Sequence[str], bundle: str | None) -> None:
     """Refuse an --out folder holding anything the command did not write (without --force)."""
+    from custintel.pipeline import is_bundle  # the test the bundle save uses
+
     out: Path = args.out
     with _writing(out, args):
         ours = {*files, *([bundle] if bundle else [])}
@@ -562,7 +557,7 @@ def _check_only_ours(args: argparse.Namespace, files: Sequence[str], bundle: str
         damaged: Path | None = None
         if bundle is not None:
             folder = out / bundle
-            if folder.is_dir() and any(folder.iterdir()) and not _is_bundle(folder):
+            if folder.is_dir() and any(folder.iterdir()) and not is_bundle(folder):
                 damaged = folder
     replaced = ", ".join([*files, *([f"{bundle}/"] if bundle else [])])
     if foreign:

@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 from custintel.basket import RECOMMENDATION_COLUMNS, CrossSellRecommender
 from custintel.exceptions import InvalidModelError
 
+from .._json_fuzz import json_paths, json_values
+
 # milk 4, bread 4, butter 3, jam 1 of 6 baskets; at min_support 0.3 and min_confidence 0.5 the
 # rules are bread -> milk, milk -> bread (3/4), butter -> bread, butter -> milk (2/3),
 # bread -> butter and milk -> butter (2/4).
@@ -335,25 +337,7 @@ SCALARS = (
     | st.text(max_size=6)
     | st.sampled_from(["milk", "bread", "jam", "confidence", "lift", "order", "customer"])
 )
-JSON_VALUES = st.recursive(
-    SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every position in a JSON value: keys of objects and indices of arrays, nested."""
-    out = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out.extend(_paths(item, (*prefix, key)))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out.extend(_paths(item, (*prefix, i)))
-    return out
+JSON_VALUES = json_values(SCALARS)
 
 
 def _like(value: Any) -> st.SearchStrategy[Any]:
@@ -387,7 +371,7 @@ def mutated(draw: Any, export: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``export`` with one or two positions replaced, deleted, or a key added."""
     data = copy.deepcopy(export)
     for _ in range(draw(st.integers(1, 2))):
-        path = draw(st.sampled_from(_paths(data)))
+        path = draw(st.sampled_from(json_paths(data)))
         parent = data
         for step in path[:-1]:
             parent = parent[step]

@@ -31,6 +31,8 @@ from custintel.clv import (
 )
 from custintel.exceptions import InvalidModelError
 
+from .._json_fuzz import json_paths, json_values
+
 PURCHASE_MODELS = (BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, BetaGeoBetaBinomModel)
 ALL_MODELS = (*PURCHASE_MODELS, GammaGammaModel, ShiftedBetaGeoModel)
 
@@ -399,25 +401,7 @@ SCALARS = (
     | st.text(max_size=8)
     | NAMES
 )
-JSON_VALUES = st.recursive(
-    SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every position in a JSON value: keys of objects and indices of arrays, nested."""
-    out = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out.extend(_paths(item, (*prefix, key)))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out.extend(_paths(item, (*prefix, i)))
-    return out
+JSON_VALUES = json_values(SCALARS)
 
 
 def _like(value: Any) -> st.SearchStrategy[Any]:
@@ -438,7 +422,7 @@ def mutated(draw: Any, export: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``export`` with one or two positions replaced, deleted, or a key added."""
     data = copy.deepcopy(export)
     for _ in range(draw(st.integers(1, 2))):
-        paths = _paths(data)
+        paths = json_paths(data)
         path = draw(st.sampled_from(paths))
         parent = data
         for step in path[:-1]:

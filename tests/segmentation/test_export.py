@@ -33,6 +33,8 @@ from custintel.segmentation import (
     default_segment_map,
 )
 
+from .._json_fuzz import json_paths, json_values
+
 # --- data ------------------------------------------------------------------------------------
 
 
@@ -570,22 +572,6 @@ def test_refusal_messages_name_field_value_and_fix(
 # --- fuzz ------------------------------------------------------------------------------------
 
 
-def _paths(node: Any, prefix: FieldPath = ()) -> list[FieldPath]:
-    """Paths of every node below the root."""
-    found: list[FieldPath] = []
-    children = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else ()
-    )
-    for key, child in children:
-        found.append((*prefix, key))
-        found.extend(_paths(child, (*prefix, key)))
-    return found
-
-
 _SPECIAL = st.sampled_from(
     [
         None,
@@ -623,17 +609,7 @@ _SPECIAL = st.sampled_from(
         {"r_score": 1, "fm_score": 1, "segment": "Lost"},
     ]
 )
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
-    ),
-    max_leaves=6,
-)
+_JSON = json_values()
 
 
 def _near(value: Any) -> st.SearchStrategy[Any]:
@@ -659,7 +635,7 @@ def test_fuzzed_exports_are_refused_or_work(
     data: st.DataObject,
 ) -> None:
     cls, export = exports[name]
-    path = data.draw(st.sampled_from(_paths(export)), label="path")
+    path = data.draw(st.sampled_from(json_paths(export)), label="path")
     old = _get(export, path)
     action = data.draw(
         st.sampled_from(["replace", "replace", "near", "delete", "add"]), label="action"

@@ -195,21 +195,26 @@ def is_bundle(folder: str | Path) -> bool:
     -------
     bool
     """
-    folder = Path(folder)
+    return _bundle_manifest(Path(folder)) is not None
+
+
+def _bundle_manifest(folder: Path) -> dict[str, Any] | None:
+    """Return the folder's manifest when it is a custintel bundle manifest, else None."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
+        return None
+    if isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT:
+        return manifest
+    return None
 
 
 def _written_before(folder: Path) -> set[str]:
-    """Plain file names an earlier save wrote into ``folder`` (per its manifest)."""
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-    except (OSError, ValueError):
+    """Plain file names an earlier save wrote into ``folder`` (per its manifest), if any."""
+    manifest = _bundle_manifest(folder)
+    if manifest is None:
         return set()
-    files = manifest.get("files") if isinstance(manifest, dict) else None
+    files = manifest.get("files")
     names: set[str] = {"manifest.json"}
     if isinstance(files, dict):
         for key, entry in files.items():
@@ -317,7 +322,7 @@ def _swap_in(staging: Path, folder: Path, new_names: set[str]) -> None:
     if not folder.exists():
         staging.rename(folder)
         return
-    ours = _written_before(folder) if is_bundle(folder) else set()
+    ours = _written_before(folder)
     moved: list[str] = []
     retired = folder.parent / f".{folder.name}.custintel-old-{secrets.token_hex(4)}"
     try:

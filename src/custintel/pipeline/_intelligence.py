@@ -388,7 +388,6 @@ class CustomerIntelligence(BaseEstimator):
         ci = cls(log.schema, horizon=log.horizon, margin=customers.margin, **params)
         ci._check_params()
         ci._assemble(log, customers, clv, churn, segments, profitability, cross_sell, {})
-        ci.data_quality_ = list(ci.result_.data_quality)
         return ci
 
     def _assemble(
@@ -431,7 +430,8 @@ class CustomerIntelligence(BaseEstimator):
         self.timings_ = timings
         self.data_quality_ = [*churn.notes, *segments.notes, *cross_sell.notes]
         with step("score customers", timings):
-            self.customers_ = self.score_customers(self._features(log.frame, log.observation_end))
+            features = self._features(log.frame, log.observation_end, summary=customers.summary)
+            self.customers_ = self.score_customers(features)
         self.result_ = IntelligenceResult(
             log=log,
             customers=customers,
@@ -447,11 +447,14 @@ class CustomerIntelligence(BaseEstimator):
 
     # --- scoring -----------------------------------------------------------------------
 
-    def _features(self, frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    def _features(
+        self, frame: pd.DataFrame, end: pd.Timestamp, *, summary: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Build the customer rows of validated transactions, none dated after ``end``."""
         from custintel.features import customer_profitability
 
-        summary = _summarize(frame, end)
+        if summary is None:  # fit passes the summary it already made of the same rows
+            summary = _summarize(frame, end)
         churn = churn_features(frame, cutoff=end, horizon=self.horizon_)
         features = summary.join(churn.drop(columns=summary.columns, errors="ignore"))
         if "cost" in frame.columns:
