@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import importlib.util
 import json
@@ -69,9 +70,9 @@ def test_missing_file_and_unsupported_format(
 ) -> None:
     assert main(["summarize", str(tmp_path / "nope.csv"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
-    (tmp_path / "tx.xlsx").write_text("x")
-    assert main(["summarize", str(tmp_path / "tx.xlsx"), "--out", str(tmp_path)]) == 2
-    assert "use a .csv or .parquet file" in capsys.readouterr().err
+    (tmp_path / "tx.json").write_text("x")
+    assert main(["summarize", str(tmp_path / "tx.json"), "--out", str(tmp_path)]) == 2
+    assert "use a .csv (or .csv.gz), .parquet or .xlsx file" in capsys.readouterr().err
 
 
 # --- `custintel report` and `custintel score`, run as a user would: in a subprocess -------
@@ -775,3 +776,210 @@ def test_rerun_without_items_removes_the_stale_rules(
     assert main(["report", str(no_items), *argv[1:]]) == 0
     assert not (out / "rules.csv").exists()
     assert "rules.csv of an earlier run was removed" in capsys.readouterr().out
+
+
+# --- raw exports: reading options, cleaning options, hints in command-line terms --------------
+
+
+def _export(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+#: A European export: semicolons, decimal commas, day-first dates, a byte-order mark, ids
+#: with leading zeros. Customer 007 buys on 3 April (1,50) and 13 April (2 x 1,25 = 2,50);
+#: customer 7 on 5 April (4,00).
+_EUROPEAN = (
+    "\ufeffKunde;Datum;Menge;Preis\n"
+    "007;03/04/2011 10:00;1;1,50\n"
+    "7;05/04/2011 11:30;2;2,00\n"
+    "007;13/04/2011 09:15;2;1,25\n"
+)
+
+
+def test_summarize_a_european_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = _export(tmp_path / "export.csv", _EUROPEAN)
+    roles = ["--customer-id", "Kunde", "--timestamp", "Datum", "--quantity", "Menge"]
+    argv = ["summarize", str(source), "--out", str(tmp_path / "out"), *roles]
+    assert main([*argv, "--unit-price", "Preis", "--dayfirst"]) == 0, capsys.readouterr().err
+    assert "3 transactions, 2 customers, observed until 2011-04-13" in capsys.readouterr().out
+    written = pd.read_csv(
+        tmp_path / "out" / "customers.csv", index_col="customer_id", dtype={"customer_id": str}
+    )
+    assert written.loc["007", "total_amount"] == pytest.approx(1.5 + 2.5)
+    assert written.loc["7", "total_amount"] == pytest.approx(4.0)
+    assert written.loc["007", "recency"] == 10  # 3 to 13 April: read day first
+
+
+def test_reading_options_override_the_sniffing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a tab file in latin-1 with point decimals
+    text = "cust\tdate\tamount\tnote\nä1\t2024-01-02\t1.5\tcafé\nb\t2024-01-03\t2\tx\n"
+    source = _export(tmp_path / "x.tsv", text, "latin-1")
+    out = ["--out", str(tmp_path / "out"), "--customer-id", "cust", "--timestamp", "date"]
+    assert main(["summarize", str(source), *out]) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    # the Python hint encoding='latin-1' reads as the option
+    assert "byte 0xe4 on line 2 cannot be decoded" in err
+    assert "pass --encoding latin-1 (or --encoding cp1252" in err
+    assert main(["summarize", str(source), *out, "--encoding", "latin-1", "--sep", "tab"]) == 0
+    written = pd.read_csv(tmp_path / "out" / "customers.csv", index_col="customer_id")
+    assert written.loc["ä1", "total_amount"] == 1.5
+
+
+def test_bad_value_is_reported_with_its_file_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _export(
+        tmp_path / "x.csv",
+        "cust;date;amount\n007;2024-01-02;1,5\n8;2024-01-03;2,0\n9;2024-01-04;abc\n",
+    )
+    argv = ["summarize", str(source), "--out", str(tmp_path / "out"), "--customer-id", "cust"]
+    assert main([*argv, "--timestamp", "date"]) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    # only the value that is no number: 1,5 and 2,0 are numbers with a decimal comma
+    assert "1 of 3 lines are not numbers, e.g. line 4: 'abc'" in err
+
+
+def test_dayfirst_errors_and_hints_read_as_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _export(tmp_path / "x.csv", "cust,date,amount\na,12/13/2010 9:02,1\n")
+    argv = ["summarize", str(source), "--out", str(tmp_path / "out"), "--customer-id", "cust"]
+    assert main([*argv, "--timestamp", "date", "--dayfirst"]) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    assert "line 2: '12/13/2010 9:02'" in err and "leave out --dayfirst" in err
+
+
+def test_excel_input_with_a_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    openpyxl = pytest.importorskip("openpyxl", reason="openpyxl (the test extra) writes it")
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    sales = book.create_sheet("Sales")
+    sales.append(["cust", "date", "amount"])
+    sales.append(["007", "03/04/2011", 1.5])
+    sales.append(["7", "05/04/2011", 2])
+    source = tmp_path / "export.xlsx"
+    book.save(source)
+    argv = ["summarize", str(source), "--out", str(tmp_path / "out"), "--customer-id", "cust"]
+    assert main([*argv, "--timestamp", "date", "--sheet", "Nope"]) == 2
+    assert "its sheets are ['Notes', 'Sales']; pass --sheet Notes" in capsys.readouterr().err
+    assert main([*argv, "--timestamp", "date", "--sheet", "Sales", "--dayfirst"]) == 0
+    written = pd.read_csv(
+        tmp_path / "out" / "customers.csv", index_col="customer_id", dtype={"customer_id": str}
+    )
+    assert sorted(written.index) == ["007", "7"]
+
+
+def test_gzip_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    source = tmp_path / "x.csv.gz"
+    with gzip.open(source, "wt", encoding="utf-8") as handle:
+        handle.write("customer_id|timestamp|amount\n007|2024-01-01|1\n7|2024-01-02|2\n")
+    assert main(["summarize", str(source), "--out", str(tmp_path / "out")]) == 0
+    assert "2 transactions, 2 customers" in capsys.readouterr().out
+
+
+def test_cleaning_options_reach_validation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _export(
+        tmp_path / "x.csv",
+        "cust,date,item,amount\na,2024-01-01,A,5\n,2024-01-02,A,7\na,2024-01-03,POST,3\n",
+    )
+    base = ["summarize", str(source), "--out", str(tmp_path / "out"), "--customer-id", "cust"]
+    base += ["--timestamp", "date", "--item", "item"]
+    assert main(base) == 2  # a guest line: refused by default
+    assert "no customer id" in capsys.readouterr().err
+    assert main([*base, "--missing-ids", "drop", "--exclude-items", "POST"]) == 0
+    out = capsys.readouterr().out
+    written = pd.read_csv(tmp_path / "out" / "customers.csv", index_col="customer_id")
+    assert written.loc["a", "total_amount"] == 5  # the guest's 7 and the postage's 3 left out
+    assert "note: " in out  # the data-quality ledger says what was left out
+    assert main([*base, "--missing-ids", "drop", "--exclude-items", "re:P.*"]) == 0
+    assert pd.read_csv(tmp_path / "out" / "customers.csv")["total_amount"].tolist() == [5]
+    with pytest.raises(SystemExit):
+        main([*base, "--exclude-items", "re:("])  # not a regex: a usage error
+    assert "not a valid regular expression" in capsys.readouterr().err
+
+
+def test_hints_for_the_new_keywords_name_options() -> None:
+    report = cli._build_parser().parse_args(["report", "--demo", "--out", "o"])
+    summarize = cli._build_parser().parse_args(["summarize", "--demo", "--out", "o"])
+    cases = {
+        "pass missing_ids='drop' to drop them": "pass --missing-ids drop to drop them",
+        "pass refunds='net' or refunds='match'": "pass --refunds net or --refunds match",
+        "pass unmatched_refunds='drop'": "pass --unmatched-refunds drop",
+        "pass exclude_items=['POST', 'M']": "pass --exclude-items POST,M",
+        "pass exclude_items='POST|M'": "pass --exclude-items 're:POST|M'",
+        "pass penalizer=0.01": "pass --penalizer 0.01",
+        "raise max_rules=20000": "raise --max-rules 20000",
+        "pass encoding='latin-1'": "pass --encoding latin-1",
+        "pass sep=';' and decimal=','": "pass --sep ';' and --decimal ,",
+        "pass sheet='Sales 2011'": "pass --sheet 'Sales 2011'",
+        "leave out dayfirst=True": "leave out --dayfirst",
+        "If they are day-first, parse them yourself: pd.to_datetime(df['date'], dayfirst=True)": (
+            "If they are day-first, pass --dayfirst"
+        ),
+    }
+    for message, expected in cases.items():
+        assert cli._as_options(message, report) == expected, message
+    # summarize has no --penalizer: the Python spelling stays
+    assert cli._as_options("pass penalizer=0.01", summarize) == "pass penalizer=0.01"
+
+
+def test_every_option_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = cli._build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if action.help == argparse.SUPPRESS:
+                continue  # the old name --observation-end of score --as-of
+            assert action.help, (name, action.option_strings or action.dest)
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        shown = capsys.readouterr().out
+        for action in sub._actions:
+            if action.help != argparse.SUPPRESS:
+                for option in action.option_strings:
+                    assert option in shown, (name, option)
+    report = commands.choices["report"]
+    options = {o for a in report._actions for o in a.option_strings}
+    for option in (
+        "--sep", "--decimal", "--encoding", "--dayfirst", "--sheet", "--quantity",
+        "--unit-price", "--order-id", "--item", "--item-id", "--item-name", "--region",
+        "--channel", "--customer-type", "--refunds", "--unmatched-refunds", "--missing-ids",
+        "--exclude-items", "--penalizer", "--max-rules", "--currency",
+    ):  # fmt: skip
+        assert option in options, option
+    assert report.parse_args(["--demo", "--out", "o"]).refunds == "auto"
+    assert report.parse_args(["--demo", "--out", "o", "--item", "sku"]).item_id == "sku"
+
+
+@pytest.mark.slow
+def test_report_writes_the_action_lists(
+    report_run: tuple[subprocess.CompletedProcess[str], Path], own_file: Path
+) -> None:
+    import custintel.report
+
+    if not hasattr(custintel.report, "write_action_lists"):
+        pytest.skip("custintel.report has no write_action_lists")
+    run, out = report_run
+    assert run.returncode == 0, run.stderr
+    lists = sorted(
+        p.name for p in out.iterdir() if p.is_file() and p.name not in cli.REPORT_OUTPUTS
+    )
+    # every list the report module writes is one the "only ours" check knows
+    assert lists and set(lists) <= set(cli.ACTION_LISTS), lists
+    for name in lists:
+        assert str(out / name) in run.stdout
+        assert "customer_id" in pd.read_csv(out / name).columns
+    # so a second run into the same folder needs no --force (the same run: other tests
+    # read these outputs)
+    schema = own_file.parent / "schema.toml"
+    again = _run(
+        "report", own_file, "--out", out, "--schema", schema, "--cost", "cogs", "--horizon", "180"
+    )
+    assert again.returncode == 0, again.stderr

@@ -500,3 +500,36 @@ def test_unambiguous_text_dates_do_not_warn(dates: list[str]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataQualityWarning)
         validate_transactions(df)
+
+
+def test_line_level_roles_in_their_documented_order() -> None:
+    from custintel.schema import OPTIONAL_ROLES
+
+    assert OPTIONAL_ROLES == (
+        "order_id",
+        "item_id",
+        "item_name",
+        "quantity",
+        "unit_price",
+        "cost",
+        "margin",
+        "channel",
+        "region",
+        "customer_type",
+    )
+    schema = TransactionSchema.coerce({"unit_price": "UnitPrice", "item_name": "Description"})
+    assert schema.resolve(pd.Index(["customer_id", "timestamp", "amount"])) == {
+        "customer_id": "customer_id",
+        "timestamp": "timestamp",
+        "amount": "amount",
+        "item_name": "Description",
+        "unit_price": "UnitPrice",
+    }
+
+
+def test_unit_price_must_be_numeric() -> None:
+    df = frame(amount=[1.0, 2.0, 3.0, 4.0])
+    df["unit_price"] = ["1.5", "2", "n/a", "4"]
+    with pytest.raises(SchemaError, match=r"'unit_price'.*are not numbers") as err:
+        validate_transactions(df)
+    assert err.value.reason == "non_numeric_unit_price"

@@ -14,12 +14,13 @@ from custintel.exceptions import (
 )
 from custintel.features import calibration_holdout_split, summarize_customers
 from custintel.pipeline import CustomerIntelligence
-from custintel.schema import TransactionSchema, validate_transactions
+from custintel.schema import DataQuality, TransactionSchema, validate_transactions
 
 __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "CustomerIntelligence",
+    "DataQuality",
     "DataQualityWarning",
     "InvalidModelError",
     "SchemaError",

@@ -14,8 +14,9 @@ shared with the feature layer and the engine adapters (``custintel.backends``).
 from __future__ import annotations
 
 import logging
+import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol
@@ -29,16 +30,23 @@ from custintel.exceptions import DataQualityWarning, SchemaError, warn
 
 __all__ = [
     "ATTRIBUTE_ROLES",
+    "DUPLICATE_POLICIES",
     "LABEL_ROLES",
+    "MISSING_ID_POLICIES",
     "NUMERIC_ROLES",
     "N_EXAMPLES",
+    "REFUNDS_POLICIES",
+    "UNMATCHED_POLICIES",
+    "DataQuality",
     "Problems",
     "RoleResolver",
     "ValidatedTransactions",
     "as_pandas",
     "check_policies",
     "describe_column",
+    "exclusion_rule",
     "resolve_columns",
+    "row_word",
     "run_validation",
     "to_day",
 ]
@@ -48,7 +56,7 @@ logger = logging.getLogger("custintel")
 #: Example rows an error message shows at most.
 N_EXAMPLES = 5
 #: Roles whose columns must be numbers.
-NUMERIC_ROLES: tuple[str, ...] = ("amount", "quantity", "cost", "margin")
+NUMERIC_ROLES: tuple[str, ...] = ("amount", "quantity", "unit_price", "cost", "margin")
 #: Roles whose columns are labels that must not be missing.
 LABEL_ROLES: tuple[str, ...] = ("order_id", "item_id")
 #: Roles that describe the customer (kept as given).
@@ -64,6 +72,272 @@ class RoleResolver(Protocol):
     def resolve(self, columns: pd.Index) -> dict[str, str]:
         """Map each role to the column it uses in a frame with ``columns``."""
         ...
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _lines(count: int, what: str) -> str:
+    return f"{count:,} {what}" + (" was" if count == 1 else "s were")
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """The ledger of what cleaning did to a transaction log: every line dropped or changed.
+
+    :func:`custintel.validate_transactions` applies its policies in a fixed
+    order and counts each line once, under the first policy that takes it:
+    missing customer ids, excluded items, non-positive unit prices, lines after
+    ``observation_end``, returns (matched, or unmatched under their policy),
+    then exact duplicates. So ``lines_read`` equals ``lines_kept`` plus every
+    line left out (see :meth:`lines_left_out`).
+
+    Amounts are in the currency of the data and are never negative: each is
+    the sum of the absolute amounts of the lines it counts.
+
+    Attributes
+    ----------
+    lines_read : int
+        Lines in the input.
+    lines_kept : int
+        Lines in the validated transactions.
+    revenue_kept : float
+        Sum of the kept lines' amounts (net of kept refunds).
+    first_date, last_date : pandas.Timestamp or None
+        Earliest and latest timestamp kept.
+    missing_id_lines : int
+        Lines without a customer id (dropped under ``missing_ids="drop"``).
+    missing_id_amount : float
+        Their net amount (purchases less returns): the revenue they carry.
+    excluded_item_lines : int
+        Lines whose item id is in ``exclude_items``.
+    excluded_item_amount : float
+        Their net amount (purchases less returns).
+    excluded_item_codes : tuple of str
+        The distinct excluded item ids actually seen, most lines first (at most 20).
+    nonpositive_price_lines : int
+        Lines with a unit price of zero or less (always left out when
+        ``unit_price`` is mapped).
+    returns_matched_lines : int
+        Return lines paired with the purchase they reverse (both leave the log
+        or the purchase shrinks).
+    returns_matched_amount : float
+        Their absolute amount.
+    purchases_cancelled_lines : int
+        Purchase lines returned in full, removed.
+    purchases_reduced_lines : int
+        Purchase lines returned in part: their quantity and amount were reduced.
+    returns_unmatched_lines : int
+        Return lines not paired with a purchase; they follow ``unmatched_policy``.
+        Under ``refunds="net"`` or ``"drop"`` nothing is matched, so every
+        return line is counted here.
+    returns_unmatched_amount : float
+        Their absolute amount.
+    unmatched_policy : str
+        What happened to unmatched returns: ``"net"`` (kept as refunds) or
+        ``"drop"`` (left out).
+    refunds_policy : str
+        The refunds policy applied (``"auto"`` resolved to ``"match"`` or ``"net"``).
+    missing_ids_policy : str
+        ``"raise"`` or ``"drop"``.
+    duplicate_lines : int
+        Lines identical to an earlier line (0 when ``duplicates="keep"``, which
+        does not look for them).
+    duplicates_policy : str
+        ``"warn"``, ``"keep"``, ``"drop"`` or ``"raise"``.
+    late_lines : int
+        Lines after ``observation_end``, left out.
+
+    Examples
+    --------
+    >>> quality = DataQuality(lines_read=10, lines_kept=8, revenue_kept=120.0,
+    ...                       missing_id_lines=2, missing_id_amount=15.0,
+    ...                       missing_ids_policy="drop")
+    >>> quality.notes()
+    ['2 of 10 lines (20.0%) have no customer id (amount 15.00); they were left out.']
+    >>> quality.lines_left_out()
+    2
+    """
+
+    lines_read: int = 0
+    lines_kept: int = 0
+    revenue_kept: float = 0.0
+    first_date: pd.Timestamp | None = None
+    last_date: pd.Timestamp | None = None
+    missing_id_lines: int = 0
+    missing_id_amount: float = 0.0
+    excluded_item_lines: int = 0
+    excluded_item_amount: float = 0.0
+    excluded_item_codes: tuple[str, ...] = ()
+    nonpositive_price_lines: int = 0
+    returns_matched_lines: int = 0
+    returns_matched_amount: float = 0.0
+    purchases_cancelled_lines: int = 0
+    purchases_reduced_lines: int = 0
+    returns_unmatched_lines: int = 0
+    returns_unmatched_amount: float = 0.0
+    unmatched_policy: str = "net"
+    refunds_policy: str = "net"
+    missing_ids_policy: str = "raise"
+    duplicate_lines: int = 0
+    duplicates_policy: str = "warn"
+    late_lines: int = 0
+
+    def lines_left_out(self) -> int:
+        """Lines of the input that are not in the validated transactions.
+
+        Returns
+        -------
+        int
+            ``lines_read - lines_kept``, equal to the sum of the counts of
+            every policy that leaves lines out.
+        """
+        return self.lines_read - self.lines_kept
+
+    def _rows(self) -> list[tuple[str, int, float, str]]:
+        unmatched_action = {
+            "net": "kept as refunds: they lower revenue, never count as purchases",
+            "drop": "left out",
+        }.get(self.unmatched_policy, self.unmatched_policy)
+        duplicate_action = {
+            "warn": "kept, with a warning",
+            "keep": "kept (not looked for)",
+            "drop": "left out",
+            "raise": "raised an error",
+        }.get(self.duplicates_policy, self.duplicates_policy)
+        return [
+            (
+                "missing customer id",
+                self.missing_id_lines,
+                self.missing_id_amount,
+                "left out"
+                if self.missing_ids_policy == "drop"
+                else "an error (missing_ids='raise')",
+            ),
+            (
+                "excluded items",
+                self.excluded_item_lines,
+                self.excluded_item_amount,
+                "left out",
+            ),
+            ("unit price zero or less", self.nonpositive_price_lines, np.nan, "left out"),
+            ("after observation end", self.late_lines, np.nan, "left out"),
+            (
+                "returns matched to a purchase",
+                self.returns_matched_lines,
+                self.returns_matched_amount,
+                "left out with the part of the purchase they reverse",
+            ),
+            (
+                "purchases cancelled in full",
+                self.purchases_cancelled_lines,
+                np.nan,
+                "left out",
+            ),
+            (
+                "purchases returned in part",
+                self.purchases_reduced_lines,
+                np.nan,
+                "quantity and amount reduced",
+            ),
+            (
+                "returns not matched",
+                self.returns_unmatched_lines,
+                self.returns_unmatched_amount,
+                unmatched_action,
+            ),
+            ("exact duplicate lines", self.duplicate_lines, np.nan, duplicate_action),
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per check: what it found and what was done.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``check``, ``lines``, ``amount`` (absolute amount, NaN
+            where not measured), ``share_of_lines`` (of ``lines_read``) and
+            ``action``; every check appears, also when it found nothing.
+        """
+        rows = self._rows()
+        lines = np.array([r[1] for r in rows], dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "check": [r[0] for r in rows],
+                "lines": lines,
+                "amount": np.array([r[2] for r in rows], dtype=np.float64),
+                "share_of_lines": lines / self.lines_read if self.lines_read else 0.0 * lines,
+                "action": [r[3] for r in rows],
+            }
+        )
+
+    def notes(self) -> list[str]:
+        """One plain sentence per check that found something, for a report or a terminal.
+
+        Returns
+        -------
+        list of str
+        """
+        read = max(self.lines_read, 1)
+
+        def share(lines: int) -> str:
+            return f"{lines:,} of {self.lines_read:,} lines ({100 * lines / read:.1f}%)"
+
+        notes: list[str] = []
+        if self.missing_id_lines:
+            notes.append(
+                f"{share(self.missing_id_lines)} have no customer id "
+                f"(amount {_money(self.missing_id_amount)}); they were left out."
+            )
+        if self.excluded_item_lines:
+            codes = ", ".join(self.excluded_item_codes[:5])
+            more = ", ..." if len(self.excluded_item_codes) > 5 else ""
+            notes.append(
+                f"{share(self.excluded_item_lines)} are excluded items ({codes}{more}; amount "
+                f"{_money(self.excluded_item_amount)}); they were left out."
+            )
+        if self.nonpositive_price_lines:
+            notes.append(
+                f"{share(self.nonpositive_price_lines)} have a unit price of zero or less "
+                "(samples, adjustments); they were left out."
+            )
+        if self.late_lines:
+            notes.append(
+                f"{share(self.late_lines)} fall after the observation end; they were left out."
+            )
+        if self.returns_matched_lines:
+            notes.append(
+                f"{self.returns_matched_lines:,} return lines (amount "
+                f"{_money(self.returns_matched_amount)}) were matched to the purchases they "
+                f"reverse: {_lines(self.purchases_cancelled_lines, 'purchase line')} "
+                f"cancelled in full and {self.purchases_reduced_lines:,} reduced."
+            )
+        if self.returns_unmatched_lines:
+            what = (
+                "were left out"
+                if self.unmatched_policy == "drop"
+                else "were kept as refunds (they lower revenue but are never purchases)"
+            )
+            lead = (
+                "matched no earlier purchase and"
+                if self.refunds_policy == "match"
+                else f"are refunds (refunds={self.refunds_policy!r}) and"
+            )
+            notes.append(
+                f"{self.returns_unmatched_lines:,} return lines (amount "
+                f"{_money(self.returns_unmatched_amount)}) {lead} {what}."
+            )
+        # Under duplicates="warn" the DataQualityWarning says it, with the fix.
+        if self.duplicate_lines and self.duplicates_policy != "warn":
+            done = {
+                "drop": "they were left out",
+                "warn": "they were kept as separate lines",
+            }.get(self.duplicates_policy, "they were kept")
+            notes.append(
+                f"{share(self.duplicate_lines)} are exact duplicates of an earlier line; {done}."
+            )
+        return notes
 
 
 @dataclass(frozen=True)
@@ -90,6 +364,8 @@ class ValidatedTransactions:
     end_day : numpy.datetime64
         Last observed calendar day: ``observation_end`` if given, else the
         day of the latest transaction.
+    quality : DataQuality
+        What cleaning did: every line dropped or changed, counted.
     """
 
     columns: dict[str, pd.Series]
@@ -99,6 +375,7 @@ class ValidatedTransactions:
     days: np.ndarray
     customers: pd.Index
     end_day: np.datetime64
+    quality: DataQuality = field(default_factory=DataQuality)
 
     def values(self, role: str, dtype: Any = None) -> np.ndarray:
         """Sorted values of one role as a numpy array."""
@@ -183,11 +460,44 @@ class Problems:
         )
 
 
+def row_word(index: pd.Index) -> str:
+    """How messages name a row: ``"line"`` when the index holds file line numbers, else ``"row"``.
+
+    A reader that indexes rows by their line in the file (header = line 1)
+    names the index ``"line"``; messages then point at lines a user can open.
+
+    Parameters
+    ----------
+    index : pandas.Index
+        The index of the transactions frame.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> row_word(pd.RangeIndex(3, name="line")), row_word(pd.RangeIndex(3))
+    ('line', 'row')
+    """
+    return "line" if index.name == "line" else "row"
+
+
+class _Written(str):
+    """Text shown as written in a message (no quotes), e.g. ``Quantity=-2, UnitPrice=9.9``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _examples(values: pd.Series, mask: np.ndarray) -> tuple[str, pd.DataFrame]:
     """Describe up to five offending rows: text for the message, rows for the error."""
     positions = np.flatnonzero(mask)[:N_EXAMPLES]
     sample = values.iloc[positions]
-    text = ", ".join(f"row {label!r}: {value!r}" for label, value in sample.items())
+    word = row_word(values.index)
+    text = ", ".join(f"{word} {label!r}: {value!r}" for label, value in sample.items())
     cases = pd.DataFrame({"row": sample.index, "column": values.name, "value": sample.to_numpy()})
     return text, cases
 
@@ -228,7 +538,8 @@ def _report(
     text, cases = _examples(values, mask)
     problems.add(
         reason,
-        f"{describe_column(role, str(values.name))}: {count:,} of {len(values):,} rows {what}, "
+        f"{describe_column(role, str(values.name))}: {count:,} of {len(values):,} "
+        f"{row_word(values.index)}s {what}, "
         f"e.g. {text}; {fix}",
         cases,
     )
@@ -293,6 +604,8 @@ def resolve_columns(
     columns: pd.Index,
     schema: RoleResolver,
     suggest: Callable[[str, list[str]], str | None],
+    *,
+    derive_amount: bool = False,
 ) -> dict[str, str]:
     """Map each role to its column, or raise one error naming every missing column.
 
@@ -305,6 +618,11 @@ def resolve_columns(
     suggest : callable
         ``suggest(role, present_columns)`` guesses the column of a missing
         role for the message (:func:`custintel.schema.suggest_column`).
+    derive_amount : bool, default=False
+        Whether a missing amount column is allowed when ``quantity`` and
+        ``unit_price`` are both present (amount = quantity x unit price); the
+        mapping then has no ``"amount"`` entry. Callers that cannot derive
+        the amount leave it ``False`` and get the missing-column error.
 
     Returns
     -------
@@ -319,6 +637,9 @@ def resolve_columns(
     """
     mapping = schema.resolve(columns)
     present = [str(c) for c in columns]
+    priced = all(mapping.get(r) in columns for r in ("quantity", "unit_price"))
+    if derive_amount and mapping["amount"] not in columns and priced:
+        del mapping["amount"]
     missing = [role for role, column in mapping.items() if column not in columns]
     if missing:
         guesses = {role: suggest(role, present) for role in missing}
@@ -333,6 +654,15 @@ def resolve_columns(
         else:
             args = ", ".join(f"{r}='<your column>'" for r in missing)
             fix = f"map the column(s) with TransactionSchema({args})"
+        line_level = "quantity" in mapping or "unit_price" in mapping
+        if "amount" in missing and derive_amount and line_level:
+            have = [r for r in ("quantity", "unit_price") if mapping.get(r) in columns]
+            need = [r for r in ("quantity", "unit_price") if r not in have]
+            fix += (
+                "; or, for line-level data, map both quantity and unit_price so that amount "
+                f"= quantity x unit price (mapped: {have or 'neither'}; still to map: "
+                f"{', '.join(f'{r}=...' for r in need)})"
+            )
         raise SchemaError(
             f"{'; '.join(parts)}; columns present: {present}; {fix}",
             reason="missing_column",
@@ -368,7 +698,8 @@ def _check_customer_ids(values: pd.Series, problems: Problems) -> pd.Series:
             values,
             null,
             "have no customer id",
-            "drop them (df.dropna(subset=[...])) or fill them with a real id",
+            "pass missing_ids='drop' to leave them out (they are counted in the data "
+            "quality ledger), drop them (df.dropna(subset=[...])) or fill them with a real id",
         )
         return values
     kind = ptypes.infer_dtype(values, skipna=True)
@@ -436,7 +767,7 @@ def _check_customer_ids(values: pd.Series, problems: Problems) -> pd.Series:
                 values,
                 blank,
                 "have a blank customer id",
-                "drop them or fill them with a real id",
+                "pass missing_ids='drop' to leave them out, or fill them with a real id",
             )
     return values
 
@@ -464,15 +795,19 @@ def _check_timestamps(values: pd.Series, problems: Problems) -> pd.Series:
         return values
     parsed = values
     if not ptypes.is_datetime64_any_dtype(values.dtype):
+        # Exports repeat each timestamp on every line of an order: parse each distinct
+        # value once (the first value, which sets the inferred format, stays first).
+        codes, distinct = pd.factorize(values)
+        texts = pd.Series(distinct, name=values.name, dtype=object)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                parsed = pd.to_datetime(values, errors="coerce")
-                if (parsed.isna() & values.notna()).any():
+                parsed_texts = pd.to_datetime(texts, errors="coerce")
+                if parsed_texts.isna().any():
                     # ISO 8601 with and without a time of day is unambiguous: accept it.
-                    iso = pd.to_datetime(values, errors="coerce", format="ISO8601")
-                    if not (iso.isna() & values.notna()).any():
-                        parsed = iso
+                    iso = pd.to_datetime(texts, errors="coerce", format="ISO8601")
+                    if not iso.isna().any():
+                        parsed_texts = iso
         except (ValueError, TypeError) as exc:
             problems.add(
                 "mixed_timezones",
@@ -481,7 +816,7 @@ def _check_timestamps(values: pd.Series, problems: Problems) -> pd.Series:
                 "utc=True).dt.tz_convert('Europe/London').dt.tz_localize(None)",
             )
             return values
-        if not ptypes.is_datetime64_any_dtype(parsed.dtype):
+        if not ptypes.is_datetime64_any_dtype(parsed_texts.dtype):
             problems.add(
                 "mixed_timezones",
                 f"{where} mixes time zones or UTC offsets; convert it explicitly, e.g. "
@@ -489,8 +824,11 @@ def _check_timestamps(values: pd.Series, problems: Problems) -> pd.Series:
                 ".dt.tz_localize(None)",
             )
             return values
-        _warn_if_day_month_ambiguous(values)
-        unparseable = (parsed.isna() & values.notna()).to_numpy()
+        _warn_if_day_month_ambiguous(texts)
+        parsed = pd.Series(
+            parsed_texts.array.take(codes, allow_fill=True), index=values.index, name=values.name
+        )
+        unparseable = parsed_texts.isna().to_numpy()[codes] & (codes >= 0)
         if unparseable.any():
             _report(
                 problems,
@@ -666,27 +1004,114 @@ def to_day(timestamp: Any, name: str) -> np.datetime64:
     return np.datetime64(stamp.floor("D").to_datetime64(), "D")
 
 
-def check_policies(refunds: str, duplicates: str) -> None:
-    """Check the ``refunds`` and ``duplicates`` policy arguments of every validating entry point.
+#: Values of the ``refunds`` policy.
+REFUNDS_POLICIES: tuple[str, ...] = ("auto", "match", "net", "drop", "raise")
+#: Values of the ``unmatched_refunds`` policy.
+UNMATCHED_POLICIES: tuple[str, ...] = ("net", "drop", "raise")
+#: Values of the ``missing_ids`` policy.
+MISSING_ID_POLICIES: tuple[str, ...] = ("raise", "drop")
+#: Values of the ``duplicates`` policy.
+DUPLICATE_POLICIES: tuple[str, ...] = ("warn", "keep", "drop", "raise")
+
+
+def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        *head, last = [repr(a) for a in allowed]
+        raise ValueError(f"{name} must be {', '.join(head)} or {last}, got {value!r}")
+
+
+def check_policies(
+    refunds: str,
+    duplicates: str,
+    *,
+    unmatched_refunds: str = "net",
+    missing_ids: str = "raise",
+    exclude_items: Any = None,
+) -> None:
+    """Check the policy arguments of every validating entry point.
 
     Parameters
     ----------
     refunds : str
-        Must be ``"net"``, ``"drop"`` or ``"raise"``.
+        ``"auto"``, ``"match"``, ``"net"``, ``"drop"`` or ``"raise"``.
     duplicates : str
-        Must be ``"warn"``, ``"keep"``, ``"drop"`` or ``"raise"``.
+        ``"warn"``, ``"keep"``, ``"drop"`` or ``"raise"``.
+    unmatched_refunds : str, default="net"
+        ``"net"``, ``"drop"`` or ``"raise"``.
+    missing_ids : str, default="raise"
+        ``"raise"`` or ``"drop"``.
+    exclude_items : None, str or sequence, default=None
+        ``None``, a regular expression (str) or a sequence of item ids.
 
     Raises
     ------
     ValueError
-        When either is not one of its values.
+        When a policy is not one of its values, or ``exclude_items`` is not a
+        valid regular expression or sequence.
+
+    Examples
+    --------
+    >>> check_policies("match", "warn", missing_ids="drop")
+    >>> check_policies("ignore", "warn")
+    Traceback (most recent call last):
+    ...
+    ValueError: refunds must be 'auto', 'match', 'net', 'drop' or 'raise', got 'ignore'
     """
-    if refunds not in ("net", "drop", "raise"):
-        raise ValueError(f"refunds must be 'net', 'drop' or 'raise', got {refunds!r}")
-    if duplicates not in ("warn", "keep", "drop", "raise"):
-        raise ValueError(
-            f"duplicates must be 'warn', 'keep', 'drop' or 'raise', got {duplicates!r}"
+    _one_of("refunds", refunds, REFUNDS_POLICIES)
+    _one_of("duplicates", duplicates, DUPLICATE_POLICIES)
+    _one_of("unmatched_refunds", unmatched_refunds, UNMATCHED_POLICIES)
+    _one_of("missing_ids", missing_ids, MISSING_ID_POLICIES)
+    exclusion_rule(exclude_items)
+
+
+def exclusion_rule(exclude_items: Any) -> Callable[[pd.Index], np.ndarray] | None:
+    """Turn ``exclude_items`` into a test on item ids as text, checking it.
+
+    Parameters
+    ----------
+    exclude_items : None, str or sequence
+        A string is a regular expression that must match a whole item id
+        (``"POST|M|D"``, ``r"[A-Z ]+"``); a sequence lists item ids exactly
+        (compared as text, so ``[22423]`` excludes item ``"22423"``).
+
+    Returns
+    -------
+    callable or None
+        ``rule(ids_as_text) -> bool array``; ``None`` when nothing is excluded.
+
+    Raises
+    ------
+    ValueError
+        For an invalid regular expression or a value that is neither.
+
+    Examples
+    --------
+    >>> rule = exclusion_rule("POST|M")
+    >>> rule(pd.Index(["POST", "M", "MM", "22423"])).tolist()
+    [True, True, False, False]
+    >>> exclusion_rule(["POST", 22423])(pd.Index(["POST", "22423", "D"])).tolist()
+    [True, True, False]
+    """
+    if exclude_items is None:
+        return None
+    if isinstance(exclude_items, str):
+        try:
+            pattern = re.compile(exclude_items)
+        except re.error as exc:
+            raise ValueError(
+                f"exclude_items={exclude_items!r} is not a valid regular expression ({exc}); "
+                "pass a pattern such as 'POST|M|D|BANK CHARGES', or a list of item ids"
+            ) from exc
+        return lambda ids: np.fromiter(
+            (pattern.fullmatch(i) is not None for i in ids), dtype=bool, count=len(ids)
         )
+    if isinstance(exclude_items, (bytes, Mapping)) or not isinstance(exclude_items, Iterable):
+        raise ValueError(
+            "exclude_items must be None, a regular expression (str) or a list of item ids, "
+            f"got {type(exclude_items).__name__}"
+        )
+    wanted = {str(i) for i in exclude_items}
+    return lambda ids: np.asarray(ids.isin(wanted), dtype=bool)
 
 
 def _stable_sort_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -803,6 +1228,308 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(_code_dtype(len(uniques))), pd.Index(uniques, name="customer_id")
 
 
+def _missing_ids(values: pd.Series) -> np.ndarray:
+    """Lines without a customer id: missing values, or text that is blank."""
+    missing = values.isna().to_numpy(copy=True)
+    if values.dtype == object or ptypes.is_string_dtype(values.dtype):
+        uniques = pd.Series(pd.unique(values), dtype=object)
+        texts = uniques[uniques.map(lambda v: isinstance(v, str))].astype(str)
+        blank = set(texts[texts.str.strip().eq("")])
+        if blank:
+            missing |= values.isin(blank).to_numpy()
+    return missing
+
+
+def _net_total(frame: pd.DataFrame, mapping: dict[str, str]) -> float:
+    """Net amount (purchases less returns) of lines left out before their columns are checked."""
+
+    def number(role: str) -> np.ndarray:
+        try:
+            values = pd.to_numeric(frame[mapping[role]], errors="coerce")
+            return np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            return np.full(len(frame), np.nan)
+
+    amounts = number("amount") if "amount" in mapping else number("quantity") * number("unit_price")
+    return float(np.nansum(amounts))
+
+
+def _report_amounts(
+    problems: Problems,
+    reason: str,
+    df: pd.DataFrame,
+    mapping: dict[str, str],
+    mask: np.ndarray,
+    what: str,
+    fix: str,
+) -> None:
+    """Record a problem about amounts, showing each example as written in the file.
+
+    A mapped amount column shows its cells as read; a derived amount shows the
+    quantity and unit price it came from (``Quantity=-2, UnitPrice=9.9``),
+    never the float product.
+    """
+    if "amount" in mapping:
+        _report(problems, reason, "amount", df[mapping["amount"]], mask, what, fix)
+        return
+    quantity, price = mapping["quantity"], mapping["unit_price"]
+    positions = np.flatnonzero(mask)[:N_EXAMPLES]
+    q, p = df[quantity].iloc[positions], df[price].iloc[positions]
+    shown = pd.Series(
+        [_Written(f"{quantity}={a}, {price}={b}") for a, b in zip(q, p, strict=True)],
+        index=q.index,
+        name=f"{quantity} x {price}",
+        dtype=object,
+    )
+    text, cases = _examples(shown, np.ones(len(shown), dtype=bool))
+    problems.add(
+        reason,
+        f"amount ({quantity} x {price}): {int(mask.sum()):,} of {len(df):,} "
+        f"{row_word(df.index)}s {what}, e.g. {text}; {fix}",
+        cases,
+    )
+
+
+def match_returns(
+    purchase_keys: np.ndarray,
+    purchase_times: np.ndarray,
+    purchase_quantities: np.ndarray,
+    return_keys: np.ndarray,
+    return_times: np.ndarray,
+    return_quantities: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair each return with the purchase it reverses.
+
+    A return goes to the earliest purchase with the same key, at or before
+    the return's time, that has at least the return's quantity left. Returns
+    of one key are taken in time order (ties in input order), and each
+    match lowers what is left of its purchase.
+
+    Keys are independent, so the k-th return of every key is matched in one
+    vectorised round; the loop runs as many rounds as the most returns any
+    one key has.
+
+    Parameters
+    ----------
+    purchase_keys, return_keys : numpy.ndarray
+        Non-negative integer key of each line (e.g. a code of customer and item).
+    purchase_times, return_times : numpy.ndarray
+        ``int64`` times (or any orderable numbers).
+    purchase_quantities, return_quantities : numpy.ndarray
+        Positive quantities (returns as positive numbers).
+
+    Returns
+    -------
+    match : numpy.ndarray
+        For each return, the position of its purchase, or -1 when none qualifies.
+    remaining : numpy.ndarray
+        Quantity left on each purchase (``float64``).
+
+    Examples
+    --------
+    >>> keys, times = np.array([0, 0, 1]), np.array([1, 2, 1])
+    >>> match, left = match_returns(keys, times, np.array([2, 5, 1]),
+    ...                             np.array([0, 0, 1]), np.array([3, 3, 0]), np.array([3, 2, 1]))
+    >>> match.tolist(), left.tolist()
+    ([1, 0, -1], [0.0, 2.0, 1.0])
+    """
+    n_purchases, n_returns = len(purchase_keys), len(return_keys)
+    match = np.full(n_returns, -1, dtype=np.int64)
+    remaining = np.asarray(purchase_quantities, dtype=np.float64).copy()
+    if n_purchases == 0 or n_returns == 0:
+        return match, remaining
+    _, key_codes = np.unique(
+        np.concatenate([purchase_keys, return_keys]).astype(np.int64), return_inverse=True
+    )
+    _, time_ranks = np.unique(np.concatenate([purchase_times, return_times]), return_inverse=True)
+    width = np.int64(time_ranks.max() + 2)
+    combined = key_codes.astype(np.int64) * width + time_ranks
+    p_order = np.argsort(combined[:n_purchases], kind="stable")
+    r_order = np.argsort(combined[n_purchases:], kind="stable")
+    p_sorted = combined[:n_purchases][p_order]
+    r_sorted = combined[n_purchases:][r_order]
+    r_keys = key_codes[n_purchases:][r_order].astype(np.int64)
+    needed = np.asarray(return_quantities, dtype=np.float64)[r_order]
+    left = remaining[p_order]
+    # Purchases of the return's key, up to and including its time, are one slice.
+    starts = np.searchsorted(p_sorted, r_keys * width, side="left")
+    ends = np.searchsorted(p_sorted, r_sorted, side="right")
+    first_of_key = np.ones(n_returns, dtype=bool)
+    first_of_key[1:] = r_keys[1:] != r_keys[:-1]
+    position = np.arange(n_returns)
+    rounds = position - np.maximum.accumulate(np.where(first_of_key, position, 0))
+    by_round = np.argsort(rounds, kind="stable")
+    bounds = np.searchsorted(rounds[by_round], np.arange(int(rounds.max()) + 2))
+    never = np.int64(n_purchases)
+    for k in range(len(bounds) - 1):
+        chosen = by_round[bounds[k] : bounds[k + 1]]
+        lengths = ends[chosen] - starts[chosen]
+        chosen, lengths = chosen[lengths > 0], lengths[lengths > 0]
+        if len(chosen) == 0:
+            continue
+        offsets = np.cumsum(lengths) - lengths
+        flat = np.arange(int(lengths.sum())) - np.repeat(offsets - starts[chosen], lengths)
+        want = needed[chosen]
+        enough = left[flat] >= np.repeat(want - 1e-9 * np.maximum(1.0, want), lengths)
+        first = np.minimum.reduceat(np.where(enough, flat, never), offsets)
+        found = first < never
+        hit = first[found]
+        left[hit] -= want[found]
+        match[r_order[chosen[found]]] = p_order[hit]
+    remaining[p_order] = np.maximum(left, 0.0)
+    return match, remaining
+
+
+@dataclass
+class _Ledger:
+    """Counts gathered while cleaning, turned into a :class:`DataQuality` at the end."""
+
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    def add(
+        self, name: str, lines: np.ndarray, amounts: np.ndarray | None = None, *, net: bool = False
+    ) -> None:
+        """Count ``lines`` under ``name``; their amount is absolute, or signed with ``net``."""
+        self.counts[f"{name}_lines"] = int(lines.sum())
+        if amounts is not None:
+            total = amounts[lines].sum() if net else np.abs(amounts[lines]).sum()
+            # rounded to a millionth: float noise of quantity x price, not currency
+            self.counts[f"{name}_amount"] = round(float(total), 6)
+
+
+def _check_columns(
+    df: pd.DataFrame, mapping: dict[str, str], guests: np.ndarray | None
+) -> tuple[dict[str, pd.Series], Problems]:
+    """Check and clean the column of each role.
+
+    Lines without a customer id (``guests``, left out later) borrow another
+    line's id for the check, so that one pass over the whole frame suffices.
+    """
+    problems = Problems()
+    columns: dict[str, pd.Series] = {}
+    for role, column in mapping.items():
+        values = df[column]
+        if role == "customer_id":
+            if guests is not None:
+                stand_in = values.iloc[int(np.argmin(guests))]
+                values = values.where(~guests, stand_in)
+            columns[role] = _check_customer_ids(values, problems)
+        elif role == "timestamp":
+            columns[role] = _check_timestamps(values, problems)
+        elif role in NUMERIC_ROLES:
+            columns[role] = _check_numeric(role, values, problems)
+        elif role in LABEL_ROLES:
+            columns[role] = _check_labels(role, values, problems)
+        else:
+            columns[role] = values
+    return columns, problems
+
+
+def _pair_returns(
+    columns: dict[str, pd.Series],
+    keep: np.ndarray,
+    key_role: str,
+    ledger: _Ledger,
+) -> tuple[dict[str, pd.Series], np.ndarray, np.ndarray]:
+    """Apply refunds="match": pair returns with purchases, cancel or reduce them.
+
+    Returns the columns (amount, quantity and cost of reduced purchases
+    changed), the new ``keep`` mask and the mask of unmatched returns.
+    """
+    amount = columns["amount"].to_numpy(dtype=np.float64)
+    has_quantity = "quantity" in columns
+    quantity = columns["quantity"].to_numpy(dtype=np.float64) if has_quantity else amount
+    is_return = (amount < 0) | (quantity < 0)
+    returns = np.flatnonzero(keep & is_return)
+    purchases = np.flatnonzero(keep & ~is_return)
+    unmatched = np.zeros(len(keep), dtype=bool)
+    unmatched[returns] = True
+    if len(returns) == 0 or len(purchases) == 0:
+        return columns, keep, unmatched
+    lines = np.concatenate([purchases, returns])
+    customer_codes, _ = pd.factorize(columns["customer_id"])
+    item_codes, items = pd.factorize(columns[key_role])
+    wide = customer_codes[lines].astype(np.int64) * max(len(items), 1) + item_codes[lines]
+    keys, distinct = pd.factorize(wide)
+    times = columns["timestamp"].to_numpy().view(np.int64)
+    n_purchases = len(purchases)
+    returned = np.zeros(len(distinct), dtype=bool)
+    returned[keys[n_purchases:]] = True
+    relevant = returned[keys[:n_purchases]]
+    candidates = purchases[relevant]
+    return_quantity = np.abs(quantity[returns])
+    match, remaining = match_returns(
+        keys[:n_purchases][relevant],
+        times[candidates],
+        quantity[candidates],
+        keys[n_purchases:],
+        times[returns],
+        np.where(return_quantity > 0, return_quantity, np.inf),  # nothing to return: no match
+    )
+    found = match >= 0
+    hits = np.bincount(match[found], minlength=len(candidates))
+    reduction = np.bincount(
+        match[found], weights=np.abs(amount[returns[found]]), minlength=len(candidates)
+    )
+    touched = hits > 0
+    cancelled = touched & (remaining <= 1e-9 * np.maximum(1.0, np.abs(quantity[candidates])))
+    reduced = touched & ~cancelled
+
+    matched_lines = np.zeros(len(keep), dtype=bool)
+    matched_lines[returns[found]] = True
+    ledger.add("returns_matched", matched_lines, amount)
+    ledger.counts["purchases_cancelled_lines"] = int(cancelled.sum())
+    ledger.counts["purchases_reduced_lines"] = int(reduced.sum())
+    unmatched[returns[found]] = False
+    keep = keep.copy()
+    keep[returns[found]] = False
+    keep[candidates[cancelled]] = False
+
+    if reduced.any():
+        rows = candidates[reduced]
+        old_amount = amount[rows]
+        new_amount = np.maximum(old_amount - reduction[reduced], 0.0)
+        columns = dict(columns)
+        columns["amount"] = _with_values(columns["amount"], rows, new_amount)
+        if has_quantity:
+            old_quantity = quantity[rows]
+            new_quantity = remaining[reduced]
+            columns["quantity"] = _with_values(columns["quantity"], rows, new_quantity)
+            share = new_quantity / old_quantity
+        else:
+            share = np.divide(new_amount, old_amount, out=np.zeros(len(rows)), where=old_amount > 0)
+        if "cost" in columns:
+            cost = columns["cost"].to_numpy(dtype=np.float64)[rows]
+            columns["cost"] = _with_values(columns["cost"], rows, cost * share)
+    return columns, keep, unmatched
+
+
+def _with_values(values: pd.Series, rows: np.ndarray, new: np.ndarray) -> pd.Series:
+    """Copy ``values`` with the given positions replaced (integers stay integers)."""
+    array = values.to_numpy(copy=True)
+    if ptypes.is_integer_dtype(array.dtype):
+        rounded = np.round(new)
+        if np.all(rounded == new):
+            new = rounded
+        else:
+            array = array.astype(np.float64)
+    array[rows] = new
+    return pd.Series(array, index=values.index, name=values.name)
+
+
+def _derive_amount(columns: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Amount = quantity x unit price, placed where the amount column would be."""
+    quantity = columns["quantity"].to_numpy(dtype=np.float64)
+    price = columns["unit_price"].to_numpy(dtype=np.float64)
+    amount = pd.Series(quantity * price, index=columns["quantity"].index, name="amount")
+    ordered: dict[str, pd.Series] = {}
+    for role, values in columns.items():
+        ordered[role] = values
+        if role == "timestamp":
+            ordered["amount"] = amount
+    return ordered
+
+
 def run_validation(
     df: Any,
     schema: RoleResolver,
@@ -811,6 +1538,9 @@ def run_validation(
     refunds: str,
     observation_end: Any,
     duplicates: str,
+    unmatched_refunds: str = "net",
+    missing_ids: str = "raise",
+    exclude_items: Any = None,
 ) -> ValidatedTransactions:
     """Validate ``df`` against ``schema``; see :func:`custintel.validate_transactions`.
 
@@ -822,71 +1552,99 @@ def run_validation(
         Usually a :class:`~custintel.TransactionSchema`.
     suggest : callable
         Guesses the column of a missing role (see :func:`resolve_columns`).
-    refunds, observation_end, duplicates
+    refunds, observation_end, duplicates, unmatched_refunds, missing_ids, exclude_items
         The policies of :func:`custintel.validate_transactions`, already checked
         (:func:`check_policies`).
 
     Returns
     -------
     ValidatedTransactions
+        With its :class:`DataQuality` ledger in ``quality``.
     """
     df = as_pandas(df)
     _check_shape(df)
-    mapping = resolve_columns(df.columns, schema, suggest)
+    mapping = resolve_columns(df.columns, schema, suggest, derive_amount=True)
     end_day = None if observation_end is None else to_day(observation_end, "observation_end")
+    rule = exclusion_rule(exclude_items)
+    key_role = next((r for r in ("item_id", "order_id") if r in mapping), None)
+    policy = ("match" if key_role else "net") if refunds == "auto" else refunds
+    if policy == "match" and key_role is None:
+        raise SchemaError(
+            "refunds='match' pairs each return with the purchase it reverses by customer and "
+            "item (or order), but neither item_id nor order_id is mapped; map one, e.g. "
+            "TransactionSchema(item_id='StockCode'), or pass refunds='net'",
+            reason="refunds_match_needs_key",
+        )
+    if rule is not None and "item_id" not in mapping:
+        raise SchemaError(
+            f"exclude_items={exclude_items!r} needs the item id column, but item_id is not "
+            "mapped; map it, e.g. TransactionSchema(item_id='StockCode')",
+            reason="exclude_items_needs_item_id",
+        )
+    lines_read = len(df)
+    ledger = _Ledger()
 
-    problems = Problems()
-    columns: dict[str, pd.Series] = {}
-    for role, column in mapping.items():
-        values = df[column]
-        if role == "customer_id":
-            columns[role] = _check_customer_ids(values, problems)
-        elif role == "timestamp":
-            columns[role] = _check_timestamps(values, problems)
-        elif role in NUMERIC_ROLES:
-            columns[role] = _check_numeric(role, values, problems)
-        elif role in LABEL_ROLES:
-            columns[role] = _check_labels(role, values, problems)
-        else:
-            columns[role] = values
+    guests = _missing_ids(df[mapping["customer_id"]]) if missing_ids == "drop" else None
+    if guests is not None and guests.all():
+        raise SchemaError(
+            f"none of the {lines_read:,} lines has a customer id "
+            f"({describe_column('customer_id', mapping['customer_id'])} is empty); "
+            "map the column that identifies customers",
+            reason="empty",
+        )
+    if guests is not None and not guests.any():
+        guests = None
+    columns, problems = _check_columns(df, mapping, guests)
+    if problems.messages and guests is not None:
+        # The problems may sit only on lines without a customer id, which are left out
+        # anyway (a totals line at the end of an export): check the other lines alone.
+        ledger.counts["missing_id_lines"] = int(guests.sum())
+        ledger.counts["missing_id_amount"] = round(_net_total(df.loc[guests], mapping), 6)
+        df = df.loc[~guests, list(dict.fromkeys(mapping.values()))]
+        guests = None
+        columns, problems = _check_columns(df, mapping, None)
     problems.raise_if_any()
 
+    if "amount" not in mapping:
+        columns = _derive_amount(columns)
     if "margin" in columns:
         margin = columns.pop("margin")
         columns["cost"] = (columns["amount"] - margin).rename("cost")
 
+    amount = columns["amount"].to_numpy(dtype=np.float64)
     keep = np.ones(len(df), dtype=bool)
-    negative = columns["amount"].to_numpy() < 0
-    if negative.any():
-        if refunds == "raise":
-            _report(
-                problems,
-                "negative_amount",
-                "amount",
-                df[mapping["amount"]],
-                negative,
-                "have a negative amount",
-                "pass refunds='net' to keep refunds or refunds='drop' to remove them",
-            )
-            problems.raise_if_any()
-        elif refunds == "drop":
-            logger.info("dropping %d rows with negative amount (refunds='drop')", negative.sum())
-            keep &= ~negative
+    if guests is not None:
+        ledger.add("missing_id", guests, amount, net=True)
+        keep &= ~guests
+    if rule is not None:
+        codes, uniques = pd.factorize(columns["item_id"])
+        texts = pd.Index(uniques).astype(str)
+        excluded = keep & rule(texts)[codes]
+        ledger.add("excluded_item", excluded, amount, net=True)
+        per_code = np.bincount(codes[excluded], minlength=len(texts))
+        seen = np.argsort(-per_code, kind="stable")[: min(20, int((per_code > 0).sum()))]
+        ledger.counts["excluded_item_codes"] = tuple(texts[seen])
+        keep &= ~excluded
+    if "unit_price" in columns:
+        nonpositive = keep & (columns["unit_price"].to_numpy(dtype=np.float64) <= 0)
+        ledger.add("nonpositive_price", nonpositive)
+        keep &= ~nonpositive
 
     times = columns["timestamp"].to_numpy()
     days = day_numbers(times)
     if end_day is not None:
-        late = days > end_day.astype(np.int64)
+        late = keep & (days > end_day.astype(np.int64))
         if late.any():
             warn(
-                f"{int(late.sum()):,} of {len(df):,} transactions fall after observation_end "
+                f"{int(late.sum()):,} of {lines_read:,} transactions fall after observation_end "
                 f"{end_day}; they were dropped. Pass a later observation_end to keep them.",
                 DataQualityWarning,
             )
+            ledger.add("late", late)
             keep &= ~late
     else:
         today = np.datetime64(pd.Timestamp.now().floor("D").to_datetime64(), "D")
-        future = days > today.astype(np.int64)
+        future = keep & (days > today.astype(np.int64))
         if future.any():
             text, _ = _examples(df[mapping["timestamp"]], future)
             warn(
@@ -895,13 +1653,44 @@ def run_validation(
                 DataQualityWarning,
             )
 
+    if policy == "match":
+        assert key_role is not None
+        columns, keep, returns = _pair_returns(columns, keep, key_role, ledger)
+        amount = columns["amount"].to_numpy(dtype=np.float64)
+        unmatched_policy = unmatched_refunds
+        what = (
+            f"are returns that match no earlier purchase of the same customer and {key_role} "
+            "with enough quantity left"
+        )
+        fix = (
+            "pass unmatched_refunds='net' to keep them as refunds or unmatched_refunds='drop' "
+            "to leave them out"
+        )
+    else:
+        returns = keep & (amount < 0)
+        unmatched_policy = policy
+        what = "have a negative amount"
+        fix = (
+            "pass refunds='net' to keep refunds, refunds='drop' to remove them or "
+            "refunds='match' to pair them with the purchases they reverse"
+        )
+    if returns.any():
+        if unmatched_policy == "raise":
+            _report_amounts(problems, "negative_amount", df, mapping, returns, what, fix)
+            problems.raise_if_any()
+        ledger.add("returns_unmatched", returns, amount)
+        if unmatched_policy == "drop":
+            logger.info("dropping %d return lines (refunds=%r)", returns.sum(), policy)
+            keep &= ~returns
+
     if not keep.all():
         if not keep.any():
             raise SchemaError(
-                "no transactions are left after applying observation_end and the refunds policy; "
-                f"{int(negative.sum()):,} rows are refunds and the earliest transaction is on "
-                f"{np.datetime64(int(days.min()), 'D')}; pass a later observation_end or "
-                "refunds='net'",
+                "no transactions are left after applying the cleaning policies "
+                f"(observation_end, refunds={policy!r}, exclude_items, unit prices); of "
+                f"{lines_read:,} lines, {_left_out_text(ledger)}; the earliest transaction is "
+                f"on {np.datetime64(int(days.min()), 'D')}; pass a later observation_end, "
+                "refunds='net' or fewer exclusions",
                 reason="empty",
             )
         columns = {role: values[keep] for role, values in columns.items()}
@@ -920,37 +1709,61 @@ def run_validation(
         customers=customers,
         end_day=end_day if end_day is not None else np.datetime64(int(days.max()), "D"),
     )
-    validated = _apply_duplicate_policy(validated, duplicates, problems)
+    validated, duplicate_lines = _apply_duplicate_policy(validated, duplicates, problems)
     _check_orders(validated, problems)
     problems.raise_if_any()
-    return validated
+    kept_times = times[validated.order]
+    quality = DataQuality(
+        lines_read=lines_read,
+        lines_kept=len(validated.order),
+        revenue_kept=float(validated.values("amount", np.float64).sum()),
+        first_date=pd.Timestamp(kept_times.min()),
+        last_date=pd.Timestamp(kept_times.max()),
+        unmatched_policy=unmatched_policy if policy == "match" else policy,
+        refunds_policy=policy,
+        missing_ids_policy=missing_ids,
+        duplicate_lines=duplicate_lines,
+        duplicates_policy=duplicates,
+        **ledger.counts,
+    )
+    return replace(validated, quality=quality)
+
+
+def _left_out_text(ledger: _Ledger) -> str:
+    parts = [
+        f"{value:,} {name.removesuffix('_lines').replace('_', ' ')}"
+        for name, value in ledger.counts.items()
+        if name.endswith("_lines") and value
+    ]
+    return ", ".join(parts) + " lines were left out" if parts else "none was left out"
 
 
 def _apply_duplicate_policy(
     validated: ValidatedTransactions, policy: str, problems: Problems
-) -> ValidatedTransactions:
+) -> tuple[ValidatedTransactions, int]:
     """Find rows identical to an earlier row and apply the ``duplicates`` policy.
 
     Rows are sorted by (customer, timestamp), so identical rows are within one
     run of equal (customer, timestamp); only those runs are compared in full,
     by a 64-bit hash of each row, and hash matches are confirmed value by value.
-    ``"keep"`` skips the scan: its outcome would not depend on it.
+    ``"keep"`` skips the scan: its outcome would not depend on it. Returns the
+    transactions and the number of repeated rows found.
     """
     if policy == "keep":
-        return validated
+        return validated, 0
     codes, days = validated.customer_codes, validated.days
     same_as_prev = np.zeros(len(codes), dtype=bool)
     same_as_prev[1:] = (codes[1:] == codes[:-1]) & (days[1:] == days[:-1])
     pairs = np.flatnonzero(same_as_prev)
     if len(pairs) == 0:
-        return validated
+        return validated, 0
     # Only rows sharing a customer and a day can be identical: compare their full times.
     times = validated.columns["timestamp"].to_numpy().view(np.int64)
     same_as_prev[pairs] = times[validated.order[pairs]] == times[validated.order[pairs - 1]]
     in_run = same_as_prev.copy()
     in_run[:-1] |= same_as_prev[1:]
     if not in_run.any():
-        return validated
+        return validated, 0
     candidates = np.flatnonzero(in_run)
     # Identical rows also share their amount: keep only rows whose (customer, time,
     # amount) key repeats, using a cheap 64-bit mix (collisions only add candidates).
@@ -965,30 +1778,29 @@ def _apply_duplicate_policy(
     run_id = np.cumsum(~same_as_prev[candidates])
     candidates = candidates[_repeated_keys_within_runs(run_id, key)]
     if len(candidates) == 0:
-        return validated
+        return validated, 0
+    positions = validated.order[candidates]
     subset = pd.DataFrame(
-        {
-            role: values.iloc[validated.order[candidates]].reset_index(drop=True)
-            for role, values in validated.columns.items()
-        }
+        {role: _comparable(values, positions) for role, values in validated.columns.items()}
     )
     repeated = candidates[_repeated_rows(subset)]
     if len(repeated) == 0:
-        return validated
+        return validated, 0
     count = len(repeated)
     labels = validated.columns["customer_id"].index[validated.order[repeated[:N_EXAMPLES]]]
     examples = ", ".join(repr(label) for label in labels)
+    where = "lines" if row_word(labels) == "line" else "input rows"
     if policy == "raise":
         problems.add(
             "duplicate_rows",
-            f"{count:,} rows are exact duplicates of an earlier row (input rows {examples}); "
+            f"{count:,} rows are exact duplicates of an earlier row ({where} {examples}); "
             "pass duplicates='drop' to remove them or duplicates='keep' if they are genuine",
             pd.DataFrame({"row": labels}),
         )
     elif policy == "warn":
         warn(
             f"{count:,} of {len(codes):,} rows are exact duplicates of an earlier row "
-            f"(input rows {examples}); they were kept as separate transactions. Pass "
+            f"({where} {examples}); they were kept as separate transactions. Pass "
             "duplicates='drop' if they were loaded twice, or duplicates='keep' to silence this.",
             DataQualityWarning,
         )
@@ -1002,8 +1814,20 @@ def _apply_duplicate_policy(
             customer_codes=codes[keep],
             counts=np.bincount(codes[keep], minlength=len(validated.counts)),
             days=validated.days[keep],
-        )
-    return validated
+        ), count
+    return validated, count
+
+
+def _comparable(values: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """Values at ``positions`` in a form that compares and hashes like the values.
+
+    Text columns become their factorize codes (missing values share code -1),
+    which is much cheaper than taking Arrow-backed strings row by row.
+    """
+    if ptypes.is_numeric_dtype(values.dtype) or ptypes.is_datetime64_any_dtype(values.dtype):
+        return values.to_numpy()[positions]
+    codes, _ = pd.factorize(values, use_na_sentinel=True)
+    return codes[positions]
 
 
 def _repeated_keys_within_runs(run_id: np.ndarray, key: np.ndarray, window: int = 8) -> np.ndarray:
@@ -1049,13 +1873,13 @@ def _check_orders(validated: ValidatedTransactions, problems: Problems) -> None:
     if not validated.has("order_id"):
         return
     codes = validated.customer_codes
-    orders = validated.values("order_id")
-    order_codes, _ = pd.factorize(orders)
+    unsorted_codes, _ = pd.factorize(validated.columns["order_id"])
+    order_codes = unsorted_codes[validated.order]
     first_customer = np.full(order_codes.max() + 1, -1, dtype=np.int64)
     first_customer[order_codes[::-1]] = codes[::-1]
     conflict = first_customer[order_codes] != codes
     if conflict.any():
-        bad = orders[conflict]
+        bad = validated.columns["order_id"].to_numpy()[validated.order[conflict]]
         labels = validated.columns["order_id"].index[validated.order[conflict]]
         shown = list(dict.fromkeys(bad.tolist()))[:N_EXAMPLES]
         problems.add(

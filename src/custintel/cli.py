@@ -48,6 +48,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -61,7 +62,12 @@ import pandas as pd
 from custintel import __version__
 from custintel.exceptions import InvalidModelError, SchemaError
 from custintel.features import summarize_customers
-from custintel.schema import OPTIONAL_ROLES, REQUIRED_ROLES, TransactionSchema
+from custintel.schema import (
+    OPTIONAL_ROLES,
+    REQUIRED_ROLES,
+    TransactionSchema,
+    validated_transactions,
+)
 
 __all__ = ["main"]
 
@@ -77,6 +83,15 @@ DEMO_CUSTOMERS = 3000
 SUMMARY_OUTPUTS = ("customers.csv", "customers.parquet")
 #: Files ``custintel report`` writes into ``--out``, besides the bundle folder.
 REPORT_OUTPUTS = ("customers.csv", "customers.parquet", "rules.csv", "report.html")
+#: The per-segment action lists ``custintel report`` writes into ``--out``
+#: (:func:`custintel.report.write_action_lists`).
+ACTION_LISTS = (
+    "call-at-risk-high-value.csv",
+    "win-back-lapsed.csv",
+    "onboard-new.csv",
+    "reward-champions.csv",
+    "cross-sell-loyal.csv",
+)
 #: The model bundle folder ``custintel report`` writes into ``--out``.
 REPORT_BUNDLE = "models"
 #: Prefixes of the scratch names custintel uses next to its outputs (write probes,
@@ -110,11 +125,60 @@ def _q(path: Path) -> str:
     return repr(str(path))
 
 
-def _read_transactions(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
+def _reading(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the --sep, --decimal, --encoding, --dayfirst and --sheet options as keywords."""
+    return {
+        "sep": args.sep,
+        "decimal": args.decimal,
+        "encoding": args.encoding,
+        "dayfirst": args.dayfirst,
+        "sheet": args.sheet,
+    }
+
+
+def _read_transactions(
+    path: Path, mapping: Mapping[str, str], args: argparse.Namespace
+) -> pd.DataFrame:
     from custintel.pipeline import id_columns, read_transactions
 
     # Ids are text: "007" and "7" are two customers, written back as read.
-    return read_transactions(path, text_columns=id_columns(mapping))
+    return read_transactions(
+        path,
+        text_columns=id_columns(mapping),
+        date_columns=[mapping.get("timestamp", "timestamp")],
+        **_reading(args),
+    )
+
+
+def _exclude_items(value: str) -> str | tuple[str, ...]:
+    """Parse ``--exclude-items``: comma-separated ids, or ``re:PATTERN`` for a regex."""
+    if value.startswith("re:"):
+        pattern = value[3:]
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise argparse.ArgumentTypeError(
+                f"{pattern!r} is not a valid regular expression ({err})"
+            ) from err
+        if not pattern:
+            raise argparse.ArgumentTypeError("re: needs a pattern, e.g. re:'POST|M|D'")
+        return pattern
+    codes = tuple(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
+    if not codes:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} names no item id; give ids separated by commas, e.g. POST,M,D"
+        )
+    return codes
+
+
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not (number >= 0 and number != float("inf")):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number >= 0, e.g. 0.01")
+    return number
 
 
 def _date(value: str) -> str:
@@ -138,6 +202,26 @@ def _positive_int(value: str) -> int:
     return number
 
 
+#: What each role's column holds, for the help of its option.
+_ROLE_HELP = {
+    "customer_id": "the customer id, read as text: 007 and 7 are two customers",
+    "timestamp": "the date and time of the line",
+    "amount": "the revenue of the line; without it, amount = quantity x unit price",
+    "order_id": "the order or invoice id, read as text",
+    "item_id": "the product id, e.g. a stock code, read as text",
+    "item_name": "the product name or description, for readable rules",
+    "quantity": "the units on the line (negative on return lines)",
+    "unit_price": "the price of one unit; lines priced 0 or less are left out and counted",
+    "cost": "the cost of the line, for margins",
+    "margin": "the margin of the line (instead of a cost column)",
+    "channel": "the sales channel",
+    "region": "the region or country",
+    "customer_type": "the customer type, e.g. consumer or business",
+}
+#: Other spellings of role options.
+_ROLE_ALIASES = {"item_id": ("--item",)}
+
+
 def _add_mapping_options(parser: argparse.ArgumentParser) -> None:
     mapping = parser.add_argument_group(
         "column mapping", "name the column that plays each role (default: the role's name)"
@@ -150,17 +234,105 @@ def _add_mapping_options(parser: argparse.ArgumentParser) -> None:
         "options below override it",
     )
     for role in REQUIRED_ROLES + OPTIONAL_ROLES:
+        what = _ROLE_HELP.get(role, f"the {role.replace('_', ' ')}")
+        default = (
+            f"default: {role}"
+            if role in REQUIRED_ROLES
+            else f"default: the column {role}, if there is one"
+        )
         mapping.add_argument(
             f"--{role.replace('_', '-')}",
+            *_ROLE_ALIASES.get(role, ()),
             dest=role,
             metavar="COLUMN",
-            help=f"column holding the {role} (default: {role})",
+            help=f"column holding {what} ({default})",
         )
 
 
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    reading = parser.add_argument_group(
+        "reading the file", "how the input file is written (default: found from the file)"
+    )
+    reading.add_argument(
+        "--sep",
+        metavar="CHAR",
+        help="CSV column separator: , ; | or tab (default: sniffed from the first lines)",
+    )
+    reading.add_argument(
+        "--decimal",
+        choices=[".", ","],
+        metavar="MARK",
+        help="CSV decimal mark, . or , (default: , when the separator is not a comma and numbers "
+        "look like 1,5; else .)",
+    )
+    reading.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="CSV text encoding, e.g. latin-1 or cp1252 (default: utf-8, with or without "
+        "a byte-order mark)",
+    )
+    reading.add_argument(
+        "--dayfirst",
+        action="store_true",
+        help="dates are day first: 03/04/2011 is 3 April (default: ISO dates, or month "
+        "first with a note when ambiguous)",
+    )
+    reading.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="sheet of an Excel file (default: the first); reading Excel needs "
+        "pip install 'custintel[excel]'",
+    )
+
+
 def _add_policy_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--refunds", choices=["net", "drop", "raise"], default="net")
-    parser.add_argument("--duplicates", choices=["warn", "keep", "drop", "raise"], default="warn")
+    cleaning = parser.add_argument_group(
+        "cleaning",
+        "what to do with lines that are not plain purchases;\n"
+        "every line dropped or changed is counted and reported",
+    )
+    cleaning.add_argument(
+        "--refunds",
+        choices=["auto", "match", "net", "drop", "raise"],
+        default="auto",
+        help="return lines (negative quantity or amount): match = cancel or reduce the "
+        "purchase each one reverses; net = subtract them from the customer's revenue; "
+        "drop = leave them out; raise = stop with an error; auto (default) = match when "
+        "there is an item or order column, else net",
+    )
+    cleaning.add_argument(
+        "--unmatched-refunds",
+        choices=["net", "drop", "raise"],
+        default="net",
+        help="under --refunds match, returns that reverse no purchase in the file (default: net)",
+    )
+    cleaning.add_argument(
+        "--missing-ids",
+        choices=["raise", "drop"],
+        default="raise",
+        help="lines without a customer id (guest checkouts): raise = stop with an error "
+        "(default); drop = leave them out and count them",
+    )
+    cleaning.add_argument(
+        "--exclude-items",
+        type=_exclude_items,
+        metavar="CODES",
+        help="item ids that are no products (postage, fees, adjustments), kept out of "
+        "purchases and baskets: ids separated by commas, e.g. POST,M,D, or re:PATTERN for "
+        "a regular expression the whole id matches, e.g. 're:POST|M|D|BANK CHARGES'",
+    )
+    cleaning.add_argument(
+        "--duplicates",
+        choices=["warn", "keep", "drop", "raise"],
+        default="warn",
+        help="lines identical to an earlier line: warn (default) = keep them with a note; "
+        "keep = keep them silently; drop = drop them; raise = stop with an error",
+    )
+
+
+_INPUT_HELP = (
+    "transactions: .csv (also .csv.gz), .parquet, or .xlsx/.xls (pip install 'custintel[excel]')"
+)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -182,7 +354,7 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = summarize.add_mutually_exclusive_group(required=True)
-    source.add_argument("input", nargs="?", type=Path, help="transactions, .csv or .parquet")
+    source.add_argument("input", nargs="?", type=Path, help=_INPUT_HELP)
     source.add_argument("--demo", action="store_true", help="use the bundled CDNOW data")
     summarize.add_argument(
         "--out",
@@ -193,20 +365,31 @@ def _build_parser() -> argparse.ArgumentParser:
         "are replaced, other files are kept",
     )
     _add_mapping_options(summarize)
-    summarize.add_argument("--observation-end", help="last observed day, e.g. 1998-06-30")
-    summarize.add_argument("--time-unit", choices=["D", "W"], default="D")
+    _add_reading_options(summarize)
+    summarize.add_argument(
+        "--observation-end",
+        metavar="DATE",
+        help="last observed day, e.g. 1998-06-30 (default: the last date)",
+    )
+    summarize.add_argument(
+        "--time-unit",
+        choices=["D", "W"],
+        default="D",
+        help="unit of recency and T: D = days (default), W = weeks",
+    )
     _add_policy_options(summarize)
 
     report = commands.add_parser(
         "report",
         help="the whole job: segments, churn, CLV, cross-sell, 80/20 and an HTML report",
         description="Fit every model on a transaction log and write customers.csv, "
-        "customers.parquet, rules.csv, the model bundle models/ and report.html to --out.",
+        "customers.parquet, rules.csv, the model bundle models/, report.html and the "
+        "per-segment action lists (call-at-risk-high-value.csv and the like) to --out.",
         epilog=_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = report.add_mutually_exclusive_group(required=True)
-    source.add_argument("input", nargs="?", type=Path, help="transactions, .csv or .parquet")
+    source.add_argument("input", nargs="?", type=Path, help=_INPUT_HELP)
     source.add_argument(
         "--demo",
         action="store_true",
@@ -223,10 +406,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="also write into an --out folder that holds other files; only customers.csv, "
-        "customers.parquet, rules.csv, report.html and the bundle files in models/ are "
-        "replaced, other files are kept",
+        "customers.parquet, rules.csv, report.html, the action lists (call-at-risk-high-value.csv "
+        "and the like) and the bundle files in models/ are replaced, other files are kept",
     )
     _add_mapping_options(report)
+    _add_reading_options(report)
     report.add_argument(
         "--observation-end", metavar="DATE", help="last observed day (default: the last date)"
     )
@@ -256,6 +440,25 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="minimum support of the rules (default: automatic)",
     )
+    report.add_argument(
+        "--max-rules",
+        type=_positive_int,
+        default=5000,
+        metavar="N",
+        help="most association rules kept, the best by confidence and lift (default 5000)",
+    )
+    report.add_argument(
+        "--penalizer",
+        type=_non_negative,
+        metavar="FLOAT",
+        help="L2 penalty of the CLV model fits, e.g. 0.001 to 0.01 when a fit does not "
+        "converge (default: none)",
+    )
+    report.add_argument(
+        "--currency",
+        metavar="TEXT",
+        help="currency of the amounts for the report, e.g. GBP (changes no number)",
+    )
     _add_policy_options(report)
     report.add_argument("--quiet", action="store_true", help="no step log on stderr")
 
@@ -268,7 +471,7 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     score.add_argument("--models", type=Path, required=True, help="bundle folder (models/)")
-    score.add_argument("--input", type=Path, required=True, help="transactions, .csv or .parquet")
+    score.add_argument("--input", type=Path, required=True, help=_INPUT_HELP)
     score.add_argument(
         "--out",
         type=Path,
@@ -297,6 +500,7 @@ def _build_parser() -> argparse.ArgumentParser:
         default=2_000_000,
         help="transaction rows scored at once (bounds memory; default 2,000,000)",
     )
+    _add_reading_options(score)
     score.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 
@@ -313,14 +517,34 @@ _KEYWORD_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "min_support": (("min_support", "--min-support"),),
     "discount_rate": (("discount_rate", "--discount-rate"),),
     "rows_per_bucket": (("rows_per_bucket", "--rows-per-bucket"),),
+    "unmatched_refunds": (("unmatched_refunds", "--unmatched-refunds"),),
+    "missing_ids": (("missing_ids", "--missing-ids"),),
+    "exclude_items": (("exclude_items", "--exclude-items"),),
+    "penalizer": (("penalizer", "--penalizer"),),
+    "max_rules": (("max_rules", "--max-rules"),),
+    "currency": (("currency", "--currency"),),
+    "sep": (("sep", "--sep"),),
+    "decimal": (("decimal", "--decimal"),),
+    "encoding": (("encoding", "--encoding"),),
+    "sheet": (("sheet", "--sheet"),),
 }
 #: Boolean keyword arguments whose ``=True`` is a flag option.
 _FLAG_OPTIONS: dict[str, tuple[str, str]] = {
     "trusted": ("trust_bundle", "--trust-bundle"),
     "overwrite": ("force", "--force"),
+    "dayfirst": ("dayfirst", "--dayfirst"),
 }
-_KEYWORD_HINT = re.compile(r"\b(?P<name>[a-z_]+)=(?:'(?P<quoted>[^']*)'|(?P<bare>[\w.:-]+))")
+_KEYWORD_HINT = re.compile(
+    r"\b(?P<name>[a-z_]+)=(?:'(?P<quoted>[^']*)'|\[(?P<list>[^\]]*)\]|\((?P<tuple>[^)]*)\)"
+    r"|(?P<bare>[\w.:-]+))"
+)
 _REPEATED_OPTION = re.compile(r"(?P<option>--[a-z-]+) \((?P=option)\)")
+#: "parse them yourself: pd.to_datetime(df['date'], dayfirst=True)" is --dayfirst here.
+_DAYFIRST_HINT = re.compile(
+    r"(?:parse (?:them|the column) yourself(?:, e\.g\.)?:? )?"
+    r"pd\.to_datetime\(df\[[^\]]*\](?:, format='mixed')?, dayfirst=True\)"
+)
+_LIST_ITEM = re.compile(r"'([^']*)'")
 
 
 def _as_options(message: str, args: argparse.Namespace) -> str:
@@ -334,7 +558,17 @@ def _as_options(message: str, args: argparse.Namespace) -> str:
 
     def option(match: re.Match[str]) -> str:
         name = match["name"]
-        value = match["quoted"] if match["quoted"] is not None else match["bare"]
+        listed = match["list"] if match["list"] is not None else match["tuple"]
+        if listed is not None:
+            # a list of ids: exclude_items=['POST', 'M'] is --exclude-items POST,M
+            items = _LIST_ITEM.findall(listed) or [v.strip() for v in listed.split(",")]
+            value = ",".join(v for v in items if v)
+        elif match["quoted"] is not None:
+            value = match["quoted"]
+            if name == "exclude_items":  # a string is a pattern on the command line
+                value = f"re:{value}"
+        else:
+            value = match["bare"]
         flag = _FLAG_OPTIONS.get(name)
         if flag is not None:
             return flag[1] if flag[0] in available and value == "True" else match[0]
@@ -343,6 +577,8 @@ def _as_options(message: str, args: argparse.Namespace) -> str:
                 return f"{spelled} {shlex.quote(value)}"
         return match[0]
 
+    if "dayfirst" in available:
+        message = _DAYFIRST_HINT.sub("pass --dayfirst", message)
     # "pass trusted=True (--trust-bundle)" would read "--trust-bundle (--trust-bundle)"
     return _REPEATED_OPTION.sub(r"\g<option>", _KEYWORD_HINT.sub(option, message))
 
@@ -709,17 +945,23 @@ def _summarize(args: argparse.Namespace) -> int:
         tx = load_cdnow()
         source = "bundled CDNOW data (Fader & Hardie)"
     else:
-        tx = _read_transactions(args.input, mapping)
+        tx = _read_transactions(args.input, mapping, args)
         source = str(args.input)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        summary = summarize_customers(
+        # Clean once with every policy, then summarise the clean purchases.
+        validated = validated_transactions(
             tx,
             TransactionSchema(**mapping),
             observation_end=args.observation_end,
+            **_cleaning(args),
+        )
+        summary = summarize_customers(
+            validated.frame,
+            observation_end=args.observation_end,
             time_unit=args.time_unit,
-            refunds=args.refunds,
-            duplicates=args.duplicates,
+            refunds="net",  # what is left after the refunds policy counts as it stands
+            duplicates="keep",  # already handled above
         )
     _make_folder(out, args)
     written = [_write(out / "customers.csv", args, summary.to_csv)]
@@ -729,8 +971,7 @@ def _summarize(args: argparse.Namespace) -> int:
     end = summary.attrs["observation_end"]
     print(f"custintel {__version__}: customer summary of {source}")
     print(f"{len(tx):,} transactions, {len(summary):,} customers, observed until {end}")
-    for warning in caught:
-        print(f"note: {_as_options(str(warning.message), args)}")
+    _print_notes([*_quality_notes(validated), *(str(w.message) for w in caught)], args)
     repeaters = (summary["frequency"] > 0).mean()
     print(f"repeat buyers: {repeaters:.1%}; total revenue: {summary['total_amount'].sum():,.2f}")
     print()
@@ -742,6 +983,30 @@ def _summarize(args: argparse.Namespace) -> int:
     print()
     print("written: " + ", ".join(str(p) for p in written))
     return EXIT_OK
+
+
+def _cleaning(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the cleaning policies of the command line as keyword arguments."""
+    return {
+        "refunds": args.refunds,
+        "unmatched_refunds": args.unmatched_refunds,
+        "missing_ids": args.missing_ids,
+        "exclude_items": args.exclude_items,
+        "duplicates": args.duplicates,
+    }
+
+
+def _quality_notes(holder: Any) -> list[str]:
+    """Return the data-quality ledger's sentences, from validation or a fitted result."""
+    quality = getattr(holder, "quality", None) or getattr(holder, "data_quality", None)
+    notes = getattr(quality, "notes", None)
+    return list(notes()) if callable(notes) else []
+
+
+def _print_notes(messages: Sequence[str], args: argparse.Namespace, **print_args: Any) -> None:
+    """Print each message once as a ``note:`` line, its hints in command-line terms."""
+    for message in dict.fromkeys(messages):
+        print(f"note: {_as_options(message, args)}", **print_args)
 
 
 def _demo_transactions() -> pd.DataFrame:
@@ -758,12 +1023,14 @@ def _report(args: argparse.Namespace) -> int:
 
     out: Path = args.out
     mapping = _mapping(args)
-    _check_out_folder(args, REPORT_OUTPUTS, bundle=REPORT_BUNDLE, force=args.force)
+    _check_out_folder(
+        args, (*REPORT_OUTPUTS, *ACTION_LISTS), bundle=REPORT_BUNDLE, force=args.force
+    )
     if args.demo:
         tx = _demo_transactions()
         source = f"simulated data (make_transactions, {DEMO_CUSTOMERS:,} customers)"
     else:
-        tx = _read_transactions(args.input, mapping)
+        tx = _read_transactions(args.input, mapping, args)
         source = str(args.input)
     ci = CustomerIntelligence(
         TransactionSchema(**mapping),
@@ -772,9 +1039,11 @@ def _report(args: argparse.Namespace) -> int:
         discount_rate=args.discount_rate,
         margin=args.clv_margin,
         min_support=args.min_support,
-        refunds=args.refunds,
-        duplicates=args.duplicates,
+        penalizer=args.penalizer,
+        max_rules=args.max_rules,
+        currency=args.currency,
         verbose=not args.quiet,
+        **_cleaning(args),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # collected in ci.data_quality_ and printed below
@@ -791,7 +1060,8 @@ def _report(args: argparse.Namespace) -> int:
         )
     if ci.rules_ is not None:
         rules = ci.rules_.copy()
-        for column in ("antecedents", "consequents"):
+        sides = ("antecedents", "consequents", "antecedent_names", "consequent_names")
+        for column in (c for c in sides if c in rules.columns):
             rules[column] = rules[column].map(lambda items: " & ".join(map(str, items)))
         written.append(_write(out / "rules.csv", args, lambda p: rules.to_csv(p, index=False)))
     elif (out / "rules.csv").is_file():
@@ -808,6 +1078,7 @@ def _report(args: argparse.Namespace) -> int:
     report_path = _write_report(ci, out / "report.html", args)
     if report_path is not None:
         written.append(report_path)
+    written.extend(_write_action_lists(ci, out, args))
     logging.getLogger("custintel").debug("outputs written in %.1f s", time.perf_counter() - started)
 
     overview = ci.overview_
@@ -818,8 +1089,7 @@ def _report(args: argparse.Namespace) -> int:
         f"{overview['first_date'].date()} to {ci.observation_end_.date()}; "
         f"horizon {ci.horizon_} days"
     )
-    for message in ci.data_quality_:
-        print(f"note: {_as_options(message, args)}")
+    _print_notes([*_quality_notes(ci.result_), *ci.data_quality_], args)
     print(
         f"CLV model: {chosen} + Gamma-Gamma (holdout MAE "
         f"{ci.clv_selection_.loc[chosen, 'holdout_mae']:.3f}); expected CLV over the horizon: "
@@ -839,6 +1109,40 @@ def _report(args: argparse.Namespace) -> int:
     if report_path is not None:
         print(f"open the report: {report_path.resolve()}")
     return EXIT_OK
+
+
+def _write_action_lists(ci: Any, out: Path, args: argparse.Namespace) -> list[Path]:
+    """Write the per-segment action lists next to the report; remove an earlier run's others.
+
+    ``custintel.report.write_action_lists`` writes into a scratch folder in
+    ``out``; each file is then renamed into ``out``, so a failed run leaves
+    the previous lists as they were.
+    """
+    import custintel.report
+
+    write_lists = getattr(custintel.report, "write_action_lists", None)
+    if write_lists is None:
+        return []
+    scratch = out / f"{_SCRATCH_PREFIXES[0]}{secrets.token_hex(4)}-actions"
+    written: list[Path] = []
+    try:
+        with _writing(out, args):
+            scratch.mkdir()
+            produced = [Path(p) for p in write_lists(ci.result_, scratch)]
+        for path in produced:
+            target = out / path.name
+            with _writing(target, args):
+                os.replace(path, target)
+            written.append(target)
+        for name in ACTION_LISTS:
+            stale = out / name
+            if stale not in written and stale.is_file():
+                # An earlier run's list of a segment this data does not have.
+                with _writing(stale, args):
+                    stale.unlink()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return written
 
 
 def _write_report(ci: Any, path: Path, args: argparse.Namespace) -> Path | None:
@@ -888,9 +1192,9 @@ def _score(args: argparse.Namespace) -> int:
                 as_of=as_of,
                 trusted=args.trust_bundle,
                 rows_per_bucket=args.rows_per_bucket,
+                read_options=_reading(args),
             )
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        print(f"note: {_as_options(message, args)}", file=sys.stderr)
+    _print_notes([str(w.message) for w in caught], args, file=sys.stderr)
     if not args.quiet:
         print(
             f"custintel: scored {n:,} customers in {time.perf_counter() - started:.1f} s",

@@ -13,19 +13,27 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
-from custintel._validation import ValidatedTransactions, check_policies, run_validation
+from custintel._validation import (
+    DataQuality,
+    ValidatedTransactions,
+    check_policies,
+    run_validation,
+)
 from custintel.typing import TransactionsLike
 
 __all__ = [
     "OPTIONAL_ROLES",
     "REQUIRED_ROLES",
+    "DataQuality",
+    "RefundsPolicy",
     "TransactionSchema",
+    "ValidatedTransactions",
     "suggest_column",
     "validate_transactions",
     "validated_transactions",
@@ -35,7 +43,9 @@ REQUIRED_ROLES: tuple[str, ...] = ("customer_id", "timestamp", "amount")
 OPTIONAL_ROLES: tuple[str, ...] = (
     "order_id",
     "item_id",
+    "item_name",
     "quantity",
+    "unit_price",
     "cost",
     "margin",
     "channel",
@@ -108,12 +118,22 @@ class TransactionSchema:
     amount : str, default="amount"
         Revenue of the row, in currency. Negative values are refunds and are
         handled by the ``refunds`` policy of :func:`validate_transactions`.
+        When the frame has no such column but ``quantity`` and ``unit_price``
+        are mapped, the amount of each line is ``quantity * unit_price``.
     order_id : str or None, default=None
         Order (basket) identifier, for basket analysis and order counts.
     item_id : str or None, default=None
-        Product identifier, for basket analysis.
+        Product identifier, for basket analysis, for pairing returns with
+        purchases and for ``exclude_items``.
+    item_name : str or None, default=None
+        Product name or description, a label carried through (e.g. for
+        readable cross-sell rules). Missing names are allowed.
     quantity : str or None, default=None
-        Units on the row.
+        Units on the row; negative on return lines.
+    unit_price : str or None, default=None
+        Price of one unit. Lines with a unit price of zero or less (samples,
+        adjustments) are left out and counted in
+        :class:`~custintel.schema.DataQuality`.
     cost : str or None, default=None
         Cost of the row, in currency; margin is ``amount - cost``.
     margin : str or None, default=None
@@ -146,7 +166,9 @@ class TransactionSchema:
     amount: str = "amount"
     order_id: str | None = None
     item_id: str | None = None
+    item_name: str | None = None
     quantity: str | None = None
+    unit_price: str | None = None
     cost: str | None = None
     margin: str | None = None
     channel: str | None = None
@@ -246,11 +268,17 @@ def suggest_column(role: str, columns: list[str]) -> str | None:
     return str(lowered[close[0]]) if close else None
 
 
+RefundsPolicy = Literal["auto", "match", "net", "drop", "raise"]
+
+
 def validate_transactions(
     df: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: RefundsPolicy = "auto",
+    unmatched_refunds: Literal["net", "drop", "raise"] = "net",
+    missing_ids: Literal["raise", "drop"] = "raise",
+    exclude_items: str | Sequence[Any] | None = None,
     observation_end: Any = None,
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
@@ -264,6 +292,17 @@ def validate_transactions(
     Every problem found is reported at once, in a single
     :class:`~custintel.exceptions.SchemaError` whose message names the
     column, the number of rows affected, up to five examples, and the fix.
+    When the frame's index is named ``"line"`` (file line numbers, as the
+    ``custintel`` command reads files), examples say ``line 623`` instead of
+    ``row 623``.
+
+    Line-level exports are cleaned by explicit policies, applied in this
+    order; each line is counted once, under the first that takes it, in the
+    :class:`DataQuality` ledger of :func:`validated_transactions`:
+    missing customer ids (``missing_ids``), excluded items
+    (``exclude_items``), unit prices of zero or less (always left out when
+    ``unit_price`` is mapped), lines after ``observation_end``, returns
+    (``refunds``), then exact duplicates (``duplicates``).
 
     Parameters
     ----------
@@ -271,14 +310,41 @@ def validate_transactions(
         The transaction log, one row per transaction or transaction line.
         Polars frames (eager or lazy) are converted to pandas.
     schema : TransactionSchema, dict or None, default=None
-        Column mapping; ``None`` expects the role names as columns.
-    refunds : {"net", "drop", "raise"}, default="net"
-        What to do with rows whose amount is negative:
+        Column mapping; ``None`` expects the role names as columns. Without
+        an amount column, mapping ``quantity`` and ``unit_price`` gives
+        amount = quantity x unit price.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="auto"
+        What to do with return lines (a negative quantity, or a negative
+        amount):
 
-        - ``"net"`` keeps them; they reduce revenue but are never counted as
-          purchases (see the feature definitions).
+        - ``"match"`` pairs each return with the purchase it reverses: the
+          earliest purchase of the same customer and item (``item_id``; with
+          no item column, the same ``order_id``) at or before the return's
+          time with at least the returned quantity left. A purchase returned
+          in full is removed (no occasion, no value, no basket); one returned
+          in part keeps the rest, its amount lowered by the return's amount
+          (never below 0). The matched return is removed. Returns that match
+          nothing follow ``unmatched_refunds``.
+        - ``"net"`` keeps return lines; they reduce revenue but are never
+          counted as purchases (see the feature definitions).
         - ``"drop"`` removes them.
         - ``"raise"`` raises ``SchemaError``.
+        - ``"auto"`` is ``"match"`` when ``item_id`` or ``order_id`` is
+          mapped, else ``"net"``.
+
+        Without a quantity column, the amount plays the quantity.
+    unmatched_refunds : {"net", "drop", "raise"}, default="net"
+        Under ``refunds="match"``: what to do with returns that match no
+        purchase (bought before the data starts, or more than was bought).
+    missing_ids : {"raise", "drop"}, default="raise"
+        Lines without a customer id (missing or blank), e.g. guest
+        checkouts: ``"raise"`` raises ``SchemaError``; ``"drop"`` leaves them
+        out, counted with their amount.
+    exclude_items : str, sequence or None, default=None
+        Item ids to leave out of purchases and baskets (postage, fees,
+        manual adjustments): a sequence of ids, compared as text, or a
+        regular expression that must match the whole id, e.g.
+        ``"POST|DOT|M|D|C2|BANK CHARGES|AMAZONFEE"``. Needs ``item_id``.
     observation_end : date-like, optional
         Last day of the observation period, inclusive: every transaction on
         or before that calendar day is kept. Later rows are dropped with a
@@ -301,6 +367,8 @@ def validate_transactions(
     ------
     SchemaError
         With ``.reason`` and ``.failure_cases`` describing every problem.
+    ValueError
+        When a policy argument is not one of its values.
 
     Notes
     -----
@@ -309,7 +377,8 @@ def validate_transactions(
     - Timezone-aware timestamps are converted to naive local wall-clock time
       of their own zone, so that calendar days are the days the business saw.
     - Categorical customer ids are replaced by their category values.
-    - Numeric strings in ``amount``, ``quantity`` and ``cost`` are parsed.
+    - Numeric strings in ``amount``, ``quantity``, ``unit_price`` and
+      ``cost`` are parsed.
 
     Examples
     --------
@@ -322,9 +391,28 @@ def validate_transactions(
        customer_id  timestamp  amount
     0            1 2024-01-05     4.0
     1            2 2024-03-01     3.0
+
+    A cancellation line removes the purchase it reverses:
+
+    >>> lines = pd.DataFrame(
+    ...     {"customer_id": ["c1", "c1", "c1"],
+    ...      "timestamp": ["2024-01-05", "2024-01-05", "2024-01-09"],
+    ...      "item_id": ["mug", "tea", "mug"], "quantity": [2, 1, -2],
+    ...      "unit_price": [4.5, 3.0, 4.5]}
+    ... )
+    >>> validate_transactions(lines)
+      customer_id  timestamp  amount item_id  quantity  unit_price
+    0          c1 2024-01-05     3.0     tea         1         3.0
     """
     return validated_transactions(
-        df, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
+        df,
+        schema,
+        refunds=refunds,
+        unmatched_refunds=unmatched_refunds,
+        missing_ids=missing_ids,
+        exclude_items=exclude_items,
+        observation_end=observation_end,
+        duplicates=duplicates,
     ).frame
 
 
@@ -332,14 +420,18 @@ def validated_transactions(
     df: TransactionsLike,
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
-    refunds: str = "net",
+    refunds: str = "auto",
+    unmatched_refunds: str = "net",
+    missing_ids: str = "raise",
+    exclude_items: str | Sequence[Any] | None = None,
     observation_end: Any = None,
     duplicates: str = "warn",
 ) -> ValidatedTransactions:
-    """Validate like :func:`validate_transactions`, keeping sorted arrays and customer codes.
+    """Validate like :func:`validate_transactions`, keeping sorted arrays and the ledger.
 
     The feature layer's entry point: it reads the sorted arrays without
-    building the canonical frame unless it needs it.
+    building the canonical frame unless it needs it. Its ``quality``
+    attribute is the :class:`DataQuality` ledger of what cleaning did.
 
     Parameters
     ----------
@@ -347,8 +439,14 @@ def validated_transactions(
         The transaction log.
     schema : TransactionSchema, dict or None, default=None
         Column mapping.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="auto"
+        Policy for return lines.
+    unmatched_refunds : {"net", "drop", "raise"}, default="net"
+        Policy for returns that match no purchase under ``refunds="match"``.
+    missing_ids : {"raise", "drop"}, default="raise"
+        Policy for lines without a customer id.
+    exclude_items : str, sequence or None, default=None
+        Item ids (or a full-match regular expression) to leave out.
     observation_end : date-like, optional
         Last day kept, inclusive.
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
@@ -357,15 +455,40 @@ def validated_transactions(
     Returns
     -------
     ValidatedTransactions
-        Its ``frame`` is what :func:`validate_transactions` returns.
+        Its ``frame`` is what :func:`validate_transactions` returns; its
+        ``quality`` is a :class:`DataQuality`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame(
+    ...     {"customer_id": ["c1", "c1", None, "c2"],
+    ...      "timestamp": ["2024-01-05", "2024-01-09", "2024-01-09", "2024-01-10"],
+    ...      "item_id": ["mug", "mug", "mug", "tea"], "quantity": [3, -1, 1, 2],
+    ...      "unit_price": [4.5, 4.5, 4.5, 3.0]}
+    ... )
+    >>> quality = validated_transactions(lines, missing_ids="drop").quality
+    >>> quality.lines_kept, quality.missing_id_lines, quality.purchases_reduced_lines
+    (2, 1, 1)
+    >>> quality.revenue_kept  # 3 x 4.5 - 1 x 4.5 + 2 x 3.0
+    15.0
     """
     resolved = TransactionSchema.coerce(schema)
-    check_policies(refunds, duplicates)
+    check_policies(
+        refunds,
+        duplicates,
+        unmatched_refunds=unmatched_refunds,
+        missing_ids=missing_ids,
+        exclude_items=exclude_items,
+    )
     return run_validation(
         df,
         resolved,
         suggest=suggest_column,
         refunds=refunds,
+        unmatched_refunds=unmatched_refunds,
+        missing_ids=missing_ids,
+        exclude_items=exclude_items,
         observation_end=observation_end,
         duplicates=duplicates,
     )

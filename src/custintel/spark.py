@@ -176,7 +176,7 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
         duplicates=ci.duplicates,
     )
     roles, end = prepared.roles, prepared.end_day
-    window = max(int(ci.horizon_) // 2, 1)
+    window = max(int(getattr(ci, "churn_horizon_", ci.horizon_)) // 2, 1)
     rows = prepared.rows
     native = nw.to_native(churn_table(rows, roles, cut_day=end, window=window))
     if "item_id" in roles:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pyarrow
     import pyspark.sql
 
-__all__ = ["CustomerTable", "DateLike", "TransactionsLike"]
+__all__ = ["CustomerFeatures", "CustomerTable", "DateLike", "TransactionsLike"]
 
 TransactionsLike: TypeAlias = Union[
     pd.DataFrame,
@@ -36,6 +36,11 @@ TransactionsLike: TypeAlias = Union[
 
 CustomerTable: TypeAlias = pd.DataFrame
 """One row per customer, indexed by ``customer_id`` (the feature layer's output)."""
+
+CustomerFeatures: TypeAlias = Union[pd.DataFrame, np.ndarray]  # noqa: UP007
+"""What an estimator's ``fit``, ``predict`` and ``transform`` read: a
+:data:`CustomerTable`, or (for estimators that work inside scikit-learn's
+``Pipeline``) a numeric array with the same columns in the same order."""
 
 DateLike: TypeAlias = Union[str, datetime.date, pd.Timestamp, np.datetime64, None]  # noqa: UP007
 """A day: ISO text, a date or datetime, a pandas Timestamp or a numpy datetime64; None

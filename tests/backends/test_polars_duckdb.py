@@ -253,3 +253,27 @@ def test_duckdb_nanosecond_zoned_timestamps() -> None:
     )
     assert [str(t) for t in rel.types][1] == "TIMESTAMPTZ_NS"
     pd.testing.assert_frame_equal(summarize_customers(rel), expected)
+
+
+def test_matching_refunds_is_pandas_only(convert: Callable[[pd.DataFrame], Any]) -> None:
+    # A purchase and its cancellation, with item ids: pandas matches them; an engine refuses
+    # with the fix, and "auto" (which would mean "match" here) is refused the same way.
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01"]),
+            "amount": [10.0, -10.0, 5.0],
+            "item_id": ["mug", "mug", "tea"],
+        }
+    )
+    assert summarize_customers(tx, refunds="match")["total_amount"].tolist() == [5.0]
+    for policy in ("match", "auto"):
+        with pytest.raises(SchemaError, match="runs on pandas only") as err:
+            summarize_customers(convert(tx), refunds=policy)
+        assert err.value.reason == "unsupported_policy"
+        assert "refunds='net'" in str(err.value)
+    # without item or order ids, "auto" is "net" everywhere
+    plain = tx.drop(columns="item_id")
+    expected = summarize_customers(plain, refunds="net")
+    got = summarize_customers(convert(plain), refunds="auto")
+    assert got["total_amount"].tolist() == expected["total_amount"].tolist() == [5.0]

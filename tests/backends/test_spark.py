@@ -144,8 +144,26 @@ def bundle(tmp_path_factory: pytest.TempPathFactory, sim_tx: pd.DataFrame) -> Pa
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ci = CustomerIntelligence(duplicates="keep").fit(sim_tx)
+        # Spark nets refunds in-engine; matching returns to purchases is pandas-only.
+        ci = CustomerIntelligence(duplicates="keep", refunds="net").fit(sim_tx)
     return ci.save(tmp_path_factory.mktemp("bundle") / "models")
+
+
+def test_matching_refunds_is_refused_in_spark_with_the_fix(
+    to_spark: Any, tmp_path: Path, sim_tx: pd.DataFrame
+) -> None:
+    # The default refunds="auto" matches returns when item ids are mapped: pandas only.
+    from custintel.pipeline import CustomerIntelligence
+    from custintel.spark import score
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ci = CustomerIntelligence(duplicates="keep", horizon=180).fit(sim_tx)
+    folder = ci.save(tmp_path / "models")
+    with pytest.raises(SchemaError, match="runs on pandas only") as err:
+        score(to_spark(sim_tx), folder)
+    assert err.value.reason == "unsupported_policy"
+    assert "refunds='net'" in str(err.value)
 
 
 def _as_plain(scored: pd.DataFrame) -> pd.DataFrame:

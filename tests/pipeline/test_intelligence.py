@@ -188,8 +188,9 @@ def test_without_items_costs_or_a_long_history(pipeline_tx: pd.DataFrame) -> Non
         ci.fit(raw)
     pd.testing.assert_frame_equal(raw, original)  # the caller's frame is untouched
     assert ci.whale_ is None and ci.rules_ is None and ci.recommender_ is None
-    assert ci.churn_backtest_ is None
-    assert any("churn backtest skipped" in m for m in ci.data_quality_)
+    # 3 years cannot test 600 days out of time: the churn window is shortened to one that can.
+    assert ci.churn_backtest_ is not None and ci.churn_horizon_ == 437 < ci.horizon_ == 600
+    assert any("churn horizon shortened from 600 to 437 days" in m for m in ci.data_quality_)
     assert ci.margin_ == 1.0 and ci.pareto_.column_ == "total_amount"
     assert ci.customers_[["recommendation_1", "recommendation_2"]].isna().all().all()
     summary = summarize_customers(raw, {"customer_id": "cust", "amount": "revenue"})

@@ -7,6 +7,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from custintel.clv import BetaGeoModel, CLVModel
+from custintel.datasets import make_transactions
 from custintel.exceptions import DataQualityWarning, SchemaError
 from custintel.pipeline import (
     STEPS,
@@ -86,11 +87,22 @@ def test_churn_step_and_its_backtest_note(log: ValidatedLog, customers: Customer
         result = churn_step(log, customers)
     assert result.backtest is not None and not result.notes
     assert result.features == list(result.model.feature_names_in_)
+    assert result.horizon == log.horizon and result.validated
     short = validate_step(log.frame, horizon=600)  # 3 years: no room for 2 x 600 days
     with threadpool_limits(limits=1):
-        skipped = churn_step(short, summarise_step(short))
-    assert skipped.backtest is None
-    assert skipped.notes[0].startswith("churn backtest skipped: it needs 1200 days")
+        shortened = churn_step(short, summarise_step(short))
+    # 1094 - 2 x 437 = 220 days of history before the backtest's training cut-off.
+    assert shortened.horizon == 437 and shortened.validated
+    assert shortened.notes[0].startswith("churn horizon shortened from 600 to 437 days")
+    # 68 days: no window of 28 days or more leaves 28 days before a backtest's training cut.
+    weeks = make_transactions(
+        1500, start="2024-01-01", end="2024-03-09", acquisition_days=20, random_state=1
+    ).transactions
+    tiny = validate_step(weeks, horizon=30)
+    with threadpool_limits(limits=1):
+        skipped = churn_step(tiny, summarise_step(tiny))
+    assert skipped.backtest is None and not skipped.validated and skipped.horizon == 30
+    assert skipped.notes[0].startswith("churn backtest skipped: it needs 60 days")
 
 
 def test_segment_step(log: ValidatedLog, customers: CustomerSummary) -> None:

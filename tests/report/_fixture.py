@@ -30,6 +30,7 @@ from custintel.pipeline import (
 )
 from custintel.pipeline._steps import abc_thresholds
 from custintel.profitability import ParetoAnalysis, WhaleCurve
+from custintel.schema import DataQuality
 from custintel.segmentation import (
     LifecycleSegmenter,
     RFMSegmenter,
@@ -39,9 +40,57 @@ from custintel.segmentation import (
 
 HORIZON = 180
 
+# What cleaning did in the ledger of the fixture, on top of the lines kept (see ledger()).
+GUEST_LINES, GUEST_AMOUNT = 120, 1_500.0
+EXCLUDED_LINES, EXCLUDED_AMOUNT, EXCLUDED_CODES = 7, 85.5, ("POST", "M")
+NONPOSITIVE_LINES = 3
+MATCHED_LINES, MATCHED_AMOUNT, CANCELLED, REDUCED = 25, 410.0, 18, 7
+UNMATCHED_LINES, UNMATCHED_AMOUNT = 4, 60.0
 
-def fitted_result(n_customers: int = 400, *, random_state: int = 7) -> IntelligenceResult:
-    """Fit every part of the report on simulated data with items and costs."""
+
+def ledger(tx: pd.DataFrame) -> DataQuality:
+    """A cleaning ledger for ``tx`` as kept: hand-picked drops on top of its lines.
+
+    Lines read = kept + guests + excluded items + non-positive prices + matched returns
+    + the purchases they cancelled in full (unmatched returns are netted, so kept).
+    """
+    kept = len(tx)
+    return DataQuality(
+        lines_read=kept
+        + GUEST_LINES
+        + EXCLUDED_LINES
+        + NONPOSITIVE_LINES
+        + MATCHED_LINES
+        + CANCELLED,
+        lines_kept=kept,
+        revenue_kept=float(tx["amount"].sum()),
+        first_date=pd.Timestamp(tx["timestamp"].min()),
+        last_date=pd.Timestamp(tx["timestamp"].max()),
+        missing_id_lines=GUEST_LINES,
+        missing_id_amount=GUEST_AMOUNT,
+        excluded_item_lines=EXCLUDED_LINES,
+        excluded_item_amount=EXCLUDED_AMOUNT,
+        excluded_item_codes=EXCLUDED_CODES,
+        nonpositive_price_lines=NONPOSITIVE_LINES,
+        returns_matched_lines=MATCHED_LINES,
+        returns_matched_amount=MATCHED_AMOUNT,
+        purchases_cancelled_lines=CANCELLED,
+        purchases_reduced_lines=REDUCED,
+        returns_unmatched_lines=UNMATCHED_LINES,
+        returns_unmatched_amount=UNMATCHED_AMOUNT,
+        unmatched_policy="net",
+        refunds_policy="match",
+        missing_ids_policy="drop",
+        duplicate_lines=2,
+        duplicates_policy="warn",
+        late_lines=0,
+    )
+
+
+def fitted_result(
+    n_customers: int = 400, *, random_state: int = 7, currency: str | None = None
+) -> IntelligenceResult:
+    """Fit every part of the report on simulated data with items, costs and regions."""
     tx = make_transactions(n_customers, random_state=random_state).transactions
     # Two exact duplicate lines so that validation has something to warn about.
     tx = pd.concat([tx, tx.iloc[:2]], ignore_index=True)
@@ -151,11 +200,13 @@ def fitted_result(n_customers: int = 400, *, random_state: int = 7) -> Intellige
         scores=customers,
         data_quality=quality,
         timings={},
+        quality=ledger(tx),
+        currency=currency,
     )
 
 
 def without_optional_parts(result: IntelligenceResult) -> IntelligenceResult:
-    """Return a copy as fitted on data without items, costs or enough history."""
+    """Return a copy as fitted on data without items, costs, regions, a ledger or enough history."""
     customers = result.scores.copy()
     for k in (1, 2, 3):
         customers[f"recommendation_{k}"] = None
@@ -173,6 +224,8 @@ def without_optional_parts(result: IntelligenceResult) -> IntelligenceResult:
         churn=replace(result.churn, backtest=None),
         segments=replace(result.segments, migration=None),
         cross_sell=CrossSellResult(recommender=None, min_support=None),
+        log=replace(result.log, frame=result.log.frame.drop(columns=["region"])),
+        quality=None,
         clv=replace(
             result.clv, holdout=result.clv.holdout[["frequency_holdout", "predicted_holdout"]]
         ),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 from pathlib import Path
 
 import pytest
 
+from custintel.cli import main
 from custintel.pipeline import IntelligenceResult
 from custintel.report import write_report
 
@@ -48,3 +52,64 @@ def pipeline_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tx = make_transactions(200, random_state=3).transactions
     ci = CustomerIntelligence(horizon=120).fit(tx)
     return write_report(ci, tmp_path_factory.mktemp("pipeline"))
+
+
+# --- the real UCI Online Retail export (issue 16) -----------------------------------
+
+ONLINE_RETAIL = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "online_retail.csv.gz"
+)
+ONLINE_RETAIL_ROLES = {
+    "customer_id": "CustomerID",
+    "timestamp": "InvoiceDate",
+    "quantity": "Quantity",
+    "unit_price": "UnitPrice",
+    "order_id": "InvoiceNo",
+    "item_id": "StockCode",
+    "item_name": "Description",
+    "region": "Country",
+}
+ONLINE_RETAIL_COMMAND = [
+    "report",
+    str(ONLINE_RETAIL),
+    "--customer-id",
+    "CustomerID",
+    "--timestamp",
+    "InvoiceDate",
+    "--quantity",
+    "Quantity",
+    "--unit-price",
+    "UnitPrice",
+    "--order-id",
+    "InvoiceNo",
+    "--item",
+    "StockCode",
+    "--item-name",
+    "Description",
+    "--region",
+    "Country",
+    "--missing-ids",
+    "drop",
+    "--quiet",
+]
+
+
+def require_online_retail() -> None:
+    if not ONLINE_RETAIL.exists():
+        if os.environ.get("CI") == "true":
+            raise FileNotFoundError(f"{ONLINE_RETAIL} is missing, but CI must have the shared data")
+        pytest.skip(f"shared data absent ({ONLINE_RETAIL}); it is present in CI")
+
+
+@pytest.fixture(scope="session")
+def online_retail_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The issue's command, with default settings otherwise: (output folder, stdout).
+
+    Session-scoped: the browser test opens the same report.
+    """
+    require_online_retail()
+    out = tmp_path_factory.mktemp("online-retail") / "report"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        code = main([*ONLINE_RETAIL_COMMAND, "--out", str(out)])
+    assert code == 0, printed.getvalue()
+    return out, printed.getvalue()

@@ -54,7 +54,7 @@ def test_risk_deciles_hand_computed():
     assert table["expected_clv"].sum() == 20.0
 
 
-def test_top_rules_ranks_by_lift_then_confidence():
+def test_top_rules_ranks_by_support_times_lift():
     rules = pd.DataFrame(
         {
             "antecedents": [frozenset({"a"}), frozenset({"b", "c"}), frozenset({"d"})],
@@ -64,6 +64,7 @@ def test_top_rules_ranks_by_lift_then_confidence():
             "lift": [2.0, 3.0, 2.0],
         }
     )
+    # support x lift: a 0.2, b + c 0.15, d 0.4.
     top = top_rules(rules, 2)
-    assert top["customers who buy"].tolist() == ["b + c", "d"]
+    assert top["customers who buy"].tolist() == ["d", "a"]
     assert top.index.tolist() == [1, 2]

@@ -71,15 +71,20 @@ def _assert_self_contained(text: str, page: _Page) -> None:
 def test_full_report_has_every_section_with_its_plots(full_report, ci_full):
     text, page = _parse(full_report)
     assert page.sections == [key for key, _ in SECTIONS]
-    assert len(page.actions) == 6 and all(len(a) > 30 for a in page.actions)
-    # Pareto, ABC, whale, segment bars, RFM heatmap, migration, gains, calibration,
-    # CLV distribution and the tracking plot.
-    assert len(page.images) == 10
+    assert len(page.actions) == 10 and all(len(a) > 30 for a in page.actions)
+    # Months, cohorts, regions, Pareto, ABC, whale, segment bars, RFM heatmap, migration,
+    # gains, calibration, CLV distribution and the tracking plot.
+    assert len(page.images) == 13
     _assert_self_contained(text, page)
     assert "not available" not in text
     assert "could not be computed" not in text
     for title in (
         "Data overview",
+        "Data quality",
+        "What cleaning did",
+        "Cohort retention",
+        "Regions",
+        "Action lists",
         "Whale curve",
         "Migration",
         "Out-of-time backtest",
@@ -92,7 +97,7 @@ def test_full_report_has_every_section_with_its_plots(full_report, ci_full):
 
 def test_action_lines_are_computed_from_the_data(full_report, ci_full):
     _, page = _parse(full_report)
-    overview, pareto, segments, churn, clv, crosssell = page.actions
+    overview, _, _, _, pareto, segments, churn, clv, crosssell, _ = page.actions
     # 400 customers in the fixture; one duplicate warning.
     assert overview.startswith("400 customers placed 2,010 orders")
     assert "check the 1 data-quality warning below" in overview
@@ -114,8 +119,8 @@ def test_action_lines_are_computed_from_the_data(full_report, ci_full):
     assert f"AUC {auc:.2f}" in churn
     total = ci_full.scores["expected_clv"].sum()
     assert clv.startswith(f"Customers are expected to bring {total:,.0f} over the next 180 days")
-    rules = ci_full.cross_sell.rules.sort_values(["lift", "confidence", "support"], ascending=False)
-    best = rules.iloc[0]
+    rules = ci_full.cross_sell.rules
+    best = rules.loc[(rules["support"] * rules["lift"]).idxmax()]
     assert f"also buy {' + '.join(sorted(best['consequents']))}" in crosssell
     assert f"({best['lift']:.1f}× the usual rate)" in crosssell
 
@@ -129,18 +134,22 @@ def test_missing_optional_parts_become_notes(minimal_report, ci_minimal):
         "migration is not available because the history is shorter",
         "backtest is not available because the history is too short",
         "Cross-sell is not available because the data has no item column",
+        "cleaning ledger is not available because this result was built without one",
+        "breakdown by region is not available because the data has no region column",
     ):
         assert because in text
     assert "could not be computed" not in text
-    # Pareto, ABC, segment bars, RFM heatmap, CLV distribution and the tracking plot,
-    # drawn here by decile of prediction since the holdout table has no calibration frequency.
-    assert len(page.images) == 6
+    # Months, cohorts, Pareto, ABC, segment bars, RFM heatmap, CLV distribution and the
+    # tracking plot, drawn here by decile of prediction since the holdout table has no
+    # calibration frequency.
+    assert len(page.images) == 8
     assert "decile of prediction" in text
-    _, _, segments, churn, _, crosssell = page.actions
+    _, quality, _, regions, _, segments, churn, _, crosssell, _ = page.actions
+    assert quality.startswith("No cleaning ledger was recorded for this run")
+    assert regions.startswith("Map a region or country column")
     assert segments.startswith("Keep '")
-    high = (ci_minimal.scores["churn_probability"] > 0.5).sum()
-    assert churn.startswith(f"{high} customers (")
-    assert "will probably not buy in the next 180 days" in churn
+    # Without a backtest the churn line says so (its wording is tested in test_headlines).
+    assert "backtest" in churn
     assert crosssell.startswith("Map an item column")
 
 
@@ -207,7 +216,7 @@ def test_report_of_a_real_customer_intelligence(pipeline_report):
     # Items, costs and two years of history: every part is there, nothing failed.
     assert "not available" not in text
     assert "could not be computed" not in text
-    assert len(page.images) == 10
+    assert len(page.images) == 13
     assert page.actions[0].startswith("200 customers placed")
     assert "churn window and CLV horizon 120 days" in text
 

@@ -107,6 +107,31 @@ def _count(expr: Any) -> Any:
     return expr.fill_null(False).cast(nw.Int64).sum()
 
 
+def _in_engine_refunds(refunds: str, mapping: Mapping[str, str]) -> str:
+    """Resolve ``refunds="auto"`` as pandas does, and refuse ``"match"``, which is pandas-only.
+
+    Pairing each return with the purchase it reverses is an ordered, per-line walk that
+    runs on pandas (:func:`custintel.validate_transactions`); in an engine, refunds are
+    netted, dropped or refused.
+    """
+    keyed = "item_id" in mapping or "order_id" in mapping
+    policy = ("match" if keyed else "net") if refunds == "auto" else refunds
+    if policy == "match":
+        how = (
+            "refunds='auto' means 'match' when item or order ids are mapped, as here"
+            if refunds == "auto"
+            else "refunds='match' was passed"
+        )
+        raise SchemaError(
+            f"{how}; matching each return to the purchase it reverses runs on pandas only, "
+            "not inside Polars, DuckDB or Spark. Pass refunds='net' (returns lower revenue "
+            "where they fall) to compute in the engine, or clean on pandas first with "
+            "custintel.validate_transactions(..., refunds='match') and pass the cleaned rows",
+            reason="unsupported_policy",
+        )
+    return policy
+
+
 def prepare(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None,
@@ -123,8 +148,10 @@ def prepare(
         The transactions.
     schema : TransactionSchema, dict or None
         Column mapping.
-    refunds : {"net", "drop", "raise"}
-        Policy for negative amounts.
+    refunds : {"auto", "net", "drop", "raise"}
+        Policy for negative amounts; ``"auto"`` is ``"net"`` when neither item nor
+        order ids are mapped. ``"match"`` (what ``"auto"`` means with item or order
+        ids) is pandas-only and raises ``SchemaError(reason="unsupported_policy")``.
     observation_end : date-like or None
         Last day kept, inclusive.
     duplicates : {"warn", "keep", "drop", "raise"}
@@ -148,6 +175,7 @@ def prepare(
     source_schema = frame.collect_schema()
     names = list(source_schema.names())
     mapping = resolve_columns(pd.Index(names), resolved, suggest_column)
+    refunds = _in_engine_refunds(refunds, mapping)
     end = None if observation_end is None else to_day(observation_end, "observation_end")
     problems = Problems()
 

@@ -8,6 +8,7 @@ one-hot DataFrame.
 from custintel.basket._itemsets import ITEMSET_COLUMNS, frequent_itemsets
 from custintel.basket._recommender import RECOMMENDATION_COLUMNS, CrossSellRecommender
 from custintel.basket._rules import RULE_COLUMNS, RULE_METRICS, association_rules
+from custintel.basket._tuning import SupportChoice, choose_min_support
 
 __all__ = [
     "ITEMSET_COLUMNS",
@@ -15,6 +16,8 @@ __all__ = [
     "RULE_COLUMNS",
     "RULE_METRICS",
     "CrossSellRecommender",
+    "SupportChoice",
     "association_rules",
+    "choose_min_support",
     "frequent_itemsets",
 ]

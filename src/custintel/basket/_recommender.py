@@ -91,6 +91,10 @@ class CrossSellRecommender(BaseEstimator):
         :func:`~custintel.basket.frequent_itemsets`.
     schema : TransactionSchema, dict or None, default=None
         Column mapping of transaction input.
+    max_rules : int or None, default=None
+        Keep at most this many rules, the best by ``rank_by`` (then
+        confidence, lift, support); ``n_rules_found_`` says how many were
+        mined. ``None`` keeps them all.
 
     Attributes
     ----------
@@ -102,6 +106,9 @@ class CrossSellRecommender(BaseEstimator):
         most popular first; the popularity fallback.
     n_baskets_ : int
         Number of baskets fitted on.
+    n_rules_found_ : int
+        Rules mined before the ``max_rules`` cap (``len(rules_)`` when no
+        cap applied).
 
     See Also
     --------
@@ -140,6 +147,7 @@ class CrossSellRecommender(BaseEstimator):
     level: Literal["order", "customer"] = "order"
     max_itemsets: int = 1_000_000
     schema: TransactionSchema | Mapping[str, str] | None = None
+    max_rules: int | None = None
 
     # --- fitting -------------------------------------------------------------------------
 
@@ -204,6 +212,12 @@ class CrossSellRecommender(BaseEstimator):
             raise ValueError(f"rank_by must be one of {list(_RANK_BY)}, got {self.rank_by!r}")
         if self.level not in ("order", "customer"):
             raise ValueError(f"level must be 'order' or 'customer', got {self.level!r}")
+        if self.max_rules is not None and (
+            isinstance(self.max_rules, bool)
+            or not isinstance(self.max_rules, numbers.Integral)
+            or self.max_rules < 1
+        ):
+            raise ValueError(f"max_rules must be None or an integer >= 1, got {self.max_rules!r}")
 
     def _fit_matrix(self, matrix: sparse.csr_matrix, labels: np.ndarray) -> CrossSellRecommender:
         self._check_params()
@@ -217,7 +231,11 @@ class CrossSellRecommender(BaseEstimator):
         rules = association_rules(
             itemsets, min_threshold=float(self.min_confidence), max_len=(None, 1)
         )
-        self.rules_ = _sort_rules(rules, self.rank_by)
+        ranked = _sort_rules(rules, self.rank_by)
+        self.n_rules_found_ = len(ranked)
+        if self.max_rules is not None and len(ranked) > self.max_rules:
+            ranked = ranked.iloc[: int(self.max_rules)].reset_index(drop=True)
+        self.rules_ = ranked
         counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
         support = pd.Series(
             counts / float(n_baskets),
@@ -645,13 +663,17 @@ class CrossSellRecommender(BaseEstimator):
         ]
         model.rules_ = _sort_rules(pd.DataFrame(columns), model.rank_by)
         model.n_baskets_ = n_baskets
+        model.n_rules_found_ = len(model.rules_)
         return model
 
     @classmethod
     def _from_params(cls, reader: ExportReader, value: Any) -> CrossSellRecommender:
         """Build the estimator from an export's ``params``, checked as ``fit`` checks them."""
         names = tuple(cls().get_params(deep=False))
-        params = reader.keys(value, "params", required=names, where="parameter")
+        # Exports written before max_rules existed kept every rule.
+        later = ("max_rules",)
+        required = tuple(n for n in names if n not in later)
+        params = reader.keys(value, "params", required=required, optional=later, where="parameter")
         model = cls(**params)
 
         def check() -> None:

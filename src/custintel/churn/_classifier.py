@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from custintel.churn._export import FORMAT_VERSION, READER, export_estimator, import_estimator
 from custintel.exceptions import SchemaError
+from custintel.typing import CustomerFeatures
 
 __all__ = ["ChurnClassifier"]
 
@@ -187,7 +188,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             return make_pipeline(encode, LogisticRegression(C=self.C, max_iter=2000))
         raise ValueError(f"model must be 'hgb' or 'logistic', got {self.model!r}")
 
-    def fit(self, X: pd.DataFrame, y: Any) -> ChurnClassifier:
+    def fit(self, X: CustomerFeatures, y: Any) -> ChurnClassifier:
         """Fit the model and its calibration.
 
         Parameters
@@ -291,7 +292,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             )
         return X[list(self.feature_names_in_)]
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: CustomerFeatures) -> np.ndarray:
         """Predict calibrated class probabilities.
 
         Parameters
@@ -307,7 +308,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         X = self._checked(X)
         return np.asarray(self.estimator_.predict_proba(X))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: CustomerFeatures) -> np.ndarray:
         """Predict churn (1) where P(churn) >= 0.5.
 
         Parameters
@@ -322,7 +323,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         """
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
-    def predict_churn(self, X: Any) -> pd.Series:
+    def predict_churn(self, X: CustomerFeatures) -> pd.Series:
         """Predict P(churn) per customer.
 
         Parameters
@@ -472,7 +473,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     def permutation_importance(
         self,
-        X: Any,
+        X: CustomerFeatures,
         y: Any,
         *,
         scoring: str = "roc_auc",

@@ -32,7 +32,7 @@ def calibration_holdout_split(
     calibration_end: Any,
     observation_end: Any = None,
     time_unit: TimeUnit = "D",
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
     """Summarise a calibration period and count what happened in the holdout.
@@ -52,8 +52,10 @@ def calibration_holdout_split(
         latest transaction.
     time_unit : {"D", "W"}, default="D"
         Unit of ``recency``, ``T`` and ``duration_holdout``.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
+        Policy for return lines (negative quantities or amounts); see
+        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
+        item_id or order_id is mapped, else keeps them as refunds, "net").
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows.
 

@@ -46,7 +46,7 @@ def make_churn_dataset(
     min_history: int = 0,
     window: int | None = None,
     btyd: Any = None,
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> tuple[pd.DataFrame, pd.Series]:
     r"""Build churn features at a cutoff and the label of the following horizon.
@@ -79,8 +79,10 @@ def make_churn_dataset(
         within the horizon, from a model fitted on the cutoff's customers
         (in weeks). An estimator must have ``fit`` and
         ``predict_proba_no_purchase(X, *, t)``; it is cloned.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
+        Policy for return lines (negative quantities or amounts); see
+        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
+        item_id or order_id is mapped, else keeps them as refunds, "net").
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows.
 
@@ -161,7 +163,7 @@ def churn_features(
     window: int | None = None,
     min_history: int = 0,
     btyd: Any = None,
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
     r"""Build the churn features of :func:`make_churn_dataset` at a cutoff, without labels.
@@ -196,8 +198,10 @@ def churn_features(
         before the cutoff (``tenure_days >= min_history``).
     btyd : {"bgnbd", "mbgnbd", "pareto_nbd"}, estimator or None, default=None
         When given, add ``p_no_purchase`` as in :func:`make_churn_dataset`.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
+        Policy for return lines (negative quantities or amounts); see
+        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
+        item_id or order_id is mapped, else keeps them as refunds, "net").
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows.
 
@@ -279,7 +283,7 @@ def _features(
     window_days: int,
     min_history: int,
     btyd: Any,
-    refunds: Literal["net", "drop", "raise"],
+    refunds: Literal["auto", "match", "net", "drop", "raise"],
 ) -> pd.DataFrame:
     """Return the churn feature table of validated transactions at ``cut``."""
     frame = validated.frame

@@ -17,7 +17,7 @@ __all__ = ["active_periods", "lapse_durations"]
 def _purchases(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None,
-    refunds: Literal["net", "drop", "raise"],
+    refunds: Literal["auto", "match", "net", "drop", "raise"],
     duplicates: Literal["warn", "keep", "drop", "raise"],
     observation_end: Any = None,
 ) -> tuple[pd.DataFrame, np.datetime64]:
@@ -39,7 +39,7 @@ def active_periods(
     schema: TransactionSchema | Mapping[str, str] | None = None,
     *,
     period: str = "M",
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> tuple[pd.DataFrame, pd.Period]:
     """List the periods in which each customer made a purchase.
@@ -93,7 +93,7 @@ def lapse_durations(
     *,
     lapse_days: int,
     observation_end: Any = None,
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
     """Time from each customer's first purchase to their lapse, or to the end of observation.

@@ -56,7 +56,7 @@ def customer_profitability(
     cost_per_customer: float | pd.Series = 0.0,
     cost_function: CostFunction | None = None,
     observation_end: Any = None,
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
     r"""Compute each customer's revenue, cost and profit under a cost model.
@@ -96,8 +96,10 @@ def customer_profitability(
         row (an array, or a Series with that same index).
     observation_end : date-like, optional
         Last day, inclusive; later transactions are dropped with a warning.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts; see :func:`~custintel.validate_transactions`.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
+        Policy for return lines (negative quantities or amounts); see
+        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
+        item_id or order_id is mapped, else keeps them as refunds, "net").
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows; see :func:`~custintel.validate_transactions`.
 
@@ -255,7 +257,7 @@ def customer_attributes(
     *,
     roles: Sequence[str] | None = None,
     observation_end: Any = None,
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
     """Give each customer their most frequent ``customer_type``, ``region`` and ``channel``.
@@ -277,8 +279,10 @@ def customer_attributes(
         ``channel``; default: every one that is mapped.
     observation_end : date-like, optional
         Last day, inclusive; later transactions are dropped with a warning.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
+        Policy for return lines (negative quantities or amounts); see
+        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
+        item_id or order_id is mapped, else keeps them as refunds, "net").
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows.
 

@@ -46,7 +46,7 @@ def summarize_customers(
     *,
     observation_end: Any = None,
     time_unit: TimeUnit = "D",
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
     r"""Summarise a transaction log into one row per customer.
@@ -65,8 +65,10 @@ def summarize_customers(
     time_unit : {"D", "W"}, default="D"
         Unit of ``recency`` and ``T``: days, or fractional weeks
         (days / 7) as in Fader and Hardie's papers.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts; see :func:`~custintel.validate_transactions`.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
+        Policy for return lines (negative quantities or amounts); see
+        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
+        item_id or order_id is mapped, else keeps them as refunds, "net").
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows; see :func:`~custintel.validate_transactions`.
 

@@ -21,7 +21,7 @@ def repeat_purchase_timeline(
     *,
     observation_end: Any = None,
     time_unit: TimeUnit = "W",
-    refunds: Literal["net", "drop", "raise"] = "net",
+    refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
 ) -> pd.DataFrame:
     """Count repeat purchase occasions per period since the first transaction.
@@ -42,8 +42,10 @@ def repeat_purchase_timeline(
         Last day, inclusive; defaults to the latest transaction's day.
     time_unit : {"D", "W"}, default="W"
         Period length: a day, or a week of 7 days.
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
+        Policy for return lines (negative quantities or amounts); see
+        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
+        item_id or order_id is mapped, else keeps them as refunds, "net").
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows.
 

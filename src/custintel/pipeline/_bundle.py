@@ -172,6 +172,7 @@ def _manifest(ci: Any, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "value_column": ci.value_column_,
                 "abc_thresholds": ci.abc_thresholds_,
                 "churn_features": ci.churn_features_,
+                "churn_horizon_days": ci.churn_horizon_,
             }
         ),
         "metrics": _metrics(ci),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -76,6 +77,58 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 
 _DAYS_PER_MONTH = 30.4375
 
+#: Parameters added after the first bundles, with the value those bundles ran with.
+_LATER_PARAMS: dict[str, Any] = {
+    "unmatched_refunds": "net",
+    "missing_ids": "raise",
+    "exclude_items": None,
+    "penalizer": None,
+    "max_rules": 5000,
+    "currency": None,
+}
+
+#: Allowed values of the cleaning policies (see :func:`~custintel.validate_transactions`).
+REFUNDS = ("auto", "match", "net", "drop", "raise")
+UNMATCHED_REFUNDS = ("net", "drop", "raise")
+MISSING_IDS = ("raise", "drop")
+
+
+def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+def _check_exclude_items(value: Any) -> None:
+    """Refuse an ``exclude_items`` that is neither None, a pattern nor a list of ids."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise ValueError(
+                f"exclude_items {value!r} is not a valid regular expression ({err}); pass a "
+                "pattern such as 'POST|DOT|M|C2' or a list of item ids"
+            ) from err
+        return
+    if isinstance(value, (bytes, Mapping)) or not isinstance(value, Iterable):
+        raise ValueError(
+            "exclude_items must be None, a regular expression (str) or a list of item ids, "
+            f"got {type(value).__name__}"
+        )
+    bad = [v for v in value if not isinstance(v, (str, int, np.integer))]
+    if bad:
+        raise ValueError(
+            f"exclude_items must hold item ids (text or whole numbers), got {bad[0]!r}"
+        )
+
+
+def _exclude_items(value: Any) -> Any:
+    """``exclude_items`` as validation takes it: a pattern, a tuple of ids, or None."""
+    if value is None or isinstance(value, str):
+        return value
+    return tuple(str(v) for v in value)
+
 
 class CustomerIntelligence(BaseEstimator):
     """Run segmentation, churn, CLV, cross-sell and 80/20 on one transaction log.
@@ -113,10 +166,35 @@ class CustomerIntelligence(BaseEstimator):
     min_support : float or None, default=None
         Minimum support of the association rules; ``None`` picks it from the
         number of baskets (at least 20 baskets, between 0.1 % and 1 %).
-    refunds : {"net", "drop", "raise"}, default="net"
-        Policy for negative amounts.
+    refunds : {"auto", "match", "net", "drop", "raise"}, default="auto"
+        Policy for return lines (negative quantities or amounts), of
+        :func:`~custintel.validate_transactions`: ``"match"`` cancels or
+        reduces the purchase each return reverses; ``"auto"`` is ``"match"``
+        when ``item_id`` or ``order_id`` is mapped, else ``"net"``.
+    unmatched_refunds : {"net", "drop", "raise"}, default="net"
+        Under ``"match"``, what to do with a return that reverses no purchase
+        in the data (for example one bought before the data start).
+    missing_ids : {"raise", "drop"}, default="raise"
+        Lines without a customer id: refuse them, or drop and count them
+        (guest checkouts).
+    exclude_items : sequence of str, str or None, default=None
+        Item ids kept out of purchases and baskets (postage, fees, manual
+        adjustments): a list of exact ids, or a regular expression that the
+        whole id matches.
     duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
         Policy for exact duplicate rows.
+    penalizer : float or None, default=None
+        L2 penalty of the BG/NBD and Pareto/NBD fits (see
+        :class:`~custintel.clv.BetaGeoModel`); ``None`` is 0, the plain
+        maximum likelihood. A small value (0.001 to 0.01) helps a fit that
+        does not converge.
+    max_rules : int, default=5000
+        Most association rules kept: the automatic minimum support aims at a
+        few hundred to a few thousand rules, and when more are found the
+        best ``max_rules`` are kept (by confidence, then lift) with a note.
+    currency : str or None, default=None
+        Currency of the amounts (e.g. ``"GBP"``), for the report; it changes
+        no number.
     random_state : int or None, default=0
         Seed of the churn classifier.
     verbose : bool, default=False
@@ -149,8 +227,13 @@ class CustomerIntelligence(BaseEstimator):
         RFM segments ``horizon`` days before the observation end against
         those at the end (on the same cut points).
     churn_model_ : ChurnClassifier
-        Trained at ``observation_end - horizon``, with a leaf size of one
-        twentieth of the customers (between 10 and the default 200).
+        Trained at ``observation_end - churn_horizon_``, with a leaf size of
+        one twentieth of the customers (between 10 and the default 200).
+    churn_horizon_ : int
+        Days of the churn window: ``horizon``, or the longest shorter window
+        an out-of-time backtest can test on this history (with a note in
+        ``data_quality_``); ``churn_probability`` is the chance of no
+        purchase within it.
     churn_backtest_ : BacktestResult or None
         Out of time: trained at ``observation_end - 2 * horizon``, tested at
         ``observation_end - horizon``; ``None`` when the history is too short.
@@ -227,8 +310,14 @@ class CustomerIntelligence(BaseEstimator):
         margin: float | None = None,
         n_recommendations: int = 3,
         min_support: float | None = None,
-        refunds: str = "net",
+        refunds: str = "auto",
+        unmatched_refunds: str = "net",
+        missing_ids: str = "raise",
+        exclude_items: Any = None,
         duplicates: str = "warn",
+        penalizer: float | None = None,
+        max_rules: int = 5000,
+        currency: str | None = None,
         random_state: int | None = 0,
         verbose: bool = False,
     ) -> None:
@@ -240,7 +329,13 @@ class CustomerIntelligence(BaseEstimator):
         self.n_recommendations = n_recommendations
         self.min_support = min_support
         self.refunds = refunds
+        self.unmatched_refunds = unmatched_refunds
+        self.missing_ids = missing_ids
+        self.exclude_items = exclude_items
         self.duplicates = duplicates
+        self.penalizer = penalizer
+        self.max_rules = max_rules
+        self.currency = currency
         self.random_state = random_state
         self.verbose = verbose
 
@@ -261,7 +356,39 @@ class CustomerIntelligence(BaseEstimator):
         n = self.n_recommendations
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n_recommendations must be an integer >= 1, got {n!r}")
+        _check_choice("refunds", self.refunds, REFUNDS)
+        _check_choice("unmatched_refunds", self.unmatched_refunds, UNMATCHED_REFUNDS)
+        _check_choice("missing_ids", self.missing_ids, MISSING_IDS)
+        _check_exclude_items(self.exclude_items)
+        penalizer = self.penalizer
+        if penalizer is not None and (
+            isinstance(penalizer, bool)
+            or not isinstance(penalizer, (int, float, np.integer, np.floating))
+            or not (np.isfinite(penalizer) and penalizer >= 0)
+        ):
+            raise ValueError(
+                f"penalizer must be None or a finite number >= 0 (e.g. 0.001), got {penalizer!r}"
+            )
+        rules = self.max_rules
+        if isinstance(rules, bool) or not isinstance(rules, (int, np.integer)) or rules < 1:
+            raise ValueError(f"max_rules must be an integer >= 1, got {rules!r}")
+        if self.currency is not None and (
+            not isinstance(self.currency, str) or not self.currency.strip()
+        ):
+            raise ValueError(
+                f"currency must be None or a non-empty text such as 'GBP', got {self.currency!r}"
+            )
         return int(horizon)
+
+    def _cleaning(self) -> dict[str, Any]:
+        """Return the cleaning policies as :func:`~custintel.validate_transactions` keywords."""
+        return {
+            "refunds": self.refunds,
+            "unmatched_refunds": self.unmatched_refunds,
+            "missing_ids": self.missing_ids,
+            "exclude_items": _exclude_items(self.exclude_items),
+            "duplicates": self.duplicates,
+        }
 
     # --- fitting -----------------------------------------------------------------------
 
@@ -315,15 +442,14 @@ class CustomerIntelligence(BaseEstimator):
                 tx,
                 horizon=horizon,
                 schema=self.schema,
-                refunds=self.refunds,
-                duplicates=self.duplicates,
                 observation_end=self.observation_end,
+                **self._cleaning(),
             )
         with step("summarise customers", timings):
             customers = summarise_step(log, margin=self.margin)
         require_history(log)
         with step("fit CLV models", timings):
-            clv = clv_step(log, customers)
+            clv = clv_step(log, customers, penalizer=self.penalizer)
         with step("train churn classifier", timings):
             churn = churn_step(log, customers, random_state=self.random_state)
         with step("segment customers", timings):
@@ -331,7 +457,9 @@ class CustomerIntelligence(BaseEstimator):
         with step("Pareto and whale analysis", timings):
             profitability = profitability_step(log, customers)
         with step("mine rules and recommend", timings):
-            cross_sell = cross_sell_step(log, min_support=self.min_support)
+            cross_sell = cross_sell_step(
+                log, min_support=self.min_support, max_rules=self.max_rules
+            )
         self._assemble(log, customers, clv, churn, segments, profitability, cross_sell, timings)
 
     @classmethod
@@ -406,6 +534,7 @@ class CustomerIntelligence(BaseEstimator):
         self.schema_mapping_ = log.schema_mapping
         self.observation_end_ = log.observation_end
         self.horizon_ = log.horizon
+        self.churn_horizon_ = log.horizon if churn.horizon is None else int(churn.horizon)
         self.summary_ = customers.summary
         self.overview_ = customers.overview
         self.margin_ = customers.margin
@@ -428,7 +557,7 @@ class CustomerIntelligence(BaseEstimator):
         if cross_sell.min_support is not None:
             self.min_support_ = cross_sell.min_support
         self.timings_ = timings
-        self.data_quality_ = [*churn.notes, *segments.notes, *cross_sell.notes]
+        self.data_quality_ = [*clv.notes, *churn.notes, *segments.notes, *cross_sell.notes]
         with step("score customers", timings):
             features = self._features(log.frame, log.observation_end, summary=customers.summary)
             self.customers_ = self.score_customers(features)
@@ -443,6 +572,9 @@ class CustomerIntelligence(BaseEstimator):
             scores=self.customers_,
             data_quality=self.data_quality_,
             timings=timings,
+            quality=log.quality,
+            currency=self.currency,
+            discount_rate=float(self.discount_rate),
         )
 
     # --- scoring -----------------------------------------------------------------------
@@ -455,7 +587,7 @@ class CustomerIntelligence(BaseEstimator):
 
         if summary is None:  # fit passes the summary it already made of the same rows
             summary = _summarize(frame, end)
-        churn = churn_features(frame, cutoff=end, horizon=self.horizon_)
+        churn = churn_features(frame, cutoff=end, horizon=self.churn_horizon_)
         features = summary.join(churn.drop(columns=summary.columns, errors="ignore"))
         if "cost" in frame.columns:
             with quiet():
@@ -506,13 +638,7 @@ class CustomerIntelligence(BaseEstimator):
         """Validate transactions to score, cut at ``as_of`` (default: the fitted day)."""
         day = self.observation_end_ if as_of is None else as_of
         try:
-            return validated_transactions(
-                tx,
-                self.schema_,
-                refunds=self.refunds,
-                observation_end=day,
-                duplicates=self.duplicates,
-            )
+            return validated_transactions(tx, self.schema_, observation_end=day, **self._cleaning())
         except SchemaError as err:
             # Validation names its argument observation_end; here the caller passed as_of.
             if err.reason == "bad_observation_end" and as_of is not None:
@@ -768,6 +894,9 @@ class CustomerIntelligence(BaseEstimator):
 
         params = manifest.get("params")
         expected = set(cls().get_params()) - {"schema"}
+        if isinstance(params, Mapping):
+            # Bundles written before these parameters existed ran with their defaults.
+            params = {**_LATER_PARAMS, **params}
         if not isinstance(params, Mapping) or set(params) != expected:
             raise refuse("params", params, f"an object with the keys {sorted(expected)}")
         schema = manifest.get("schema_given")
@@ -827,6 +956,14 @@ class CustomerIntelligence(BaseEstimator):
         ci.schema_mapping_ = dict(mapping)
         ci.observation_end_ = end.floor("D")
         ci.horizon_ = int(horizon)
+        churn_horizon = scoring.get("churn_horizon_days", horizon)  # absent before 0.x bundles
+        if (
+            isinstance(churn_horizon, bool)
+            or not isinstance(churn_horizon, int)
+            or not 1 <= churn_horizon <= horizon
+        ):
+            raise refuse("churn_horizon_days", churn_horizon, f"a whole number in [1, {horizon}]")
+        ci.churn_horizon_ = churn_horizon
         ci.margin_ = float(margin)
         ci.value_column_ = scoring["value_column"]
         ci.abc_thresholds_ = [math.inf if v is None else float(v) for v in thresholds]

@@ -10,11 +10,15 @@ results, whichever code produced them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from custintel.schema import TransactionSchema
+
+if TYPE_CHECKING:
+    from custintel.schema import DataQuality
 
 __all__ = [
     "CLVResult",
@@ -45,6 +49,9 @@ class ValidatedLog:
         Last observed day.
     horizon : int
         Days of the churn window and the CLV horizon.
+    quality : DataQuality or None, default=None
+        What cleaning did to the raw lines (read, kept, dropped, matched
+        refunds, ...); ``None`` when the step was built by hand.
     """
 
     frame: pd.DataFrame
@@ -52,6 +59,7 @@ class ValidatedLog:
     schema_mapping: dict[str, str]
     observation_end: pd.Timestamp
     horizon: int
+    quality: DataQuality | None = None
 
     @property
     def has_items(self) -> bool:
@@ -116,11 +124,21 @@ class CLVResult:
         ``holdout_mae``, ``log_likelihood`` and ``chosen`` per candidate.
     holdout : pandas.DataFrame
         ``frequency_holdout`` and ``predicted_holdout`` per calibration customer.
+    notes : list of str, default=[]
+        One sentence per candidate that did not fit (for example a Pareto/NBD
+        fit that did not converge), with the reason.
+    penalizer : float, default=0.0
+        L2 penalty of the fits.
+    holdout_days : int or None, default=None
+        Length of the holdout period of the model choice.
     """
 
     model: Any
     selection: pd.DataFrame
     holdout: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    penalizer: float = 0.0
+    holdout_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,13 +154,23 @@ class ChurnResult:
     features : list of str
         Customer features the model reads.
     notes : list of str
-        Why the backtest was skipped, when it was.
+        Why the backtest was skipped, or the horizon shortened, when it was.
+    horizon : int or None, default=None
+        Days of the churn window the model predicts (and the backtest
+        tested): the pipeline's horizon, or a shorter one that the history
+        can test (see ``notes``); ``None`` means ``log.horizon``.
     """
 
     model: Any
     backtest: Any
     features: list[str]
     notes: list[str] = field(default_factory=list)
+    horizon: int | None = None
+
+    @property
+    def validated(self) -> bool:
+        """Whether the model was backtested out of time (a churn headline may be given)."""
+        return self.backtest is not None
 
 
 @dataclass(frozen=True)
@@ -154,10 +182,14 @@ class SegmentsResult:
     rfm, value_tiers, lifecycle : fitted segmenters
         ``RFMSegmenter``, ``ValueTierSegmenter`` and ``LifecycleSegmenter``.
     migration : SegmentMigration or None
-        RFM segments ``horizon`` days before the observation end against those
-        at the end.
+        RFM segments ``migration_days`` days before the observation end
+        against those at the end.
     notes : list of str
-        Why the migration was skipped, when it was.
+        Why the migration was skipped or its period shortened, when it was.
+    migration_days : int or None, default=None
+        Days between the two segmentations: the horizon, or half the history
+        when the horizon leaves too short a baseline; ``None`` when there is
+        no migration (or, for a hand-built result, means the horizon).
     """
 
     rfm: Any
@@ -165,6 +197,7 @@ class SegmentsResult:
     lifecycle: Any
     migration: Any
     notes: list[str] = field(default_factory=list)
+    migration_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,17 +230,46 @@ class CrossSellResult:
     min_support : float or None
         Support the rules were mined at.
     notes : list of str
-        Why there are no rules, when there are none.
+        Why there are no rules, or why some were left out.
+    item_names : pandas.Series or None, default=None
+        Item id to name (the name most lines of the item carry), when
+        ``item_name`` is mapped.
     """
 
     recommender: Any
     min_support: float | None
     notes: list[str] = field(default_factory=list)
+    item_names: pd.Series | None = None
 
     @property
     def rules(self) -> pd.DataFrame | None:
-        """The association rules, or ``None``."""
-        return None if self.recommender is None else self.recommender.rules_
+        """The association rules, or ``None``.
+
+        With ``item_names``, the columns ``antecedent_names`` and
+        ``consequent_names`` (tuples of names, the id where an item has no
+        name) follow ``antecedents`` and ``consequents``.
+        """
+        if self.recommender is None:
+            return None
+        rules: pd.DataFrame = self.recommender.rules_
+        if self.item_names is None:
+            return rules
+        rules = rules.copy()
+        at = rules.columns.get_loc("consequents") + 1
+        rules.insert(at, "consequent_names", self._names(rules["consequents"]))
+        rules.insert(at, "antecedent_names", self._names(rules["antecedents"]))
+        return rules
+
+    def name_of(self, items: Any) -> list[Any]:
+        """Name each item id (the id itself when it has no name)."""
+        names = {} if self.item_names is None else self.item_names.to_dict()
+        return [None if i is None else names.get(str(i), i) for i in items]
+
+    def _names(self, column: pd.Series) -> pd.Series:
+        names = self.item_names.to_dict() if self.item_names is not None else {}
+        out = np.empty(len(column), dtype=object)  # a list of tuples would become 2-D
+        out[:] = [tuple(names.get(str(i), i) for i in items) for items in column]
+        return pd.Series(out, index=column.index)
 
 
 @dataclass(frozen=True)
@@ -229,6 +291,14 @@ class IntelligenceResult:
         Every data-quality message of the run, validation's first.
     timings : dict of str to float
         Seconds per step.
+    quality : DataQuality or None, default=None
+        The cleaning ledger of the validate step (``log.quality``): lines
+        read, kept, dropped and changed, with amounts.
+    currency : str or None, default=None
+        Currency of the amounts (for example ``"GBP"``), as the user gave it;
+        ``None`` when unknown.
+    discount_rate : float or None, default=None
+        Annual discount rate of the CLV.
     """
 
     log: ValidatedLog
@@ -241,3 +311,6 @@ class IntelligenceResult:
     scores: pd.DataFrame
     data_quality: list[str]
     timings: dict[str, float]
+    quality: DataQuality | None = None
+    currency: str | None = None
+    discount_rate: float | None = None

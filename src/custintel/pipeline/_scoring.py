@@ -9,7 +9,6 @@ scoring the whole file at once, with at most one bucket in memory.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import math
 import tempfile
@@ -19,8 +18,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 
 from custintel.exceptions import SchemaError
+from custintel.pipeline._reading import (
+    EXACT_FLOATS,
+    _count_lines,
+    _parse_dayfirst,
+    _require_pyarrow,
+    csv_options,
+    read_transactions,
+)
 
 __all__ = ["ID_ROLES", "id_columns", "output_frame", "read_transactions", "score_file"]
 
@@ -35,14 +43,6 @@ _STRING_COLUMNS = (
     "recommendation_1",
     "recommendation_2",
     "recommendation_3",
-)
-
-
-# pandas 2's default CSV float parser can be one ulp off, enough to flip a tree split
-# between a CSV and the in-memory frame it was written from; pandas 3 parses exactly by
-# default and deprecates the option.
-_EXACT_FLOATS: dict[str, Any] = (
-    {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 )
 
 
@@ -72,84 +72,6 @@ def id_columns(mapping: Mapping[str, str | None] | None = None) -> list[str]:
     """
     mapping = mapping or {}
     return [mapping.get(role) or role for role in ID_ROLES]
-
-
-def read_transactions(path: str | Path, *, text_columns: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a CSV or Parquet transaction file, with a clear error for a bad file.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        ``.csv`` (optionally ``.gz``) or ``.parquet`` file.
-    text_columns : sequence of str, default=()
-        CSV columns read as text rather than guessed, typically the id columns
-        (:func:`id_columns`), so that the customer ids ``007`` and ``7`` stay two
-        customers and are written back as read. Empty fields stay missing.
-        Names that are not in the file are ignored. Parquet files keep their
-        own column types.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    SchemaError
-        When the file does not exist, is a folder, is empty, cannot be read
-        or parsed, or is neither CSV nor Parquet.
-    """
-    file = Path(path)
-    if not file.exists():
-        raise SchemaError(f"input file {str(file)!r} does not exist", reason="no_input")
-    if file.is_dir():
-        raise SchemaError(
-            f"input {str(file)!r} is a folder; pass a .csv or .parquet file", reason="no_input"
-        )
-    suffix = file.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            _require_pyarrow()
-            return pd.read_parquet(file)
-        if suffix in (".csv", ".txt", ".gz"):
-            dtype = dict.fromkeys(text_columns, str)
-            return pd.read_csv(file, dtype=dtype or None, keep_default_na=True, **_EXACT_FLOATS)
-    except pd.errors.EmptyDataError as err:
-        raise SchemaError(
-            f"input file {str(file)!r} is empty: it has no header and no rows", reason="empty"
-        ) from err
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
-        detail = " ".join(str(err).split())  # the C parser's message ends in a newline
-        raise SchemaError(
-            f"cannot read {str(file)!r}: {detail}; check that it is a valid {suffix[1:]} file",
-            reason="unreadable",
-        ) from err
-    except Exception as err:  # pyarrow raises its own ArrowInvalid for corrupt Parquet
-        if type(err).__module__.startswith("pyarrow"):
-            raise SchemaError(
-                f"cannot read {str(file)!r}: {err}; check that it is a valid Parquet file",
-                reason="unreadable",
-            ) from err
-        raise
-    raise SchemaError(
-        f"cannot read {str(file)!r}: use a .csv or .parquet file", reason="unsupported_format"
-    )
-
-
-def _has_pyarrow() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _require_pyarrow() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError as err:
-        raise ImportError(
-            "reading and writing Parquet files needs pyarrow: pip install 'custintel[parquet]'"
-        ) from err
 
 
 def output_frame(scored: pd.DataFrame) -> pd.DataFrame:
@@ -231,6 +153,7 @@ def score_file(
     trusted: bool = False,
     rows_per_bucket: int = 2_000_000,
     batch_size: int = 250_000,
+    read_options: Mapping[str, Any] | None = None,
 ) -> int:
     """Score a transaction file with a fitted pipeline or a saved bundle, without refitting.
 
@@ -248,10 +171,11 @@ def score_file(
         A fitted pipeline, or the folder of a saved bundle, loaded with
         ``load_bundle(models, trusted=trusted)``.
     input : str or pathlib.Path
-        Transactions, ``.parquet`` or ``.csv`` (optionally ``.gz``). Both are
-        read in batches of ``batch_size`` rows and split into buckets, so
-        memory is bounded by ``rows_per_bucket``; a file of at most one
-        bucket is read at once. The column types of a CSV file are fixed
+        Transactions, ``.parquet`` or ``.csv`` (optionally ``.gz``), or an
+        Excel workbook (read at once). Parquet and CSV files are read in
+        batches of ``batch_size`` rows and split into buckets, so memory is
+        bounded by ``rows_per_bucket``; a file of at most one bucket is read
+        at once. The column types of a CSV file are fixed
         from its first batch (text columns, the customer id included when
         it is not numeric, are read as strings); when a later batch does not
         fit them, or pyarrow (needed for the bucket files) is missing, the
@@ -272,6 +196,11 @@ def score_file(
         Target number of transaction rows scored at once.
     batch_size : int, default=250_000
         Rows per Parquet or CSV read batch.
+    read_options : mapping, optional
+        How to read the file: the keyword arguments ``sep``, ``decimal``,
+        ``encoding``, ``dayfirst`` and ``sheet`` of :func:`read_transactions`.
+        The id columns are read as text and ``dayfirst`` applies to the
+        timestamp column of the fitted schema.
 
     Returns
     -------
@@ -293,19 +222,67 @@ def score_file(
     suffix = source.suffix.lower()
     if rows_per_bucket < 1 or batch_size < 1:
         raise ValueError("rows_per_bucket and batch_size must be >= 1")
+    options = _read_options(read_options, ci.schema_mapping_)
     try:
-        if suffix in (".parquet", ".pq") and source.exists():
+        if suffix in (".parquet", ".pq") and source.exists() and not options["dayfirst"]:
             return _score_parquet(ci, source, writer, as_of, rows_per_bucket, batch_size)
         if suffix in (".csv", ".txt", ".gz") and source.exists():
-            total = _score_csv(ci, source, writer, as_of, rows_per_bucket, batch_size)
+            total = _score_csv(ci, source, writer, as_of, rows_per_bucket, batch_size, options)
             if total is not None:
                 return total
-        frame = read_transactions(source, text_columns=id_columns(ci.schema_mapping_))
+        frame = read_transactions(source, **options)
         scored = ci.score(frame, as_of=as_of)
         writer.write(scored)
         return len(scored)
     finally:
         writer.close()
+
+
+_READ_OPTIONS = ("sep", "decimal", "encoding", "dayfirst", "sheet")
+
+
+def _read_options(
+    given: Mapping[str, Any] | None, mapping: Mapping[str, str | None]
+) -> dict[str, Any]:
+    """Return the keyword arguments of read_transactions for a file of the fitted schema."""
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(_READ_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"read_options takes {list(_READ_OPTIONS)}, not {unknown}; the id and date "
+            "columns come from the fitted schema"
+        )
+    return {
+        "sep": None,
+        "decimal": None,
+        "encoding": None,
+        "dayfirst": False,
+        "sheet": None,
+        **given,
+        "text_columns": id_columns(mapping),
+        "date_columns": [mapping.get("timestamp") or "timestamp"],
+    }
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _dates_as_text(chunk: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Parse day-first dates and write them back as ISO text, which reads one way only."""
+    for column in columns:
+        if column in chunk.columns:
+            parsed = _parse_dayfirst(chunk[column])
+            if not ptypes.is_datetime64_any_dtype(parsed.dtype):  # some stay text: validation
+                parsed = parsed.map(lambda v: v.isoformat() if isinstance(v, pd.Timestamp) else v)
+            else:
+                parsed = parsed.map(lambda v: v.isoformat() if pd.notna(v) else None)
+            chunk[column] = parsed.astype(object)
+    return chunk
 
 
 def _score_parquet(
@@ -398,17 +375,6 @@ def _score_buckets(
     return total
 
 
-def _count_lines(source: Path) -> int:
-    """Count the lines of a (gzip) text file in bounded memory; quoted newlines count too."""
-    opener: Any = gzip.open if source.suffix.lower() == ".gz" else open
-    lines, last = 0, b"\n"
-    with opener(source, "rb") as handle:
-        while block := handle.read(1 << 20):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")
-
-
 def _csv_dtypes(first: pd.DataFrame, text_columns: Sequence[str] = ()) -> dict[str, Any]:
     """Fix each column's type from the first batch: text columns become strings.
 
@@ -434,6 +400,7 @@ def _score_csv(
     as_of: Any,
     rows_per_bucket: int,
     batch_size: int,
+    options: Mapping[str, Any],
 ) -> int | None:
     """Score a CSV file larger than one bucket through bucket files; None: read it at once."""
     try:
@@ -456,9 +423,20 @@ def _score_csv(
     import pyarrow as pa
 
     try:
-        first = pd.read_csv(source, nrows=batch_size, **_EXACT_FLOATS)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError):
+        reading = csv_options(
+            source, sep=options["sep"], decimal=options["decimal"], encoding=options["encoding"]
+        )
+        first = pd.read_csv(source, nrows=batch_size, **reading, **EXACT_FLOATS)
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        OSError,
+        SchemaError,
+    ):
         return None  # read_transactions reports the unreadable file
+    dates = options["date_columns"] if options["dayfirst"] else []
+    first = _dates_as_text(first, dates)
     id_column = ci.schema_mapping_.get("customer_id", "customer_id")
     time_column = ci.schema_mapping_.get("timestamp", "timestamp")
     missing = [c for c in (id_column, time_column) if c not in first.columns]
@@ -476,10 +454,12 @@ def _score_csv(
     del first
 
     def tables() -> Iterator[Any]:
-        with pd.read_csv(source, chunksize=batch_size, dtype=dtypes, **_EXACT_FLOATS) as reader:
+        with pd.read_csv(
+            source, chunksize=batch_size, dtype=dtypes, **reading, **EXACT_FLOATS
+        ) as reader:
             while True:
                 try:
-                    chunk = next(reader)
+                    chunk = _dates_as_text(next(reader), dates)
                     table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
                 except StopIteration:
                     return

@@ -10,6 +10,7 @@ recomputes a feature or a model of its own.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -36,15 +37,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANDIDATES",
+    "MIN_BASELINE_DAYS",
     "MIN_CHURN_CUSTOMERS",
+    "MIN_CHURN_HISTORY",
+    "MIN_CHURN_HORIZON",
     "STEPS",
     "abc_thresholds",
     "auto_min_support",
     "booster_threads",
+    "churn_horizon",
     "churn_step",
     "clv_step",
     "cross_sell_step",
     "fit_clv",
+    "item_names",
     "profitability_step",
     "require_history",
     "segment_step",
@@ -107,7 +113,7 @@ def step(name: str, timings: dict[str, float]) -> Iterator[None]:
 
 
 def select_clv_model(
-    tx: pd.DataFrame, *, end: pd.Timestamp, holdout_days: int
+    tx: pd.DataFrame, *, end: pd.Timestamp, holdout_days: int, penalizer: float | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Fit BG/NBD and Pareto/NBD on a calibration period and compare them on the holdout.
 
@@ -119,6 +125,8 @@ def select_clv_model(
         Observation end.
     holdout_days : int
         Length of the holdout period.
+    penalizer : float or None, default=None
+        L2 penalty of both fits (``None``: 0).
 
     Returns
     -------
@@ -131,6 +139,16 @@ def select_clv_model(
     chosen : str
         Name of the model with the lower holdout MAE.
     """
+    selection, holdout, chosen, _ = _select_clv_model(
+        tx, end=end, holdout_days=holdout_days, penalizer=penalizer
+    )
+    return selection, holdout, chosen
+
+
+def _select_clv_model(
+    tx: pd.DataFrame, *, end: pd.Timestamp, holdout_days: int, penalizer: float | None
+) -> tuple[pd.DataFrame, pd.DataFrame, str, list[str]]:
+    """:func:`select_clv_model`, plus one note per candidate that could not be fitted."""
     from custintel.features import calibration_holdout_split
 
     calibration_end = end - pd.Timedelta(days=holdout_days)
@@ -145,11 +163,13 @@ def select_clv_model(
     actual = split["frequency_holdout"].astype(float)
     rows: dict[str, dict[str, float]] = {}
     predictions: dict[str, pd.Series] = {}
+    notes: list[str] = []
     for name in CANDIDATES:
         try:
-            model = _candidate(name)().fit(split)
+            model = _candidate(name)(penalizer=float(penalizer or 0.0)).fit(split)
         except (ConvergenceError, ValueError) as err:
             logger.info("CLV candidate %s failed on the calibration period: %s", name, err)
+            notes.append(_clv_failure(name, err, penalizer))
             rows[name] = {"holdout_mae": np.nan, "log_likelihood": np.nan}
             continue
         predicted = model.predict_purchases(split, t=duration)
@@ -162,7 +182,9 @@ def select_clv_model(
     if not predictions:
         raise SchemaError(
             "neither BG/NBD nor Pareto/NBD could be fitted on the calibration period "
-            f"(up to {calibration_end.date()}); the data may hold too few repeat purchases",
+            f"(up to {calibration_end.date()}): {'; '.join(notes)}. The data may hold too few "
+            "repeat purchases; a penalizer (CustomerIntelligence(penalizer=0.01), --penalizer "
+            "0.01) often helps",
             reason="clv_fit_failed",
         )
     chosen = str(selection["holdout_mae"].idxmin())
@@ -172,14 +194,46 @@ def select_clv_model(
         {"frequency_holdout": actual, "predicted_holdout": predictions[chosen]},
         index=split.index,
     )
-    return selection, holdout, chosen
+    return selection, holdout, chosen, notes
 
 
-def fit_clv(summary: pd.DataFrame, chosen: str) -> CLVModel:
-    """Refit the chosen purchase model with Gamma-Gamma on the full period."""
+def _clv_failure(name: str, err: Exception, penalizer: float | None) -> str:
+    """One sentence: which CLV candidate failed, why, and what to try."""
+    # The first sentence, without the estimates and the estimator's own advice.
+    reason = str(err).split("\n")[0].split(". Try ")[0].rstrip(".")
+    reason = re.sub(r";? ?parameters \[[^\]]*\]", "", reason)
+    hint = (
+        "a larger penalizer may help"
+        if penalizer
+        else "pass a penalizer (e.g. penalizer=0.001) to try it"
+    )
+    return f"CLV: {name} did not fit on the calibration period and was left out ({reason}); {hint}"
+
+
+def fit_clv(summary: pd.DataFrame, chosen: str, *, penalizer: float | None = None) -> CLVModel:
+    """Refit the chosen purchase model with Gamma-Gamma on the full period.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Customer summary at the observation end.
+    chosen : str
+        A key of :data:`CANDIDATES`.
+    penalizer : float or None, default=None
+        L2 penalty of the purchase model's fit (``None``: 0); Gamma-Gamma is
+        fitted without one.
+
+    Returns
+    -------
+    CLVModel
+    """
     from custintel.clv import CLVModel
 
-    return CLVModel(purchase_model=_candidate(chosen)()).fit(summary)
+    # The purchase model only: pulling Gamma-Gamma's parameters towards zero pushes q
+    # below 1, where the mean spend does not exist.
+    return CLVModel(purchase_model=_candidate(chosen)(penalizer=float(penalizer or 0.0))).fit(
+        summary
+    )
 
 
 def auto_min_support(n_baskets: int) -> float:
@@ -230,7 +284,10 @@ def validate_step(
     *,
     horizon: int,
     schema: Any = None,
-    refunds: str = "net",
+    refunds: str = "auto",
+    unmatched_refunds: str = "net",
+    missing_ids: str = "raise",
+    exclude_items: Any = None,
     duplicates: str = "warn",
     observation_end: DateLike = None,
 ) -> ValidatedLog:
@@ -244,8 +301,9 @@ def validate_step(
         Days of the churn window and the CLV horizon.
     schema : TransactionSchema, dict or None, default=None
         Column mapping.
-    refunds, duplicates : str
-        Policies of :func:`~custintel.validate_transactions`.
+    refunds, unmatched_refunds, missing_ids, exclude_items, duplicates
+        Cleaning policies of :func:`~custintel.validate_transactions`; what
+        they did is counted in ``quality``.
     observation_end : date-like, optional
         Last observed day; default: the day of the last transaction. A
         time-zone-aware date counts in its own zone's wall-clock time.
@@ -261,6 +319,9 @@ def validate_step(
         tx,
         resolved,
         refunds=refunds,
+        unmatched_refunds=unmatched_refunds,
+        missing_ids=missing_ids,
+        exclude_items=exclude_items,
         observation_end=observation_end,
         duplicates=duplicates,
     )
@@ -272,6 +333,7 @@ def validate_step(
         # the day validation cut at, parsed as it parses every date, or the latest day
         observation_end=pd.Timestamp(validated.end_day),
         horizon=int(horizon),
+        quality=validated.quality,
     )
 
 
@@ -341,32 +403,94 @@ def require_history(log: ValidatedLog) -> None:
         )
 
 
-def clv_step(log: ValidatedLog, customers: CustomerSummary) -> CLVResult:
+def clv_step(
+    log: ValidatedLog, customers: CustomerSummary, *, penalizer: float | None = None
+) -> CLVResult:
     """Choose BG/NBD or Pareto/NBD on a holdout, then fit it with Gamma-Gamma on everything.
 
     Parameters
     ----------
     log, customers : ValidatedLog, CustomerSummary
         What :func:`validate_step` and :func:`summarise_step` returned.
+    penalizer : float or None, default=None
+        L2 penalty of the purchase-model fits (``None``: 0, plain maximum likelihood).
 
     Returns
     -------
     CLVResult
+        Its ``notes`` name each candidate that did not fit, and why.
     """
     holdout_days = max(1, min(log.horizon, log.span_days // 2))
-    selection, holdout, chosen = select_clv_model(
-        log.frame, end=log.observation_end, holdout_days=holdout_days
+    selection, holdout, chosen, notes = _select_clv_model(
+        log.frame, end=log.observation_end, holdout_days=holdout_days, penalizer=penalizer
     )
-    return CLVResult(model=fit_clv(customers.summary, chosen), selection=selection, holdout=holdout)
+    return CLVResult(
+        model=fit_clv(customers.summary, chosen, penalizer=penalizer),
+        selection=selection,
+        holdout=holdout,
+        notes=notes,
+        penalizer=float(penalizer or 0.0),
+        holdout_days=holdout_days,
+    )
+
+
+#: Shortest churn window the pipeline shortens the horizon to, in days.
+MIN_CHURN_HORIZON = 28
+#: Fewest days of history before the backtest's training cut-off (also at least half the window).
+MIN_CHURN_HISTORY = 28
+
+
+def _testable(span_days: int, horizon: int) -> bool:
+    """Whether a backtest at ``horizon`` has enough history before its training cut-off."""
+    return span_days - 2 * horizon >= max(MIN_CHURN_HISTORY, -(-horizon // 2))
+
+
+def churn_horizon(span_days: int, horizon: int) -> int | None:
+    """Return the longest churn window, up to ``horizon``, that an out-of-time backtest can test.
+
+    The backtest trains at ``end - 2 * h`` and tests at ``end - h``, and the
+    features before its training cut-off need some history: at least
+    ``MIN_CHURN_HISTORY`` days and half the window.
+
+    Parameters
+    ----------
+    span_days : int
+        Days from the first transaction to the observation end.
+    horizon : int
+        The churn window asked for, in days.
+
+    Returns
+    -------
+    int or None
+        ``horizon`` when it can be tested; else the longest shorter window of
+        at least ``MIN_CHURN_HORIZON`` days that can; ``None`` when none can.
+
+    Examples
+    --------
+    >>> churn_horizon(1095, 180), churn_horizon(373, 365), churn_horizon(60, 30)
+    (180, 149, None)
+    """
+    if _testable(span_days, horizon):
+        return int(horizon)
+    for h in range(min(int(horizon), span_days // 2), MIN_CHURN_HORIZON - 1, -1):
+        if _testable(span_days, h):
+            return h
+    return None
 
 
 def churn_step(
     log: ValidatedLog, customers: CustomerSummary, *, random_state: int | None = 0
 ) -> ChurnResult:
-    """Backtest the churn classifier out of time, then train it at ``end - horizon``.
+    """Backtest the churn classifier out of time, then train it at ``end - window``.
 
-    The backtest trains at ``end - 2 * horizon`` and tests at ``end - horizon``;
-    it is skipped, with a note, when the history is too short.
+    The window is the horizon when the history allows an out-of-time test of
+    it: the backtest trains at ``end - 2 * window`` and tests at
+    ``end - window``, with some history before its training cut-off (see
+    :func:`churn_horizon`). When it does not, the window is shortened to the
+    longest one that can be tested, with a note; when no window of at least
+    four weeks can be tested, the model is trained at ``end - horizon``
+    without a backtest, and the note says so (the report then gives no churn
+    headline).
 
     Parameters
     ----------
@@ -390,7 +514,17 @@ def churn_step(
     from custintel.churn import ChurnClassifier, backtest
     from custintel.features import make_churn_dataset
 
-    frame, end, horizon = log.frame, log.observation_end, log.horizon
+    frame, end, requested = log.frame, log.observation_end, log.horizon
+    notes: list[str] = []
+    testable = churn_horizon(log.span_days, requested)
+    horizon = requested if testable is None else testable
+    if testable is not None and testable < requested:
+        notes.append(
+            f"churn horizon shortened from {requested} to {testable} days so it can be tested: "
+            f"the data cover {log.span_days} days, and an out-of-time backtest at {requested} "
+            f"days needs {2 * requested} days plus history before them; churn_probability is "
+            f"the chance of no purchase in the next {testable} days"
+        )
     train_cutoff = end - pd.Timedelta(days=horizon)
     options: dict[str, Any] = {"duplicates": "keep", "horizon": horizon}
     # The booster's default leaf size (200) leaves a few hundred customers without a
@@ -399,11 +533,10 @@ def churn_step(
     classifier = ChurnClassifier(
         random_state=random_state, min_samples_leaf=leaf, min_customers=MIN_CHURN_CUSTOMERS
     )
-    notes: list[str] = []
     result = None
     backtest_cutoff = end - pd.Timedelta(days=2 * horizon)
     with booster_threads(len(customers.summary)):
-        if backtest_cutoff > log.first_date:
+        if testable is not None:
             try:
                 with quiet():
                     result = backtest(
@@ -422,9 +555,11 @@ def churn_step(
         else:
             notes.append(
                 f"churn backtest skipped: it needs {2 * horizon} days of history (train at "
-                f"{backtest_cutoff.date()}, test at {train_cutoff.date()}) and the data start "
-                f"on {log.first_date.date()}; the churn model is trained but not validated "
-                "out of time"
+                f"{backtest_cutoff.date()}, test at {train_cutoff.date()}) plus at least "
+                f"{MIN_CHURN_HISTORY} days before them, and the data start on "
+                f"{log.first_date.date()}; no churn window of {MIN_CHURN_HORIZON} days or more "
+                "can be tested either, so the churn model is trained but not validated out of "
+                "time and gets no headline"
             )
         try:
             with quiet():
@@ -441,11 +576,22 @@ def churn_step(
         backtest=result,
         features=[str(c) for c in model.feature_names_in_],
         notes=notes,
+        horizon=int(horizon),
     )
+
+
+#: Fewest days of history before the migration's baseline day.
+MIN_BASELINE_DAYS = 90
 
 
 def segment_step(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResult:
     """Fit RFM, value tiers and lifecycle stages, and the migration over the last horizon.
+
+    The migration compares the RFM segments at the observation end with
+    those one horizon earlier, when at least ``MIN_BASELINE_DAYS`` of
+    history precede that day; otherwise with those half the history earlier
+    (with a note), and it is skipped, with a note, when even that leaves
+    less than ``MIN_BASELINE_DAYS`` on either side.
 
     Parameters
     ----------
@@ -467,7 +613,23 @@ def segment_step(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResul
     rfm = RFMSegmenter().fit(summary)
     tiers = ValueTierSegmenter(value=customers.value_column).fit(summary)
     lifecycle = LifecycleSegmenter().fit(summary)
-    before_end = log.observation_end - pd.Timedelta(days=log.horizon)
+    span, horizon = log.span_days, log.horizon
+    days = horizon if span - horizon >= MIN_BASELINE_DAYS else min(horizon, span // 2)
+    notes: list[str] = []
+    if days < MIN_BASELINE_DAYS:
+        note = (
+            f"segment migration skipped: the data cover {span} days, too few to compare the "
+            f"segments now with those of a baseline of at least {MIN_BASELINE_DAYS} days of "
+            f"history {MIN_BASELINE_DAYS} or more days earlier"
+        )
+        return SegmentsResult(rfm, tiers, lifecycle, migration=None, notes=[note])
+    if days < horizon:
+        notes.append(
+            f"segment migration compares now with {days} days ago, not one horizon "
+            f"({horizon} days) ago: the data before then cover only {max(span - horizon, 0)} "
+            "days, too few for a baseline"
+        )
+    before_end = log.observation_end - pd.Timedelta(days=days)
     earlier = log.frame.loc[log.frame["timestamp"] < before_end + pd.Timedelta(days=1)]
     if earlier.empty:
         note = f"no transaction on or before {before_end.date()}: segment migration skipped"
@@ -475,7 +637,9 @@ def segment_step(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResul
     before = _summarize(earlier, before_end)
     revenue = summary["total_amount"].sub(before["total_amount"], fill_value=0.0)
     migration = segment_migration(rfm.transform(before), rfm.transform(summary), revenue=revenue)
-    return SegmentsResult(rfm, tiers, lifecycle, migration=migration)
+    return SegmentsResult(
+        rfm, tiers, lifecycle, migration=migration, notes=notes, migration_days=days
+    )
 
 
 def profitability_step(log: ValidatedLog, customers: CustomerSummary) -> ProfitabilityResult:
@@ -504,7 +668,9 @@ def profitability_step(log: ValidatedLog, customers: CustomerSummary) -> Profita
     return ProfitabilityResult(pareto=pareto, whale=whale, abc_thresholds=abc_thresholds(pareto))
 
 
-def cross_sell_step(log: ValidatedLog, *, min_support: float | None = None) -> CrossSellResult:
+def cross_sell_step(
+    log: ValidatedLog, *, min_support: float | None = None, max_rules: int | None = 5000
+) -> CrossSellResult:
     """Mine association rules and fit the recommender, when items and orders are mapped.
 
     Parameters
@@ -512,19 +678,41 @@ def cross_sell_step(log: ValidatedLog, *, min_support: float | None = None) -> C
     log : ValidatedLog
         Result of :func:`validate_step`.
     min_support : float or None, default=None
-        Minimum support; ``None`` picks it with :func:`auto_min_support`.
+        Minimum support; ``None`` picks the highest support that finds a few
+        hundred to a few thousand rules
+        (:func:`~custintel.basket.choose_min_support`).
+    max_rules : int or None, default=5000
+        Most rules kept (the best by confidence, then lift); a note says how
+        many were found when more were. ``None`` keeps them all.
 
     Returns
     -------
     CrossSellResult
+        With ``item_names`` when ``item_name`` is mapped.
     """
-    from custintel.basket import CrossSellRecommender
+    from custintel.basket import CrossSellRecommender, choose_min_support
+    from custintel.features import transaction_baskets
 
     frame = log.frame
     if log.has_items and log.has_orders:
-        n_baskets = int(frame.loc[frame["amount"] >= 0, "order_id"].nunique())
-        support = auto_min_support(n_baskets) if min_support is None else min_support
-        return CrossSellResult(CrossSellRecommender(min_support=support).fit(frame), support)
+        notes: list[str] = []
+        if min_support is None:
+            baskets = transaction_baskets(frame, level="order", context=False)
+            labels = np.empty(len(baskets.items), dtype=object)
+            labels[:] = baskets.items.tolist()
+            support = choose_min_support((baskets.matrix, labels)).min_support
+        else:
+            support = float(min_support)
+        recommender = CrossSellRecommender(min_support=support, max_rules=max_rules).fit(frame)
+        found, kept = int(recommender.n_rules_found_), len(recommender.rules_)
+        if found > kept:
+            notes.append(
+                f"cross-sell: {found:,} rules found at a minimum support of {support:.2%}; only "
+                f"the best {kept:,} by confidence are kept (max_rules); raise max_rules "
+                "(--max-rules) to keep more, or min_support to find fewer"
+            )
+        names = item_names(frame) if "item_name" in frame.columns else None
+        return CrossSellResult(recommender, support, notes, item_names=names)
     notes = []
     if log.has_items:
         notes.append(
@@ -532,3 +720,40 @@ def cross_sell_step(log: ValidatedLog, *, min_support: float | None = None) -> C
             "map order_id for cross-sell rules"
         )
     return CrossSellResult(recommender=None, min_support=None, notes=notes)
+
+
+def item_names(frame: pd.DataFrame) -> pd.Series:
+    """Name each item by the name most of its lines carry.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Canonical transactions with ``item_id`` and ``item_name``.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``item_id`` (text), named ``item_name``; an item whose
+        lines carry no name is left out. Ties go to the name seen first.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"item_id": ["A", "A", "A", "B"],
+    ...                       "item_name": ["mug", "Mug", "mug", None]})
+    >>> item_names(frame).to_dict()
+    {'A': 'mug'}
+    """
+    named = frame.loc[frame["item_name"].notna(), ["item_id", "item_name"]]
+    counts = named.groupby(["item_id", "item_name"], sort=False, observed=True).size()
+    if counts.empty:
+        return pd.Series(
+            [], index=pd.Index([], name="item_id", dtype=object), name="item_name", dtype=object
+        )
+    best = counts.reset_index(name="n").sort_values("n", ascending=False, kind="stable")
+    best = best.drop_duplicates("item_id")
+    out = pd.Series(
+        best["item_name"].astype(str).to_numpy(dtype=object),
+        index=pd.Index(best["item_id"].astype(str).to_numpy(dtype=object), name="item_id"),
+        name="item_name",
+    )
+    return out.sort_index()

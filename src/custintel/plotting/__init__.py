@@ -19,9 +19,12 @@ from custintel.plotting._clv import (
 )
 from custintel.plotting._profitability import plot_abc, plot_pareto, plot_whale_curve
 from custintel.plotting._segmentation import plot_migration, plot_rfm_heatmap, plot_segment_bars
+from custintel.plotting._trends import money_axis_label, plot_breakdown, plot_monthly_activity
 
 __all__ = [
+    "money_axis_label",
     "plot_abc",
+    "plot_breakdown",
     "plot_calibration_curve",
     "plot_calibration_vs_holdout",
     "plot_clv_distribution",
@@ -30,6 +33,7 @@ __all__ = [
     "plot_frequency_recency_matrix",
     "plot_gains",
     "plot_migration",
+    "plot_monthly_activity",
     "plot_pareto",
     "plot_rfm_heatmap",
     "plot_segment_bars",

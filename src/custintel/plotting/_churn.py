@@ -111,7 +111,9 @@ def plot_calibration_curve(y_true: Any, proba: Any, *, n_bins: int = 10, ax: Any
     return ax
 
 
-def plot_cohort_heatmap(table: pd.DataFrame, *, annotate: bool = False, ax: Any = None) -> Any:
+def plot_cohort_heatmap(
+    table: pd.DataFrame, *, annotate: bool = False, max_labels: int = 24, ax: Any = None
+) -> Any:
     """Draw a cohort retention table as a heatmap.
 
     Parameters
@@ -120,6 +122,9 @@ def plot_cohort_heatmap(table: pd.DataFrame, *, annotate: bool = False, ax: Any 
         Output of :func:`custintel.churn.cohort_retention` (counts or rates).
     annotate : bool, default=False
         Write each cell's value.
+    max_labels : int, default=24
+        Most tick labels per axis; with more cohorts or periods every k-th
+        one is labelled, so that labels never overlap.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -132,20 +137,34 @@ def plot_cohort_heatmap(table: pd.DataFrame, *, annotate: bool = False, ax: Any 
         raise ValueError("table must be a non-empty cohort_retention frame")
     ax = axes(ax)
     values = table.to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    rates = bool(finite.size) and float(finite.max()) <= 1
     image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="viridis")
-    ax.figure.colorbar(image, ax=ax)
-    ax.set_xticks(range(values.shape[1]))
-    ax.set_xticklabels([str(c) for c in table.columns])
-    ax.set_yticks(range(values.shape[0]))
-    ax.set_yticklabels([str(i) for i in table.index])
+    bar = ax.figure.colorbar(image, ax=ax)
+    if rates:
+        from matplotlib.ticker import PercentFormatter
+
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        bar.set_label("share of the cohort active")
+    else:
+        bar.set_label("customers active")
+    cols, rows = values.shape[1], values.shape[0]
+    xstep = max(1, int(np.ceil(cols / max(max_labels, 1))))
+    ystep = max(1, int(np.ceil(rows / max(max_labels, 1))))
+    ax.set_xticks(range(0, cols, xstep))
+    ax.set_xticklabels([str(c) for c in table.columns[::xstep]])
+    ax.set_yticks(range(0, rows, ystep))
+    ax.set_yticklabels([str(i) for i in table.index[::ystep]])
     ax.set_xlabel("periods since acquisition")
     ax.set_ylabel("cohort")
     if annotate:
-        rates = np.nanmax(values) <= 1
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
                 text = f"{value:.0%}" if rates else f"{value:,.0f}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+                # Dark text on the bright end of viridis, white on the dark end.
+                bright = image.norm(value) > 0.6
+                color = "black" if bright else "white"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
     return ax
 
 

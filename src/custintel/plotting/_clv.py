@@ -173,7 +173,9 @@ def plot_cumulative_purchases(
     return ax
 
 
-def plot_clv_distribution(clv: pd.Series, *, bins: int = 50, ax: Any = None) -> Any:
+def plot_clv_distribution(
+    clv: pd.Series, *, bins: int = 50, currency: str | None = None, ax: Any = None
+) -> Any:
     """Plot the distribution of predicted CLV, with its mean and median.
 
     Parameters
@@ -182,6 +184,8 @@ def plot_clv_distribution(clv: pd.Series, *, bins: int = 50, ax: Any = None) -> 
         Output of :meth:`custintel.clv.CLVModel.predict_clv`.
     bins : int, default=50
         Histogram bins.
+    currency : str, optional
+        Currency of the values, written on the axis (e.g. ``"GBP"``).
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -200,7 +204,9 @@ def plot_clv_distribution(clv: pd.Series, *, bins: int = 50, ax: Any = None) -> 
         float(np.median(values)), color="tab:green", label=f"median {np.median(values):,.2f}"
     )
     ax.set_yscale("log")
-    ax.set_xlabel("customer lifetime value")
+    ax.set_xlabel(
+        f"customer lifetime value ({currency})" if currency else "customer lifetime value"
+    )
     ax.set_ylabel("customers (log scale)")
     ax.set_title("Distribution of predicted CLV")
     ax.legend()

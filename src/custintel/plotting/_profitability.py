@@ -19,6 +19,14 @@ def _percent_axis(axis: Any) -> None:
     axis.set_major_formatter(PercentFormatter(1.0))
 
 
+#: Customer-table columns in words, for titles and legends.
+_WORDS = {"total_amount": "revenue", "total_margin": "margin", "expected_clv": "expected CLV"}
+
+
+def _words(column: Any) -> str:
+    return _WORDS.get(str(column), str(column).replace("_", " "))
+
+
 def plot_pareto(
     analysis: Any, *, kind: str = "pareto", mark: float | None = 0.2, ax: Any = None
 ) -> Any:
@@ -51,7 +59,7 @@ def plot_pareto(
     if kind not in ("pareto", "lorenz"):
         raise ValueError(f"kind must be 'pareto' or 'lorenz', got {kind!r}")
     ax = axes(ax)
-    label = analysis.column_
+    label = _words(analysis.column_)
     if kind == "pareto":
         x = np.concatenate(([0.0], analysis.table_["cumulative_customer_share"].to_numpy()))
         y = np.concatenate(([0.0], analysis.table_["cumulative_value_share"].to_numpy()))
@@ -83,7 +91,7 @@ def plot_pareto(
     return ax
 
 
-def plot_whale_curve(whale: Any, *, ax: Any = None) -> Any:
+def plot_whale_curve(whale: Any, *, currency: str | None = None, ax: Any = None) -> Any:
     """Plot the whale curve of a fitted :class:`WhaleCurve`.
 
     Cumulative profit, as a share of total profit, against the share of
@@ -94,6 +102,8 @@ def plot_whale_curve(whale: Any, *, ax: Any = None) -> Any:
     ----------
     whale : custintel.profitability.WhaleCurve
         A fitted whale curve.
+    currency : str, optional
+        Currency of profit, on the axis when the curve is drawn in amounts.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -125,7 +135,8 @@ def plot_whale_curve(whale: Any, *, ax: Any = None) -> Any:
             f"{whale.peak_customer_share_:.0%} of customers"
         )
     else:
-        ax.set_ylabel(f"cumulative {whale.column_}")
+        unit = f" ({currency})" if currency else ""
+        ax.set_ylabel(f"cumulative {_words(whale.column_)}{unit}")
         ax.set_title("Whale curve (total profit is not positive)")
     ax.legend(loc="lower center")
     return ax
@@ -164,7 +175,8 @@ def plot_abc(
     positions = np.arange(len(table))
     width = 0.4
     customers = ax.bar(positions - width / 2, table["customer_share"], width, label="customers")
-    value = ax.bar(positions + width / 2, table["value_share"], width, label=f"{analysis.column_}")
+    label = _words(analysis.column_)
+    value = ax.bar(positions + width / 2, table["value_share"], width, label=label)
     for container in (customers, value):
         ax.bar_label(container, fmt="{:.0%}".format, padding=2, fontsize=8)
     ax.set_xticks(positions, [str(c) for c in table.index])
@@ -172,6 +184,6 @@ def plot_abc(
     ax.set_ylabel("share")
     _percent_axis(ax.yaxis)
     ax.set_ylim(0, 1.1)
-    ax.set_title(f"ABC classes of {analysis.column_}")
+    ax.set_title(f"ABC classes of {label}")
     ax.legend()
     return ax

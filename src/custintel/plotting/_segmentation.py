@@ -93,7 +93,7 @@ def plot_segment_bars(profile: pd.DataFrame, *, ax: Any = None) -> Any:
     for col in ("customer_share", "revenue_share"):
         if col not in profile.columns:
             raise ValueError(f"profile needs a {col!r} column; build it with segment_profile")
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     ax = axes(ax)
     y = np.arange(len(profile))
@@ -101,7 +101,9 @@ def plot_segment_bars(profile: pd.DataFrame, *, ax: Any = None) -> Any:
     ax.barh(y + 0.2, profile["revenue_share"], height=0.4, label="revenue")
     ax.set_yticks(y, [str(i) for i in profile.index])
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    # Whole percents and at most five ticks: "0% 10% 20% ..." never run into each other.
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel("share of total")
     ax.set_title("segment size and revenue")
     ax.legend()

@@ -47,52 +47,96 @@ def risk_deciles(customers: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def churn_window(result: IntelligenceResult, horizon: int | None) -> int | None:
+    """Days of the churn window the model predicts: the churn step's, else ``horizon``."""
+    days = getattr(result.churn, "horizon", None)
+    return int(days) if days else horizon
+
+
+def churn_headline(result: IntelligenceResult, horizon: int | None) -> str:
+    """Return the churn section's one line, or why it gives no churn number.
+
+    A churn headline is given only when the model was tested out of time:
+    an untested model's share of "likely churners" is not a number to act
+    on, and read next to the segments it can contradict them.
+    """
+    bt = result.churn.backtest
+    if bt is None:
+        skipped = [n for n in result.churn.notes if n.startswith("churn backtest skipped")]
+        reason = (
+            skipped[0].removeprefix("churn backtest skipped: ")
+            if skipped
+            else ("the history is too short for an out-of-time backtest")
+        )
+        return (
+            "No churn headline: the churn model could not be tested out of time, so its "
+            f"scores are not reliable enough to act on ({reason})."
+        )
+    name = MAIN_MODEL if MAIN_MODEL in bt.metrics.index else str(bt.metrics.index[0])
+    row = bt.metrics.loc[name]
+    lift = float(row["top_decile_lift_churn"])
+    days = churn_window(result, horizon)
+    within = f" within {days} days" if days else ""
+    if lift >= 1.2:
+        return (
+            f"Targeting the 10% riskiest customers reaches {fmt.ratio(lift)} as many "
+            f"churners{within} as a random 10% (backtest AUC {fmt.number(row['roc_auc'])}): "
+            "spend the retention budget on the top risk deciles."
+        )
+    return (
+        f"The churn score barely beats random targeting in the backtest (AUC "
+        f"{fmt.number(row['roc_auc'])}, top-decile lift {fmt.ratio(lift)}): do not "
+        "target retention offers on it alone."
+    )
+
+
 def churn_section(result: IntelligenceResult, horizon: int | None) -> Section:
     """Build the churn section."""
     customers: pd.DataFrame = result.scores
     bt = result.churn.backtest
-    window = f"{horizon} days" if horizon else "the horizon"
+    days = churn_window(result, horizon)
+    window = f"{days} days" if days else "the horizon"
     deciles = risk_deciles(customers)
     high = customers["churn_probability"] > 0.5
     at_stake = (
         customers.loc[high, "expected_clv"].sum() if "expected_clv" in customers.columns else None
     )
-    if bt is not None:
-        name = MAIN_MODEL if MAIN_MODEL in bt.metrics.index else str(bt.metrics.index[0])
-        row = bt.metrics.loc[name]
-        lift = float(row["top_decile_lift_churn"])
-        if lift >= 1.2:
-            action = (
-                f"Targeting the 10% riskiest customers reaches {fmt.ratio(lift)} as many "
-                f"churners as a random 10% (backtest AUC {fmt.number(row['roc_auc'])}): spend "
-                "the retention budget on the top risk deciles."
+    action = churn_headline(result, horizon)
+    blocks = []
+    if bt is not None:  # untested scores get no key figures: they would read as a forecast
+        blocks.append(
+            kpis(
+                [
+                    (f"likely to churn within {window}", fmt.count(high.sum())),
+                    ("share of customers", fmt.percent(high.mean())),
+                    ("their expected CLV", fmt.money(at_stake)),
+                ]
             )
-        else:
-            action = (
-                f"The churn score barely beats random targeting in the backtest (AUC "
-                f"{fmt.number(row['roc_auc'])}, top-decile lift {fmt.ratio(lift)}): do not "
-                "target retention offers on it alone."
-            )
-    else:
-        action = (
-            f"{fmt.count(high.sum())} customers ({fmt.percent(high.mean())}) will probably not "
-            f"buy in the next {window}; contact the valuable ones first."
         )
-    blocks = [
-        kpis(
-            [
-                (f"likely to churn within {window}", fmt.count(high.sum())),
-                ("share of customers", fmt.percent(high.mean())),
-                ("their expected CLV", fmt.money(at_stake)),
-            ]
-        ),
-        heading("Out-of-time backtest"),
-    ]
+    blocks.append(heading("Out-of-time backtest"))
+    if days and horizon and days < horizon:
+        blocks.insert(
+            0,
+            note(
+                f"The churn horizon was shortened from {horizon} to {days} days so it can be "
+                f"tested: the history is too short to test {horizon} days out of time. Churn "
+                f"here means no purchase in the next {days} days."
+            ),
+        )
     if bt is None:
+        blocks.insert(
+            0,
+            note(
+                "These churn scores are not validated: the history is too short for an "
+                "out-of-time backtest (train at one cut-off, test at a later one), so treat "
+                "them as a ranking, not a forecast."
+            ),
+        )
         blocks.append(
             note(
                 "The backtest is not available because the history is too short: it needs two "
-                "horizons before the observation end (train, then test out of time)."
+                "churn windows plus some history before the observation end (train, then test "
+                "out of time)."
             )
         )
     else:

@@ -10,7 +10,16 @@ import pandas as pd
 from custintel.pipeline import IntelligenceResult
 from custintel.plotting import plot_calibration_vs_holdout, plot_clv_distribution
 from custintel.report import _format as fmt
-from custintel.report._document import Section, figure, guarded, heading, kpis, note, table
+from custintel.report._document import (
+    Section,
+    figure,
+    guarded,
+    heading,
+    kpis,
+    note,
+    paragraph,
+    table,
+)
 
 
 class _Predictions:
@@ -26,6 +35,46 @@ def _chosen(selection: Any) -> str | None:
         if len(picked):
             return str(picked[0])
     return None
+
+
+def clv_basis(result: IntelligenceResult, horizon: int | None, chosen: str | None) -> str:
+    """Say what the CLV figures rest on: margin, discount rate, horizon, currency, model.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> result = NS(customers=NS(margin=1.0, overview={"has_costs": False}),
+    ...             discount_rate=0.1, currency="GBP", clv=NS(penalizer=0.0))
+    >>> clv_basis(result, 365, "BG/NBD")  # doctest: +NORMALIZE_WHITESPACE
+    'Basis: revenue, not profit (margin 100%: no cost column is mapped); annual discount
+     rate 10%; horizon 365 days; amounts in GBP; purchase model BG/NBD with Gamma-Gamma
+     spend.'
+    """
+    margin = getattr(result.customers, "margin", None)
+    overview = getattr(result.customers, "overview", {}) or {}
+    if margin is None:
+        value = "margin unknown"
+    elif overview.get("has_costs"):
+        value = f"profit (margin {fmt.percent(margin)} of revenue, from the cost column)"
+    elif margin >= 1.0:
+        value = "revenue, not profit (margin 100%: no cost column is mapped)"
+    else:
+        value = f"profit at a margin of {fmt.percent(margin)} of revenue"
+    parts = [f"Basis: {value}"]
+    rate = getattr(result, "discount_rate", None)
+    parts.append(
+        f"annual discount rate {fmt.percent(rate)}" if rate is not None else "discount rate unknown"
+    )
+    parts.append(f"horizon {horizon} days" if horizon else "horizon unknown")
+    currency = getattr(result, "currency", None) or fmt.currency_label()
+    parts.append(f"amounts in {currency}" if currency else "currency not given")
+    if chosen:
+        model = f"purchase model {chosen} with Gamma-Gamma spend"
+        penalizer = float(getattr(result.clv, "penalizer", 0.0) or 0.0)
+        if penalizer:
+            model += f" (penalizer {penalizer:g})"
+        parts.append(model)
+    return "; ".join(parts) + "."
 
 
 def clv_section(result: IntelligenceResult, horizon: int | None) -> Section:
@@ -50,6 +99,8 @@ def clv_section(result: IntelligenceResult, horizon: int | None) -> Section:
     ):
         mae = float((holdout["predicted_holdout"] - holdout["frequency_holdout"]).abs().mean())
     blocks = [
+        paragraph(clv_basis(result, horizon, chosen)),
+        *[note(n) for n in getattr(result.clv, "notes", [])],
         kpis(
             [
                 (f"expected CLV, next {window}", fmt.money(total)),

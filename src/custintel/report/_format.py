@@ -1,15 +1,24 @@
-"""Numbers, dates and tables formatted for people (managers, not parsers)."""
+"""Numbers, dates and tables formatted for people (managers, not parsers).
+
+Amounts carry the report's currency: :func:`currency` sets it for the
+duration of one rendering (a :class:`contextvars.ContextVar`, so concurrent
+renderings in threads do not see each other's), and :func:`money` reads it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
 
 __all__ = [
     "count",
+    "currency",
+    "currency_label",
     "date",
     "format_frame",
     "item_set",
@@ -34,16 +43,86 @@ def count(x: Any) -> str:
     return f"{round(float(x)):,}"
 
 
+#: Codes written as their symbol, before the number; any other code follows it.
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥"}
+
+_CURRENCY: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "custintel_report_currency", default=None
+)
+
+
+@contextlib.contextmanager
+def currency(code: str | None) -> Iterator[None]:
+    """Format amounts in ``code`` (``"GBP"``, ``"£"``, ...) inside the ``with`` block.
+
+    Examples
+    --------
+    >>> with currency("GBP"):
+    ...     money(1234.5)
+    '£1,234'
+    >>> money(1234.5)
+    '1,234'
+    """
+    code = code.strip() if isinstance(code, str) else None
+    token = _CURRENCY.set(code or None)
+    try:
+        yield
+    finally:
+        _CURRENCY.reset(token)
+
+
+def _affixes() -> tuple[str, str]:
+    code = _CURRENCY.get()
+    if not code:
+        return "", ""
+    symbol = _SYMBOLS.get(code.upper())
+    if symbol is not None:
+        return symbol, ""
+    if any(c.isalpha() for c in code):
+        return "", f" {code}"
+    return code, ""  # a symbol the caller gave, such as "£" or "R$"
+
+
+def currency_label() -> str | None:
+    """Return the current currency as a short label for axes and captions, or ``None``.
+
+    Examples
+    --------
+    >>> with currency("GBP"):
+    ...     currency_label()
+    'GBP'
+    >>> currency_label() is None
+    True
+    """
+    return _CURRENCY.get()
+
+
 def money(x: Any) -> str:
-    """Format an amount: ``1.2M``, ``45,300`` or ``12.50``."""
+    """Format an amount: ``1.2M``, ``45,300`` or ``12.50``, with the current currency.
+
+    Examples
+    --------
+    >>> money(45321.4), money(12.5), money(-2_500_000)
+    ('45,321', '12.50', '-2.5M')
+    >>> with currency("EUR"):
+    ...     money(-12.5)
+    '-€12.50'
+    >>> with currency("CHF"):
+    ...     money(1200)
+    '1,200 CHF'
+    """
     if _missing(x):
         return "–"
     v = float(x)
     if abs(v) >= 1e6:
-        return f"{v / 1e6:,.1f}M"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:,.2f}"
+        text = f"{abs(v) / 1e6:,.1f}M"
+    elif abs(v) >= 100:
+        text = f"{abs(v):,.0f}"
+    else:
+        text = f"{abs(v):,.2f}"
+    before, after = _affixes()
+    sign = "-" if v < 0 and text.strip("0.,M") else ""
+    return f"{sign}{before}{text}{after}"
 
 
 def number(x: Any, digits: int = 2) -> str:

@@ -1,4 +1,4 @@
-"""Section 1: what data the report is built on, and what is wrong with it."""
+"""Section 1: what data the report is built on (the warnings are listed under "Data quality")."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import pandas as pd
 
 from custintel.pipeline import IntelligenceResult
 from custintel.report import _format as fmt
-from custintel.report._document import Section, bullets, heading, kpis, paragraph
+from custintel.report._document import Section, kpis, paragraph
+from custintel.report._quality import ledger_of
 
 
 def overview_section(result: IntelligenceResult) -> Section:
-    """Build the data overview and data-quality section."""
+    """Build the data overview section."""
     ov: dict[str, Any] = dict(result.customers.overview or {})
     warnings = [str(w) for w in (result.data_quality or [])]
+    ledger = ledger_of(result)
     first, last = ov.get("first_date"), ov.get("last_date")
     facts = (
         f"{fmt.count(ov.get('n_customers'))} customers placed {fmt.count(ov.get('n_orders'))} "
@@ -26,6 +28,12 @@ def overview_section(result: IntelligenceResult) -> Section:
         action = (
             f"{facts}; check the {n} data-quality warning{'s' if n > 1 else ''} below "
             "before acting on the numbers in this report."
+        )
+    elif ledger is not None and int(ledger.lines_kept) < int(ledger.lines_read):
+        left = int(ledger.lines_read) - int(ledger.lines_kept)
+        action = (
+            f"{facts}; cleaning left out {fmt.count(left)} of the {fmt.count(ledger.lines_read)} "
+            "lines read: see 'Data quality' for which and why before comparing with other totals."
         )
     else:
         action = f"{facts}; the data passed every quality check, so the numbers below can be used."
@@ -54,7 +62,5 @@ def overview_section(result: IntelligenceResult) -> Section:
             )
             + "."
         ),
-        heading("Data-quality warnings"),
-        bullets(warnings, css="warnings") if warnings else paragraph("None."),
     ]
     return Section("overview", "Data overview", action, blocks)

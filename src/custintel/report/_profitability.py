@@ -76,7 +76,10 @@ def pareto_section(result: IntelligenceResult) -> Section:
         blocks.append(
             guarded(
                 "The whale curve",
-                lambda: figure(lambda ax: plot_whale_curve(whale, ax=ax), alt="whale curve"),
+                lambda: figure(
+                    lambda ax: plot_whale_curve(whale, currency=fmt.currency_label(), ax=ax),
+                    alt="whale curve",
+                ),
             )
         )
     return Section("pareto", "80/20 and the whale curve", action, blocks)

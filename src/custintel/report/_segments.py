@@ -74,12 +74,13 @@ def segments_section(result: IntelligenceResult, horizon: int | None) -> Section
         heading("Migration"),
     ]
     if migration is None:
-        blocks.append(
-            note(
-                "Segment migration is not available because the history is shorter than one "
-                "horizon before the observation end, so there is no earlier period to compare."
-            )
+        reason = "; ".join(
+            n.removeprefix("segment migration skipped: ") for n in result.segments.notes
+        ) or (
+            "the history is shorter than one horizon before the observation end, so there is "
+            "no earlier period to compare"
         )
+        blocks.append(note(f"Segment migration is not available because {reason}."))
     else:
         blocks.append(
             guarded(
@@ -109,10 +110,12 @@ def _win_back(migration: Any, since: str) -> str:
 
 
 def _since(result: IntelligenceResult, horizon: int | None) -> str:
+    """Name the day migration compares with: ``migration_days`` back, else one horizon."""
     end = result.log.observation_end
-    if end is None or horizon is None:
+    days = result.segments.migration_days or horizon
+    if end is None or days is None:
         return "the previous period"
-    return fmt.date(pd.Timestamp(end) - pd.Timedelta(days=int(horizon)))
+    return fmt.date(pd.Timestamp(end) - pd.Timedelta(days=int(days)))
 
 
 def _rfm_heatmap(result: IntelligenceResult) -> str:

@@ -9,53 +9,34 @@ from pathlib import Path
 from typing import Any
 
 import custintel
-from custintel.pipeline import IntelligenceResult
 from custintel.report import _format as fmt
+from custintel.report._actions import actions_section
 from custintel.report._churn import churn_section
 from custintel.report._clv import clv_section
 from custintel.report._crosssell import crosssell_section
 from custintel.report._document import Section, guarded, page
 from custintel.report._overview import overview_section
 from custintel.report._profitability import pareto_section
+from custintel.report._quality import quality_section
+from custintel.report._result import result_of
 from custintel.report._segments import segments_section
+from custintel.report._trends import regions_section, trends_section
 
 __all__ = ["SECTIONS", "render_report", "result_of", "write_report"]
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("overview", "Data overview"),
+    ("quality", "Data quality"),
+    ("trends", "Revenue and customers over time"),
+    ("regions", "Regions"),
     ("pareto", "80/20 and the whale curve"),
     ("segments", "Segments"),
     ("churn", "Churn risk"),
     ("clv", "Customer lifetime value"),
     ("crosssell", "Cross-sell"),
+    ("actions", "Action lists"),
 )
 """Sections of the report in page order: (HTML id, heading)."""
-
-
-def result_of(model: Any) -> IntelligenceResult:
-    """Return the result object a report reads: ``model.result_``, or ``model`` itself.
-
-    Parameters
-    ----------
-    model : CustomerIntelligence or IntelligenceResult
-        A fitted pipeline (its :attr:`result_`), or the result object of a run.
-
-    Returns
-    -------
-    IntelligenceResult
-
-    Raises
-    ------
-    ValueError
-        When ``model`` is neither (e.g. not fitted).
-    """
-    result = getattr(model, "result_", model)
-    if not isinstance(result, IntelligenceResult):
-        raise ValueError(
-            f"write_report needs a fitted CustomerIntelligence (or its result_, an "
-            f"IntelligenceResult); {type(model).__name__} has no result_: call .fit(tx) first"
-        )
-    return result
 
 
 def render_report(model: Any) -> str:
@@ -87,17 +68,25 @@ def render_report(model: Any) -> str:
     horizon = result.log.horizon
     builders: dict[str, Callable[[], Section]] = {
         "overview": lambda: overview_section(result),
+        "quality": lambda: quality_section(result),
+        "trends": lambda: trends_section(result),
+        "regions": lambda: regions_section(result),
         "pareto": lambda: pareto_section(result),
         "segments": lambda: segments_section(result, horizon),
         "churn": lambda: churn_section(result, horizon),
         "clv": lambda: clv_section(result, horizon),
         "crosssell": lambda: crosssell_section(result),
+        "actions": lambda: actions_section(result),
     }
-    sections = [_section(key, title, builders[key]) for key, title in SECTIONS]
+    currency = getattr(result, "currency", None)
+    # Every amount of every section carries the currency of the data.
+    with fmt.currency(currency):
+        sections = [_section(key, title, builders[key]) for key, title in SECTIONS]
     ov = result.customers.overview
     subtitle = (
         f"{fmt.count(ov.get('n_customers'))} customers, {fmt.date(ov.get('first_date'))} to "
         f"{fmt.date(result.log.observation_end)}"
+        + (f"; amounts in {currency}" if currency else "")
         + (f"; churn window and CLV horizon {horizon} days" if horizon else "")
     )
     return page(
@@ -129,10 +118,14 @@ def write_report(ci: Any, path: str | os.PathLike[str]) -> Path:
     The file is self-contained: the style sheet is inline and every plot is
     an embedded PNG (``data:`` URI), with no scripts, fonts or other
     resources to fetch, so it opens offline and can be mailed as it is.
-    Sections: data overview and data-quality warnings; 80/20 and the whale
-    curve; segments (sizes, revenue, migration); churn (backtest AUC and
-    lift, gains chart, risk deciles); CLV (distribution, tracking plot,
-    holdout error); cross-sell (top rules, example recommendations). Each
+    Sections: data overview; data quality (the cleaning ledger: lines read,
+    kept and dropped, and every warning); revenue and customers per month
+    with cohort retention; revenue, customers and CLV by region; 80/20 and
+    the whale curve; segments (sizes, revenue, migration); churn (backtest
+    AUC and lift, gains chart, risk deciles); CLV (distribution, tracking
+    plot, holdout error); cross-sell (top rules, example recommendations);
+    action lists (who to call, why, value at stake). Amounts carry the
+    result's ``currency``. Each
     opens with one line saying what a manager should do with it, computed
     from the data. Optional parts that were not fitted (no costs, no items,
     too short a history) are shown as a short "not available because ..."

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel.exceptions import SchemaError
 from custintel.segmentation._checks import Segmenter, customer_columns
+from custintel.typing import CustomerTable
 
 __all__ = ["CustomerSegmenter"]
 
@@ -125,7 +126,7 @@ class CustomerSegmenter(Segmenter):
         )
         return raw, np.log1p(np.maximum(raw, 0.0)), index
 
-    def fit(self, X: Any, y: Any = None) -> CustomerSegmenter:
+    def fit(self, X: CustomerTable, y: Any = None) -> CustomerSegmenter:
         """Choose k, cluster the customers and profile the segments.
 
         Parameters
@@ -245,7 +246,7 @@ class CustomerSegmenter(Segmenter):
             )
         self.profile_ = prof
 
-    def predict(self, X: Any) -> pd.Series:
+    def predict(self, X: CustomerTable) -> pd.Series:
         """Return each customer's cluster number.
 
         Parameters
@@ -263,7 +264,7 @@ class CustomerSegmenter(Segmenter):
         labels = self.model_.predict((logged - self.center_) / self.scale_)
         return pd.Series(labels.astype(np.int64), index=index, name="cluster")
 
-    def transform(self, X: Any) -> pd.DataFrame:
+    def transform(self, X: CustomerTable) -> pd.DataFrame:
         """Return each customer's cluster and readable segment label.
 
         Parameters

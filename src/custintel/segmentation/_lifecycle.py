@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel.export import POSITIVE, ExportReader, json_float
 from custintel.segmentation._checks import ExportedSegmenter, customer_columns
+from custintel.typing import CustomerTable
 
 __all__ = ["STAGES", "LifecycleSegmenter"]
 
@@ -116,7 +117,7 @@ class LifecycleSegmenter(ExportedSegmenter):
                 f"{self.large_quantile}"
             )
 
-    def fit(self, X: Any, y: Any = None) -> LifecycleSegmenter:
+    def fit(self, X: CustomerTable, y: Any = None) -> LifecycleSegmenter:
         """Learn the typical gap and the large-account threshold.
 
         Parameters
@@ -171,7 +172,7 @@ class LifecycleSegmenter(ExportedSegmenter):
         stage[new] = "new"
         return stage
 
-    def transform(self, X: Any) -> pd.DataFrame:
+    def transform(self, X: CustomerTable) -> pd.DataFrame:
         """Stage each customer.
 
         Parameters
@@ -230,7 +231,7 @@ class LifecycleSegmenter(ExportedSegmenter):
         )
 
     def win_back(
-        self, X: Any, *, value: str = "total_amount", include_lost: bool = False
+        self, X: CustomerTable, *, value: str = "total_amount", include_lost: bool = False
     ) -> pd.DataFrame:
         """Rank lapsed customers by value for a win-back campaign.
 

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel.export import Domain, ExportReader, json_float
 from custintel.segmentation._checks import ExportedSegmenter, customer_columns
+from custintel.typing import CustomerTable
 
 __all__ = ["SEGMENT_NAMES", "RFMSegmenter", "default_segment_map", "tie_robust_scores"]
 
@@ -273,7 +274,7 @@ class RFMSegmenter(ExportedSegmenter):
             )
         return mapping
 
-    def fit(self, X: Any, y: Any = None) -> RFMSegmenter:
+    def fit(self, X: CustomerTable, y: Any = None) -> RFMSegmenter:
         """Learn the score cut points from a customer table.
 
         Parameters
@@ -318,7 +319,7 @@ class RFMSegmenter(ExportedSegmenter):
         self._remember_columns(X)
         return self
 
-    def transform(self, X: Any) -> pd.DataFrame:
+    def transform(self, X: CustomerTable) -> pd.DataFrame:
         """Score customers on the fitted scale and name their segments.
 
         Parameters

@@ -24,28 +24,47 @@ from custintel.segmentation._checks import ExportedSegmenter, customer_columns
 
 __all__ = ["ValueTierSegmenter", "default_playbook"]
 
-_TIERS = ("Platinum", "Gold", "Iron", "Lead")
+_TIERS = ("Platinum", "Gold", "Silver", "Bronze")
 _SUMMARY = ("customers", "customer_share", "value", "value_share")
 _COUNT = Domain(0, 2**63 - 1, label=">= 0 and <= 9223372036854775807")
 
 
-def default_playbook() -> pd.DataFrame:
+def default_playbook(tiers: tuple[str, ...] | list[str] = _TIERS) -> pd.DataFrame:
     """Return the default tier → treatment playbook.
 
     Copy it, edit the cells (or add columns) and pass it as
     ``ValueTierSegmenter(playbook=...)``.
 
+    Parameters
+    ----------
+    tiers : sequence of four str, default=("Platinum", "Gold", "Silver", "Bronze")
+        Names of the four tiers, best first: the rows are the same treatments,
+        best tier first, under these labels.
+
     Returns
     -------
     pandas.DataFrame
-        Indexed by tier (Platinum, Gold, Iron, Lead) with columns
-        ``service_level``, ``benefits`` and ``after_sales``.
+        Indexed by tier with columns ``service_level``, ``benefits`` and
+        ``after_sales``.
+
+    Raises
+    ------
+    ValueError
+        When ``tiers`` is not four distinct names.
 
     Examples
     --------
     >>> default_playbook().loc["Platinum", "service_level"]
     'dedicated account manager'
+    >>> default_playbook(("A", "B", "C", "D")).loc["D", "service_level"]
+    'self-service'
     """
+    names = [str(t) for t in tiers]
+    if len(names) != len(_TIERS) or len(set(names)) != len(names):
+        raise ValueError(
+            f"the default playbook has {len(_TIERS)} rows, one per tier: pass {len(_TIERS)} "
+            f"distinct tier names, best first, got {list(tiers)!r}"
+        )
     return pd.DataFrame(
         {
             "service_level": [
@@ -67,7 +86,7 @@ def default_playbook() -> pd.DataFrame:
                 "none beyond standard returns",
             ],
         },
-        index=pd.Index(list(_TIERS), name="tier"),
+        index=pd.Index(names, name="tier"),
     )
 
 
@@ -79,7 +98,7 @@ class ValueTierSegmenter(ExportedSegmenter):
     number of ``cuts`` at or below the share of total value held by the
     customers strictly more valuable than them: with the default cuts, the
     customers who make up the first 50 % of value are Platinum, the next
-    30 % Gold, the next 15 % Iron and the rest Lead.
+    30 % Gold, the next 15 % Silver and the rest Bronze.
 
     Parameters
     ----------
@@ -88,11 +107,13 @@ class ValueTierSegmenter(ExportedSegmenter):
         (``"total_margin"``) or a predicted CLV column you add to the table.
     cuts : tuple of float, default=(0.5, 0.8, 0.95)
         Increasing cumulative value shares in (0, 1) that close each tier.
-    tiers : tuple of str, default=("Platinum", "Gold", "Iron", "Lead")
-        Tier names, best first; one more than ``cuts``.
+    tiers : tuple of str, default=("Platinum", "Gold", "Silver", "Bronze")
+        Tier names, best first; one more than ``cuts``. Rename them freely,
+        e.g. ``tiers=("A", "B", "C", "D")``.
     playbook : pandas.DataFrame or None, default=None
         Treatment per tier (index: tier names). ``None`` uses
-        :func:`default_playbook` (which needs the default tier names).
+        :func:`default_playbook` under your tier names, which needs four
+        tiers (the default three ``cuts``).
 
     Attributes
     ----------
@@ -116,7 +137,7 @@ class ValueTierSegmenter(ExportedSegmenter):
     >>> X = pd.DataFrame({"total_amount": [60.0, 25.0, 10.0, 5.0, 0.0]},
     ...                  index=pd.Index(list("abcde"), name="customer_id"))
     >>> ValueTierSegmenter().fit_transform(X)["tier"].tolist()
-    ['Platinum', 'Gold', 'Iron', 'Lead', 'Lead']
+    ['Platinum', 'Gold', 'Silver', 'Bronze', 'Bronze']
     """
 
     output_columns: ClassVar[tuple[str, ...]] = ("value", "value_share", "tier")
@@ -202,12 +223,14 @@ class ValueTierSegmenter(ExportedSegmenter):
     def _playbook(self, tiers: list[str]) -> pd.DataFrame:
         """Return the playbook rows of ``tiers``, in tier order."""
         if self.playbook is None:
-            if tiers != list(_TIERS):
+            if len(tiers) != len(_TIERS):
                 raise ValueError(
-                    "the default playbook covers Platinum, Gold, Iron and Lead; pass a playbook "
-                    f"indexed by your tiers {tiers}"
+                    f"the default playbook covers {len(_TIERS)} tiers (three cuts), not "
+                    f"{len(tiers)}; pass a playbook indexed by your tiers {tiers}"
                 )
-            return default_playbook()
+            # The same treatments, best tier first, under the caller's names (old bundles
+            # saved with the old names Platinum, Gold, Iron, Lead load through here too).
+            return default_playbook(tiers)
         if not isinstance(self.playbook, pd.DataFrame):
             raise ValueError(
                 f"playbook must be None or a DataFrame, got {type(self.playbook).__name__}"

@@ -1,0 +1,489 @@
+"""Action lists: who to contact in each actionable segment, why, and what is at stake.
+
+:func:`action_lists` builds them from an :class:`~custintel.pipeline.IntelligenceResult`;
+:func:`write_action_lists` writes one CSV file per list; the report's last
+section summarises them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custintel.pipeline import IntelligenceResult
+from custintel.report import _format as fmt
+from custintel.report._document import Section, note, table
+from custintel.report._result import result_of
+
+__all__ = ["ACTION_COLUMNS", "ActionList", "action_lists", "actions_section", "write_action_lists"]
+
+#: Columns of every action-list file, in this order.
+ACTION_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "action",
+    "reason",
+    "value_at_stake",
+    "value_basis",
+    "revenue_to_date",
+    "expected_clv",
+    "churn_probability",
+    "days_since_last",
+    "rfm_segment",
+    "value_tier",
+    "lifecycle_stage",
+    "suggested_item",
+)
+
+
+@dataclass(frozen=True)
+class ActionList:
+    """One action list: a segment rule, what to do, and the customers it selects.
+
+    Attributes
+    ----------
+    key : str
+        File stem (``call-at-risk-high-value`` -> ``call-at-risk-high-value.csv``).
+    title : str
+        The segment in a few words.
+    action : str
+        What to do with them, as a verb phrase.
+    rule : str
+        The rule that selects them, in words.
+    customers : pandas.DataFrame
+        :data:`ACTION_COLUMNS`, most value at stake first.
+    """
+
+    key: str
+    title: str
+    action: str
+    rule: str
+    customers: pd.DataFrame
+
+    @property
+    def filename(self) -> str:
+        """Name of the CSV file of this list."""
+        return f"{self.key}.csv"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    key: str
+    title: str
+    action: str
+    basis: str  # "revenue" or "clv"
+    rule: Callable[[_Context], str]
+    select: Callable[[_Context], pd.Series]
+    reason: Callable[[_Context, pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class _Context:
+    frame: pd.DataFrame  # scores joined with days_since_last and n_orders
+    horizon: int | None
+    top_tiers: tuple[str, ...]
+    top_share: float | None
+    lapsed_after: float
+    lost_after: float
+
+
+def _context(result: IntelligenceResult) -> _Context:
+    scores = result.scores
+    summary = result.customers.summary
+    frame = scores.copy()
+    for column in ("days_since_last", "n_orders"):
+        if column not in frame.columns and column in summary.columns:
+            frame[column] = summary[column].reindex(frame.index)
+    tiers = result.segments.value_tiers
+    names: tuple[str, ...] = ()
+    share = None
+    if tiers is not None and hasattr(tiers, "summary_"):
+        names = tuple(str(t) for t in tiers.summary_.index[:2])
+        cuts = tuple(getattr(tiers, "cuts", ()))
+        share = float(cuts[1]) if len(cuts) > 1 else None
+    elif "value_tier" in frame.columns and isinstance(
+        frame["value_tier"].dtype, pd.CategoricalDtype
+    ):
+        names = tuple(str(t) for t in frame["value_tier"].cat.categories[:2])
+    lifecycle = result.segments.lifecycle
+    return _Context(
+        frame=frame,
+        horizon=result.log.horizon,
+        top_tiers=names,
+        top_share=share,
+        lapsed_after=float(getattr(lifecycle, "lapsed_after", 3.0)),
+        lost_after=float(getattr(lifecycle, "lost_after", 6.0)),
+    )
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype="float64")
+
+
+def _is(frame: pd.DataFrame, name: str, values: Sequence[str]) -> pd.Series:
+    if name not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return frame[name].astype("string").isin(list(values)).fillna(False).astype(bool)
+
+
+def _days(frame: pd.DataFrame) -> pd.Series:
+    days = _col(frame, "days_since_last")
+    return pd.Series(
+        [f"last purchase {fmt.count(d)} days ago" if pd.notna(d) else "" for d in days],
+        index=frame.index,
+    )
+
+
+def _join(*parts: pd.Series) -> pd.Series:
+    frame = pd.concat(parts, axis=1)
+    return frame.apply(lambda r: "; ".join(str(v) for v in r if isinstance(v, str) and v), axis=1)
+
+
+def _window(ctx: _Context) -> str:
+    return f"the next {ctx.horizon} days" if ctx.horizon else "the horizon"
+
+
+# --- the lists ---------------------------------------------------------------------------
+
+
+def _at_risk_rule(ctx: _Context) -> str:
+    tiers = " or ".join(ctx.top_tiers) or "top two"
+    share = f" (the customers making the first {fmt.percent(ctx.top_share)} of value)"
+    return (
+        f"value tier {tiers}{share if ctx.top_share else ''} and a churn probability of 50% or "
+        f"more (probably no purchase in {_window(ctx)})"
+    )
+
+
+def _at_risk(ctx: _Context) -> pd.Series:
+    p = _col(ctx.frame, "churn_probability").astype("float64")
+    return _is(ctx.frame, "value_tier", ctx.top_tiers) & (p >= 0.5).fillna(False)
+
+
+def _at_risk_reason(ctx: _Context, f: pd.DataFrame) -> pd.Series:
+    tier = f["value_tier"].astype(str) + " tier"
+    p = pd.Series([f"{fmt.percent(v)} churn risk" for v in f["churn_probability"]], index=f.index)
+    return _join(tier, p, _days(f))
+
+
+def _lapsed_rule(ctx: _Context) -> str:
+    return (
+        f"lifecycle stage 'lapsed': silent for more than {ctx.lapsed_after:g} of their own usual "
+        f"gaps between purchases, but not yet {ctx.lost_after:g} (then they count as lost)"
+    )
+
+
+def _lapsed(ctx: _Context) -> pd.Series:
+    return _is(ctx.frame, "lifecycle_stage", ["lapsed"])
+
+
+def _lapsed_reason(ctx: _Context, f: pd.DataFrame) -> pd.Series:
+    return _join(pd.Series("lapsed", index=f.index), _days(f))
+
+
+def _new_rule(ctx: _Context) -> str:
+    return (
+        "lifecycle stage 'new' (a single, recent purchase) or RFM segment 'New' (bought "
+        "recently, once)"
+    )
+
+
+def _new(ctx: _Context) -> pd.Series:
+    return _is(ctx.frame, "lifecycle_stage", ["new"]) | _is(ctx.frame, "rfm_segment", ["New"])
+
+
+def _new_reason(ctx: _Context, f: pd.DataFrame) -> pd.Series:
+    first = _days(f).str.replace("last purchase", "first purchase", regex=False)
+    clv = pd.Series(
+        [f"expected CLV {fmt.money(v)}" if pd.notna(v) else "" for v in _col(f, "expected_clv")],
+        index=f.index,
+    )
+    return _join(first, clv)
+
+
+def _champions_rule(ctx: _Context) -> str:
+    return "RFM segment 'Champions': bought recently, often and for the most"
+
+
+def _champions(ctx: _Context) -> pd.Series:
+    return _is(ctx.frame, "rfm_segment", ["Champions"])
+
+
+def _champions_reason(ctx: _Context, f: pd.DataFrame) -> pd.Series:
+    orders = pd.Series(
+        [f"{fmt.count(n)} orders" if pd.notna(n) else "" for n in _col(f, "n_orders")],
+        index=f.index,
+    )
+    spent = pd.Series([f"{fmt.money(v)} to date" for v in _col(f, "total_amount")], index=f.index)
+    return _join(orders, spent, _days(f))
+
+
+def _loyal_rule(ctx: _Context) -> str:
+    return "RFM segment 'Loyal' or 'Potential Loyalist' with a cross-sell recommendation"
+
+
+def _loyal(ctx: _Context) -> pd.Series:
+    has = _col(ctx.frame, "recommendation_1").notna()
+    return _is(ctx.frame, "rfm_segment", ["Loyal", "Potential Loyalist"]) & has
+
+
+def _loyal_reason(ctx: _Context, f: pd.DataFrame) -> pd.Series:
+    seg = "RFM " + f["rfm_segment"].astype(str)
+    item = "recommend " + f["recommendation_1"].astype(str)
+    return _join(seg, item)
+
+
+_SPECS: tuple[_Spec, ...] = (
+    _Spec(
+        "call-at-risk-high-value",
+        "At risk, high value",
+        "call",
+        "revenue",
+        _at_risk_rule,
+        _at_risk,
+        _at_risk_reason,
+    ),
+    _Spec(
+        "win-back-lapsed", "Lapsed", "win back", "revenue", _lapsed_rule, _lapsed, _lapsed_reason
+    ),
+    _Spec("onboard-new", "New", "onboard", "clv", _new_rule, _new, _new_reason),
+    _Spec(
+        "reward-champions",
+        "Champions",
+        "reward",
+        "clv",
+        _champions_rule,
+        _champions,
+        _champions_reason,
+    ),
+    _Spec(
+        "cross-sell-loyal",
+        "Loyal, with a recommendation",
+        "recommend the suggested item",
+        "clv",
+        _loyal_rule,
+        _loyal,
+        _loyal_reason,
+    ),
+)
+
+
+def action_lists(result: Any) -> list[ActionList]:
+    """Build the action lists of a fitted run: who to contact, why, and the value at stake.
+
+    Parameters
+    ----------
+    result : CustomerIntelligence or IntelligenceResult
+        A fitted ``CustomerIntelligence`` (its :attr:`result_`) or its result.
+
+    Returns
+    -------
+    list of ActionList
+        In this order (a customer may be on more than one list):
+
+        - ``call-at-risk-high-value``: call them; the two best value tiers
+          with a churn probability of 50% or more;
+        - ``win-back-lapsed``: win them back; lifecycle stage ``lapsed``;
+        - ``onboard-new``: onboard them; lifecycle stage ``new`` or RFM ``New``;
+        - ``reward-champions``: reward them; RFM ``Champions``;
+        - ``cross-sell-loyal``: recommend the suggested item; RFM ``Loyal``
+          or ``Potential Loyalist`` with a recommendation.
+
+        ``value_at_stake`` is the revenue to date for the first two lists
+        (what a lost customer took away) and the expected CLV over the
+        horizon for the others (what keeping them brings); ``value_basis``
+        says which, and every list is sorted by it, largest first.
+
+    Raises
+    ------
+    ValueError
+        When ``result`` is not a fitted run.
+    """
+    res = result_of(result)
+    ctx = _context(res)
+    window = _window(ctx)
+    out = []
+    for spec in _SPECS:
+        mask = spec.select(ctx).reindex(ctx.frame.index, fill_value=False).astype(bool)
+        chosen = ctx.frame.loc[mask.to_numpy()]
+        revenue = _col(chosen, "total_amount").astype("float64")
+        clv = _col(chosen, "expected_clv").astype("float64")
+        at_stake = revenue if spec.basis == "revenue" else clv
+        basis = "revenue to date" if spec.basis == "revenue" else f"expected CLV over {window}"
+        frame = pd.DataFrame(
+            {
+                "customer_id": chosen.index.to_numpy(),
+                "action": spec.action,
+                "reason": spec.reason(ctx, chosen).reindex(chosen.index).to_numpy()
+                if len(chosen)
+                else np.array([], dtype=object),
+                "value_at_stake": at_stake.round(2).to_numpy(),
+                "value_basis": basis,
+                "revenue_to_date": revenue.round(2).to_numpy(),
+                "expected_clv": clv.round(2).to_numpy(),
+                "churn_probability": _col(chosen, "churn_probability")
+                .astype("float64")
+                .round(3)
+                .to_numpy(),
+                "days_since_last": _col(chosen, "days_since_last").to_numpy(),
+                "rfm_segment": _col(chosen, "rfm_segment").astype(object).to_numpy(),
+                "value_tier": _col(chosen, "value_tier").astype(object).to_numpy(),
+                "lifecycle_stage": _col(chosen, "lifecycle_stage").astype(object).to_numpy(),
+                "suggested_item": _col(chosen, "recommendation_1").astype(object).to_numpy(),
+            },
+            columns=list(ACTION_COLUMNS),
+        )
+        frame = frame.sort_values(
+            ["value_at_stake", "customer_id"],
+            ascending=[False, True],
+            kind="stable",
+            na_position="last",
+            key=lambda s: s.astype(str) if s.name == "customer_id" else s,
+        ).reset_index(drop=True)
+        out.append(ActionList(spec.key, spec.title, spec.action, spec.rule(ctx), frame))
+    return out
+
+
+def write_action_lists(
+    result: Any, folder: str | os.PathLike[str], *, overwrite: bool = False
+) -> list[Path]:
+    """Write one CSV file per action list into ``folder``.
+
+    Parameters
+    ----------
+    result : CustomerIntelligence or IntelligenceResult
+        A fitted ``CustomerIntelligence`` (its :attr:`result_`) or its result.
+    folder : str or os.PathLike
+        Directory to write into; created when missing. The files are
+        ``call-at-risk-high-value.csv``, ``win-back-lapsed.csv``,
+        ``onboard-new.csv``, ``reward-champions.csv`` and
+        ``cross-sell-loyal.csv`` (see :func:`action_lists`), each with the
+        columns :data:`ACTION_COLUMNS` (UTF-8, comma-separated, a header
+        row, amounts in the data's currency without a symbol). A list with
+        nobody on it is a file with the header only, so the layout never
+        changes.
+    overwrite : bool, default=False
+        Replace files of those names that already exist. By default an
+        existing one is an error and nothing is written. Other files in the
+        folder are never touched.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in list order.
+
+    Raises
+    ------
+    FileExistsError
+        When a file to write exists and ``overwrite`` is False.
+    ValueError
+        When ``result`` is not a fitted run.
+
+    Examples
+    --------
+    Only a fitted run has action lists:
+
+    >>> from types import SimpleNamespace
+    >>> write_action_lists(SimpleNamespace(), "actions")
+    Traceback (most recent call last):
+    ...
+    ValueError: write_report needs a fitted CustomerIntelligence ...: call .fit(tx) first
+    """
+    lists = action_lists(result)
+    target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(
+            f"{str(target)!r} is a file, not a folder: pass a folder for the action lists"
+        )
+    paths = [target / a.filename for a in lists]
+    existing = [p for p in paths if p.exists()]
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing)
+        raise FileExistsError(
+            f"{str(target)!r} already holds {names}; nothing was written. Pass overwrite=True "
+            "(custintel: --force) to replace them, or choose another folder"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for a, path in zip(lists, paths, strict=True):
+        # Written next to the target, then renamed: a reader never sees half a file.
+        # A fresh name opened with "x" (never an existing file), with the usual file mode.
+        tmp = target / f".{a.key}.{secrets.token_hex(6)}.tmp"
+        try:
+            with open(tmp, "x", encoding="utf-8", newline="") as handle:
+                a.customers.to_csv(handle, index=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return paths
+
+
+def actions_section(result: IntelligenceResult) -> Section:
+    """Build the section summarising the action lists."""
+    lists = action_lists(result)
+    rows = pd.DataFrame(
+        {
+            "action": [a.action for a in lists],
+            "customers": [len(a.customers) for a in lists],
+            "value_at_stake": [float(a.customers["value_at_stake"].sum()) for a in lists],
+            "value_basis": [
+                a.customers["value_basis"].iloc[0]
+                if len(a.customers)
+                else ("revenue to date" if s.basis == "revenue" else "expected CLV")
+                for a, s in zip(lists, _SPECS, strict=True)
+            ],
+            "rule": [a.rule for a in lists],
+            "file": [a.filename for a in lists],
+        },
+        index=pd.Index([a.title for a in lists], name="list"),
+    )
+    first = lists[0]
+    if len(first.customers):
+        action = (
+            f"Call the {fmt.count(len(first.customers))} high-value customers at risk first: they "
+            f"have brought {fmt.money(first.customers['value_at_stake'].sum())} to date. Every "
+            "list below names who, why and what is at stake."
+        )
+    else:
+        busiest = max(lists, key=lambda a: len(a.customers))
+        action = (
+            f"No high-value customer is at risk today; start with the "
+            f"{fmt.count(len(busiest.customers))} on the '{busiest.title}' list "
+            f"({busiest.action})."
+            if len(busiest.customers)
+            else "No customer falls in an action list today: review the segments instead."
+        )
+    blocks = [
+        table(
+            fmt.format_frame(rows, {"customers": fmt.count, "value_at_stake": fmt.money}).rename(
+                columns={"value_at_stake": "value at stake"}
+            ),
+            caption="One CSV file per list (write_action_lists, or `custintel report`, which "
+            "writes them next to this report). A customer may be on more than one list.",
+        )
+    ]
+    if len(first.customers):
+        top = first.customers.head(10).set_index("customer_id")
+        shown = fmt.format_frame(
+            top[["reason", "value_at_stake", "expected_clv"]],
+            {"value_at_stake": fmt.money, "expected_clv": fmt.money},
+        ).rename(
+            columns={
+                "value_at_stake": "revenue to date",
+                "expected_clv": "expected CLV",
+            }
+        )
+        blocks.append(
+            table(shown, caption=f"Whom to call first: the top {len(shown)} of '{first.title}'.")
+        )
+    else:
+        blocks.append(note("No customer is both in a top value tier and likely to churn."))
+    return Section("actions", "Action lists", action, blocks)

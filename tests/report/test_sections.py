@@ -1,0 +1,300 @@
+"""The data-quality, trends, regions and action-list sections, currency, and action-list files."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custintel.report import (
+    ACTION_COLUMNS,
+    action_lists,
+    render_report,
+    write_action_lists,
+)
+from custintel.report import _format as fmt
+from custintel.report._quality import quality_section, quality_table
+from custintel.report._trends import (
+    monthly_activity,
+    partial_months,
+    region_breakdown,
+    regions_section,
+    trends_section,
+)
+
+from . import _fixture as fx
+
+
+def _text(blocks: list[str]) -> str:
+    return re.sub(r"<[^>]+>", " ", " ".join(blocks))
+
+
+# --- data quality ------------------------------------------------------------------------
+
+
+def test_quality_section_renders_the_ledger(ci_full):
+    q = ci_full.quality
+    with fmt.currency("GBP"):
+        section = quality_section(replace(ci_full, currency="GBP"))
+    text = _text(section.blocks)
+    # Lines read = kept + 120 guests + 7 excluded + 3 zero prices + 25 returns + 18 cancelled.
+    assert q.lines_read == q.lines_kept + 173
+    assert section.action.startswith(
+        f"{q.lines_kept:,} of the {q.lines_read:,} lines read ({q.lines_kept / q.lines_read:.0%})"
+    )
+    share = fx.GUEST_AMOUNT / (q.revenue_kept + fx.GUEST_AMOUNT)
+    assert f"120 guest lines without a customer id (£1,500, {fmt.percent(share)} of revenue)" in (
+        section.action
+    )
+    for expected in (
+        "guest lines (no customer id)",
+        "codes POST, M",
+        "£85.50",
+        "18 purchase lines cancelled in full, 7 reduced",
+        "£410",
+        "returns with no matching purchase",
+        "£60.00",
+        "duplicate lines",
+        "lines after the observation end",
+        "GBP",
+        fmt.date(q.first_date),
+        fmt.date(q.last_date),
+    ):
+        assert expected in text, expected
+    for sentence in q.notes():
+        assert sentence.split("(")[0].strip() in text
+    # The validation warnings are listed here too.
+    assert ci_full.data_quality[0].split(";")[0] in text
+
+
+def test_quality_table_hand_computed(ci_full):
+    t = quality_table(ci_full.quality)
+    assert t.loc["guest lines (no customer id)", "lines"] == 120
+    assert t.loc["returns matched to a purchase", "amount"] == 410.0
+    assert t.loc["price zero or negative", "share_of_lines"] == pytest.approx(
+        3 / ci_full.quality.lines_read
+    )
+    assert np.isnan(t.loc["duplicate lines", "amount"])
+    assert t.loc["guest lines (no customer id)", "action"] == "dropped"
+
+
+def test_quality_without_a_ledger_says_so(ci_full):
+    section = quality_section(
+        replace(ci_full, quality=None, log=replace(ci_full.log, quality=None))
+    )
+    assert section.action.startswith("No cleaning ledger was recorded for this run")
+    text = _text(section.blocks)
+    assert "not available because this result was built without one" in text
+    assert "lines read" not in text  # no number is made up
+
+
+# --- over time ---------------------------------------------------------------------------
+
+
+def test_monthly_activity_hand_computed():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c", "b"],
+            "timestamp": pd.to_datetime(
+                ["2024-01-31", "2024-01-02", "2024-03-01", "2024-03-05", "2024-03-30"]
+            ),
+            "amount": [1.0, 2.0, 4.0, 8.0, 16.0],
+        }
+    )
+    m = monthly_activity(tx)
+    assert [str(i) for i in m.index] == ["2024-01", "2024-02", "2024-03"]
+    assert m["revenue"].tolist() == [3.0, 0.0, 28.0]
+    assert m["active_customers"].tolist() == [2, 0, 3]
+    assert m["new_customers"].tolist() == [2, 0, 1]
+    assert partial_months(tx["timestamp"].min(), pd.Timestamp("2024-03-31")) == (
+        pd.Period("2024-01", "M"),
+    )
+
+
+def test_trends_section_reads_the_last_full_month(ci_full):
+    section = trends_section(ci_full)
+    m = monthly_activity(ci_full.log.frame)
+    # The observation end (2024-12-30) is not a month end: December is partial.
+    last = m.loc[pd.Period("2024-11", "M")]
+    assert section.action.startswith(
+        f"The last full month, 2024-11, brought {fmt.money(last['revenue'])} from "
+        f"{int(last['active_customers'])} customers"
+    )
+    assert "on 2023-11" in section.action
+    text = " ".join(section.blocks)
+    assert text.count("<img") == 2 and "Cohort retention" in text
+    # December 2024 is partial: left out of the cohorts rather than read as a drop.
+    assert "the last month, only partly observed, is left out" in text
+
+
+def test_trends_without_transactions_say_why(ci_full):
+    empty = replace(ci_full, log=replace(ci_full.log, frame=ci_full.log.frame.iloc[:0]))
+    section = trends_section(empty)
+    assert "not available because the result holds no transactions" in _text(section.blocks)
+
+
+# --- regions -----------------------------------------------------------------------------
+
+
+def test_region_breakdown_pools_the_rest():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c", "d", "e"],
+            "amount": [10.0, 1.0, 5.0, 2.0, 1.5, 1.0],
+            "region": ["UK", "FR", "UK", "DE", "ES", None],
+        }
+    )
+    clv = pd.Series({"a": 100.0, "b": 10.0, "c": 3.0, "d": 2.0, "e": 1.0})
+    t = region_breakdown(tx, clv, top=2)
+    # UK 15, DE 2, then ES 1.5 + FR 1 + (unknown) 1 = 3.5 pooled; a's main region is UK.
+    assert t.index.tolist() == ["UK", "DE", "other (3 regions)"]
+    assert t["revenue"].tolist() == [15.0, 2.0, 3.5]
+    assert t["customers"].tolist() == [2, 1, 3]
+    assert t["expected_clv"].tolist() == [110.0, 3.0, 3.0]
+    assert t["revenue_share"].sum() == pytest.approx(1.0)
+
+
+def test_regions_section_and_its_absence(ci_full, ci_minimal):
+    section = regions_section(ci_full)
+    table = region_breakdown(ci_full.log.frame, ci_full.scores["expected_clv"])
+    assert section.action.startswith(f"{table.index[0]} brings ")
+    assert "<img" in " ".join(section.blocks)
+    absent = regions_section(ci_minimal)
+    assert "not available because the data has no region column" in _text(absent.blocks)
+
+
+# --- currency ----------------------------------------------------------------------------
+
+
+def test_money_is_in_the_result_currency(ci_full):
+    text = render_report(replace(ci_full, currency="GBP"))
+    assert "amounts in GBP" in text
+    total = ci_full.scores["expected_clv"].sum()
+    assert f"Customers are expected to bring £{total:,.0f} over the next 180 days" in text
+    plain = render_report(ci_full)
+    assert "£" not in plain
+    with fmt.currency("CHF"):
+        assert fmt.money(1234.0) == "1,234 CHF"
+    assert fmt.money(1234.0) == "1,234"  # the block restored the default
+
+
+# --- action lists ------------------------------------------------------------------------
+
+
+def _small_result(ci_full):
+    """Five customers whose lists are known by hand."""
+    index = pd.Index(["c1", "c2", "c3", "c4", "c5"], name="customer_id")
+    tiers = pd.Categorical(
+        ["Platinum", "Gold", "Bronze", "Platinum", "Silver"],
+        categories=["Platinum", "Gold", "Silver", "Bronze"],
+        ordered=True,
+    )
+    scores = pd.DataFrame(
+        {
+            "total_amount": [900.0, 400.0, 50.0, 1200.0, 30.0],
+            "rfm_segment": ["At Risk", "Can't Lose", "Lost", "Champions", "New"],
+            "value_tier": tiers,
+            "lifecycle_stage": ["lapsed", "at-risk", "lost", "active", "new"],
+            "churn_probability": [0.8, 0.5, 0.9, 0.05, 0.2],
+            "expected_clv": [12.0, 30.0, 0.5, 400.0, 25.0],
+            "recommendation_1": [None, "P7", None, "P9", None],
+        },
+        index=index,
+    )
+    summary = pd.DataFrame(
+        {"days_since_last": [200, 120, 400, 3, 10], "n_orders": [9, 4, 1, 30, 1]}, index=index
+    )
+    return replace(
+        ci_full,
+        scores=scores,
+        customers=replace(ci_full.customers, summary=summary),
+    )
+
+
+def test_action_lists_hand_computed(ci_full):
+    lists = {a.key: a for a in action_lists(_small_result(ci_full))}
+    assert list(lists) == [
+        "call-at-risk-high-value",
+        "win-back-lapsed",
+        "onboard-new",
+        "reward-champions",
+        "cross-sell-loyal",
+    ]
+    call = lists["call-at-risk-high-value"].customers
+    # Platinum or Gold with churn probability >= 50%: c1 (0.8) and c2 (0.5); c3 is Bronze,
+    # c4 is safe. Most revenue first.
+    assert call["customer_id"].tolist() == ["c1", "c2"]
+    assert call["value_at_stake"].tolist() == [900.0, 400.0]
+    assert (call["value_basis"] == "revenue to date").all()
+    assert call.loc[0, "reason"] == "Platinum tier; 80% churn risk; last purchase 200 days ago"
+    assert call.loc[1, "action"] == "call"
+    assert "Platinum or Gold" in lists["call-at-risk-high-value"].rule
+    assert "50%" in lists["call-at-risk-high-value"].rule
+    assert lists["win-back-lapsed"].customers["customer_id"].tolist() == ["c1"]
+    new = lists["onboard-new"].customers
+    assert new["customer_id"].tolist() == ["c5"]
+    assert new.loc[0, "value_at_stake"] == 25.0
+    assert new.loc[0, "value_basis"] == "expected CLV over the next 180 days"
+    assert new.loc[0, "reason"] == "first purchase 10 days ago; expected CLV 25.00"
+    champions = lists["reward-champions"].customers
+    assert champions["customer_id"].tolist() == ["c4"]
+    assert champions.loc[0, "reason"] == "30 orders; 1,200 to date; last purchase 3 days ago"
+    # No Loyal customer: an empty list with every column.
+    assert lists["cross-sell-loyal"].customers.empty
+    assert tuple(lists["cross-sell-loyal"].customers.columns) == ACTION_COLUMNS
+
+
+def test_write_action_lists_files_and_overwrite(ci_full, tmp_path):
+    result = _small_result(ci_full)
+    folder = tmp_path / "out" / "actions"
+    mine = tmp_path / "out" / "notes.txt"
+    mine.parent.mkdir()
+    mine.write_text("keep me")
+    paths = write_action_lists(result, folder)
+    assert [p.name for p in paths] == [
+        "call-at-risk-high-value.csv",
+        "win-back-lapsed.csv",
+        "onboard-new.csv",
+        "reward-champions.csv",
+        "cross-sell-loyal.csv",
+    ]
+    with paths[0].open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(ACTION_COLUMNS)
+    assert [r["customer_id"] for r in rows] == ["c1", "c2"]
+    assert rows[0]["value_at_stake"] == "900.0"
+    assert rows[0]["reason"].startswith("Platinum tier; 80% churn risk")
+    assert paths[-1].read_text(encoding="utf-8").strip() == ",".join(ACTION_COLUMNS)
+    # the mode a plain write gives (a temporary file's 0600 would hide the lists from the team)
+    assert {p.stat().st_mode & 0o777 for p in paths} == {mine.stat().st_mode & 0o777}
+    # A second write is refused (nothing changed) unless told to overwrite.
+    before = paths[0].read_bytes()
+    paths[0].write_text("edited by hand")
+    with pytest.raises(FileExistsError, match=r"overwrite=True .*--force"):
+        write_action_lists(result, folder)
+    assert paths[0].read_text() == "edited by hand"
+    assert write_action_lists(result, folder, overwrite=True) == paths
+    assert paths[0].read_bytes() == before
+    assert mine.read_text() == "keep me"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in paths)
+    with pytest.raises(FileExistsError, match="is a file, not a folder"):
+        write_action_lists(result, mine)
+
+
+def test_action_lists_need_a_fitted_run():
+    with pytest.raises(ValueError, match=r"call \.fit"):
+        action_lists(SimpleNamespace())
+
+
+def test_actions_section_names_the_first_calls(ci_full):
+    text = render_report(ci_full)
+    lists = action_lists(ci_full)
+    first = lists[0].customers
+    assert f"Call the {len(first):,} high-value customers at risk first" in text
+    for a in lists:
+        assert a.filename in text
