@@ -184,8 +184,9 @@ def quality_section(result: IntelligenceResult) -> Section:
             {"lines": fmt.count, "share_of_lines": fmt.percent, "amount": fmt.money},
         ).rename(columns={"share_of_lines": "share of lines read"})
         caption = (
-            "What cleaning found, line by line, in the order it is applied. Amounts are positive "
-            "sums of the lines concerned (– where none is kept)."
+            "What cleaning found, line by line, in the order it is applied. Guest lines and "
+            "excluded items show their net amount (purchases less returns), returns their value "
+            "(– where no amount is kept)."
         )
         if int(ledger.missing_id_lines):
             caption += (

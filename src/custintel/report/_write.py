@@ -39,6 +39,15 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 """Sections of the report in page order: (HTML id, heading)."""
 
 
+def _windows(horizon: int | None, churn_days: int | None) -> str:
+    """Name the CLV horizon and the churn window, which differ when churn was shortened."""
+    if not horizon:
+        return ""
+    if churn_days and churn_days != horizon:
+        return f"; CLV horizon {horizon} days; churn window {churn_days} days"
+    return f"; churn window and CLV horizon {horizon} days"
+
+
 def render_report(model: Any) -> str:
     """Render the HTML report of a fitted ``CustomerIntelligence`` as a string.
 
@@ -87,7 +96,7 @@ def render_report(model: Any) -> str:
         f"{fmt.count(ov.get('n_customers'))} customers, {fmt.date(ov.get('first_date'))} to "
         f"{fmt.date(result.log.observation_end)}"
         + (f"; amounts in {currency}" if currency else "")
-        + (f"; churn window and CLV horizon {horizon} days" if horizon else "")
+        + _windows(horizon, result.churn.horizon)
     )
     return page(
         "Customer intelligence report",
