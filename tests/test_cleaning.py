@@ -450,10 +450,10 @@ def test_messages_say_line_when_the_index_holds_line_numbers() -> None:
     frame.index = pd.RangeIndex(2, 2 + len(frame), name="line")  # header is line 1
     with pytest.raises(SchemaError) as err:
         validate_transactions(frame)
-    assert "line 3: nan" in str(err.value)
+    assert "line 3: (empty)" in str(err.value)
     assert "1 of 4 lines have no customer id" in str(err.value)
     frame.index.name = None
-    with pytest.raises(SchemaError, match="row 3: nan"):
+    with pytest.raises(SchemaError, match="row 3: \\(empty\\)"):
         validate_transactions(frame)
 
 

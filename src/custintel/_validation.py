@@ -492,12 +492,21 @@ class _Written(str):
         return str(self)
 
 
+def _shown(value: Any) -> str:
+    """Show a cell in a message: a missing cell reads ``(empty)``, not ``nan``."""
+    try:
+        missing = bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-like cells
+        missing = False
+    return "(empty)" if missing else repr(value)
+
+
 def _examples(values: pd.Series, mask: np.ndarray) -> tuple[str, pd.DataFrame]:
     """Describe up to five offending rows: text for the message, rows for the error."""
     positions = np.flatnonzero(mask)[:N_EXAMPLES]
     sample = values.iloc[positions]
     word = row_word(values.index)
-    text = ", ".join(f"{word} {label!r}: {value!r}" for label, value in sample.items())
+    text = ", ".join(f"{word} {label!r}: {_shown(value)}" for label, value in sample.items())
     cases = pd.DataFrame({"row": sample.index, "column": values.name, "value": sample.to_numpy()})
     return text, cases
 
@@ -699,7 +708,7 @@ def _check_customer_ids(values: pd.Series, problems: Problems) -> pd.Series:
             null,
             "have no customer id",
             "pass missing_ids='drop' to leave them out (they are counted in the data "
-            "quality ledger), drop them (df.dropna(subset=[...])) or fill them with a real id",
+            "quality ledger), or fill them with a real id",
         )
         return values
     kind = ptypes.infer_dtype(values, skipna=True)
@@ -1670,10 +1679,9 @@ def run_validation(
         returns = keep & (amount < 0)
         unmatched_policy = policy
         what = "have a negative amount"
-        fix = (
-            "pass refunds='net' to keep refunds, refunds='drop' to remove them or "
-            "refunds='match' to pair them with the purchases they reverse"
-        )
+        fix = "pass refunds='net' to keep refunds or refunds='drop' to remove them"
+        if key_role is not None:
+            fix += " or refunds='match' to pair them with the purchases they reverse"
     if returns.any():
         if unmatched_policy == "raise":
             _report_amounts(problems, "negative_amount", df, mapping, returns, what, fix)
