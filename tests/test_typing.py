@@ -36,3 +36,33 @@ def test_importing_the_types_imports_no_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_public_estimator_names_what_it_reads() -> None:
+    # X is a named alias of custintel.typing, never Any (issue 15)
+    import custintel.basket
+    import custintel.churn
+    import custintel.clv
+    import custintel.profitability
+    import custintel.segmentation
+
+    aliases = {"CustomerTable", "CustomerFeatures", "CustomerValues", "BasketsLike"}
+    seen = []
+    for package in (
+        custintel.segmentation,
+        custintel.churn,
+        custintel.clv,
+        custintel.basket,
+        custintel.profitability,
+    ):
+        for name in package.__all__:
+            cls = getattr(package, name)
+            if not isinstance(cls, type) or not hasattr(cls, "fit"):
+                continue
+            seen.append(name)
+            for method in ("fit", "predict", "transform", "predict_proba", "predict_spend"):
+                function = getattr(cls, method, None)
+                annotation = getattr(function, "__annotations__", {}).get("X")
+                if function is not None and annotation is not None:
+                    assert annotation in aliases, (name, method, annotation)
+    assert len(seen) >= 12, seen

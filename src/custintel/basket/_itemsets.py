@@ -12,6 +12,7 @@ import pandas as pd
 from custintel.basket._encode import EncodedBaskets, encode_baskets
 from custintel.basket._lookup import ItemsetIndex, tuples
 from custintel.basket._mining import MinedItemsets, TooManyItemsetsError, min_count_for, mine
+from custintel.typing import BasketsLike
 
 __all__ = ["ITEMSET_COLUMNS", "frequent_itemsets"]
 
@@ -22,7 +23,7 @@ Kind = Literal["all", "closed", "maximal"]
 
 
 def frequent_itemsets(
-    baskets: Any,
+    baskets: BasketsLike,
     *,
     min_support: float,
     max_len: int | None = None,

@@ -24,6 +24,7 @@ from custintel.exceptions import SchemaError
 from custintel.export import ANY_NUMBER, UNIT_INTERVAL, Domain, ExportReader, as_float, show
 from custintel.features import canonical_order, transaction_baskets
 from custintel.schema import TransactionSchema
+from custintel.typing import BasketsLike, DateLike, TransactionsLike
 
 __all__ = ["RECOMMENDATION_COLUMNS", "CrossSellRecommender"]
 
@@ -151,7 +152,9 @@ class CrossSellRecommender(BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any = None, *, customer_ids: Any = None) -> CrossSellRecommender:
+    def fit(
+        self, X: BasketsLike, y: Any = None, *, customer_ids: Any = None
+    ) -> CrossSellRecommender:
         """Mine the rules from transactions or baskets.
 
         Parameters
@@ -413,7 +416,9 @@ class CrossSellRecommender(BaseEstimator):
 
     # --- evaluation ----------------------------------------------------------------------
 
-    def evaluate(self, X: Any, *, calibration_end: Any, k: int = 5) -> pd.DataFrame:
+    def evaluate(
+        self, X: TransactionsLike, *, calibration_end: DateLike, k: int = 5
+    ) -> pd.DataFrame:
         """Check the rules on a time split against what each customer bought next.
 
         A clone of this recommender (same parameters; ``self`` is left

@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from custintel.clv._fit import _LOG_BOUND, LogLikelihood, MLEResult, fit_mle, standard_errors
 from custintel.exceptions import SchemaError
 from custintel.export import NONNEGATIVE, Domain, ExportReader, as_float, show
+from custintel.typing import CustomerTable
 
 __all__ = [
     "FITTED_RANGE",
@@ -294,7 +295,7 @@ class ParametricModel(BaseEstimator):
         self._check_data(arrays, index)
         return arrays, index
 
-    def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> ParametricModel:
+    def fit(self, X: CustomerTable, y: Any = None, *, sample_weight: Any = None) -> ParametricModel:
         """Estimate the parameters by maximum likelihood.
 
         Parameters
@@ -377,7 +378,7 @@ class ParametricModel(BaseEstimator):
                     f"initial_params[{name!r}] must be a finite number > 0, got {show(value)}"
                 )
 
-    def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
+    def score(self, X: CustomerTable, y: Any = None, *, sample_weight: Any = None) -> float:
         """Return the mean log-likelihood per customer of ``X`` at the fitted parameters.
 
         Higher is better, so model selection tools such as ``GridSearchCV`` can
@@ -733,7 +734,7 @@ class PurchaseModel(ParametricModel):
 
     # --- public API ------------------------------------------------------------------
 
-    def predict_purchases(self, X: Any, *, t: float) -> pd.Series:
+    def predict_purchases(self, X: CustomerTable, *, t: float) -> pd.Series:
         """Predict the expected number of purchases in the next ``t`` time units.
 
         Parameters
@@ -751,7 +752,7 @@ class PurchaseModel(ParametricModel):
         """
         return self._predict(X, "expected_purchases", self.maths.expected_purchases, t)
 
-    def predict_proba_alive(self, X: Any) -> pd.Series:
+    def predict_proba_alive(self, X: CustomerTable) -> pd.Series:
         """Predict the probability that each customer is still active at the end of observation.
 
         Parameters
@@ -766,7 +767,7 @@ class PurchaseModel(ParametricModel):
         """
         return self._predict(X, "proba_alive", self.maths.proba_alive)
 
-    def predict_proba_no_purchase(self, X: Any, *, t: float) -> pd.Series:
+    def predict_proba_no_purchase(self, X: CustomerTable, *, t: float) -> pd.Series:
         """Predict the probability that each customer makes no purchase in the next ``t``.
 
         This is the churn score that ranks customers correctly. ``1 - P(alive)``

@@ -17,6 +17,7 @@ from custintel.clv._gamma_gamma import GammaGammaModel
 from custintel.clv._pareto_nbd import ParetoNBDModel
 from custintel.exceptions import InvalidModelError
 from custintel.export import ExportReader
+from custintel.typing import CustomerTable
 
 __all__ = ["CLVModel"]
 
@@ -90,7 +91,7 @@ class CLVModel(BaseEstimator):
         self.purchase_model = purchase_model
         self.spend_model = spend_model
 
-    def fit(self, X: Any, y: Any = None) -> CLVModel:
+    def fit(self, X: CustomerTable, y: Any = None) -> CLVModel:
         """Fit the purchase model on all customers and the spend model on repeat buyers.
 
         Parameters
@@ -111,7 +112,7 @@ class CLVModel(BaseEstimator):
         self.time_unit_ = getattr(X, "attrs", {}).get("time_unit")
         return self
 
-    def predict_purchases(self, X: Any, *, t: float) -> pd.Series:
+    def predict_purchases(self, X: CustomerTable, *, t: float) -> pd.Series:
         """Predict purchases in the next ``t`` with the fitted purchase model.
 
         Parameters
@@ -128,7 +129,7 @@ class CLVModel(BaseEstimator):
         check_is_fitted(self, "purchase_model_")
         return self.purchase_model_.predict_purchases(X, t=t)
 
-    def predict_spend(self, X: Any) -> pd.Series:
+    def predict_spend(self, X: CustomerTable) -> pd.Series:
         """Predict the expected spend per purchase with the fitted spend model.
 
         Parameters

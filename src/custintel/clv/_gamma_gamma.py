@@ -10,6 +10,7 @@ import pandas as pd
 from custintel.clv._base import ParametricModel
 from custintel.clv._gamma_gamma_math import gamma_gamma_loglik
 from custintel.exceptions import DataQualityWarning, warn
+from custintel.typing import CustomerTable
 
 __all__ = ["GammaGammaModel"]
 
@@ -101,7 +102,7 @@ class GammaGammaModel(ParametricModel):
             n_excluded,
         )
 
-    def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> GammaGammaModel:
+    def fit(self, X: CustomerTable, y: Any = None, *, sample_weight: Any = None) -> GammaGammaModel:
         """Estimate ``p``, ``q`` and ``gamma`` from repeat buyers' mean spend.
 
         Parameters
@@ -146,7 +147,7 @@ class GammaGammaModel(ParametricModel):
     ) -> tuple[np.ndarray, np.ndarray]:
         return gamma_gamma_loglik(params, data["frequency"], data["monetary_value"])
 
-    def predict_spend(self, X: Any) -> pd.Series:
+    def predict_spend(self, X: CustomerTable) -> pd.Series:
         r"""Return the expected mean value of each customer's future purchases.
 
         Parameters

@@ -11,6 +11,7 @@ import pandas as pd
 from custintel.clv import _shifted_beta_geo_math as sbg
 from custintel.clv._base import ParametricModel, check_nonnegative
 from custintel.exceptions import SchemaError
+from custintel.typing import CustomerTable
 
 __all__ = ["ShiftedBetaGeoModel"]
 
@@ -175,7 +176,9 @@ class ShiftedBetaGeoModel(ParametricModel):
     columns: ClassVar[tuple[str, ...]] = ("period", "censored")
     integer_columns: ClassVar[tuple[str, ...]] = ("period", "censored")
 
-    def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> ShiftedBetaGeoModel:
+    def fit(
+        self, X: CustomerTable, y: Any = None, *, sample_weight: Any = None
+    ) -> ShiftedBetaGeoModel:
         """Estimate ``gamma`` and ``delta`` from one cohort's survivor counts.
 
         Parameters
@@ -209,7 +212,7 @@ class ShiftedBetaGeoModel(ParametricModel):
         self.n_periods_ = len(rows) - 1
         return self
 
-    def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
+    def score(self, X: CustomerTable, y: Any = None, *, sample_weight: Any = None) -> float:
         """Return the mean log-likelihood per customer of a cohort's survivor counts.
 
         Parameters

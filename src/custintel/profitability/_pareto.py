@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel.exceptions import SchemaError
 from custintel.profitability._values import TOLERANCE, customer_values, rank_order
+from custintel.typing import CustomerValues
 
 __all__ = ["ParetoAnalysis", "check_cuts", "check_share"]
 
@@ -234,7 +235,7 @@ class ParetoAnalysis(BaseEstimator):
         self.column = column
         self.negative = negative
 
-    def fit(self, X: Any, y: Any = None) -> ParetoAnalysis:
+    def fit(self, X: CustomerValues, y: Any = None) -> ParetoAnalysis:
         """Rank the customers and compute the concentration measures.
 
         Parameters

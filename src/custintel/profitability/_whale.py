@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel.exceptions import DataQualityWarning, SchemaError, warn
 from custintel.profitability._values import customer_values, rank_order
+from custintel.typing import CustomerValues
 
 __all__ = ["WhaleCurve"]
 
@@ -98,7 +99,7 @@ class WhaleCurve(BaseEstimator):
     def __init__(self, *, column: str = "profit") -> None:
         self.column = column
 
-    def fit(self, X: Any, y: Any = None) -> WhaleCurve:
+    def fit(self, X: CustomerValues, y: Any = None) -> WhaleCurve:
         """Rank customers by profit and accumulate it.
 
         Parameters

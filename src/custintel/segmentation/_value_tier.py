@@ -21,6 +21,7 @@ from custintel.export import (
     json_float,
 )
 from custintel.segmentation._checks import ExportedSegmenter, customer_columns
+from custintel.typing import CustomerTable
 
 __all__ = ["ValueTierSegmenter", "default_playbook"]
 
@@ -162,7 +163,7 @@ class ValueTierSegmenter(ExportedSegmenter):
             )
         return cuts, tiers
 
-    def fit(self, X: Any, y: Any = None) -> ValueTierSegmenter:
+    def fit(self, X: CustomerTable, y: Any = None) -> ValueTierSegmenter:
         """Build the pyramid from a customer table.
 
         Parameters
@@ -254,7 +255,7 @@ class ValueTierSegmenter(ExportedSegmenter):
         share_above = above / total
         return np.searchsorted(cuts, share_above * (1 + 1e-12), side="right").astype(np.int64)
 
-    def transform(self, X: Any) -> pd.DataFrame:
+    def transform(self, X: CustomerTable) -> pd.DataFrame:
         """Assign tiers on the fitted value thresholds.
 
         Parameters
@@ -282,7 +283,7 @@ class ValueTierSegmenter(ExportedSegmenter):
             index=index,
         )
 
-    def treatments(self, X: Any) -> pd.DataFrame:
+    def treatments(self, X: CustomerTable) -> pd.DataFrame:
         """Return the tier of each customer with the playbook's treatment of it.
 
         Parameters
