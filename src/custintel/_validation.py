@@ -37,12 +37,12 @@ __all__ = [
     "N_EXAMPLES",
     "REFUNDS_POLICIES",
     "UNMATCHED_POLICIES",
+    "CleaningPolicies",
     "DataQuality",
     "Problems",
     "RoleResolver",
     "ValidatedTransactions",
     "as_pandas",
-    "check_policies",
     "describe_column",
     "exclusion_rule",
     "resolve_columns",
@@ -1029,28 +1029,18 @@ def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be {', '.join(head)} or {last}, got {value!r}")
 
 
-def check_policies(
-    refunds: str,
-    duplicates: str,
-    *,
-    unmatched_refunds: str = "net",
-    missing_ids: str = "raise",
-    exclude_items: Any = None,
-) -> None:
-    """Check the policy arguments of every validating entry point.
+@dataclass(frozen=True)
+class CleaningPolicies:
+    """The cleaning policies of :func:`custintel.validate_transactions`, checked once.
 
-    Parameters
+    Every validating entry point builds one from its keywords (with its own
+    defaults) and passes it whole to the internal functions that apply it.
+
+    Attributes
     ----------
-    refunds : str
-        ``"auto"``, ``"match"``, ``"net"``, ``"drop"`` or ``"raise"``.
-    duplicates : str
-        ``"warn"``, ``"keep"``, ``"drop"`` or ``"raise"``.
-    unmatched_refunds : str, default="net"
-        ``"net"``, ``"drop"`` or ``"raise"``.
-    missing_ids : str, default="raise"
-        ``"raise"`` or ``"drop"``.
-    exclude_items : None, str or sequence, default=None
-        ``None``, a regular expression (str) or a sequence of item ids.
+    refunds, unmatched_refunds, missing_ids, exclude_items, observation_end, duplicates
+        As in :func:`custintel.validate_transactions`, with its defaults;
+        ``observation_end`` is parsed where it is applied.
 
     Raises
     ------
@@ -1060,17 +1050,27 @@ def check_policies(
 
     Examples
     --------
-    >>> check_policies("match", "warn", missing_ids="drop")
-    >>> check_policies("ignore", "warn")
+    >>> CleaningPolicies(refunds="match", missing_ids="drop").duplicates
+    'warn'
+    >>> CleaningPolicies(refunds="ignore")
     Traceback (most recent call last):
     ...
     ValueError: refunds must be 'auto', 'match', 'net', 'drop' or 'raise', got 'ignore'
     """
-    _one_of("refunds", refunds, REFUNDS_POLICIES)
-    _one_of("duplicates", duplicates, DUPLICATE_POLICIES)
-    _one_of("unmatched_refunds", unmatched_refunds, UNMATCHED_POLICIES)
-    _one_of("missing_ids", missing_ids, MISSING_ID_POLICIES)
-    exclusion_rule(exclude_items)
+
+    refunds: str = "auto"
+    unmatched_refunds: str = "net"
+    missing_ids: str = "raise"
+    exclude_items: Any = None
+    observation_end: Any = None
+    duplicates: str = "warn"
+
+    def __post_init__(self) -> None:
+        _one_of("refunds", self.refunds, REFUNDS_POLICIES)
+        _one_of("duplicates", self.duplicates, DUPLICATE_POLICIES)
+        _one_of("unmatched_refunds", self.unmatched_refunds, UNMATCHED_POLICIES)
+        _one_of("missing_ids", self.missing_ids, MISSING_ID_POLICIES)
+        exclusion_rule(self.exclude_items)
 
 
 def exclusion_rule(exclude_items: Any) -> Callable[[pd.Index], np.ndarray] | None:
@@ -1544,12 +1544,7 @@ def run_validation(
     schema: RoleResolver,
     *,
     suggest: Callable[[str, list[str]], str | None],
-    refunds: str,
-    observation_end: Any,
-    duplicates: str,
-    unmatched_refunds: str = "net",
-    missing_ids: str = "raise",
-    exclude_items: Any = None,
+    policies: CleaningPolicies,
 ) -> ValidatedTransactions:
     """Validate ``df`` against ``schema``; see :func:`custintel.validate_transactions`.
 
@@ -1561,9 +1556,8 @@ def run_validation(
         Usually a :class:`~custintel.TransactionSchema`.
     suggest : callable
         Guesses the column of a missing role (see :func:`resolve_columns`).
-    refunds, observation_end, duplicates, unmatched_refunds, missing_ids, exclude_items
-        The policies of :func:`custintel.validate_transactions`, already checked
-        (:func:`check_policies`).
+    policies : CleaningPolicies
+        The cleaning policies, already checked.
 
     Returns
     -------
@@ -1573,10 +1567,11 @@ def run_validation(
     df = as_pandas(df)
     _check_shape(df)
     mapping = resolve_columns(df.columns, schema, suggest, derive_amount=True)
+    observation_end, exclude_items = policies.observation_end, policies.exclude_items
     end_day = None if observation_end is None else to_day(observation_end, "observation_end")
     rule = exclusion_rule(exclude_items)
     key_role = next((r for r in ("item_id", "order_id") if r in mapping), None)
-    policy = ("match" if key_role else "net") if refunds == "auto" else refunds
+    policy = ("match" if key_role else "net") if policies.refunds == "auto" else policies.refunds
     if policy == "match" and key_role is None:
         raise SchemaError(
             "refunds='match' pairs each return with the purchase it reverses by customer and "
@@ -1593,7 +1588,7 @@ def run_validation(
     lines_read = len(df)
     ledger = _Ledger()
 
-    guests = _missing_ids(df[mapping["customer_id"]]) if missing_ids == "drop" else None
+    guests = _missing_ids(df[mapping["customer_id"]]) if policies.missing_ids == "drop" else None
     if guests is not None and guests.all():
         raise SchemaError(
             f"none of the {lines_read:,} lines has a customer id "
@@ -1666,7 +1661,7 @@ def run_validation(
         assert key_role is not None
         columns, keep, returns = _pair_returns(columns, keep, key_role, ledger)
         amount = columns["amount"].to_numpy(dtype=np.float64)
-        unmatched_policy = unmatched_refunds
+        unmatched_policy = policies.unmatched_refunds
         what = (
             f"are returns that match no earlier purchase of the same customer and {key_role} "
             "with enough quantity left"
@@ -1717,7 +1712,7 @@ def run_validation(
         customers=customers,
         end_day=end_day if end_day is not None else np.datetime64(int(days.max()), "D"),
     )
-    validated, duplicate_lines = _apply_duplicate_policy(validated, duplicates, problems)
+    validated, duplicate_lines = _apply_duplicate_policy(validated, policies.duplicates, problems)
     _check_orders(validated, problems)
     problems.raise_if_any()
     kept_times = times[validated.order]
@@ -1729,9 +1724,9 @@ def run_validation(
         last_date=pd.Timestamp(kept_times.max()),
         unmatched_policy=unmatched_policy if policy == "match" else policy,
         refunds_policy=policy,
-        missing_ids_policy=missing_ids,
+        missing_ids_policy=policies.missing_ids,
         duplicate_lines=duplicate_lines,
-        duplicates_policy=duplicates,
+        duplicates_policy=policies.duplicates,
         **ledger.counts,
     )
     return replace(validated, quality=quality)

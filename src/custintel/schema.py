@@ -20,9 +20,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from custintel._validation import (
+    CleaningPolicies,
     DataQuality,
     ValidatedTransactions,
-    check_policies,
     run_validation,
 )
 from custintel.typing import TransactionsLike
@@ -474,17 +474,7 @@ def validated_transactions(
     15.0
     """
     resolved = TransactionSchema.coerce(schema)
-    check_policies(
-        refunds,
-        duplicates,
-        unmatched_refunds=unmatched_refunds,
-        missing_ids=missing_ids,
-        exclude_items=exclude_items,
-    )
-    return run_validation(
-        df,
-        resolved,
-        suggest=suggest_column,
+    policies = CleaningPolicies(
         refunds=refunds,
         unmatched_refunds=unmatched_refunds,
         missing_ids=missing_ids,
@@ -492,3 +482,4 @@ def validated_transactions(
         observation_end=observation_end,
         duplicates=duplicates,
     )
+    return run_validation(df, resolved, suggest=suggest_column, policies=policies)

@@ -166,15 +166,11 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     import narwhals.stable.v2 as nw
     from pyspark.sql import functions as sf
 
+    from custintel._validation import CleaningPolicies
     from custintel.backends import churn_table, prepare
 
-    prepared = prepare(
-        df,
-        ci.schema_,
-        refunds=ci.refunds,
-        observation_end=as_of,
-        duplicates=ci.duplicates,
-    )
+    policies = CleaningPolicies(refunds=ci.refunds, observation_end=as_of, duplicates=ci.duplicates)
+    prepared = prepare(df, ci.schema_, policies)
     roles, end = prepared.roles, prepared.end_day
     window = max(int(getattr(ci, "churn_horizon_", ci.horizon_)) // 2, 1)
     rows = prepared.rows

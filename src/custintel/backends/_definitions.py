@@ -31,6 +31,7 @@ __all__ = [
     "check_cutoff",
     "check_min_history",
     "churn_columns",
+    "churn_days",
     "positive_days",
     "summary_columns",
     "unit_days",
@@ -132,6 +133,39 @@ def check_min_history(min_history: Any) -> None:
         raise ValueError(f"min_history must be a whole number of days >= 0, got {min_history!r}")
     if min_history < 0:
         raise ValueError(f"min_history must be >= 0 days, got {min_history}")
+
+
+def churn_days(horizon: Any, window: Any, min_history: Any) -> tuple[int, int]:
+    """Check the day arguments of ``make_churn_dataset``; return the horizon and trend window.
+
+    Parameters
+    ----------
+    horizon : int
+        Label window in days, > 0.
+    window : int or None
+        Trend window in days, > 0; ``None`` means half the horizon, at least one day.
+    min_history : int
+        Minimum tenure in days, >= 0.
+
+    Returns
+    -------
+    horizon_days, window_days : int
+
+    Raises
+    ------
+    ValueError
+        When ``horizon`` or ``window`` is not a whole number of days > 0, or
+        ``min_history`` is not one >= 0.
+
+    Examples
+    --------
+    >>> churn_days(90, None, 0)
+    (90, 45)
+    """
+    horizon_days = positive_days(horizon, "horizon")
+    window_days = max(horizon_days // 2, 1) if window is None else positive_days(window, "window")
+    check_min_history(min_history)
+    return horizon_days, window_days
 
 
 def check_cutoff(

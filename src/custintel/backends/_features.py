@@ -29,7 +29,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from custintel._validation import to_day
+from custintel._validation import CleaningPolicies, to_day
 from custintel.backends._definitions import (
     CHURN_ATTRIBUTES,
     CHURN_DROPPED_COLUMNS,
@@ -37,9 +37,8 @@ from custintel.backends._definitions import (
     btyd_no_purchase,
     check_calibration_end,
     check_cutoff,
-    check_min_history,
     churn_columns,
-    positive_days,
+    churn_days,
     summary_columns,
     unit_days,
     warn_refund_only,
@@ -48,6 +47,8 @@ from custintel.backends._prepare import prepare
 from custintel.schema import TransactionSchema
 
 _ID = "customer_id"
+
+SchemaLike = TransactionSchema | Mapping[str, str] | None
 
 
 def _purchase() -> Any:
@@ -225,22 +226,15 @@ def _day_string(day: int) -> str:
 
 
 def summarize_customers(
-    tx: Any,
-    schema: TransactionSchema | Mapping[str, str] | None = None,
-    *,
-    observation_end: Any = None,
-    time_unit: str = "D",
-    refunds: str = "net",
-    duplicates: str = "warn",
+    tx: Any, schema: SchemaLike, *, policies: CleaningPolicies, time_unit: str
 ) -> pd.DataFrame:
     """Run :func:`custintel.features.summarize_customers` inside the frame's engine.
 
-    Same parameters and result as the pandas function.
+    Same parameters and result as the pandas function, with its cleaning policies
+    in ``policies``.
     """
     scale = unit_days(time_unit)
-    prepared = prepare(
-        tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
-    )
+    prepared = prepare(tx, schema, policies)
     table = collect_customers(customer_table(prepared.rows, prepared.roles))
     summary, _ = finish_summary(table, prepared.roles, prepared.end_day, scale)
     summary.attrs.update({"observation_end": _day_string(prepared.end_day), "time_unit": time_unit})
@@ -248,23 +242,16 @@ def summarize_customers(
 
 
 def calibration_holdout_split(
-    tx: Any,
-    schema: TransactionSchema | Mapping[str, str] | None = None,
-    *,
-    calibration_end: Any,
-    observation_end: Any = None,
-    time_unit: str = "D",
-    refunds: str = "net",
-    duplicates: str = "warn",
+    tx: Any, schema: SchemaLike, *, policies: CleaningPolicies, calibration_end: Any, time_unit: str
 ) -> pd.DataFrame:
     """Run :func:`custintel.features.calibration_holdout_split` inside the frame's engine.
 
-    Same parameters and result as the pandas function.
+    Same parameters and result as the pandas function (policies as in
+    :func:`summarize_customers`); the holdout is one more aggregate over the rows
+    after ``calibration_end``.
     """
     scale = unit_days(time_unit)
-    prepared = prepare(
-        tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
-    )
+    prepared = prepare(tx, schema, policies)
     calibration_day = to_day(calibration_end, "calibration_end")
     check_calibration_end(calibration_day, prepared.first_day, prepared.end_day)
     cal = int(calibration_day.astype(np.int64))
@@ -370,25 +357,22 @@ def churn_rows(
 
 def make_churn_dataset(
     tx: Any,
-    schema: TransactionSchema | Mapping[str, str] | None = None,
+    schema: SchemaLike,
     *,
+    policies: CleaningPolicies,
     cutoff: Any,
     horizon: int,
-    min_history: int = 0,
-    window: int | None = None,
-    btyd: Any = None,
-    refunds: str = "net",
-    duplicates: str = "warn",
+    min_history: int,
+    window: int | None,
+    btyd: Any,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Run :func:`custintel.features.make_churn_dataset` inside the frame's engine.
 
-    Same parameters and result as the pandas function; ``btyd`` is fitted on
-    the collected customer rows.
+    Same parameters and result as the pandas function (policies as in
+    :func:`summarize_customers`); ``btyd`` is fitted on the collected customer rows.
     """
-    horizon_days = positive_days(horizon, "horizon")
-    window_days = max(horizon_days // 2, 1) if window is None else positive_days(window, "window")
-    check_min_history(min_history)
-    prepared = prepare(tx, schema, refunds=refunds, observation_end=None, duplicates=duplicates)
+    horizon_days, window_days = churn_days(horizon, window, min_history)
+    prepared = prepare(tx, schema, policies)
     cut = to_day(cutoff, "cutoff")
     cut_day = int(cut.astype(np.int64))
     check_cutoff(cut, cut_day, prepared.first_day, prepared.last_day, horizon_days)

@@ -20,8 +20,8 @@ from custintel._validation import (
     LABEL_ROLES,
     N_EXAMPLES,
     NUMERIC_ROLES,
+    CleaningPolicies,
     Problems,
-    check_policies,
     describe_column,
     resolve_columns,
     to_day,
@@ -135,10 +135,7 @@ def _in_engine_refunds(refunds: str, mapping: Mapping[str, str]) -> str:
 def prepare(
     tx: Any,
     schema: TransactionSchema | Mapping[str, str] | None,
-    *,
-    refunds: str,
-    observation_end: Any,
-    duplicates: str,
+    policies: CleaningPolicies,
 ) -> Prepared:
     """Validate ``tx`` inside its engine and apply the refunds, end and duplicates policies.
 
@@ -148,14 +145,11 @@ def prepare(
         The transactions.
     schema : TransactionSchema, dict or None
         Column mapping.
-    refunds : {"auto", "net", "drop", "raise"}
-        Policy for negative amounts; ``"auto"`` is ``"net"`` when neither item nor
-        order ids are mapped. ``"match"`` (what ``"auto"`` means with item or order
+    policies : CleaningPolicies
+        Checked cleaning policies; engines apply ``refunds``, ``observation_end``
+        and ``duplicates``. ``refunds="auto"`` is ``"net"`` when neither item nor
+        order ids are mapped; ``"match"`` (what ``"auto"`` means with item or order
         ids) is pandas-only and raises ``SchemaError(reason="unsupported_policy")``.
-    observation_end : date-like or None
-        Last day kept, inclusive.
-    duplicates : {"warn", "keep", "drop", "raise"}
-        Policy for exact duplicate rows.
 
     Returns
     -------
@@ -167,7 +161,6 @@ def prepare(
         With the reason codes of :func:`custintel.validate_transactions`.
     """
     resolved = TransactionSchema.coerce(schema)
-    check_policies(refunds, duplicates)
     engine = engine_of(tx)
     if engine is None:  # pragma: no cover - callers dispatch on engine_of
         raise TypeError(f"not a Polars, DuckDB or Spark frame: {type(tx).__name__}")
@@ -175,7 +168,8 @@ def prepare(
     source_schema = frame.collect_schema()
     names = list(source_schema.names())
     mapping = resolve_columns(pd.Index(names), resolved, suggest_column)
-    refunds = _in_engine_refunds(refunds, mapping)
+    refunds = _in_engine_refunds(policies.refunds, mapping)
+    observation_end = policies.observation_end
     end = None if observation_end is None else to_day(observation_end, "observation_end")
     problems = Problems()
 
@@ -350,7 +344,7 @@ def prepare(
     rows = frame.filter(keep).select(
         *(expr.alias(role) for role, expr in canonical.items()), day.alias("day")
     )
-    rows = _apply_duplicates(rows, duplicates, int(stats["n_kept"]))
+    rows = _apply_duplicates(rows, policies.duplicates, int(stats["n_kept"]))
     if "order_id" in canonical:
         _check_orders(rows)
     first_day, last_day = int(stats["first_day"]), int(stats["last_day"])

@@ -39,12 +39,9 @@ def calibration_holdout_split(
 
     Parameters
     ----------
-    tx : pandas.DataFrame, polars DataFrame or LazyFrame, DuckDB relation or Spark DataFrame
-        Transactions; validated with :func:`~custintel.validate_transactions`. Non-pandas
-        input is computed inside its own engine (see "When you outgrow one machine") and
-        gives the same pandas result.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
+    tx, schema
+        Transactions (pandas, Polars, DuckDB or Spark) and their column mapping, as in
+        :func:`~custintel.features.summarize_customers`.
     calibration_end : date-like
         Last day of the calibration period, inclusive.
     observation_end : date-like, optional
@@ -52,12 +49,8 @@ def calibration_holdout_split(
         latest transaction.
     time_unit : {"D", "W"}, default="D"
         Unit of ``recency``, ``T`` and ``duration_holdout``.
-    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
-        Policy for return lines (negative quantities or amounts); see
-        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
-        item_id or order_id is mapped, else keeps them as refunds, "net").
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
+    refunds, duplicates : str, default="net" and "warn"
+        Cleaning policies of :func:`~custintel.validate_transactions`.
 
     Returns
     -------

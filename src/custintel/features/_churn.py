@@ -22,6 +22,7 @@ from custintel.backends import (
     check_cutoff,
     check_min_history,
     churn_columns,
+    churn_days,
     positive_days,
 )
 from custintel.features._engines import in_every_engine
@@ -57,14 +58,11 @@ def make_churn_dataset(
 
     Parameters
     ----------
-    tx : pandas.DataFrame, polars DataFrame or LazyFrame, DuckDB relation or Spark DataFrame
-        Transactions; validated with :func:`~custintel.validate_transactions`. Non-pandas
-        input is computed inside its own engine (see "When you outgrow one machine") and
-        gives the same pandas result.
-    schema : TransactionSchema, dict or None, default=None
-        Column mapping.
+    tx, schema
+        Transactions (pandas, Polars, DuckDB or Spark) and their column mapping, as in
+        :func:`~custintel.features.summarize_customers`.
     cutoff : date-like
-        Last day of the feature period, inclusive.
+        Last day of the feature period, inclusive; the label looks at the days after it.
     horizon : int
         Length of the label window in days, > 0. The data must cover it: the
         latest transaction must fall on or after ``cutoff + horizon``.
@@ -79,12 +77,8 @@ def make_churn_dataset(
         within the horizon, from a model fitted on the cutoff's customers
         (in weeks). An estimator must have ``fit`` and
         ``predict_proba_no_purchase(X, *, t)``; it is cloned.
-    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
-        Policy for return lines (negative quantities or amounts); see
-        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
-        item_id or order_id is mapped, else keeps them as refunds, "net").
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
+    refunds, duplicates : str, default="net" and "warn"
+        Cleaning policies of :func:`~custintel.validate_transactions`.
 
     Returns
     -------
@@ -140,9 +134,7 @@ def make_churn_dataset(
     >>> y.tolist()
     [0, 1]
     """
-    horizon_days = positive_days(horizon, "horizon")
-    window_days = max(horizon_days // 2, 1) if window is None else positive_days(window, "window")
-    check_min_history(min_history)
+    horizon_days, window_days = churn_days(horizon, window, min_history)
     validated, days, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
     check_cutoff(cut, cut_day, int(days.min()), int(days.max()), horizon_days)
     X = _features(validated, cut, horizon_days, window_days, min_history, btyd, refunds)
@@ -198,12 +190,8 @@ def churn_features(
         before the cutoff (``tenure_days >= min_history``).
     btyd : {"bgnbd", "mbgnbd", "pareto_nbd"}, estimator or None, default=None
         When given, add ``p_no_purchase`` as in :func:`make_churn_dataset`.
-    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
-        Policy for return lines (negative quantities or amounts); see
-        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
-        item_id or order_id is mapped, else keeps them as refunds, "net").
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
+    refunds, duplicates : str, default="net" and "warn"
+        Cleaning policies of :func:`~custintel.validate_transactions`.
 
     Returns
     -------
@@ -224,11 +212,13 @@ def churn_features(
 
     Examples
     --------
+    The transactions of :func:`make_churn_dataset`'s example, scored after the data ends
+    (timestamps may be ISO text):
+
     >>> import pandas as pd
     >>> tx = pd.DataFrame({
     ...     "customer_id": [1, 1, 1, 2, 3],
-    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-02-05",
-    ...                                  "2024-01-05", "2024-01-25"]),
+    ...     "timestamp": ["2024-01-01", "2024-01-11", "2024-02-05", "2024-01-05", "2024-01-25"],
     ...     "amount": [10.0, 20.0, 5.0, 8.0, 3.0],
     ... })
     >>> X = churn_features(tx, cutoff="2024-02-10", horizon=16)

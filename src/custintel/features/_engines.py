@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar, cast
 
 import pandas as pd
 
+from custintel._validation import CleaningPolicies
 from custintel.backends import dispatch
+
+#: The builders' keywords that are cleaning policies of ``validate_transactions``.
+_POLICIES = ("refunds", "observation_end", "duplicates")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -17,10 +22,13 @@ R = TypeVar("R")
 def in_every_engine(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Let a pandas feature builder take Polars, DuckDB and Spark frames as well.
 
-    A pandas frame goes to the decorated builder. Any other input goes, with
-    the same arguments, to :func:`custintel.backends.dispatch`, which runs the
-    builder called ``name`` inside the frame's engine (and raises the usual
-    ``not_a_dataframe`` error for anything that is not a frame).
+    A pandas frame goes to the decorated builder. Any other input goes to
+    :func:`custintel.backends.dispatch`, which runs the builder called ``name``
+    inside the frame's engine (and raises the usual ``not_a_dataframe`` error
+    for anything that is not a frame), with every argument spelt out (defaults
+    included) and the cleaning policies (``refunds``, ``duplicates`` and, where
+    the builder has it, ``observation_end``) checked once into one
+    :class:`~custintel._validation.CleaningPolicies`, ``policies``.
 
     Parameters
     ----------
@@ -34,12 +42,19 @@ def in_every_engine(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """
 
     def decorate(builder: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(builder)
+
         @functools.wraps(builder)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
             tx = args[0] if args else kwargs.get("tx")
             if isinstance(tx, pd.DataFrame):
                 return builder(*args, **kwargs)
-            return cast(R, dispatch(name, *args, **kwargs))
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            cleaning = {key: arguments.pop(key) for key in _POLICIES if key in arguments}
+            policies = CleaningPolicies(**cleaning)
+            return cast(R, dispatch(name, arguments.pop("tx"), policies=policies, **arguments))
 
         return run
 

@@ -96,12 +96,8 @@ def customer_profitability(
         row (an array, or a Series with that same index).
     observation_end : date-like, optional
         Last day, inclusive; later transactions are dropped with a warning.
-    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
-        Policy for return lines (negative quantities or amounts); see
-        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
-        item_id or order_id is mapped, else keeps them as refunds, "net").
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows; see :func:`~custintel.validate_transactions`.
+    refunds, duplicates : str, default="net" and "warn"
+        Cleaning policies of :func:`~custintel.validate_transactions`.
 
     Returns
     -------
@@ -277,14 +273,9 @@ def customer_attributes(
     roles : sequence of str, optional
         Attribute roles to summarise, among ``customer_type``, ``region`` and
         ``channel``; default: every one that is mapped.
-    observation_end : date-like, optional
-        Last day, inclusive; later transactions are dropped with a warning.
-    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
-        Policy for return lines (negative quantities or amounts); see
-        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
-        item_id or order_id is mapped, else keeps them as refunds, "net").
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
+    observation_end, refunds, duplicates : optional
+        Cleaning policies of :func:`~custintel.validate_transactions`; by default the
+        latest transaction's day, "net" and "warn".
 
     Returns
     -------

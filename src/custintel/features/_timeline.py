@@ -42,12 +42,8 @@ def repeat_purchase_timeline(
         Last day, inclusive; defaults to the latest transaction's day.
     time_unit : {"D", "W"}, default="W"
         Period length: a day, or a week of 7 days.
-    refunds : {"auto", "match", "net", "drop", "raise"}, default="net"
-        Policy for return lines (negative quantities or amounts); see
-        :func:`~custintel.validate_transactions` ("auto" matches returns to purchases when
-        item_id or order_id is mapped, else keeps them as refunds, "net").
-    duplicates : {"warn", "keep", "drop", "raise"}, default="warn"
-        Policy for exact duplicate rows.
+    refunds, duplicates : str, default="net" and "warn"
+        Cleaning policies of :func:`~custintel.validate_transactions`.
 
     Returns
     -------

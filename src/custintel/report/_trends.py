@@ -7,14 +7,13 @@ mapped, ``region``) and the scores (``expected_clv``).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from custintel.churn import cohort_retention
-from custintel.exceptions import DataQualityWarning
+from custintel.exceptions import quiet
 from custintel.pipeline import IntelligenceResult
 from custintel.plotting import plot_breakdown, plot_cohort_heatmap, plot_monthly_activity
 from custintel.report import _format as fmt
@@ -216,9 +215,7 @@ def _trend_action(monthly: pd.DataFrame) -> tuple[str, list[tuple[str, str]]]:
 def _cohorts(tx: pd.DataFrame | None, partial_end: pd.Period | None = None) -> str:
     if tx is None:
         return note("Cohort retention is not available because the result holds no transactions.")
-    with warnings.catch_warnings():
-        # The lines were validated (and their warnings reported) once already.
-        warnings.simplefilter("ignore", DataQualityWarning)
+    with quiet():  # the lines were validated (and their warnings reported) once already
         counts = cohort_retention(
             tx[["customer_id", "timestamp", "amount"]], period="M", duplicates="keep"
         )
