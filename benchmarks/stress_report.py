@@ -26,14 +26,13 @@ rows and times the rules step alone: ``CrossSellRecommender.fit`` on the
 validated log, then the per-customer item lists and ``recommend`` that the
 "score customers" step runs.
 
-Above 100,000 customers the pipeline lets the churn booster use every core
-(``custintel.pipeline._steps.SMALL_TABLE``); on a busy machine that step then
-costs two to three times the CPU. ``--omp-threads 1`` pins it to one thread at
-every size, so the sizes compare the work and not the contention.
+The job runs with default settings: since issue 19 the churn model uses one
+thread unless told otherwise (``n_jobs``), so no thread pinning is needed;
+``--omp-threads N`` still sets ``OMP_NUM_THREADS`` for experiments.
 
 Usage::
 
-    nice -n 10 python stress_report.py --omp-threads 1      # 1M, 3M, 10M rows + items
+    nice -n 10 python stress_report.py                      # 1M, 3M, 10M rows + items
     python stress_report.py --customers 5000 20000 --items 100 1000
     python stress_report.py --show                          # re-print the saved results
 

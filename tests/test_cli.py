@@ -951,11 +951,15 @@ def test_every_option_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         "--sep", "--decimal", "--encoding", "--dayfirst", "--sheet", "--quantity",
         "--unit-price", "--order-id", "--item", "--item-id", "--item-name", "--region",
         "--channel", "--customer-type", "--refunds", "--unmatched-refunds", "--missing-ids",
-        "--exclude-items", "--penalizer", "--max-rules", "--currency",
+        "--exclude-items", "--penalizer", "--max-rules", "--currency", "--n-jobs",
     ):  # fmt: skip
         assert option in options, option
     assert report.parse_args(["--demo", "--out", "o"]).refunds == "auto"
     assert report.parse_args(["--demo", "--out", "o", "--item", "sku"]).item_id == "sku"
+    assert report.parse_args(["--demo", "--out", "o"]).n_jobs is None
+    assert report.parse_args(["--demo", "--out", "o", "--n-jobs", "-1"]).n_jobs == -1
+    with pytest.raises(SystemExit):
+        report.parse_args(["--demo", "--out", "o", "--n-jobs", "0"])
 
 
 @pytest.mark.slow

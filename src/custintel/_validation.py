@@ -387,13 +387,46 @@ class ValidatedTransactions:
 
     @cached_property
     def frame(self) -> pd.DataFrame:
-        """The canonical sorted frame (see :func:`custintel.validate_transactions`)."""
-        return pd.DataFrame(
-            {
-                role: values.iloc[self.order].reset_index(drop=True)
-                for role, values in self.columns.items()
-            }
-        )
+        """The canonical sorted frame (see :func:`custintel.validate_transactions`).
+
+        Each column is taken through ``order`` straight into its final array:
+        no row-sized index per column, and no consolidation of the columns
+        into 2-D blocks, which would copy the whole log a second time. Rows
+        that are already in canonical order (a frame validated before) are
+        shared with ``columns`` under copy-on-write, so writing to either
+        copies only then.
+        """
+        if _is_identity(self.order, self.columns) and _copy_on_write():
+            data = {role: values.reset_index(drop=True) for role, values in self.columns.items()}
+        else:
+            data = {role: _taken(values, self.order) for role, values in self.columns.items()}
+        return pd.DataFrame(data, copy=False)
+
+
+def _copy_on_write() -> bool:
+    """Whether pandas copies shared data on write (always from pandas 3)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return bool(pd.get_option("mode.copy_on_write") is True)
+
+
+def _is_identity(order: np.ndarray, columns: Mapping[str, pd.Series]) -> bool:
+    """Whether ``order`` keeps every row of ``columns`` in place."""
+    n = len(order)
+    if any(len(values) != n for values in columns.values()):
+        return False
+    if n == 0:
+        return True
+    # ``order`` holds distinct positions below n: n of them in ascending order are 0..n-1.
+    return bool(order[0] == 0 and order[-1] == n - 1 and np.all(order[1:] > order[:-1]))
+
+
+def _taken(values: pd.Series, order: np.ndarray) -> Any:
+    """Take the values at ``order`` into a new array of the same dtype, with no index."""
+    array = values.array
+    if isinstance(array, pd.arrays.NumpyExtensionArray):
+        return np.asarray(array).take(order)
+    return array.take(order)
 
 
 @dataclass
@@ -1160,6 +1193,11 @@ def _sort_order(
     (customer, day) order, and only runs of one customer-day whose times are
     out of order are sorted further.
     """
+    if _in_canonical_order(codes, times):
+        # A frame validated before: the stable sort is the identity, and no copy is needed.
+        index_dtype = np.int32 if max(len(codes), n_codes) < np.iinfo(np.int32).max else np.int64
+        order = np.arange(len(codes), dtype=index_dtype)
+        return order, np.bincount(codes, minlength=n_codes).astype(index_dtype), days
     monotonic = len(times) < 2 or bool(np.all(times[1:] >= times[:-1]))
     if monotonic:
         order, counts = _stable_sort_by_code(codes, n_codes)
@@ -1189,6 +1227,17 @@ def _sort_order(
         # lexsort is stable: equal times keep input order, as they already are within a run.
         order[rows] = order[rows[np.lexsort((times[order[rows]], run))]]
     return order, counts, sorted_days
+
+
+def _in_canonical_order(codes: np.ndarray, times: np.ndarray) -> bool:
+    """Whether the rows are already sorted by customer code, then time."""
+    if len(codes) < 2:
+        return True
+    later_customer = codes[1:] > codes[:-1]
+    if not bool(np.all(later_customer | (codes[1:] == codes[:-1]))):
+        return False  # the usual log, in time order: found without comparing times
+    later_customer |= times[1:] >= times[:-1]
+    return bool(np.all(later_customer))
 
 
 def _code_dtype(n_codes: int) -> type[np.signedinteger[Any]]:

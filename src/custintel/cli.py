@@ -55,19 +55,16 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+# Only light modules at import time: `custintel --version` and `--help` (and usage
+# errors) are answered before pandas or any estimator is loaded. Each command imports
+# what it uses when it runs.
 from custintel import __version__
-from custintel.exceptions import InvalidModelError, SchemaError
-from custintel.features import summarize_customers
-from custintel.schema import (
-    OPTIONAL_ROLES,
-    REQUIRED_ROLES,
-    TransactionSchema,
-    validated_transactions,
-)
+from custintel._roles import OPTIONAL_ROLES, REQUIRED_ROLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main"]
 
@@ -183,6 +180,8 @@ def _non_negative(value: str) -> float:
 
 def _date(value: str) -> str:
     """Check a ``--as-of`` date on the command line; the text is passed on as given."""
+    import pandas as pd
+
     try:
         day = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -190,6 +189,17 @@ def _date(value: str) -> str:
     if pd.isna(day):
         raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD")
     return value
+
+
+def _n_jobs(value: str) -> int:
+    """Check ``--n-jobs``: a whole number other than 0 (-1 means every CPU)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number == 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number other than 0")
+    return number
 
 
 def _positive_int(value: str) -> int:
@@ -455,6 +465,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "converge (default: none)",
     )
     report.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        metavar="N",
+        help="threads for the churn model; -1 = every CPU (default: 1, the fastest on a "
+        "busy machine)",
+    )
+    report.add_argument(
         "--currency",
         metavar="TEXT",
         help="currency of the amounts for the report, e.g. GBP (changes no number)",
@@ -521,6 +538,7 @@ _KEYWORD_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "missing_ids": (("missing_ids", "--missing-ids"),),
     "exclude_items": (("exclude_items", "--exclude-items"),),
     "penalizer": (("penalizer", "--penalizer"),),
+    "n_jobs": (("n_jobs", "--n-jobs"),),
     "max_rules": (("max_rules", "--max-rules"),),
     "currency": (("currency", "--currency"),),
     "sep": (("sep", "--sep"),),
@@ -584,6 +602,8 @@ def _as_options(message: str, args: argparse.Namespace) -> str:
 
 
 def _schema_file(path: Path) -> dict[str, str]:
+    from custintel.exceptions import SchemaError
+
     if not path.is_file():
         raise SchemaError(f"schema file {str(path)!r} does not exist", reason="no_schema_file")
     kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
@@ -871,6 +891,8 @@ def _os_error(err: OSError, target: Path, args: argparse.Namespace) -> Exception
     of those files is about that input, and an error in the system's scratch
     folder (the bucket files) is about that folder, not about ``--out``.
     """
+    from custintel.exceptions import InvalidModelError, SchemaError
+
     if isinstance(err.filename, str | bytes):
         where = Path(os.fsdecode(err.filename)).resolve()
         reason = err.strerror or str(err)
@@ -936,6 +958,11 @@ def _make_folder(folder: Path, args: argparse.Namespace) -> None:
 
 
 def _summarize(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from custintel.features import summarize_customers
+    from custintel.schema import TransactionSchema, validated_transactions
+
     out: Path = args.out
     mapping = _mapping(args)
     _check_out_folder(args, SUMMARY_OUTPUTS)
@@ -1020,6 +1047,7 @@ def _demo_transactions() -> pd.DataFrame:
 
 def _report(args: argparse.Namespace) -> int:
     from custintel.pipeline import CustomerIntelligence, output_frame
+    from custintel.schema import TransactionSchema
 
     out: Path = args.out
     mapping = _mapping(args)
@@ -1040,6 +1068,7 @@ def _report(args: argparse.Namespace) -> int:
         margin=args.clv_margin,
         min_support=args.min_support,
         penalizer=args.penalizer,
+        n_jobs=args.n_jobs,
         max_rules=args.max_rules,
         currency=args.currency,
         verbose=not args.quiet,
@@ -1229,6 +1258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         internal error propagates (exit code 1 with a traceback).
     """
     args = _build_parser().parse_args(argv)
+    # Parsed: now the command runs, and its errors need the library's exception types.
+    from custintel.exceptions import InvalidModelError, SchemaError
+
     try:
         return _COMMANDS[args.command](args)
     except _CommandError as err:

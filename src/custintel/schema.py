@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from custintel._roles import OPTIONAL_ROLES, REQUIRED_ROLES
 from custintel._validation import (
     CleaningPolicies,
     DataQuality,
@@ -38,20 +39,6 @@ __all__ = [
     "validate_transactions",
     "validated_transactions",
 ]
-
-REQUIRED_ROLES: tuple[str, ...] = ("customer_id", "timestamp", "amount")
-OPTIONAL_ROLES: tuple[str, ...] = (
-    "order_id",
-    "item_id",
-    "item_name",
-    "quantity",
-    "unit_price",
-    "cost",
-    "margin",
-    "channel",
-    "region",
-    "customer_type",
-)
 
 # Column names commonly found in the wild for each role, used only to suggest a
 # mapping when a required column is missing.

@@ -89,3 +89,25 @@ def test_backtest_errors(cdnow_sample: pd.DataFrame) -> None:
             horizon=181,
             models=["recency", "magic"],
         )
+
+
+def test_backtest_tables_is_backtest_on_built_tables() -> None:
+    from custintel.churn import backtest_tables
+    from custintel.datasets import make_transactions
+
+    tx = make_transactions(1200, random_state=5).transactions
+    models = {"ChurnClassifier": ChurnClassifier(max_iter=30), "recency": "recency"}
+    options = {"horizon": 180, "models": models}
+    whole = backtest(tx, train_cutoff="2023-06-30", test_cutoff="2024-01-31", **options)
+    train = make_churn_dataset(tx, cutoff="2023-06-30", horizon=180)
+    test = make_churn_dataset(tx, cutoff="2024-01-31", horizon=180)
+    parts = backtest_tables(train, test, **options)
+    pd.testing.assert_frame_equal(parts.metrics, whole.metrics)
+    pd.testing.assert_frame_equal(parts.scores, whole.scores)
+    # baselines need no training table; an estimator does
+    only_recency = backtest_tables(None, test, horizon=180, models=["recency"])
+    assert list(only_recency.metrics.index) == ["recency"]
+    with pytest.raises(ValueError, match="no training table"):
+        backtest_tables(None, test, horizon=180, models=models)
+    with pytest.raises(ValueError, match="unknown baseline"):
+        backtest_tables(train, test, horizon=180, models=["magic"])

@@ -174,3 +174,88 @@ def test_works_in_grid_search(tables) -> None:
     ).fit(X, y)
     assert search.best_score_ > 0.7  # measured 0.746
     assert search.best_estimator_.predict_churn(X).between(0, 1).all()
+
+
+# --- calibration split, training sample and threads (issue 19) -------------------------------
+
+
+def _members(clf: ChurnClassifier) -> int:
+    return len(clf.estimator_.calibrated_classifiers_)
+
+
+def test_auto_calibrates_on_folds_below_the_threshold_and_on_a_holdout_above(
+    tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custintel.churn import _classifier
+
+    X, y, X2, y2 = tables
+    small = ChurnClassifier(max_iter=30).fit(X, y)
+    assert len(X) < _classifier.HOLDOUT_CUSTOMERS and _members(small) == 5
+    # the same table counts as large once the threshold is below its size
+    monkeypatch.setattr(_classifier, "HOLDOUT_CUSTOMERS", len(X))
+    large = ChurnClassifier(max_iter=30).fit(X, y)
+    assert _members(large) == 1
+    explicit = ChurnClassifier(max_iter=30, cv="holdout").fit(X, y)
+    np.testing.assert_array_equal(explicit.predict_proba(X2), large.predict_proba(X2))
+    assert roc_auc_score(y2, large.predict_churn(X2)) > 0.8
+    # cv=5 is the previous default, whatever the size
+    assert _members(ChurnClassifier(max_iter=30, cv=5).fit(X, y)) == 5
+
+
+def test_holdout_calibrates_on_a_stratified_fifth(tables) -> None:
+    X, y, _, _ = tables
+    clf = ChurnClassifier(max_iter=30, cv="holdout").fit(X, y)
+    (member,) = clf.estimator_.calibrated_classifiers_
+    calibrator = member.calibrators[0]
+    # isotonic on the held-out fifth only: its thresholds lie within the fold's scores
+    assert 0 < len(calibrator.X_thresholds_) <= round(0.2 * len(X))
+
+
+def test_max_samples_trains_on_a_stratified_sample(tables) -> None:
+    X, y, X2, _ = tables
+    target = y.to_numpy()
+    rows = ChurnClassifier(max_samples=600)._sample(target)
+    assert rows is not None and len(rows) == 600 and (np.diff(rows) > 0).all()
+    assert target[rows].mean() == pytest.approx(target.mean(), abs=1 / 600)
+    assert ChurnClassifier(max_samples=len(X))._sample(target) is None
+    assert ChurnClassifier(max_samples=None)._sample(target) is None
+    # a cap above the table changes nothing; a cap below it changes the model
+    full = ChurnClassifier(max_iter=30, max_samples=None).fit(X, y).predict_proba(X2)
+    same = ChurnClassifier(max_iter=30, max_samples=10**6).fit(X, y).predict_proba(X2)
+    np.testing.assert_array_equal(full, same)
+    sampled = ChurnClassifier(max_iter=30, max_samples=600).fit(X, y)
+    assert not np.array_equal(sampled.predict_proba(X2), full)
+    again = ChurnClassifier(max_iter=30, max_samples=600).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X2), sampled.predict_proba(X2))
+    with pytest.raises(ValueError, match="max_samples must be"):
+        ChurnClassifier(max_samples=0).fit(X, y)
+    with pytest.raises(ValueError, match="below min_customers"):
+        ChurnClassifier(max_samples=20).fit(X, y)
+
+
+@pytest.mark.parametrize("cv", [1, 2.5, "five", True])
+def test_bad_cv_is_refused(tables, cv: object) -> None:
+    X, y, _, _ = tables
+    with pytest.raises(ValueError, match="cv must be"):
+        ChurnClassifier(cv=cv).fit(X, y)  # type: ignore[arg-type]
+
+
+def test_n_jobs_follows_sklearn_and_limits_threads_only_inside_the_calls(tables) -> None:
+    from joblib import parallel_config
+    from threadpoolctl import threadpool_info
+
+    from custintel.churn._classifier import n_threads
+
+    X, y, X2, _ = tables
+    assert n_threads(None) == 1 and n_threads(2) == 2 and n_threads(-1) >= 1
+    with parallel_config(n_jobs=2):
+        assert n_threads(None) == 2 and n_threads(1) == 1
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="n_jobs must be"):
+            ChurnClassifier(n_jobs=bad).fit(X, y)  # type: ignore[arg-type]
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    one = ChurnClassifier(max_iter=30, cv=2).fit(X, y)
+    two = ChurnClassifier(max_iter=30, cv=2, n_jobs=2).fit(X, y)
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+    # threads change the work's split, not the model
+    np.testing.assert_allclose(one.predict_proba(X2), two.predict_proba(X2), rtol=1e-9)

@@ -228,3 +228,48 @@ def test_fuzzed_exports_are_refused_or_score_in_range(
     assert np.isfinite(proba).all()
     assert ((proba >= 0) & (proba <= 1)).all()
     assert all(math.isfinite(v) for v in proba[:, 1])
+
+
+def test_exports_leave_out_n_jobs_and_older_exports_still_load(tables: Any) -> None:
+    X, y, X2 = tables
+    model = ChurnClassifier(max_iter=60, cv=3, n_jobs=2).fit(X, y)
+    export = json.loads(json.dumps(model.to_dict()))
+    assert "n_jobs" not in export["hyperparameters"]
+    again = ChurnClassifier.from_dict(export)
+    assert again.n_jobs is None  # how to run is the loader's choice
+    np.testing.assert_array_equal(again.predict_proba(X2), model.predict_proba(X2))
+    # An export written before max_samples existed: all customers were used.
+    older = copy.deepcopy(export)
+    del older["hyperparameters"]["max_samples"]
+    old = ChurnClassifier.from_dict(older)
+    assert old.max_samples is None and old.cv == 3
+    np.testing.assert_array_equal(old.predict_proba(X2), model.predict_proba(X2))
+    with_threads = copy.deepcopy(export)
+    with_threads["hyperparameters"]["n_jobs"] = 2
+    with pytest.raises(InvalidModelError, match="n_jobs") as err:
+        ChurnClassifier.from_dict(with_threads)
+    assert err.value.reason == "unknown_field"
+
+
+@pytest.mark.parametrize("cv", ["auto", "holdout", 2, 10])
+def test_every_cv_reads_back(fitted: ChurnClassifier, cv: Any) -> None:
+    export = fitted.to_dict()
+    export["hyperparameters"]["cv"] = cv
+    assert ChurnClassifier.from_dict(export).cv == cv
+
+
+@pytest.mark.parametrize("cv", [1, 2.0, "2", None, True])
+def test_bad_cv_in_an_export_is_refused(fitted: ChurnClassifier, cv: Any) -> None:
+    export = fitted.to_dict()
+    export["hyperparameters"]["cv"] = cv
+    with pytest.raises(InvalidModelError, match="'cv'") as err:
+        ChurnClassifier.from_dict(export)
+    assert err.value.reason == "bad_parameter"
+
+
+def test_a_holdout_model_round_trips(tables: Any) -> None:
+    X, y, X2 = tables
+    model = ChurnClassifier(max_iter=60, cv="holdout").fit(X, y)
+    again = _round_trip(model)
+    assert len(again.to_dict()["members"]) == 1
+    np.testing.assert_array_equal(again.predict_proba(X2), model.predict_proba(X2))

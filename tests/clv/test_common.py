@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 
 from custintel import clv
 
-PURCHASE_MODELS = ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"]
+PURCHASE_MODELS = ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel", "NBDModel"]
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ summary, the three ways of giving costs, and bad input."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -334,3 +336,63 @@ def test_dense_and_sorted_mode_kernels_agree(pairs: list[tuple[int, int]]) -> No
         else:
             counts = np.bincount(values, minlength=n_values)
             assert dense[customer] == int(np.argmax(counts))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.integers(0, 4),  # customer
+            st.integers(0, 3),  # order of that customer
+            st.integers(0, 5),  # day
+            st.integers(-3, 9),  # amount (negative: a refund line)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    ids=st.sampled_from(["dense", "sparse", "negative", "text"]),
+    duplicates=st.sampled_from(["keep", "drop"]),
+)
+def test_sums_and_order_counts_match_a_pandas_groupby(
+    lines: list[tuple[int, int, int, int]], ids: str, duplicates: str
+) -> None:
+    # Order ids in a narrow integer range are their own codes, others are factorized:
+    # both give the distinct orders with a purchase line, as pandas' nunique does.
+    customer, order, day, amount = (np.array(column) for column in zip(*lines, strict=True))
+    order_key = customer * 4 + order  # an order belongs to one customer
+    order_id = {
+        "dense": order_key,
+        "sparse": order_key * 10**12,
+        "negative": order_key - 10**15,
+        "text": np.array([f"o{k}" for k in order_key]),
+    }[ids]
+    tx = pd.DataFrame(
+        {
+            "customer_id": customer.astype(str),
+            "order_id": order_id,
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D"),
+            "amount": amount.astype(float),
+            "cost": amount * 0.5,
+        }
+    )
+    clean = tx.drop_duplicates() if duplicates == "drop" else tx
+    purchases = clean[clean["amount"] >= 0]
+    if purchases.empty:
+        return  # no customer: validation's own error, tested elsewhere
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        p = customer_profitability(tx, cost_per_order=1.0, duplicates=duplicates)
+    by = clean.groupby("customer_id")
+    expected = pd.DataFrame(
+        {
+            "revenue": by["amount"].sum(),
+            "goods_cost": by["cost"].sum(),
+            "n_orders": purchases.groupby("customer_id")["order_id"].nunique(),
+        }
+    ).dropna()
+    expected.index.name = "customer_id"
+    pd.testing.assert_index_equal(p.index, expected.index.astype(p.index.dtype))
+    np.testing.assert_allclose(p["revenue"], expected["revenue"], atol=1e-9)
+    np.testing.assert_allclose(p["goods_cost"], expected["goods_cost"], atol=1e-9)
+    np.testing.assert_array_equal(p["n_orders"], expected["n_orders"].astype(np.int64))
+    assert p["n_orders"].dtype == np.int64

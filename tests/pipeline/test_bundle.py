@@ -384,3 +384,18 @@ def test_failed_swap_leaves_the_old_bundle(
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
+
+
+def test_a_manifest_written_before_the_later_params_loads(bundle: Path, tmp_path: Path) -> None:
+    # Bundles saved before refunds policies, penalizer, max_rules, currency and n_jobs
+    # existed have none of them in the manifest: the defaults of that time fill in.
+    old = _copy(bundle, tmp_path / "old")
+    manifest = _manifest(old)
+    for name in ("unmatched_refunds", "missing_ids", "exclude_items", "penalizer"):
+        manifest["params"].pop(name, None)
+    for name in ("max_rules", "currency", "n_jobs"):
+        manifest["params"].pop(name, None)
+    _write_manifest(old, manifest)
+    loaded = load_bundle(old)
+    assert loaded.n_jobs is None and loaded.max_rules == 5000 and loaded.currency is None
+    assert loaded.missing_ids == "raise" and loaded.penalizer is None

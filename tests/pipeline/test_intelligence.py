@@ -76,7 +76,14 @@ def test_margin_comes_from_the_cost_column(fitted: CustomerIntelligence) -> None
 def test_clv_model_is_chosen_by_holdout_mae_and_refitted(fitted: CustomerIntelligence) -> None:
     selection = fitted.clv_selection_
     assert list(selection.index) == ["BG/NBD", "Pareto/NBD"]
-    assert list(selection.columns) == ["holdout_mae", "log_likelihood", "chosen"]
+    assert list(selection.columns) == [
+        "holdout_mae",
+        "log_likelihood",
+        "boundary",
+        "lr_statistic",
+        "lr_p_value",
+        "chosen",
+    ]
     chosen = selection.index[selection["chosen"]]
     assert len(chosen) == 1 and chosen[0] == selection["holdout_mae"].idxmin()
     holdout = fitted.clv_holdout_

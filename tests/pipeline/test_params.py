@@ -50,6 +50,8 @@ def test_new_params_are_stored_and_cloned() -> None:
         ({"max_rules": 0}, "max_rules must be an integer >= 1"),
         ({"max_rules": True}, "max_rules must be an integer >= 1"),
         ({"currency": ""}, "currency must be None or a non-empty text"),
+        ({"n_jobs": 0}, "n_jobs must be None or a non-zero whole number"),
+        ({"n_jobs": 1.5}, "n_jobs must be None or a non-zero whole number"),
     ],
 )
 def test_bad_params_are_clear_errors(

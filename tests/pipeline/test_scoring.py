@@ -240,3 +240,64 @@ def _expected_of(scored: pd.DataFrame) -> pd.DataFrame:
         if isinstance(out[column].dtype, pd.CategoricalDtype):
             out[column] = out[column].astype(object)
     return out
+
+
+# --- the customer rows that scoring builds -----------------------------------------------
+
+
+def test_customer_items_in_order_of_first_purchase() -> None:
+    from custintel.pipeline._rows import customer_items
+
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "b", "c"],
+            "item_id": ["tea", "mug", "tea", "pot", "mug", "cup", "tea"],
+            # b's cup is a refund: not bought; c only has a refund
+            "amount": [3.0, 5.0, 3.0, 9.0, 5.0, -2.0, -3.0],
+        }
+    )
+    customers = pd.Index(["a", "b", "c", "d"], name="customer_id")
+    items = customer_items(tx, customers)
+    # a: tea (row 0), mug (row 1), pot (row 3); the second tea is not repeated.
+    assert items.tolist() == [["tea", "mug", "pot"], ["mug"], [], []]
+    assert items.index.equals(customers) and items.name == "items"
+    # Any row order gives each customer the items of its rows, in row order.
+    shuffled = tx.iloc[[6, 4, 3, 0, 5, 1, 2]]
+    assert customer_items(shuffled, customers).tolist() == [["pot", "tea", "mug"], ["mug"], [], []]
+    # Customers of tx that are not asked for are left out.
+    assert customer_items(tx, pd.Index(["b"])).tolist() == [["mug"]]
+
+
+def test_customer_items_of_the_fitted_log(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    from custintel.pipeline._rows import customer_items
+
+    frame = fitted.result_.log.frame
+    customers = fitted.customers_.index
+    items = customer_items(frame, customers)
+    bought = frame.loc[frame["amount"] >= 0, ["customer_id", "item_id"]].drop_duplicates()
+    expected = bought.groupby("customer_id", sort=False)["item_id"].agg(list)
+    assert items.tolist() == expected.reindex(customers).tolist()
+
+
+def test_validating_a_validated_frame_gives_it_back_without_sharing_writes(
+    pipeline_tx: pd.DataFrame,
+) -> None:
+    # Scoring validates rows that are already canonical; the result must be the same
+    # frame, and writing to it must leave the caller's frame alone (and the reverse).
+    from custintel import validate_transactions
+
+    canonical = validate_transactions(pipeline_tx, duplicates="keep")
+    kept = canonical.copy(deep=True)
+    again = validate_transactions(canonical, duplicates="keep")
+    pd.testing.assert_frame_equal(again, canonical)
+    again.loc[0, "amount"] = -1.0
+    canonical.loc[1, "amount"] = -2.0
+    assert again.loc[1, "amount"] == kept.loc[1, "amount"]
+    assert canonical.loc[0, "amount"] == kept.loc[0, "amount"]
+    # A frame in another order is still sorted by customer, then time.
+    shuffled = kept.sample(frac=1.0, random_state=0)
+    resorted = validate_transactions(shuffled, duplicates="keep")
+    keys = resorted[["customer_id", "timestamp"]]
+    assert keys.equals(keys.sort_values(["customer_id", "timestamp"], kind="stable"))

@@ -95,6 +95,7 @@ CASES: dict[str, Case] = {
     "ParetoNBDModel": Case(
         clv.ParetoNBDModel, _frame(summary_weeks), _btyd_output, columns=_BTYD_COLUMNS
     ),
+    "NBDModel": Case(clv.NBDModel, _frame(summary_weeks), _btyd_output, columns=_BTYD_COLUMNS),
     "BetaGeoBetaBinomModel": Case(
         clv.BetaGeoBetaBinomModel,
         lambda: {"X": _DONATIONS.copy(), "fit_params": {"sample_weight": _DONORS.copy()}},

@@ -74,6 +74,7 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
             "BetaGeoModel",
             "ModifiedBetaGeoModel",
             "ParetoNBDModel",
+            "NBDModel",
             "BetaGeoBetaBinomModel",
             "GammaGammaModel",
             "ShiftedBetaGeoModel",

@@ -126,3 +126,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(_features, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """List the public names, loaded or not, with the module's other attributes."""
+    return sorted(set(globals()) | set(__all__))

@@ -1,6 +1,6 @@
 """Churn risk: a time-split classifier, BTYD churn scores, backtests and retention metrics."""
 
-from custintel.churn._backtest import BacktestResult, backtest
+from custintel.churn._backtest import BacktestResult, backtest, backtest_tables
 from custintel.churn._classifier import ChurnClassifier
 from custintel.churn._metrics import (
     churn_metrics,
@@ -27,6 +27,7 @@ __all__ = [
     "PeriodOptions",
     "ValidationPolicies",
     "backtest",
+    "backtest_tables",
     "btyd_churn_score",
     "churn_metrics",
     "churn_rate",

@@ -16,7 +16,7 @@ from custintel.churn._scores import btyd_churn_score
 from custintel.features import make_churn_dataset
 from custintel.schema import TransactionSchema
 
-__all__ = ["BacktestResult", "backtest"]
+__all__ = ["BacktestResult", "backtest", "backtest_tables"]
 
 #: Score names ``backtest`` understands besides estimators.
 BASELINES = ("recency", "bgnbd", "pareto_nbd", "mbgnbd", "bgnbd_1-p_alive")
@@ -112,6 +112,69 @@ def backtest(
             f"{test_day.date()}: the training labels would not be known at scoring time; "
             "use an earlier train_cutoff or a later test_cutoff"
         )
+    models = _models(models)
+    options = {"refunds": refunds, "duplicates": duplicates, **dataset_options}
+    X_test, y_test = make_churn_dataset(tx, schema, cutoff=test_cutoff, horizon=horizon, **options)
+    options["duplicates"] = "keep" if duplicates == "warn" else duplicates
+    train: tuple[pd.DataFrame, pd.Series] | None = None
+    if any(not isinstance(m, str) for m in models.values()):
+        train = make_churn_dataset(tx, schema, cutoff=train_cutoff, horizon=horizon, **options)
+    return _evaluate(models, train, (X_test, y_test), horizon)
+
+
+def backtest_tables(
+    train: tuple[pd.DataFrame, pd.Series] | None,
+    test: tuple[pd.DataFrame, pd.Series],
+    *,
+    horizon: int,
+    models: Mapping[str, Any] | Sequence[str] | None = None,
+) -> BacktestResult:
+    """Evaluate churn models out of time on churn tables that are already built.
+
+    What :func:`backtest` does after building its two tables with
+    :func:`~custintel.features.make_churn_dataset`: for a caller that has
+    the tables already (the main job trains its final model on the test
+    table), so that no table is built twice.
+
+    Parameters
+    ----------
+    train : tuple of (pandas.DataFrame, pandas.Series) or None
+        ``(X, y)`` at the training cutoff; ``None`` when ``models`` holds
+        only baseline names.
+    test : tuple of (pandas.DataFrame, pandas.Series)
+        ``(X, y)`` at the test cutoff, at least ``horizon`` days after the
+        training cutoff.
+    horizon : int
+        Label window of both tables, in days (used by the BTYD baselines).
+    models : dict or sequence, optional
+        As in :func:`backtest`.
+
+    Returns
+    -------
+    BacktestResult
+
+    Raises
+    ------
+    ValueError
+        For an unknown baseline name, an estimator without ``train``, or a
+        table that holds one class only.
+
+    Examples
+    --------
+    >>> from custintel.datasets import make_transactions
+    >>> from custintel.features import make_churn_dataset
+    >>> tx = make_transactions(800, random_state=0).transactions
+    >>> train = make_churn_dataset(tx, cutoff="2023-06-30", horizon=180)
+    >>> test = make_churn_dataset(tx, cutoff="2024-01-31", horizon=180)
+    >>> result = backtest_tables(train, test, horizon=180)
+    >>> sorted(result.metrics.index)
+    ['BG/NBD', 'ChurnClassifier', 'recency']
+    """
+    return _evaluate(_models(models), train, test, horizon)
+
+
+def _models(models: Mapping[str, Any] | Sequence[str] | None) -> Mapping[str, Any]:
+    """Name every model (the defaults when None) and check the baseline names."""
     if models is None:
         models = {"ChurnClassifier": ChurnClassifier(), "recency": "recency", "BG/NBD": "bgnbd"}
     elif not isinstance(models, Mapping):
@@ -119,14 +182,17 @@ def backtest(
     for name, model in models.items():
         if isinstance(model, str) and model not in BASELINES:
             raise ValueError(f"model {name!r}: unknown baseline {model!r}; use one of {BASELINES}")
-    options = {"refunds": refunds, "duplicates": duplicates, **dataset_options}
-    X_test, y_test = make_churn_dataset(tx, schema, cutoff=test_cutoff, horizon=horizon, **options)
-    options["duplicates"] = "keep" if duplicates == "warn" else duplicates
-    needs_train = any(not isinstance(m, str) for m in models.values())
-    if needs_train:
-        X_train, y_train = make_churn_dataset(
-            tx, schema, cutoff=train_cutoff, horizon=horizon, **options
-        )
+    return models
+
+
+def _evaluate(
+    models: Mapping[str, Any],
+    train: tuple[pd.DataFrame, pd.Series] | None,
+    test: tuple[pd.DataFrame, pd.Series],
+    horizon: int,
+) -> BacktestResult:
+    """Fit each estimator on ``train``, score ``test`` with every model, and compare."""
+    X_test, y_test = test
     scores: dict[str, pd.Series] = {}
     probabilistic: dict[str, bool] = {}
     for name, model in models.items():
@@ -140,7 +206,12 @@ def backtest(
                 )
             probabilistic[name] = model != "recency"
         else:
-            fitted = clone(model).fit(X_train, y_train)
+            if train is None:
+                raise ValueError(
+                    f"model {name!r} must be trained, but no training table was given; pass "
+                    "train=(X, y) from make_churn_dataset at an earlier cutoff"
+                )
+            fitted = clone(model).fit(*train)
             score = pd.Series(fitted.predict_proba(X_test)[:, 1], index=X_test.index)
             probabilistic[name] = True
         scores[name] = score.rename(name)

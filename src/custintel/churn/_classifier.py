@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -24,7 +26,65 @@ from custintel.churn._export import FORMAT_VERSION, READER, export_estimator, im
 from custintel.exceptions import SchemaError
 from custintel.typing import CustomerFeatures
 
-__all__ = ["ChurnClassifier"]
+__all__ = ["CALIBRATION_SHARE", "HOLDOUT_CUSTOMERS", "ChurnClassifier", "n_threads"]
+
+#: From this many training customers on, ``cv="auto"`` calibrates on one held-out split
+#: instead of five cross-validation folds (see ``ChurnClassifier``).
+HOLDOUT_CUSTOMERS = 50_000
+#: Share of the training customers held out for the calibration when ``cv="holdout"``.
+CALIBRATION_SHARE = 0.2
+#: Folds of ``cv="auto"`` below ``HOLDOUT_CUSTOMERS``.
+AUTO_FOLDS = 5
+#: Hyperparameters added after format 1 was first written, with the value that
+#: reproduces what exports without them were fitted with.
+_LATER_HYPERPARAMETERS: dict[str, Any] = {"max_samples": None}
+#: Parameters that say how to run, not what was fitted: never exported.
+_RUNTIME_PARAMETERS = ("n_jobs",)
+
+
+def n_threads(n_jobs: int | None) -> int:
+    """Resolve ``n_jobs`` to a number of threads, with scikit-learn's meaning.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        ``None`` means 1 unless inside a :func:`joblib.parallel_config`
+        context that sets ``n_jobs``; ``-1`` means every CPU, ``-2`` all but
+        one, and so on.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Raises
+    ------
+    ValueError
+        For ``n_jobs=0`` or a value that is not a whole number.
+
+    Examples
+    --------
+    >>> n_threads(None), n_threads(1), n_threads(3)
+    (1, 1, 3)
+    """
+    from joblib import effective_n_jobs
+
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0
+    ):
+        raise ValueError(
+            f"n_jobs must be None or a non-zero whole number (-1 for every CPU), got {n_jobs!r}"
+        )
+    return max(int(effective_n_jobs(n_jobs)), 1)
+
+
+@contextmanager
+def _limited_threads(n_jobs: int | None) -> Iterator[None]:
+    """Limit the OpenMP and BLAS thread pools to ``n_jobs`` threads, for this block only."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_threads(n_jobs)):
+        yield
 
 
 def _signed_log1p(values: Any) -> Any:
@@ -48,18 +108,42 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         regression on signed-log, median-imputed (with missing indicators),
         standardised numbers and one-hot categories.
     calibration : {"isotonic", "sigmoid"} or None, default="isotonic"
-        Calibration of the probabilities by cross-validation
-        (CalibratedClassifierCV); None keeps the raw model.
-    cv : int, default=5
-        Folds of the calibration.
+        Calibration of the probabilities (scikit-learn's
+        CalibratedClassifierCV); None keeps the raw model.
+    cv : int, "holdout" or "auto", default="auto"
+        How the calibration is fitted. An int ``k`` >= 2: ``k``-fold
+        cross-validation, ``k`` models each calibrated on the fold it did not
+        see, their probabilities averaged. ``"holdout"``: one model trained
+        on a stratified random 80 % of the customers and calibrated on the
+        other 20 % (``CALIBRATION_SHARE``): a fifth of the fits and of the
+        scoring work. ``"auto"``: 5 folds below ``HOLDOUT_CUSTOMERS``
+        (50,000) training customers, where every customer counts, and
+        ``"holdout"`` from there on, where the held-out fifth calibrates as
+        well as the folds do (see Notes).
     learning_rate, max_iter, max_leaf_nodes, min_samples_leaf, l2_regularization :
         HistGradientBoosting settings (``model="hgb"``).
     C : float, default=1.0
         Inverse regularisation strength (``model="logistic"``).
     min_customers : int, default=50
         Fewer training customers raise a ValueError.
+    max_samples : int or None, default=100_000
+        Most customers the model is trained on. A larger training table is
+        cut to a stratified random sample of this many customers (churn rate
+        kept), so the cost of ``fit`` stops growing with the customers.
+        ``None`` trains on every customer.
+    n_jobs : int or None, default=None
+        Threads of the booster (OpenMP) and of BLAS in ``fit`` and in
+        scoring, with scikit-learn's meaning: ``None`` is 1 unless inside a
+        :func:`joblib.parallel_config` context, ``-1`` is every CPU. The
+        limit holds only inside this estimator's calls. One thread is the
+        default because on a 2-core machine with one other job running, two
+        threads fitted and scored 156,000 customers 1.6 times slower than
+        one (on an idle one, 1.6 times faster: pass ``n_jobs=-1`` on a
+        dedicated machine). It says how to run, not what was fitted:
+        :meth:`to_dict` leaves it out.
     random_state : int or None, default=0
-        Seed of the boosting and the calibration folds.
+        Seed of the boosting, the calibration split or folds, and the
+        ``max_samples`` sample.
 
     Attributes
     ----------
@@ -78,6 +162,18 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
+    Cost and accuracy of the defaults, measured on simulated logs
+    (``benchmarks/bench_churn_speed.py options``): with 52,000 and 156,000
+    training customers, the held-out calibration fits 4.4 and 5.2 times
+    faster and scores 4.3 and 6.4 times faster than 5 folds, with an
+    out-of-time AUC 0.0018 and 0.0013 *higher* (the folds of
+    ``CalibratedClassifierCV`` are not shuffled, so on a table sorted by
+    customer id they cut across acquisition cohorts). Training on a sample
+    of 100,000 of the 156,000 customers (``max_samples``) cost 0.0002 AUC.
+    On CDNOW (23,570 customers) one held-out fifth lost 0.0016 AUC and
+    0.003 Brier against 5 folds, hence the 50,000-customer threshold of
+    ``cv="auto"``.
+
     ``X`` is a DataFrame of churn features or any 2-D array-like of numbers
     (so the classifier can follow a numpy-output step in a Pipeline). Missing
     values are allowed, infinities are not. Fitted on a DataFrame, it selects
@@ -101,7 +197,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     model: str = "hgb"
     calibration: str | None = "isotonic"
-    cv: int = 5
+    cv: int | str = "auto"
     learning_rate: float = 0.05
     max_iter: int = 200
     max_leaf_nodes: int = 7
@@ -109,6 +205,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     l2_regularization: float = 1.0
     C: float = 1.0
     min_customers: int = 50
+    max_samples: int | None = 100_000
+    n_jobs: int | None = None
     random_state: int | None = 0
 
     def _frame(self, X: Any) -> pd.DataFrame:
@@ -239,14 +337,21 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 f"{'churners' if only else 'non-churners'}; change the cutoff or horizon so "
                 "both outcomes occur"
             )
-        if self.calibration is not None and counts.min() < self.cv:
-            raise ValueError(
-                f"only {counts.min()} customers of the rarer class; calibration with cv={self.cv} "
-                "needs at least that many; lower cv or pass calibration=None"
-            )
         if self.calibration not in (None, "isotonic", "sigmoid"):
             raise ValueError(
                 f"calibration must be 'isotonic', 'sigmoid' or None, got {self.calibration!r}"
+            )
+        n_threads(self.n_jobs)  # check it before any work
+        rows = self._sample(target)
+        if rows is not None:
+            X, target = X.iloc[rows], target[rows]
+            counts = np.bincount(target, minlength=2)
+        folds = self._folds(len(X))
+        needed = 2 if folds == "holdout" else folds
+        if self.calibration is not None and counts.min() < needed:
+            raise ValueError(
+                f"only {counts.min()} customers of the rarer class; calibration with "
+                f"cv={folds!r} needs at least {needed}; lower cv or pass calibration=None"
             )
         categorical = [
             c
@@ -260,11 +365,47 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration is None:
             estimator: Any = pipeline
         else:
-            estimator = CalibratedClassifierCV(pipeline, method=self.calibration, cv=self.cv)
-        self.estimator_ = estimator.fit(X, target)
+            split: Any = folds
+            if folds == "holdout":
+                split = StratifiedShuffleSplit(
+                    n_splits=1, test_size=CALIBRATION_SHARE, random_state=self.random_state
+                )
+            estimator = CalibratedClassifierCV(pipeline, method=self.calibration, cv=split)
+        with _limited_threads(self.n_jobs):
+            self.estimator_ = estimator.fit(X, target)
         self.classes_ = np.array([0, 1])
         self.categorical_features_ = categorical
         return self
+
+    def _folds(self, n_rows: int) -> int | str:
+        """Resolve ``cv``: a number of folds, or ``"holdout"``."""
+        cv = self.cv
+        if cv == "auto":
+            return "holdout" if n_rows >= HOLDOUT_CUSTOMERS else AUTO_FOLDS
+        if cv == "holdout":
+            return "holdout"
+        if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
+            raise ValueError(f"cv must be an int >= 2, 'holdout' or 'auto', got {cv!r}")
+        return int(cv)
+
+    def _sample(self, target: np.ndarray) -> np.ndarray | None:
+        """Rows of the stratified ``max_samples`` sample (sorted), or None to keep every row."""
+        cap = self.max_samples
+        if cap is None:
+            return None
+        if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 1:
+            raise ValueError(f"max_samples must be None or a whole number >= 1, got {cap!r}")
+        if len(target) <= cap:
+            return None
+        if cap < self.min_customers:
+            raise ValueError(
+                f"max_samples={cap} is below min_customers={self.min_customers}; raise it"
+            )
+        split = StratifiedShuffleSplit(
+            n_splits=1, train_size=int(cap), random_state=self.random_state
+        )
+        rows, _ = next(split.split(np.zeros((len(target), 1)), target))
+        return np.sort(rows)
 
     def __sklearn_tags__(self) -> Any:
         """Declare missing values allowed and binary labels only."""
@@ -306,7 +447,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             Column 1 is P(churn).
         """
         X = self._checked(X)
-        return np.asarray(self.estimator_.predict_proba(X))
+        with _limited_threads(self.n_jobs):
+            return np.asarray(self.estimator_.predict_proba(X))
 
     def predict(self, X: CustomerFeatures) -> np.ndarray:
         """Predict churn (1) where P(churn) >= 0.5.
@@ -365,7 +507,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         return {
             "model": "ChurnClassifier",
             "format_version": FORMAT_VERSION,
-            "hyperparameters": self.get_params(),
+            "hyperparameters": {
+                k: v for k, v in self.get_params().items() if k not in _RUNTIME_PARAMETERS
+            },
             "feature_names": self._names(),
             "named_features": hasattr(self, "feature_names_in_"),
             "categorical_features": [str(c) for c in self.categorical_features_],
@@ -446,16 +590,29 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def _from_hyperparameters(cls, value: Any) -> ChurnClassifier:
         """Build an unfitted classifier from exported hyperparameters, checking each."""
-        defaults = cls().get_params()
-        hyperparameters = READER.keys(
-            value, "hyperparameters", required=list(defaults), where="hyperparameter"
+        defaults = {k: v for k, v in cls().get_params().items() if k not in _RUNTIME_PARAMETERS}
+        later = [k for k in defaults if k in _LATER_HYPERPARAMETERS]
+        hyperparameters = dict(
+            READER.keys(
+                value,
+                "hyperparameters",
+                required=[k for k in defaults if k not in later],
+                optional=later,
+                where="hyperparameter",
+            )
         )
+        for name in later:
+            hyperparameters.setdefault(name, _LATER_HYPERPARAMETERS[name])
         for name, default in defaults.items():
             given = hyperparameters[name]
             field, label = f"hyperparameters.{name}", f"hyperparameter {name!r}"
-            if given is None and name in ("calibration", "random_state"):
+            if given is None and name in ("calibration", "random_state", "max_samples"):
                 continue
-            if not isinstance(default, str):
+            if name == "cv":
+                valid = given in ("auto", "holdout") or (type(given) is int and given >= 2)
+                if not valid:
+                    READER.reject(field, given, "'auto', 'holdout' or an int >= 2", label=label)
+            elif not isinstance(default, str):
                 READER.number(given, field, label=label)
             elif not isinstance(given, str):
                 READER.reject(field, given, "a string", label=label)

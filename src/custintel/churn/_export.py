@@ -2,12 +2,14 @@
 
 The export holds everything scoring needs and nothing else: the category
 codes of each categorical feature, every boosted tree as columnar node
-arrays, and the calibration map of each cross-validation fold. Reading it
+arrays, and the calibration map of each cross-validation fold (one member
+when the model was calibrated on a held-out split, ``cv="holdout"``). Reading it
 back never unpickles anything, and every index the trees use is checked
 before a tree is handed to scikit-learn's compiled traversal, which does no
 bounds checking of its own.
 
-Scoring formula, per fold ``k`` (``K`` folds, or one model without calibration)::
+Scoring formula, per fold ``k`` (``K`` folds; one member for a held-out calibration or
+without calibration)::
 
     code_j(x)   = index of x in categories_j, or NaN when missing or unknown
     raw_k(x)    = baseline_k + sum over trees t of leaf_value_t(x)
@@ -200,7 +202,8 @@ def export_estimator(estimator: Any) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One member per calibration fold (one without calibration), each with
+        One member per calibration fold (one for a held-out calibration or
+        without calibration), each with
         a ``booster`` and a ``calibrator`` (``None`` without calibration).
     """
     if isinstance(estimator, CompiledChurnModel):

@@ -2,8 +2,10 @@
 
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
+from custintel.clv._boundary import LikelihoodRatioTest
 from custintel.clv._clv import CLVModel
 from custintel.clv._gamma_gamma import GammaGammaModel
+from custintel.clv._nbd import NBDModel
 from custintel.clv._pareto_nbd import ParetoNBDModel
 from custintel.clv._shifted_beta_geo import ShiftedBetaGeoModel
 
@@ -12,7 +14,9 @@ __all__ = [
     "BetaGeoModel",
     "CLVModel",
     "GammaGammaModel",
+    "LikelihoodRatioTest",
     "ModifiedBetaGeoModel",
+    "NBDModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
 ]

@@ -24,7 +24,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.clv._fit import _LOG_BOUND, LogLikelihood, MLEResult, fit_mle, standard_errors
+from custintel.clv._fit import (
+    _LOG_BOUND,
+    LogLikelihood,
+    MLEResult,
+    check_converged,
+    fit_mle,
+    standard_errors,
+)
 from custintel.exceptions import SchemaError
 from custintel.export import NONNEGATIVE, Domain, ExportReader, as_float, show
 from custintel.typing import CustomerTable
@@ -341,11 +348,23 @@ class ParametricModel(BaseEstimator):
             weights=fit_weights,
             penalizer=float(self.penalizer),
             max_iter=self.max_iter,
-            on_failure=self.on_failure,
+            on_failure="return",
             model_name=type(self).__name__,
         )
+        result = self._after_fit(result, arrays, weights)
+        check_converged(result, on_failure=self.on_failure, model_name=type(self).__name__)
         self._set_fitted(result, n_customers=float(weights.sum()))
         return self
+
+    def _after_fit(
+        self, result: MLEResult, arrays: dict[str, np.ndarray], weights: np.ndarray
+    ) -> MLEResult:
+        """Look at the optimum before the convergence check; may set fitted attributes.
+
+        The default returns ``result`` unchanged. A model with a nested
+        special case (BG/NBD, Pareto/NBD) compares the two here.
+        """
+        return result
 
     def _check_params(self) -> None:
         """Check the hyperparameters; raise ``ValueError`` naming the first bad one."""
@@ -720,16 +739,23 @@ class PurchaseModel(ParametricModel):
             raise ValueError("t must be finite and >= 0 (in the time unit of the fit)")
         return ages
 
-    def _predict(
-        self, X: Any, name: str, formula: Callable[..., np.ndarray], t: Any = None
-    ) -> pd.Series:
-        """Evaluate one of the :attr:`maths` on the customer table ``X``, per customer."""
+    def _scoring(self) -> tuple[PurchaseMaths, np.ndarray]:
+        """Return the maths and parameters predictions use: the model's own by default.
+
+        A model whose fit reduced to a nested model (a boundary solution)
+        predicts with that model's.
+        """
+        return self.maths, self._params
+
+    def _predict(self, X: Any, name: str, formula: str, t: Any = None) -> pd.Series:
+        """Evaluate the :attr:`maths` function ``formula`` on the customer table ``X``."""
         horizon = () if t is None else (self._horizon(t),)
         check_is_fitted(self, "params_")
         arrays, index = self._prepare(X)
-        values = formula(
-            self._params, arrays["frequency"], arrays["recency"], arrays["T"], *horizon
-        )
+        maths, params = self._scoring()
+        frequency = arrays["frequency"]
+        recency = arrays.get("recency", np.zeros_like(frequency))  # NBD: unused
+        values = getattr(maths, formula)(params, frequency, recency, arrays["T"], *horizon)
         return pd.Series(values, index=index, name=name)
 
     # --- public API ------------------------------------------------------------------
@@ -750,7 +776,7 @@ class PurchaseModel(ParametricModel):
             ``expected_purchases``: the conditional expectation per customer,
             indexed like ``X``.
         """
-        return self._predict(X, "expected_purchases", self.maths.expected_purchases, t)
+        return self._predict(X, "expected_purchases", "expected_purchases", t)
 
     def predict_proba_alive(self, X: CustomerTable) -> pd.Series:
         """Predict the probability that each customer is still active at the end of observation.
@@ -765,7 +791,7 @@ class PurchaseModel(ParametricModel):
         pandas.Series
             ``proba_alive`` per customer, indexed like ``X``.
         """
-        return self._predict(X, "proba_alive", self.maths.proba_alive)
+        return self._predict(X, "proba_alive", "proba_alive")
 
     def predict_proba_no_purchase(self, X: CustomerTable, *, t: float) -> pd.Series:
         """Predict the probability that each customer makes no purchase in the next ``t``.
@@ -785,7 +811,7 @@ class PurchaseModel(ParametricModel):
             ``proba_no_purchase``, P(no purchase in (T, T + t]) per customer,
             indexed like ``X``.
         """
-        return self._predict(X, "proba_no_purchase", self.maths.proba_no_purchase, t)
+        return self._predict(X, "proba_no_purchase", "proba_no_purchase", t)
 
     def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
         """Return E[X(t)], the expected repeat purchases of a new customer by age ``t``.
@@ -803,7 +829,8 @@ class PurchaseModel(ParametricModel):
             formula is in its Notes.
         """
         check_is_fitted(self, "params_")
-        return self.maths.new_customer(self._params, self._ages(t))
+        maths, params = self._scoring()
+        return maths.new_customer(params, self._ages(t))
 
     def expected_cumulative_purchases(self, first_purchase: Any, *, t: Any) -> pd.Series:
         """Compute the expected cumulative repeat purchases of a cohort over calendar time.
@@ -860,5 +887,6 @@ class PurchaseModel(ParametricModel):
         if not np.all(np.isfinite(lengths)) or (lengths < 0).any():
             raise ValueError("T must be finite and >= 0")
         rng = np.random.default_rng(random_state)
-        columns = self.maths.sample(self._params, lengths, rng)
+        maths, params = self._scoring()
+        columns = maths.sample(params, lengths, rng)
         return pd.DataFrame(columns, index=pd.RangeIndex(int(n_customers), name="customer_id"))

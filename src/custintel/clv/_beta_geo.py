@@ -7,16 +7,19 @@ from typing import ClassVar
 import numpy as np
 
 from custintel.clv import _beta_geo_math as bgm
-from custintel.clv._base import PurchaseMaths, PurchaseModel
+from custintel.clv._base import PurchaseMaths
+from custintel.clv._boundary import DropoutModel
 from custintel.clv._fit import LogLikelihood
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
 
 
-class _BetaGeoBase(PurchaseModel):
+class _BetaGeoBase(DropoutModel):
     """Shared implementation; ``_modified`` selects the model."""
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    dropout_params: ClassVar[tuple[str, ...]] = ("a", "b")
+    edge: ClassVar[str] = "a -> 0: no customer drops out"
     _modified: ClassVar[bool] = False
     maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(
         bgm, loglik="beta_geo_loglik", sample="sample_beta_geo", modified=False
@@ -63,7 +66,10 @@ class BetaGeoModel(_BetaGeoBase):
     (``penalizer``, ``initial_params``, ``max_iter``, ``on_failure``) and has
     their fitted attributes (``params_``: ``r``, ``alpha``, ``a`` and ``b``;
     ``bse_``, ``log_likelihood_``...): see *Fitting options and fitted
-    attributes* in the lifetime value guide.
+    attributes* in the lifetime value guide. Every fit is also tested
+    against the nested NBD model (``dropout_test_``, ``nested_model_``); a
+    fit at :math:`a \to 0` is a boundary solution (``boundary_``) that
+    predicts as :class:`NBDModel`: see *When the data show no dropout* there.
 
     See Also
     --------
@@ -157,7 +163,8 @@ class ModifiedBetaGeoModel(_BetaGeoBase):
     probability :math:`p \sim \mathrm{Beta}(a, b)`. So a customer without a
     repeat purchase may already be gone, which BG/NBD rules out.
 
-    Its options, fitted attributes and parameters are those of
+    Its options, fitted attributes (including the test against the nested
+    NBD model and ``boundary_``) and parameters are those of
     :class:`BetaGeoModel`.
 
     See Also

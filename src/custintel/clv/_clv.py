@@ -14,6 +14,7 @@ from custintel.clv._base import PurchaseModel
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._gamma_gamma import GammaGammaModel
+from custintel.clv._nbd import NBDModel
 from custintel.clv._pareto_nbd import ParetoNBDModel
 from custintel.exceptions import InvalidModelError
 from custintel.export import ExportReader
@@ -29,7 +30,13 @@ _FORMAT_VERSION = 1
 #: The purchase models an export may name: this table, never a lookup by name.
 _PURCHASE_MODELS: dict[str, type[PurchaseModel]] = {
     cls.__name__: cls
-    for cls in (BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, BetaGeoBetaBinomModel)
+    for cls in (
+        BetaGeoModel,
+        ModifiedBetaGeoModel,
+        ParetoNBDModel,
+        BetaGeoBetaBinomModel,
+        NBDModel,
+    )
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
@@ -47,6 +47,8 @@ class MLEResult:
         parameters, by central differences of the analytic gradient.
     message : str
         The optimiser's last message.
+    at_bound : numpy.ndarray
+        Which parameters ended at the bound ``exp(±15)`` of the search.
     """
 
     params: np.ndarray
@@ -55,6 +57,7 @@ class MLEResult:
     n_iter: int
     hessian: np.ndarray
     message: str
+    at_bound: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def fit_mle(
@@ -83,10 +86,11 @@ def fit_mle(
         the mean negative log-likelihood (lifetimes' convention).
     max_iter : int, default=1000
         Iterations per optimiser run.
-    on_failure : {"raise", "warn"}, default="raise"
+    on_failure : {"raise", "warn", "return"}, default="raise"
         Raise :class:`~custintel.exceptions.ConvergenceError` or warn
         :class:`~custintel.exceptions.ConvergenceWarning` when the fit does not
-        converge.
+        converge; ``"return"`` leaves that to the caller
+        (:func:`check_converged`).
     model_name : str, default="model"
         Name used in messages.
 
@@ -137,18 +141,32 @@ def fit_mle(
     ll, _ = loglik(params)
     log_likelihood = float(np.einsum("i,i->", ll, weights))
     hessian = _hessian(loglik, params, weights, penalizer)
-    if np.any(np.abs(np.abs(x) - _LOG_BOUND) < 1e-6):
+    at_bound = np.abs(np.abs(x) - _LOG_BOUND) < 1e-6
+    if np.any(at_bound):
         converged = False
-        message = f"a parameter reached the bound exp(±{_LOG_BOUND:g}); {message}"
-    if not converged:
-        text = (
-            f"{model_name} did not converge ({message}); parameters {np.round(params, 6)}. "
-            "Try a penalizer (e.g. penalizer=0.001), other initial_params, or check the data."
-        )
-        if on_failure == "raise":
-            raise ConvergenceError(text)
-        warn(text, ConvergenceWarning)
-    return MLEResult(params, log_likelihood, converged, n_iter, hessian, message)
+        message = f"{BOUND_MESSAGE} exp(±{_LOG_BOUND:g}); {message}"
+    result = MLEResult(params, log_likelihood, converged, n_iter, hessian, message, at_bound)
+    if on_failure != "return":
+        check_converged(result, on_failure=on_failure, model_name=model_name)
+    return result
+
+
+#: Start of the message of a fit that stopped at the bound of the search.
+BOUND_MESSAGE = "a parameter reached the bound"
+
+
+def check_converged(result: MLEResult, *, on_failure: str, model_name: str) -> None:
+    """Raise ``ConvergenceError`` (``on_failure="raise"``) or warn if the fit did not converge."""
+    if result.converged:
+        return
+    text = (
+        f"{model_name} did not converge ({result.message}); parameters "
+        f"{np.round(result.params, 6)}. "
+        "Try a penalizer (e.g. penalizer=0.001), other initial_params, or check the data."
+    )
+    if on_failure == "raise":
+        raise ConvergenceError(text)
+    warn(text, ConvergenceWarning)
 
 
 def _hessian(

@@ -7,13 +7,14 @@ from typing import ClassVar
 import numpy as np
 
 from custintel.clv import _pareto_nbd_math as math
-from custintel.clv._base import PurchaseMaths, PurchaseModel
+from custintel.clv._base import PurchaseMaths
+from custintel.clv._boundary import DropoutModel
 from custintel.clv._fit import LogLikelihood
 
 __all__ = ["ParetoNBDModel"]
 
 
-class ParetoNBDModel(PurchaseModel):
+class ParetoNBDModel(DropoutModel):
     r"""Pareto/NBD model of how often customers buy and when they stop.
 
     While alive, a customer makes repeat purchases as a Poisson process of
@@ -27,7 +28,11 @@ class ParetoNBDModel(PurchaseModel):
     Fitted with the options every model of :mod:`custintel.clv` takes, it
     estimates ``params_`` ``r``, ``alpha``, ``s`` and ``beta``, with standard
     errors ``bse_`` and the other attributes described in the lifetime value
-    guide (*Fitting options and fitted attributes*).
+    guide (*Fitting options and fitted attributes*). Every fit is also tested
+    against the nested NBD model (``dropout_test_``, ``nested_model_``); a
+    fit at :math:`s \to 0` or :math:`\beta \to \infty` is a boundary
+    solution (``boundary_``) that predicts as :class:`NBDModel`, instead of
+    a ``ConvergenceError``: see *When the data show no dropout* in the guide.
 
     Notes
     -----
@@ -104,6 +109,8 @@ class ParetoNBDModel(PurchaseModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    dropout_params: ClassVar[tuple[str, ...]] = ("s", "beta")
+    edge: ClassVar[str] = "s -> 0 or beta -> infinity: no customer drops out"
     maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(math, loglik="pareto_nbd_loglik")
 
     def _fit_terms(

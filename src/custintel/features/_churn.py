@@ -25,9 +25,10 @@ from custintel.backends import (
     churn_days,
     positive_days,
 )
+from custintel.exceptions import SchemaError
 from custintel.features._engines import in_every_engine
-from custintel.features._profitability import customer_attributes
-from custintel.features._summary import summarize_customers
+from custintel.features._profitability import mode_dense, mode_sorted
+from custintel.features._summary import summary_from_validated
 from custintel.schema import TransactionSchema, validated_transactions
 from custintel.typing import TransactionsLike
 
@@ -135,14 +136,19 @@ def make_churn_dataset(
     [0, 1]
     """
     horizon_days, window_days = churn_days(horizon, window, min_history)
-    validated, days, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
+    validated, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
+    days = validated.days
     check_cutoff(cut, cut_day, int(days.min()), int(days.max()), horizon_days)
-    X = _features(validated, cut, horizon_days, window_days, min_history, btyd, refunds)
-    frame = validated.frame
-    amounts = frame["amount"].to_numpy(dtype=float)
-    after = (days > cut_day) & (days <= cut_day + horizon_days) & (amounts >= 0)
-    buyers = pd.Index(frame["customer_id"].to_numpy()[after]).unique()
-    y = pd.Series((~X.index.isin(buyers)).astype(np.int64), index=X.index.copy(), name="churn")
+    X, codes = _features(validated, cut, horizon_days, window_days, min_history, btyd)
+    # Sorted rows in the label window; only their amounts are read (no copy of the log).
+    window_rows = np.flatnonzero((days > cut_day) & (days <= cut_day + horizon_days))
+    amounts = validated.columns["amount"].to_numpy(dtype=float)[validated.order[window_rows]]
+    buyers = np.unique(validated.customer_codes[window_rows[amounts >= 0]])
+    y = pd.Series(
+        (~np.isin(codes, buyers, assume_unique=True)).astype(np.int64),
+        index=X.index.copy(),
+        name="churn",
+    )
     return X, y
 
 
@@ -247,23 +253,24 @@ def churn_features(
         raise ValueError(
             "btyd needs the horizon of p_no_purchase; pass horizon=<days>, e.g. horizon=90"
         )
-    validated, days, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
-    first_day = int(days.min())
+    validated, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
+    first_day = int(validated.days.min())
     if cut_day < first_day:
         raise ValueError(
             f"cutoff {cut} is before the first transaction on {np.datetime64(first_day, 'D')}, "
             "so no customer has a purchase by then; pick a later cutoff"
         )
-    return _features(validated, cut, horizon_days, window_days, min_history, btyd, refunds)
+    X, _ = _features(validated, cut, horizon_days, window_days, min_history, btyd)
+    return X
 
 
 def _at_cutoff(
     tx: pd.DataFrame, schema: Any, cutoff: Any, refunds: str, duplicates: str
-) -> tuple[ValidatedTransactions, np.ndarray, np.datetime64, int]:
-    """Validate ``tx`` and parse the cutoff: validated rows, their day numbers, the cutoff day."""
+) -> tuple[ValidatedTransactions, np.datetime64, int]:
+    """Validate ``tx`` and parse the cutoff: validated rows, the cutoff, its day number."""
     validated = validated_transactions(tx, schema, refunds=refunds, duplicates=duplicates)
     cut = to_day(cutoff, "cutoff")
-    return validated, validated.days.astype(np.int64), cut, int(cut.astype(np.int64))
+    return validated, cut, int(cut.astype(np.int64))
 
 
 def _features(
@@ -273,16 +280,18 @@ def _features(
     window_days: int,
     min_history: int,
     btyd: Any,
-    refunds: Literal["auto", "match", "net", "drop", "raise"],
-) -> pd.DataFrame:
-    """Return the churn feature table of validated transactions at ``cut``."""
-    frame = validated.frame
-    days = validated.days.astype(np.int64)
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the churn feature table at ``cut`` and the customer code of each of its rows.
+
+    Everything is read from the validated, sorted arrays through a mask of the
+    rows on or before the cutoff: the log is never copied (the frame of
+    ``validated`` is not built), and the rows before the cutoff are not
+    validated a second time.
+    """
     cut_day = int(cut.astype(np.int64))
-    before = days <= cut_day
-    pre = frame.loc[before]
-    # Duplicates were already reported (or not) by the validation above: "keep" checks nothing.
-    X = summarize_customers(pre, observation_end=str(cut), refunds=refunds, duplicates="keep")
+    before = validated.days <= cut_day
+    X = summary_from_validated(validated, cut, 1.0, rows=before)
+    X.attrs.update({"observation_end": str(cut), "time_unit": "D"})
     X = X.drop(columns=list(CHURN_DROPPED_COLUMNS))
     X = X.loc[X["tenure_days"] >= min_history]
     if X.empty:
@@ -290,60 +299,106 @@ def _features(
             f"no customer has a purchase at least min_history={min_history} days before the "
             f"cutoff {cut}; pass a later cutoff or a smaller min_history"
         )
-
-    amounts = frame["amount"].to_numpy(dtype=float)
-    occasions = _occasions(pre, days[before], amounts[before])
-    X = X.join(_gap_features(occasions, X, cut_day, window_days))
+    codes = validated.customers.get_indexer(X.index)
+    X = X.join(_gap_features(validated, before, codes, X, cut_day, window_days))
     attributes = [role for role in CHURN_ATTRIBUTES if validated.has(role)]
     if attributes:
-        attrs = customer_attributes(
-            pre, roles=attributes, observation_end=str(cut), refunds=refunds, duplicates="keep"
-        )
+        rows = np.flatnonzero(before)
         for role in attributes:
+            values = pd.Series(_attribute_mode(validated, role, rows).take(codes))
             # Categories seen only after the cutoff must not show in the dtype.
-            X[role] = attrs[role].reindex(X.index).cat.remove_unused_categories()
+            X[role] = values.set_axis(X.index).cat.remove_unused_categories()
     if btyd is not None and horizon_days is not None:  # churn_features checks the pair
         X["p_no_purchase"] = btyd_no_purchase(btyd, X, horizon_days)
     X.attrs["cutoff"] = str(cut)
     if horizon_days is not None:
         X.attrs["horizon"] = horizon_days
     X.attrs["window"] = window_days
-    return X
+    return X, codes
 
 
-def _occasions(pre: pd.DataFrame, days: np.ndarray, amounts: np.ndarray) -> pd.DataFrame:
-    """Return one row per purchase occasion (customer, day) with its spend, sorted."""
-    purchase = amounts >= 0
-    rows = pd.DataFrame(
-        {
-            "customer_id": pre["customer_id"].to_numpy()[purchase],
-            "day": days[purchase],
-            "spend": amounts[purchase],
-        }
-    )
-    return (
-        rows.groupby(["customer_id", "day"], sort=True, observed=True)["spend"].sum().reset_index()
-    )
+def _attribute_mode(
+    validated: ValidatedTransactions, role: str, rows: np.ndarray
+) -> pd.Categorical:
+    """Most frequent value of ``role`` per customer code over the sorted ``rows``.
+
+    The definition of :func:`~custintel.features.customer_attributes` (all
+    rows, refunds included; missing values ignored; ties to the value that
+    sorts first), restricted to the rows up to a cutoff without copying them.
+    """
+    values = validated.columns[role]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        value_codes = np.asarray(values.cat.codes, dtype=np.int64)
+        categories, ordered = values.cat.categories, bool(values.cat.ordered)
+    else:
+        try:
+            value_codes, categories = pd.factorize(values, sort=True)
+        except TypeError:
+            raise SchemaError(
+                f"column {role!r} mixes value types that cannot be compared; convert it to "
+                f"one type, e.g. df[{values.name!r}].astype(str)",
+                reason=f"mixed_{role}",
+            ) from None
+        ordered = False
+    value_codes = value_codes[validated.order[rows]]
+    known = value_codes >= 0
+    n_codes, n_values = len(validated.customers), len(categories)
+    keys = validated.customer_codes[rows][known].astype(np.int64) * max(n_values, 1)
+    keys += value_codes[known]
+    if n_codes * n_values <= max(4 * len(keys), 1 << 24):
+        best = mode_dense(keys, n_codes, n_values)
+    else:
+        best = mode_sorted(keys, n_codes, n_values)
+    return pd.Categorical.from_codes(best, categories=pd.Index(categories), ordered=ordered)
 
 
 def _gap_features(
-    occasions: pd.DataFrame, X: pd.DataFrame, cut_day: int, window: int
+    validated: ValidatedTransactions,
+    before: np.ndarray,
+    codes: np.ndarray,
+    X: pd.DataFrame,
+    cut_day: int,
+    window: int,
 ) -> pd.DataFrame:
-    customer = occasions["customer_id"].to_numpy()
-    day = occasions["day"].to_numpy()
-    spend = occasions["spend"].to_numpy()
+    """Gap and trend aggregates of the purchase occasions up to the cutoff, in X's row order.
+
+    A purchase occasion is a (customer, day) with at least one non-negative
+    amount; its spend is their sum. The sorted rows are grouped by runs of
+    equal (customer, day), so no group-by hashing or sorting is needed.
+    """
+    rows = np.flatnonzero(before)
+    amounts = validated.columns["amount"].to_numpy(dtype=float)[validated.order[rows]]
+    purchase = amounts >= 0
+    customer = validated.customer_codes[rows[purchase]].astype(np.int64)
+    day = validated.days[rows[purchase]].astype(np.int64)
+    amounts = amounts[purchase]
+    n_codes = len(validated.customers)
+    if len(day):
+        opens = np.empty(len(day), dtype=bool)
+        opens[0] = True
+        np.logical_or(customer[1:] != customer[:-1], day[1:] != day[:-1], out=opens[1:])
+        starts = np.flatnonzero(opens)
+    else:
+        starts = np.zeros(0, dtype=np.int64)
+    # Spend sums go through pandas' group sums (compensated summation, in row order), which
+    # the engines' sums agree with to the last bit more often than plain numpy sums do; a
+    # tree threshold can sit exactly on such a sum.
+    occasion = np.cumsum(opens) - 1 if len(day) else np.zeros(0, dtype=np.int64)
+    spend = pd.Series(amounts).groupby(occasion, sort=False).sum().to_numpy()
+    customer, day = customer[starts], day[starts]
     same = np.r_[False, customer[1:] == customer[:-1]]
-    gaps = pd.Series(np.where(same, np.diff(day, prepend=day[0]), np.nan))
-    by = occasions["customer_id"]
-    out = pd.DataFrame(
-        {
-            "last_gap_days": gaps.groupby(by.to_numpy()).last(),
-            "gap_max_days": gaps.groupby(by.to_numpy()).max(),
-        }
-    )
+    gaps = np.where(same, np.diff(day, prepend=day[:1]), np.nan)
+    # The last occasion of each customer carries its last gap (NaN for one occasion).
+    last = np.r_[customer[1:] != customer[:-1], True] if len(customer) else np.zeros(0, bool)
+    last_gap = np.full(n_codes, np.nan)
+    last_gap[customer[last]] = gaps[last]
+    gap_max = np.full(n_codes, -np.inf)
+    np.maximum.at(gap_max, customer[same], gaps[same])
+    gap_max[np.isneginf(gap_max)] = np.nan
     recent = day > cut_day - window
     earlier = (day > cut_day - 2 * window) & ~recent
-    grouped = (
+
+    sums = (
         pd.DataFrame(
             {
                 "occasions_recent": recent.astype(float),
@@ -353,9 +408,16 @@ def _gap_features(
                 "spend": spend,
             }
         )
-        .groupby(by.to_numpy())
+        .groupby(customer, sort=False)
         .sum()
+        .reindex(codes)
     )
-    aggregates = out.join(grouped).reindex(X.index)
-    total_spend = aggregates.pop("spend").to_numpy(dtype=float)
-    return churn_columns(X, aggregates, total_spend)
+    aggregates = pd.DataFrame(
+        {
+            "last_gap_days": last_gap[codes],
+            "gap_max_days": gap_max[codes],
+            **{name: sums[name].to_numpy() for name in sums.columns if name != "spend"},
+        },
+        index=X.index,
+    )
+    return churn_columns(X, aggregates, sums["spend"].to_numpy())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 
 from custintel._validation import ValidatedTransactions
 from custintel.exceptions import DataQualityWarning, SchemaError, warn
-from custintel.features._occasions import customer_totals, run_starts
+from custintel.features._occasions import run_starts
 from custintel.schema import TransactionSchema, validated_transactions
 from custintel.typing import TransactionsLike
 
@@ -199,19 +200,15 @@ def customer_profitability(
             "cost_per_item=, cost_per_customer= or cost_function="
         )
 
-    totals = customer_totals(validated)
-    present = np.flatnonzero(totals.n_occasions > 0)
-    _warn_refund_only(int(totals.has_rows.sum()) - len(present))
+    codes = input_order_codes(validated)
+    sums = _customer_sums(validated, codes)
+    present = np.flatnonzero(sums.n_purchases > 0)
+    _warn_refund_only(int(np.count_nonzero(validated.counts)) - len(present))
     customers = validated.customers[present]
 
-    revenue = totals.net_amount[present]
-    goods = (
-        revenue - totals.net_margin[present]
-        if totals.net_margin is not None
-        else np.zeros(len(present))
-    )
-    n_orders = totals.n_orders[present]
-    codes = input_order_codes(validated)
+    revenue = sums.revenue[present]
+    goods = sums.goods_cost[present] if sums.goods_cost is not None else np.zeros(len(present))
+    n_orders = sums.n_orders[present]
     n_items = _units_sold(validated, codes)[present]
     if per_customer_series:
         fixed = _per_customer_costs(cost_per_customer, customers)
@@ -342,10 +339,9 @@ def customer_attributes(
             "e.g. TransactionSchema(region='store_region')",
             reason="missing_column",
         )
-    totals = customer_totals(validated)
-    present = np.flatnonzero(totals.n_occasions > 0)
-    _warn_refund_only(int(totals.has_rows.sum()) - len(present))
     codes = input_order_codes(validated)
+    present = np.flatnonzero(_purchase_rows(validated, codes) > 0)
+    _warn_refund_only(int(np.count_nonzero(validated.counts)) - len(present))
     return pd.DataFrame(
         {role: _most_frequent(validated, role, codes).take(present) for role in found},
         index=validated.customers[present],
@@ -379,35 +375,124 @@ def input_order_codes(validated: ValidatedTransactions) -> np.ndarray:
 
     Per-customer sums by ``np.bincount`` need no particular row order, so one
     scatter of the codes replaces a gather of every column summed. Rows that a
-    policy removed after sorting (``duplicates="drop"``) get -1.
+    policy removed after sorting (``duplicates="drop"``) get the code
+    ``len(validated.customers)``, one past the last customer: an extra
+    ``bincount`` bin that is sliced off, so sums need no mask.
     """
-    n_rows = len(validated.columns["amount"])
-    codes = np.full(n_rows, -1, dtype=np.int64) if len(validated.order) < n_rows else None
-    if codes is None:
-        codes = np.empty(n_rows, dtype=validated.customer_codes.dtype)
+    n_rows, n_codes = len(validated.columns["amount"]), len(validated.customers)
+    if len(validated.order) < n_rows:
+        codes = np.full(n_rows, n_codes, dtype=np.intp)
+    else:
+        codes = np.empty(n_rows, dtype=np.intp)
     codes[validated.order] = validated.customer_codes
     return codes
+
+
+@dataclass(frozen=True)
+class _CustomerSums:
+    """Per-customer sums of :func:`customer_profitability`, one entry per customer code."""
+
+    revenue: np.ndarray
+    goods_cost: np.ndarray | None
+    n_purchases: np.ndarray
+    n_orders: np.ndarray
+
+
+def _purchase_rows(validated: ValidatedTransactions, codes: np.ndarray) -> np.ndarray:
+    """Rows with a non-negative amount (purchase rows) per customer code."""
+    n_codes = len(validated.customers)
+    purchase = validated.columns["amount"].to_numpy() >= 0
+    return np.bincount(codes[purchase], minlength=n_codes + 1)[:n_codes]
+
+
+def _customer_sums(validated: ValidatedTransactions, codes: np.ndarray) -> _CustomerSums:
+    """Sum amounts and costs and count purchase rows and orders per customer code.
+
+    The same quantities as the summary's ``total_amount``, ``total_margin``
+    and ``n_orders``, computed in input order with ``np.bincount`` rather
+    than through the sorted-order kernel of :mod:`custintel.features`, which
+    also computes the occasions, days and gaps that this table does not use.
+    Sums are in another order than the summary's, so they agree with it to
+    rounding.
+    """
+    n_codes = len(validated.customers)
+    binned = codes  # removed rows: bin n_codes (see input_order_codes)
+    bins = n_codes + 1
+    amounts = validated.columns["amount"].to_numpy(dtype=np.float64)
+    revenue = np.bincount(binned, weights=amounts, minlength=bins)[:n_codes]
+    goods_cost = (
+        np.bincount(
+            binned, weights=validated.columns["cost"].to_numpy(dtype=np.float64), minlength=bins
+        )[:n_codes]
+        if validated.has("cost")
+        else None
+    )
+    purchase = amounts >= 0
+    all_purchases = bool(purchase.all())
+    purchase_codes = binned if all_purchases else binned[purchase]
+    n_purchases = np.bincount(purchase_codes, minlength=bins)[:n_codes]
+    if validated.has("order_id"):
+        order_ids = validated.columns["order_id"]
+        if not all_purchases:
+            order_ids = order_ids[purchase]
+        # Validation checked that an order has one customer: count each order once.
+        order_codes, n_ids = _order_codes(order_ids)
+        customer_of_order = np.full(n_ids, n_codes, dtype=np.intp)
+        # Rows of removed duplicates (bin n_codes) must not own their order.
+        known = (order_codes >= 0) & (purchase_codes < n_codes)
+        if known.all():  # the usual case: no gather
+            customer_of_order[order_codes] = purchase_codes
+        else:
+            customer_of_order[order_codes[known]] = purchase_codes[known]
+        n_orders = np.bincount(customer_of_order, minlength=bins)[:n_codes]
+    else:
+        n_orders = n_purchases
+    return _CustomerSums(
+        revenue=revenue,
+        goods_cost=goods_cost,
+        n_purchases=n_purchases,
+        n_orders=n_orders.astype(np.int64, copy=False),
+    )
+
+
+def _order_codes(order_ids: pd.Series) -> tuple[np.ndarray, int]:
+    """Code each row's order id in ``range(n)``; return the codes and ``n``.
+
+    Whole-number ids in a range not much wider than the rows are their own
+    codes (offset by the smallest id): no hashing. Any other ids are
+    factorized. Codes need not be dense: unused codes own no row. Missing
+    ids get -1.
+    """
+    values = order_ids.to_numpy()
+    if np.issubdtype(values.dtype, np.integer) and len(values):
+        low, high = int(values.min()), int(values.max())
+        span = 4 * len(values) + (1 << 16)
+        if low >= 0 and high < span:  # ids from 0 or 1 up: no copy
+            return values, high + 1
+        if high - low < span:
+            return values - low, high - low + 1
+    codes, uniques = pd.factorize(order_ids)
+    return codes, len(uniques)
 
 
 def _units_sold(validated: ValidatedTransactions, codes: np.ndarray) -> np.ndarray:
     """Units on purchase rows (non-negative amount) per customer code.
 
     Whole numbers (``int64``) unless the quantity column holds fractions.
+    ``codes`` come from :func:`input_order_codes`.
     """
     n_codes = len(validated.customers)
-    skip = validated.columns["amount"].to_numpy() < 0  # refunds
-    if len(validated.order) < len(codes):
-        skip |= codes < 0
+    bins = n_codes + 1
+    purchase = validated.columns["amount"].to_numpy() >= 0  # not refunds
+    all_purchases = bool(purchase.all())
     if not validated.has("quantity"):
-        return np.bincount(codes[~skip] if skip.any() else codes, minlength=n_codes).astype(
-            np.int64
-        )
+        rows = codes if all_purchases else codes[purchase]
+        return np.bincount(rows, minlength=bins)[:n_codes].astype(np.int64)
     quantity = validated.columns["quantity"].to_numpy()
-    weights = quantity.astype(np.float64)
-    if skip.any():
-        weights[skip] = 0.0
-        codes = np.where(skip, 0, codes)  # weight 0: counts for nobody
-    units = np.bincount(codes, weights=weights, minlength=n_codes)
+    weights = quantity.astype(np.float64)  # a copy: zeroed on refunds below
+    if not all_purchases:
+        weights[~purchase] = 0.0
+    units = np.bincount(codes, weights=weights, minlength=bins)[:n_codes]
     if np.issubdtype(quantity.dtype, np.integer):
         return np.rint(units).astype(np.int64)
     return units
@@ -495,7 +580,7 @@ def _most_frequent(
     values = validated.columns[role]
     if isinstance(values.dtype, pd.CategoricalDtype):
         # category order is the sort order; -1 marks missing values
-        value_codes = np.asarray(values.cat.codes, dtype=np.int64)
+        value_codes = values.cat.codes.to_numpy()
         categories, ordered = values.cat.categories, bool(values.cat.ordered)
     else:
         try:
@@ -508,8 +593,15 @@ def _most_frequent(
                 reason=f"mixed_{role}",
             ) from None
     n_codes, n_values = len(validated.customers), len(categories)
-    known = (value_codes >= 0) & (codes >= 0)
-    keys = codes[known].astype(np.int64) * max(n_values, 1) + value_codes[known]
+    known = value_codes >= 0  # not missing
+    if len(validated.order) < len(codes):
+        known &= codes < n_codes  # nor a removed row
+    if known.all():  # the usual case: no gather
+        keys = codes * max(n_values, 1)
+        keys += value_codes
+    else:
+        keys = codes[known] * max(n_values, 1)
+        keys += value_codes[known]
     if n_codes * n_values <= max(4 * len(keys), 1 << 24):
         best = mode_dense(keys, n_codes, n_values)
     else:

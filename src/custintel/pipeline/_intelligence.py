@@ -36,7 +36,6 @@ from custintel.pipeline._rows import (
 )
 from custintel.pipeline._steps import (
     _summarize,
-    booster_threads,
     churn_step,
     clv_step,
     cross_sell_step,
@@ -85,6 +84,7 @@ _LATER_PARAMS: dict[str, Any] = {
     "penalizer": None,
     "max_rules": 5000,
     "currency": None,
+    "n_jobs": None,
 }
 
 #: Allowed values of the cleaning policies (see :func:`~custintel.validate_transactions`).
@@ -197,6 +197,13 @@ class CustomerIntelligence(BaseEstimator):
         no number.
     random_state : int or None, default=0
         Seed of the churn classifier.
+    n_jobs : int or None, default=None
+        Threads of the churn classifier's booster when fitting and scoring,
+        with scikit-learn's meaning: ``None`` is one thread unless inside a
+        :func:`joblib.parallel_config` context, ``-1`` every CPU. One
+        thread is the default: on a busy 2-core machine two threads ran the
+        churn model 1.6 times slower than one (on an idle one, 1.6 times
+        faster). It changes no number.
     verbose : bool, default=False
         Log one line per step, with its time, to stderr.
 
@@ -319,6 +326,7 @@ class CustomerIntelligence(BaseEstimator):
         max_rules: int = 5000,
         currency: str | None = None,
         random_state: int | None = 0,
+        n_jobs: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.schema = schema
@@ -337,6 +345,7 @@ class CustomerIntelligence(BaseEstimator):
         self.max_rules = max_rules
         self.currency = currency
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     # --- checks ------------------------------------------------------------------------
@@ -377,6 +386,13 @@ class CustomerIntelligence(BaseEstimator):
         ):
             raise ValueError(
                 f"currency must be None or a non-empty text such as 'GBP', got {self.currency!r}"
+            )
+        n_jobs = self.n_jobs
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0
+        ):
+            raise ValueError(
+                f"n_jobs must be None or a non-zero whole number (-1 for every CPU), got {n_jobs!r}"
             )
         return int(horizon)
 
@@ -451,7 +467,7 @@ class CustomerIntelligence(BaseEstimator):
         with step("fit CLV models", timings):
             clv = clv_step(log, customers, penalizer=self.penalizer)
         with step("train churn classifier", timings):
-            churn = churn_step(log, customers, random_state=self.random_state)
+            churn = churn_step(log, customers, random_state=self.random_state, n_jobs=self.n_jobs)
         with step("segment customers", timings):
             segments = segment_step(log, customers)
         with step("Pareto and whale analysis", timings):
@@ -717,7 +733,10 @@ class CustomerIntelligence(BaseEstimator):
         rfm = self.rfm_.transform(f)
         tiers = self.value_tiers_.transform(f)
         stages = self.lifecycle_.transform(f)
-        with booster_threads(len(f)):
+        from joblib import parallel_config
+
+        # A model loaded from a bundle has n_jobs=None: it follows this pipeline's n_jobs.
+        with parallel_config(n_jobs=self.n_jobs):
             churn = self.churn_model_.predict_proba(f[self.churn_features_])[:, 1]
         clv = self.clv_model_
         months = max(1, round(horizon / _DAYS_PER_MONTH))

@@ -9,6 +9,7 @@ transaction column a missing feature comes from.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -194,18 +195,59 @@ def missing_features_error(missing: Iterable[str], mapping: Mapping[str, str]) -
 def customer_items(tx: pd.DataFrame, customers: pd.Index) -> pd.Series:
     """Return the list of distinct items each customer bought (purchase rows only).
 
-    ``tx`` must be canonical (sorted by customer), as validation returns it.
+    Each list holds a customer's items in the order of their first purchase
+    row; customers without a purchase row in ``tx`` get an empty list.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        Validated transactions with an ``item_id`` column, best in canonical
+        order (sorted by customer), as validation returns them: then ids are
+        looked up once per customer, not once per row.
+    customers : pandas.Index
+        Customers to return a list for, in this order.
+
+    Returns
+    -------
+    pandas.Series
+        ``items`` (lists of item ids), indexed by ``customers``.
     """
-    bought = tx.loc[tx["amount"].to_numpy() >= 0, ["customer_id", "item_id"]].drop_duplicates()
-    codes = customers.get_indexer(bought["customer_id"])
+    purchase = np.flatnonzero(tx["amount"].to_numpy() >= 0)
+    ids = tx["customer_id"].to_numpy()[purchase]
+    # One lookup per run of equal ids: a canonical frame has one run per customer.
+    starts = run_starts(ids)
+    codes = np.repeat(
+        customers.get_indexer(ids[starts]), np.diff(np.append(starts, len(ids)))
+    ).astype(np.int64)
+    item_codes, labels = pd.factorize(tx["item_id"].iloc[purchase], use_na_sentinel=False)
+    names = pd.Series(labels).to_numpy(dtype=object)
     keep = codes >= 0
-    codes = codes[keep]
-    items = bought["item_id"].to_numpy(dtype=object)[keep]
-    order = np.argsort(codes, kind="stable")
-    codes, items = codes[order], items[order]
-    bounds = np.searchsorted(codes, np.arange(len(customers) + 1))
-    lists = [items[bounds[i] : bounds[i + 1]].tolist() for i in range(len(customers))]
+    width = max(len(names), 1)
+    key = codes[keep] * width + item_codes[keep].astype(np.int64)
+    # The first row of each (customer, item) pair, in row order: a stable sort of the
+    # keys (runs of customers make it cheap), then the first of each run of equal keys.
+    by_key = np.argsort(key, kind="stable")
+    first = run_starts(key[by_key])
+    chosen = np.zeros(len(key), dtype=bool)
+    chosen[by_key[first]] = True
+    owner, item = np.divmod(key[chosen], width)
+    if len(owner) > 1 and not bool(np.all(owner[1:] >= owner[:-1])):
+        order = np.argsort(owner, kind="stable")
+        owner, item = owner[order], item[order]
+    bounds = np.searchsorted(owner, np.arange(len(customers) + 1)).tolist()
+    flat = names[item].tolist()
+    lists = [flat[lo:hi] for lo, hi in pairwise(bounds)]
     return pd.Series(lists, index=customers.copy(), name="items", dtype=object)
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Start position of each run of equal values (``[0, ...]`` unless empty)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    change = np.empty(len(values), dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    return np.flatnonzero(change)
 
 
 def apply_thresholds(values: np.ndarray, thresholds: list[float]) -> pd.Categorical:

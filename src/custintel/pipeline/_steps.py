@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,7 +44,6 @@ __all__ = [
     "STEPS",
     "abc_thresholds",
     "auto_min_support",
-    "booster_threads",
     "churn_horizon",
     "churn_step",
     "clv_step",
@@ -64,28 +63,14 @@ logger = logging.getLogger("custintel")
 
 #: Candidate purchase models of the CLV step: display name -> class name in custintel.clv.
 CANDIDATES: dict[str, str] = {"BG/NBD": "BetaGeoModel", "Pareto/NBD": "ParetoNBDModel"}
+#: The model both candidates reduce to when the data show no dropout (a boundary solution).
+NESTED_CLV_MODEL = "NBD"
 
 
 def _candidate(name: str) -> Any:
     from custintel import clv
 
-    return getattr(clv, CANDIDATES[name])
-
-
-#: Below this many customers the churn booster runs on one OpenMP thread. On tables of
-#: this size, thread hand-offs cost more than they save as soon as the cores are busy:
-#: on a shared 2-core machine, HistGradientBoosting on 52,000 customers fitted in 1.3 s
-#: on one thread and 12.9 s on two (benchmarks/RESULTS.md, "The main job").
-SMALL_TABLE = 100_000
-
-
-def booster_threads(n_rows: int) -> Any:
-    """Return a context that limits OpenMP to one thread for small tables."""
-    if n_rows >= SMALL_TABLE:
-        return nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="openmp")
+    return getattr(clv, {**CANDIDATES, NESTED_CLV_MODEL: "NBDModel"}[name])
 
 
 #: Steps of ``fit``, in order, for the step log.
@@ -132,12 +117,19 @@ def select_clv_model(
     -------
     selection : pandas.DataFrame
         Indexed by candidate name: ``holdout_mae``, ``log_likelihood``,
-        ``chosen``.
+        ``boundary`` (the fit ended on the edge of the parameter space: no
+        dropout in the window), ``lr_statistic`` and ``lr_p_value`` (the
+        likelihood-ratio test against the nested NBD model, p from the 50:50
+        mixture of chi2(0) and chi2(1)), ``chosen``. When a candidate is at
+        the boundary, a row ``"NBD"`` holds the nested model it reduces to,
+        and the boundary candidate is compared as that model: it cannot be
+        chosen itself.
     holdout : pandas.DataFrame
         ``frequency_holdout`` and ``predicted_holdout`` (chosen model) per
         calibration customer.
     chosen : str
-        Name of the model with the lower holdout MAE.
+        Name of the model with the lower holdout MAE (``"NBD"`` for the
+        nested model).
     """
     selection, holdout, chosen, _ = _select_clv_model(
         tx, end=end, holdout_days=holdout_days, penalizer=penalizer
@@ -164,20 +156,40 @@ def _select_clv_model(
     rows: dict[str, dict[str, float]] = {}
     predictions: dict[str, pd.Series] = {}
     notes: list[str] = []
+    at_boundary: dict[str, Any] = {}
     for name in CANDIDATES:
         try:
-            model = _candidate(name)(penalizer=float(penalizer or 0.0)).fit(split)
+            with quiet():  # a boundary solution is said once, in the notes
+                model = _candidate(name)(penalizer=float(penalizer or 0.0)).fit(split)
         except (ConvergenceError, ValueError) as err:
             logger.info("CLV candidate %s failed on the calibration period: %s", name, err)
             notes.append(_clv_failure(name, err, penalizer))
-            rows[name] = {"holdout_mae": np.nan, "log_likelihood": np.nan}
+            rows[name] = {"holdout_mae": np.nan, "log_likelihood": np.nan, "boundary": False}
             continue
         predicted = model.predict_purchases(split, t=duration)
         predictions[name] = predicted
         rows[name] = {
             "holdout_mae": float(np.mean(np.abs(predicted.to_numpy() - actual.to_numpy()))),
             "log_likelihood": float(model.log_likelihood_),
+            **_dropout_columns(model),
         }
+        if rows[name]["boundary"]:
+            at_boundary[name] = model
+    if at_boundary:
+        # Boundary candidates predict as the NBD fit they reduce to: compare that model.
+        nested = next(iter(at_boundary.values())).nested_model_
+        predicted = nested.predict_purchases(split, t=duration)
+        predictions[NESTED_CLV_MODEL] = predicted
+        rows[NESTED_CLV_MODEL] = {
+            "holdout_mae": float(np.mean(np.abs(predicted.to_numpy() - actual.to_numpy()))),
+            "log_likelihood": float(nested.log_likelihood_),
+            "boundary": False,
+        }
+        notes.append(
+            _no_dropout_note(
+                at_boundary, f"the calibration period (up to {calibration_end.date()})"
+            )
+        )
     selection = pd.DataFrame.from_dict(rows, orient="index")
     if not predictions:
         raise SchemaError(
@@ -187,7 +199,8 @@ def _select_clv_model(
             "0.01) often helps",
             reason="clv_fit_failed",
         )
-    chosen = str(selection["holdout_mae"].idxmin())
+    selection["boundary"] = selection["boundary"].fillna(False).astype(bool)
+    chosen = str(selection.loc[~selection["boundary"], "holdout_mae"].idxmin())
     selection["chosen"] = selection.index == chosen
     selection.index.name = "model"
     holdout = pd.DataFrame(
@@ -195,6 +208,32 @@ def _select_clv_model(
         index=split.index,
     )
     return selection, holdout, chosen, notes
+
+
+def _dropout_columns(model: Any) -> dict[str, Any]:
+    """Return the boundary flag and the likelihood-ratio test against the NBD of a candidate."""
+    test = getattr(model, "dropout_test_", None)
+    if test is None:
+        return {"boundary": False}
+    return {
+        "boundary": bool(model.boundary_),
+        "lr_statistic": float(test.statistic),
+        "lr_p_value": float(test.p_value),
+    }
+
+
+def _no_dropout_note(models: dict[str, Any], where: str) -> str:
+    """One paragraph: which candidates reduced to the NBD model, the test, and what is used."""
+    names = " and ".join(models)
+    test = next(iter(models.values())).dropout_test_
+    verb = "ends" if len(models) == 1 else "end"
+    return (
+        "CLV: no evidence of dropout in this window: P(alive) is 1 for everyone; forecasts "
+        f"equal the NBD model's. On {where}, {names} {verb} on the edge of the parameter "
+        "space, where the model reduces to the NBD model (Poisson purchases with "
+        f"gamma-distributed rates, no dropout; {test.describe()}), so the NBD model "
+        "takes its place in the model choice."
+    )
 
 
 def _clv_failure(name: str, err: Exception, penalizer: float | None) -> str:
@@ -218,7 +257,7 @@ def fit_clv(summary: pd.DataFrame, chosen: str, *, penalizer: float | None = Non
     summary : pandas.DataFrame
         Customer summary at the observation end.
     chosen : str
-        A key of :data:`CANDIDATES`.
+        A key of :data:`CANDIDATES`, or ``"NBD"`` (:data:`NESTED_CLV_MODEL`).
     penalizer : float or None, default=None
         L2 penalty of the purchase model's fit (``None``: 0); Gamma-Gamma is
         fitted without one.
@@ -231,9 +270,10 @@ def fit_clv(summary: pd.DataFrame, chosen: str, *, penalizer: float | None = Non
 
     # The purchase model only: pulling Gamma-Gamma's parameters towards zero pushes q
     # below 1, where the mean spend does not exist.
-    return CLVModel(purchase_model=_candidate(chosen)(penalizer=float(penalizer or 0.0))).fit(
-        summary
-    )
+    with quiet():  # clv_step notes a boundary solution
+        return CLVModel(purchase_model=_candidate(chosen)(penalizer=float(penalizer or 0.0))).fit(
+            summary
+        )
 
 
 def auto_min_support(n_baskets: int) -> float:
@@ -424,8 +464,13 @@ def clv_step(
     selection, holdout, chosen, notes = _select_clv_model(
         log.frame, end=log.observation_end, holdout_days=holdout_days, penalizer=penalizer
     )
+    model = fit_clv(customers.summary, chosen, penalizer=penalizer)
+    if getattr(model.purchase_model_, "boundary_", False):
+        # Chosen on the calibration period, at the boundary on the whole history.
+        where = f"the whole history (up to {log.observation_end.date()})"
+        notes.append(_no_dropout_note({chosen: model.purchase_model_}, where))
     return CLVResult(
-        model=fit_clv(customers.summary, chosen, penalizer=penalizer),
+        model=model,
         selection=selection,
         holdout=holdout,
         notes=notes,
@@ -479,7 +524,11 @@ def churn_horizon(span_days: int, horizon: int) -> int | None:
 
 
 def churn_step(
-    log: ValidatedLog, customers: CustomerSummary, *, random_state: int | None = 0
+    log: ValidatedLog,
+    customers: CustomerSummary,
+    *,
+    random_state: int | None = 0,
+    n_jobs: int | None = None,
 ) -> ChurnResult:
     """Backtest the churn classifier out of time, then train it at ``end - window``.
 
@@ -492,12 +541,20 @@ def churn_step(
     without a backtest, and the note says so (the report then gives no churn
     headline).
 
+    The backtest's test table is the final model's training table: it is
+    built once. Each table is built from masks on the validated log, not
+    from copies of it.
+
     Parameters
     ----------
     log, customers : ValidatedLog, CustomerSummary
         What :func:`validate_step` and :func:`summarise_step` returned.
     random_state : int or None, default=0
         Seed of the classifier.
+    n_jobs : int or None, default=None
+        Threads of the churn booster (see
+        :class:`~custintel.churn.ChurnClassifier`); ``None`` is one thread
+        unless inside a :func:`joblib.parallel_config` context.
 
     Returns
     -------
@@ -511,7 +568,7 @@ def churn_step(
     """
     from sklearn.base import clone
 
-    from custintel.churn import ChurnClassifier, backtest
+    from custintel.churn import ChurnClassifier, backtest_tables
     from custintel.features import make_churn_dataset
 
     frame, end, requested = log.frame, log.observation_end, log.horizon
@@ -531,52 +588,63 @@ def churn_step(
     # single split; scale it with the data, up to that default.
     leaf = int(np.clip(len(customers.summary) // 20, 10, 200))
     classifier = ChurnClassifier(
-        random_state=random_state, min_samples_leaf=leaf, min_customers=MIN_CHURN_CUSTOMERS
+        random_state=random_state,
+        min_samples_leaf=leaf,
+        min_customers=MIN_CHURN_CUSTOMERS,
+        n_jobs=n_jobs,
     )
     result = None
     backtest_cutoff = end - pd.Timedelta(days=2 * horizon)
-    with booster_threads(len(customers.summary)):
-        if testable is not None:
-            try:
-                with quiet():
-                    result = backtest(
-                        frame,
-                        train_cutoff=str(backtest_cutoff.date()),
-                        test_cutoff=str(train_cutoff.date()),
-                        models={
-                            "ChurnClassifier": classifier,
-                            "recency": "recency",
-                            "BG/NBD": "bgnbd",
-                        },
-                        **options,
-                    )
-            except ValueError as err:
-                notes.append(f"churn backtest skipped: {err}")
-        else:
-            notes.append(
-                f"churn backtest skipped: it needs {2 * horizon} days of history (train at "
-                f"{backtest_cutoff.date()}, test at {train_cutoff.date()}) plus at least "
-                f"{MIN_CHURN_HISTORY} days before them, and the data start on "
-                f"{log.first_date.date()}; no churn window of {MIN_CHURN_HORIZON} days or more "
-                "can be tested either, so the churn model is trained but not validated out of "
-                "time and gets no headline"
-            )
+    try:
+        with quiet():
+            X, y = make_churn_dataset(frame, cutoff=str(train_cutoff.date()), **options)
+    except ValueError as err:
+        raise _training_failed(train_cutoff, err) from err
+    if testable is not None:
         try:
             with quiet():
-                X, y = make_churn_dataset(frame, cutoff=str(train_cutoff.date()), **options)
-            model = clone(classifier).fit(X, y)
+                train = make_churn_dataset(frame, cutoff=str(backtest_cutoff.date()), **options)
+                result = backtest_tables(
+                    train,
+                    (X, y),
+                    horizon=horizon,
+                    models={
+                        "ChurnClassifier": classifier,
+                        "recency": "recency",
+                        "BG/NBD": "bgnbd",
+                    },
+                )
+            del train
         except ValueError as err:
-            raise SchemaError(
-                f"the churn classifier cannot be trained at {train_cutoff.date()} "
-                f"(observation end - horizon): {err}",
-                reason="churn_training_failed",
-            ) from err
+            notes.append(f"churn backtest skipped: {err}")
+    else:
+        notes.append(
+            f"churn backtest skipped: it needs {2 * horizon} days of history (train at "
+            f"{backtest_cutoff.date()}, test at {train_cutoff.date()}) plus at least "
+            f"{MIN_CHURN_HISTORY} days before them, and the data start on "
+            f"{log.first_date.date()}; no churn window of {MIN_CHURN_HORIZON} days or more "
+            "can be tested either, so the churn model is trained but not validated out of "
+            "time and gets no headline"
+        )
+    try:
+        with quiet():
+            model = clone(classifier).fit(X, y)
+    except ValueError as err:
+        raise _training_failed(train_cutoff, err) from err
     return ChurnResult(
         model=model,
         backtest=result,
         features=[str(c) for c in model.feature_names_in_],
         notes=notes,
         horizon=int(horizon),
+    )
+
+
+def _training_failed(cutoff: pd.Timestamp, err: Exception) -> SchemaError:
+    return SchemaError(
+        f"the churn classifier cannot be trained at {cutoff.date()} "
+        f"(observation end - horizon): {err}",
+        reason="churn_training_failed",
     )
 
 

@@ -100,7 +100,7 @@ def clv_section(result: IntelligenceResult, horizon: int | None) -> Section:
         mae = float((holdout["predicted_holdout"] - holdout["frequency_holdout"]).abs().mean())
     blocks = [
         paragraph(clv_basis(result, horizon, chosen)),
-        *[note(n) for n in getattr(result.clv, "notes", [])],
+        *[note(n) for n in _notes(result.clv.notes if hasattr(result.clv, "notes") else [])],
         kpis(
             [
                 (f"expected CLV, next {window}", fmt.money(total)),
@@ -130,24 +130,86 @@ def clv_section(result: IntelligenceResult, horizon: int | None) -> Section:
     blocks.append("</div>")
     blocks.append(heading("Model choice on the holdout"))
     if isinstance(selection, pd.DataFrame) and not selection.empty:
+        boundary = _boundary_rows(selection)
+        if boundary:
+            blocks.append(paragraph(_boundary_text(selection, boundary)))
         shown = fmt.format_frame(
             selection,
             {
                 "holdout_mae": fmt.number,
                 "log_likelihood": lambda v: fmt.number(v, 1),
+                "boundary": lambda v: "yes: reduces to NBD" if v is True or v == 1 else "",
+                "lr_statistic": lambda v: "" if pd.isna(v) else fmt.number(v, 2),
+                "lr_p_value": lambda v: "" if pd.isna(v) else fmt.number(v, 2),
                 "chosen": lambda v: "yes" if bool(v) else "",
             },
-        ).rename(columns={"holdout_mae": "holdout error (MAE)", "log_likelihood": "log-likelihood"})
-        blocks.append(
-            table(
-                shown,
-                caption="Each purchase model is fitted on the calibration period; the one with "
-                "the smaller holdout error is used.",
-            )
+        ).rename(
+            columns={
+                "holdout_mae": "holdout error (MAE)",
+                "log_likelihood": "log-likelihood",
+                "boundary": "no dropout (boundary)",
+                "lr_statistic": "LR vs NBD",
+                "lr_p_value": "p (LR test)",
+            }
         )
+        caption = (
+            "Each purchase model is fitted on the calibration period; the one with the "
+            "smaller holdout error is used."
+        )
+        if boundary:
+            caption += (
+                " A model at the boundary (no dropout) predicts exactly as the NBD model, so "
+                "it is compared as the NBD model."
+            )
+        blocks.append(table(shown, caption=caption))
     else:
         blocks.append(note("The model comparison is not available because it was not stored."))
     return Section("clv", "Customer lifetime value", action, blocks)
+
+
+def _notes(notes: list[str]) -> list[str]:
+    """Return the CLV notes, less the calibration boundary one the model choice explains."""
+    return [
+        n
+        for n in notes
+        if not (n.startswith("CLV: no evidence of dropout") and "calibration period" in n)
+    ]
+
+
+def _boundary_rows(selection: pd.DataFrame) -> list[str]:
+    """Return the candidates whose fit ended at the boundary (no dropout in the window)."""
+    if "boundary" not in selection.columns:
+        return []
+    flags = selection["boundary"].astype("boolean").fillna(False)
+    return [str(name) for name in selection.index[flags.to_numpy(dtype=bool)]]
+
+
+def _boundary_text(selection: pd.DataFrame, names: list[str]) -> str:
+    """Say in plain words that the data show no dropout, with the likelihood-ratio test.
+
+    Examples
+    --------
+    >>> selection = pd.DataFrame(
+    ...     {"boundary": [True, True, False], "lr_statistic": [0.0, 0.0, float("nan")],
+    ...      "lr_p_value": [1.0, 1.0, float("nan")]}, index=["BG/NBD", "Pareto/NBD", "NBD"])
+    >>> print(_boundary_text(selection, ["BG/NBD", "Pareto/NBD"]))  # doctest: +ELLIPSIS
+    No evidence of dropout in this window: ... BG/NBD and Pareto/NBD reduce to the NBD model ...
+    """
+    tests = "; ".join(
+        f"{name}: LR = {fmt.number(selection.at[name, 'lr_statistic'], 2)}, "
+        f"p = {fmt.number(selection.at[name, 'lr_p_value'], 2)}"
+        for name in names
+        if "lr_statistic" in selection.columns
+    )
+    return (
+        "No evidence of dropout in this window: P(alive) is 1 for everyone, and forecasts "
+        f"equal the NBD model's. On the calibration period {' and '.join(names)} "
+        f"{'reduces' if len(names) == 1 else 'reduce'} to the NBD model (Poisson purchases "
+        "with gamma-distributed rates, nobody leaves): adding dropout does not improve the "
+        f"fit (likelihood-ratio test against the NBD model, {tests}; p-values from the 50:50 "
+        "mixture of chi-square with 0 and 1 degrees of freedom, as the test is on the "
+        "boundary). The NBD model takes their place in the model choice."
+    )
 
 
 def _tracking(holdout: pd.DataFrame, chosen: str | None) -> str:
