@@ -143,8 +143,14 @@ def _days(frame: pd.DataFrame) -> pd.Series:
 
 
 def _join(*parts: pd.Series) -> pd.Series:
-    frame = pd.concat(parts, axis=1)
-    return frame.apply(lambda r: "; ".join(str(v) for v in r if isinstance(v, str) and v), axis=1)
+    """Join each row's non-empty texts with "; " (one Python pass, not a row-wise apply)."""
+    columns = [p.astype(object).tolist() for p in parts]
+    index = parts[0].index
+    joined = [
+        "; ".join(str(v) for v in row if isinstance(v, str) and v)
+        for row in zip(*columns, strict=True)
+    ]
+    return pd.Series(joined, index=index, dtype=object)
 
 
 def _window(ctx: _Context) -> str:
