@@ -80,3 +80,22 @@ def test_max_rules_keeps_the_best_and_counts_what_was_found() -> None:
     assert CrossSellRecommender.from_dict(export).max_rules is None
     with pytest.raises(ValueError, match="max_rules must be None or an integer >= 1"):
         CrossSellRecommender(max_rules=0).fit(baskets)
+
+
+def test_a_sample_of_the_baskets_picks_about_the_same_support() -> None:
+    # Supports are shares of baskets: the walk on a random 2,000 of 6,000 baskets picks a
+    # support within one step of the walk on all of them, and mining every basket at it
+    # lands in (or near) the band. The floor still counts the whole data's baskets.
+    baskets = _catalogue()
+    full = choose_min_support(baskets, max_baskets=None)
+    sampled = choose_min_support(baskets, max_baskets=2000, random_state=1)
+    assert sampled.min_support in {s for s, _ in full.tried} | {full.min_support}
+    assert abs(np.log(sampled.min_support / full.min_support)) <= abs(np.log(0.8)) + 1e-9
+    rules = len(CrossSellRecommender(min_support=sampled.min_support).fit(baskets).rules_)
+    assert 100 <= rules <= 6000
+    # the same seed gives the same choice; the default reads all of a small log
+    again = choose_min_support(baskets, max_baskets=2000, random_state=1)
+    assert again == sampled
+    assert choose_min_support(baskets) == full
+    with pytest.raises(ValueError, match="max_baskets must be None or a whole number"):
+        choose_min_support(baskets, max_baskets=0)

@@ -45,6 +45,8 @@ def choose_min_support(
     floor: float | None = None,
     ceiling: float = 0.05,
     step: float = 0.8,
+    max_baskets: int | None = 100_000,
+    random_state: int | None = 0,
 ) -> SupportChoice:
     """Pick the highest minimum support that yields a useful number of rules.
 
@@ -75,6 +77,15 @@ def choose_min_support(
         Highest support tried.
     step : float, default=0.8
         Ratio of one support tried to the previous one, in (0, 1).
+    max_baskets : int or None, default=100_000
+        Above this many baskets the walk runs on a random sample of this
+        size: supports are shares of baskets, so a sample estimates them
+        well, and each step no longer scans every basket (on 3.8 million
+        orders the walk took 19 s, most of it re-reading the same baskets).
+        ``n_rules`` and ``tried`` then count the sample's rules. ``None``:
+        always use every basket.
+    random_state : int or None, default=0
+        Seed of the sample.
 
     Returns
     -------
@@ -97,10 +108,18 @@ def choose_min_support(
         )
     if not 0.0 < step < 1.0:
         raise ValueError(f"step must be in (0, 1), got {step!r}")
+    if max_baskets is not None and max_baskets < 1:
+        raise ValueError(f"max_baskets must be None or a whole number >= 1, got {max_baskets!r}")
     encoded = encode_baskets(baskets)
     matrix, labels = encoded.matrix, encoded.labels
     n_baskets = max(int(matrix.shape[0]), 1)
+    # The floor counts baskets of the whole data, whatever the walk reads.
     lowest = float(max(0.001, 20.0 / n_baskets)) if floor is None else float(floor)
+    if max_baskets is not None and matrix.shape[0] > max_baskets:
+        rows = np.random.default_rng(random_state).choice(
+            matrix.shape[0], size=max_baskets, replace=False
+        )
+        matrix = matrix[np.sort(rows)]
     lowest = min(lowest, ceiling)
     aim = float(np.sqrt(max(low, 1) * max(high, 1)))
     tried: list[tuple[float, int]] = []
