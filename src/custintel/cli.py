@@ -1024,10 +1024,13 @@ def _cleaning(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _quality_notes(holder: Any) -> list[str]:
-    """Return the data-quality ledger's sentences, from validation or a fitted result."""
-    quality = getattr(holder, "quality", None) or getattr(holder, "data_quality", None)
-    notes = getattr(quality, "notes", None)
-    return list(notes()) if callable(notes) else []
+    """Return the data-quality ledger's sentences, from validation or a fitted result.
+
+    Both hold the ledger as ``.quality`` (``None`` when none was recorded); a result's
+    ``data_quality`` is its list of notes, printed separately.
+    """
+    quality = holder.quality
+    return [] if quality is None else list(quality.notes())
 
 
 def _print_notes(messages: Sequence[str], args: argparse.Namespace, **print_args: Any) -> None:
