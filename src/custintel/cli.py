@@ -1079,7 +1079,11 @@ def _report(args: argparse.Namespace) -> int:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # collected in ci.data_quality_ and printed below
-        ci.fit(tx)
+        # Validation makes a sorted copy; the raw frame goes before the other steps run.
+        log = ci.validate(tx)
+        del tx
+        ci.fit(log)
+        del log
     started = time.perf_counter()
     _make_folder(out, args)
     customers = output_frame(ci.customers_)
@@ -1107,10 +1111,13 @@ def _report(args: argparse.Namespace) -> int:
         # The bundle save is atomic itself and keeps files it did not write.
         ci.save(out / REPORT_BUNDLE, overwrite=args.force)
     written.append(out / REPORT_BUNDLE)
-    report_path = _write_report(ci, out / "report.html", args)
-    if report_path is not None:
-        written.append(report_path)
-    written.extend(_write_action_lists(ci, out, args))
+    from custintel.report import building_action_lists_once
+
+    with building_action_lists_once():  # the report and the CSV files share the lists
+        report_path = _write_report(ci, out / "report.html", args)
+        if report_path is not None:
+            written.append(report_path)
+        written.extend(_write_action_lists(ci, out, args))
     logging.getLogger("custintel").debug("outputs written in %.1f s", time.perf_counter() - started)
 
     overview = ci.overview_

@@ -195,3 +195,44 @@ def test_churn_step_failure_is_a_schema_error(pipeline_tx: pd.DataFrame) -> None
     with pytest.raises(SchemaError, match="cannot be trained at 2024-01-02") as err:
         churn_step(log, summarise_step(log))
     assert err.value.reason == "churn_training_failed"
+
+
+def test_validate_then_fit_is_fit(pipeline_tx: pd.DataFrame, fitted: CustomerIntelligence) -> None:
+    ci = CustomerIntelligence(horizon=180)
+    log = ci.validate(pipeline_tx)
+    assert log.seconds is not None and log.seconds >= 0
+    with threadpool_limits(limits=1):
+        ci.fit(log)
+    pd.testing.assert_frame_equal(ci.customers_, fitted.customers_)
+    assert list(ci.timings_) == list(STEPS)
+    assert ci.data_quality_ == fitted.data_quality_
+    assert ci.result_.log is log
+
+
+def test_fit_refuses_a_log_validated_otherwise(pipeline_tx: pd.DataFrame) -> None:
+    log = CustomerIntelligence(horizon=180, refunds="net").validate(pipeline_tx)
+    with pytest.raises(ValueError, match=r"refunds='net', but this pipeline has refunds='auto'"):
+        CustomerIntelligence(horizon=180).fit(log)
+    with pytest.raises(ValueError, match="horizon=180, but this pipeline has horizon=90"):
+        CustomerIntelligence(horizon=90, refunds="net").fit(log)
+    with pytest.raises(ValueError, match="observation_end=None, but this pipeline has"):
+        CustomerIntelligence(horizon=180, refunds="net", observation_end="2024-06-30").fit(log)
+    with pytest.raises(ValueError, match="another column mapping"):
+        CustomerIntelligence({"amount": "revenue"}, horizon=180, refunds="net").fit(log)
+    by_hand = ValidatedLog(
+        frame=log.frame,
+        schema=log.schema,
+        schema_mapping=log.schema_mapping,
+        observation_end=log.observation_end,
+        horizon=180,
+    )
+    with pytest.raises(ValueError, match="built by hand"):
+        CustomerIntelligence(horizon=180).fit(by_hand)
+    # the same date written another way is the same setting
+    with pytest.warns(DataQualityWarning, match="fall after observation_end"):
+        dated = CustomerIntelligence(horizon=180, observation_end="2024-06-30").validate(
+            pipeline_tx
+        )
+    CustomerIntelligence(horizon=180, observation_end=pd.Timestamp("2024-06-30"))._check_log(
+        dated, 180
+    )

@@ -298,3 +298,24 @@ def test_actions_section_names_the_first_calls(ci_full):
     assert f"Call the {len(first):,} high-value customers at risk first" in text
     for a in lists:
         assert a.filename in text
+
+
+def test_action_lists_built_once_inside_the_context(ci_full, monkeypatch):
+    import custintel.report._actions as actions
+    from custintel.report import building_action_lists_once
+
+    result = _small_result(ci_full)
+    builds = []
+    real = actions._build_lists
+    monkeypatch.setattr(actions, "_build_lists", lambda res: builds.append(1) or real(res))
+    with building_action_lists_once():
+        first = action_lists(result)
+        first[0].customers.loc[0, "reason"] = "edited"  # an edit stays in the caller's copy
+        again = action_lists(result)
+    assert len(builds) == 1
+    assert again[0].customers.loc[0, "reason"].startswith("Platinum tier")
+    assert [a.key for a in again] == [a.key for a in first]
+    # outside the context every call builds afresh
+    action_lists(result)
+    action_lists(result)
+    assert len(builds) == 3

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,16 @@ def _check_exclude_items(value: Any) -> None:
         raise ValueError(
             f"exclude_items must hold item ids (text or whole numbers), got {bad[0]!r}"
         )
+
+
+def _same_date(a: Any, b: Any) -> bool:
+    """Whether two observation ends asked for are the same (``None`` only equals ``None``)."""
+    if a is None or b is None:
+        return a is None and b is None
+    try:
+        return bool(pd.Timestamp(a) == pd.Timestamp(b))
+    except (TypeError, ValueError):
+        return bool(a == b)
 
 
 def _exclude_items(value: Any) -> Any:
@@ -408,13 +420,116 @@ class CustomerIntelligence(BaseEstimator):
 
     # --- fitting -----------------------------------------------------------------------
 
-    def fit(self, tx: TransactionsLike, y: object = None) -> CustomerIntelligence:
-        """Run every step on a transaction log.
+    def validate(self, tx: TransactionsLike) -> ValidatedLog:
+        """Run only the first step, validation, with this pipeline's settings.
+
+        :meth:`fit` does this itself. Calling it first lets the caller drop the
+        raw frame before the other steps run: the validated log is a separate,
+        sorted copy, so holding both doubles the memory of the log. The
+        ``custintel report`` command reads, validates, lets go of the raw
+        frame, then fits.
 
         Parameters
         ----------
         tx : pandas.DataFrame
-            Transactions, validated with :func:`~custintel.validate_transactions`.
+            Transactions, as for :meth:`fit`.
+
+        Returns
+        -------
+        ValidatedLog
+            What :meth:`fit` accepts in place of ``tx``.
+
+        Raises
+        ------
+        SchemaError
+            For invalid transactions.
+
+        Examples
+        --------
+        >>> from custintel.datasets import make_transactions
+        >>> tx = make_transactions(200, random_state=1, start="2022-01-01",
+        ...                        acquisition_days=365).transactions
+        >>> ci = CustomerIntelligence(horizon=180)
+        >>> log = ci.validate(tx)
+        >>> del tx  # the raw frame can go now
+        >>> ci.fit(log).customers_.shape[0] == log.frame["customer_id"].nunique()
+        True
+        """
+        horizon = self._check_params()
+        with self._progress(), collect_notes() as messages:
+            log = self._validate(tx, horizon, {})
+        self._validation_notes = list(messages)
+        return log
+
+    def _validate(
+        self, tx: TransactionsLike, horizon: int, timings: dict[str, float]
+    ) -> ValidatedLog:
+        with step("validate", timings):
+            log = validate_step(
+                tx,
+                horizon=horizon,
+                schema=self.schema,
+                observation_end=self.observation_end,
+                **self._cleaning(),
+            )
+        return dataclasses.replace(log, seconds=timings["validate"])
+
+    def _check_log(self, log: ValidatedLog, horizon: int) -> None:
+        """Refuse a validated log whose settings are not this pipeline's."""
+        fix = "validate it with this pipeline's own validate(tx), or fit the raw frame"
+        if log.policies is None:
+            raise ValueError(
+                "fit got a ValidatedLog built by hand, so its cleaning policies are unknown; " + fix
+            )
+        wanted = {**self._cleaning(), "observation_end": self.observation_end}
+        got = {**log.policies, "exclude_items": _exclude_items(log.policies["exclude_items"])}
+        for key, value in wanted.items():
+            same = (
+                _same_date(value, got.get(key))
+                if key == "observation_end"
+                else value == got.get(key)
+            )
+            if not same:
+                raise ValueError(
+                    f"fit got a log validated with {key}={got.get(key)!r}, but this pipeline "
+                    f"has {key}={value!r}; {fix}"
+                )
+        if log.horizon != horizon:
+            raise ValueError(
+                f"fit got a log validated for horizon={log.horizon}, but this pipeline has "
+                f"horizon={horizon}; {fix}"
+            )
+        if TransactionSchema.coerce(self.schema) != log.schema:
+            raise ValueError(
+                "fit got a log validated with another column mapping than this pipeline's "
+                f"schema; {fix}"
+            )
+
+    @contextlib.contextmanager
+    def _progress(self) -> Iterator[None]:
+        """Log each step's time to standard error while ``verbose`` is on."""
+        if not self.verbose:
+            yield
+            return
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("custintel: %(message)s"))
+        previous_level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(previous_level)
+
+    def fit(self, tx: TransactionsLike | ValidatedLog, y: object = None) -> CustomerIntelligence:
+        """Run every step on a transaction log.
+
+        Parameters
+        ----------
+        tx : pandas.DataFrame or ValidatedLog
+            Transactions, validated with :func:`~custintel.validate_transactions`;
+            or the result of this pipeline's :meth:`validate`.
         y : None
             Ignored.
 
@@ -428,39 +543,32 @@ class CustomerIntelligence(BaseEstimator):
         SchemaError
             For invalid transactions, or a history too short for the churn
             model (shorter than ``horizon`` plus some data before it).
+        ValueError
+            For a ValidatedLog validated with other settings than this
+            pipeline's (cleaning policies, observation end, horizon, schema).
         """
         horizon = self._check_params()
-        handler = None
-        previous_level = logger.level
-        if self.verbose:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("custintel: %(message)s"))
-            logger.addHandler(handler)
-            logger.setLevel(logging.INFO)
-        try:
-            # Warnings reach the caller as usual, pointing at their own line; the
-            # data-quality ones are also kept for the report. No filter is touched.
-            with collect_notes() as messages:
-                self._fit(tx, horizon)
-        finally:
-            if handler is not None:
-                logger.removeHandler(handler)
-                logger.setLevel(previous_level)
-        self.data_quality_[:0] = messages  # the same list as result_.data_quality
+        earlier: list[str] = []
+        if isinstance(tx, ValidatedLog):
+            self._check_log(tx, horizon)
+            earlier = list(getattr(self, "_validation_notes", []))
+        # Warnings reach the caller as usual, pointing at their own line; the
+        # data-quality ones are also kept for the report. No filter is touched.
+        with self._progress(), collect_notes() as messages:
+            self._fit(tx, horizon)
+        self.data_quality_[:0] = [*earlier, *messages]  # the same list as result_.data_quality
         return self
 
     data_quality_: list[str]
 
-    def _fit(self, tx: TransactionsLike, horizon: int) -> None:
+    def _fit(self, tx: TransactionsLike | ValidatedLog, horizon: int) -> None:
         timings: dict[str, float] = {}
-        with step("validate", timings):
-            log = validate_step(
-                tx,
-                horizon=horizon,
-                schema=self.schema,
-                observation_end=self.observation_end,
-                **self._cleaning(),
-            )
+        if isinstance(tx, ValidatedLog):
+            log = tx
+            if log.seconds is not None:
+                timings["validate"] = log.seconds
+        else:
+            log = self._validate(tx, horizon, timings)
         with step("summarise customers", timings):
             customers = summarise_step(log, margin=self.margin)
         require_history(log)

@@ -52,6 +52,14 @@ class ValidatedLog:
     quality : DataQuality or None, default=None
         What cleaning did to the raw lines (read, kept, dropped, matched
         refunds, ...); ``None`` when the step was built by hand.
+    policies : dict or None, default=None
+        The cleaning keywords the log was validated with (``refunds``,
+        ``unmatched_refunds``, ``missing_ids``, ``exclude_items``,
+        ``duplicates``) and the ``observation_end`` asked for, so that
+        :meth:`CustomerIntelligence.fit` can refuse a log validated
+        differently from its own settings; ``None`` when built by hand.
+    seconds : float or None, default=None
+        How long validation took, when it was timed (not compared).
     """
 
     frame: pd.DataFrame
@@ -60,6 +68,8 @@ class ValidatedLog:
     observation_end: pd.Timestamp
     horizon: int
     quality: DataQuality | None = None
+    policies: dict[str, Any] | None = None
+    seconds: float | None = field(default=None, compare=False)
 
     @property
     def has_items(self) -> bool:

@@ -374,6 +374,14 @@ def validate_step(
         observation_end=pd.Timestamp(validated.end_day),
         horizon=int(horizon),
         quality=validated.quality,
+        policies={
+            "refunds": refunds,
+            "unmatched_refunds": unmatched_refunds,
+            "missing_ids": missing_ids,
+            "exclude_items": exclude_items,
+            "duplicates": duplicates,
+            "observation_end": observation_end,
+        },
     )
 
 

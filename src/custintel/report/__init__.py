@@ -6,7 +6,13 @@ a manager should do with it; :func:`write_action_lists` writes, per
 actionable segment, a CSV file of whom to contact, why, and the value at stake.
 """
 
-from custintel.report._actions import ACTION_COLUMNS, ActionList, action_lists, write_action_lists
+from custintel.report._actions import (
+    ACTION_COLUMNS,
+    ActionList,
+    action_lists,
+    building_action_lists_once,
+    write_action_lists,
+)
 from custintel.report._write import SECTIONS, render_report, write_report
 
 __all__ = [
@@ -14,6 +20,7 @@ __all__ = [
     "SECTIONS",
     "ActionList",
     "action_lists",
+    "building_action_lists_once",
     "render_report",
     "write_action_lists",
     "write_report",

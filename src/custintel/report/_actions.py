@@ -7,9 +7,11 @@ section summarises them.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -314,6 +316,44 @@ def action_lists(result: Any) -> list[ActionList]:
         When ``result`` is not a fitted run.
     """
     res = result_of(result)
+    if _BUILT is None:
+        return _build_lists(res)
+    if id(res) not in _BUILT:
+        _BUILT[id(res)] = (res, _build_lists(res))
+    # copies: a caller who edits one list must not change what the next caller gets
+    return [dataclasses.replace(a, customers=a.customers.copy()) for a in _BUILT[id(res)][1]]
+
+
+#: Lists built inside :func:`building_action_lists_once`, by ``id`` of their result
+#: (the result is kept with them, so the id cannot be reused meanwhile).
+_BUILT: dict[int, tuple[Any, list[ActionList]]] | None = None
+
+
+@contextlib.contextmanager
+def building_action_lists_once() -> Iterator[None]:
+    """Build each result's action lists once while this context is open.
+
+    ``write_report`` (its actions section) and :func:`write_action_lists`
+    both need the lists; ``custintel report`` writes both inside this
+    context, so the lists of a 520,000-customer run are built once. Outside
+    it every call builds them afresh, so a result edited in place between
+    calls is never answered from a stale copy.
+
+    Examples
+    --------
+    >>> with building_action_lists_once():
+    ...     pass
+    """
+    global _BUILT
+    outer = _BUILT
+    _BUILT = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _BUILT = outer
+
+
+def _build_lists(res: Any) -> list[ActionList]:
     ctx = _context(res)
     window = _window(ctx)
     out = []
