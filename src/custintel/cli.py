@@ -1082,6 +1082,7 @@ def _report(args: argparse.Namespace) -> int:
         # Validation makes a sorted copy; the raw frame goes before the other steps run.
         log = ci.validate(tx)
         del tx
+        _release_freed_memory()
         ci.fit(log)
         del log
     started = time.perf_counter()
@@ -1148,6 +1149,19 @@ def _report(args: argparse.Namespace) -> int:
     if report_path is not None:
         print(f"open the report: {report_path.resolve()}")
     return EXIT_OK
+
+
+def _release_freed_memory() -> None:
+    """Hand memory freed with the raw frame back to the system.
+
+    A frame read from Parquet (or by pyarrow's CSV reader) lives in Arrow's
+    memory pool, which keeps freed pages for Arrow's next allocation; the
+    steps after validation allocate through numpy, never from that pool, so
+    without this the 10M-row job kept about 1 GB it no longer used.
+    """
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 def _write_action_lists(ci: Any, out: Path, args: argparse.Namespace) -> list[Path]:

@@ -104,10 +104,12 @@ def test_errors(tables) -> None:
         ChurnClassifier(calibration="magic").fit(X, y)
     with pytest.raises(ValueError, match="rarer class"):
         ChurnClassifier(min_customers=5).fit(X.iloc[:60], np.r_[np.ones(58), 0, 0].astype(int))
-    with pytest.raises(ValueError, match="only 0 and 1"):
-        ChurnClassifier().fit(X, y * 2)
-    with pytest.raises(ValueError, match=r"Only binary classification.*only 0 and 1"):
+    with pytest.raises(ValueError, match=r"Only binary classification.*two labels"):
         ChurnClassifier().fit(X, np.arange(len(X)) % 3)
+    with pytest.raises(ValueError, match="pos_label='gone' is not one of the labels"):
+        ChurnClassifier(pos_label="gone").fit(X, np.where(y == 1, "churned", "active"))
+    with pytest.raises(ValueError, match=r"one class only: all .* customers are 'churned'"):
+        ChurnClassifier().fit(X, np.full(len(X), "churned"))
     clf = ChurnClassifier(calibration=None).fit(X, y)
     with pytest.raises(SchemaError, match="lacks columns") as info:
         clf.predict_proba(X.drop(columns="frequency"))
@@ -259,3 +261,87 @@ def test_n_jobs_follows_sklearn_and_limits_threads_only_inside_the_calls(tables)
     assert [pool["num_threads"] for pool in threadpool_info()] == before
     # threads change the work's split, not the model
     np.testing.assert_allclose(one.predict_proba(X2), two.predict_proba(X2), rtol=1e-9)
+
+
+# --- any two labels, as scikit-learn classifiers take them (issue 17) ------------------------
+
+
+@pytest.fixture(scope="module")
+def on_01(tables) -> ChurnClassifier:
+    X, y, _, _ = tables
+    return ChurnClassifier(max_iter=30, cv=2).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("churned", "stayed", "pos_label"),
+    [
+        ("churned", "active", None),  # the second of the sorted labels
+        ("churn", "stay", "churn"),  # the first: named by pos_label
+        (True, False, None),
+        (2, 0, None),
+        (1.0, 0.0, None),
+        (-1, 1, -1),
+    ],
+)
+def test_any_two_labels_give_the_model_of_0_1(
+    tables, on_01: ChurnClassifier, churned, stayed, pos_label
+) -> None:
+    X, y, X2, _ = tables
+    labels = pd.Series(np.where(y == 1, churned, stayed), index=y.index)
+    if isinstance(churned, str):
+        labels = labels.astype(object)
+    clf = ChurnClassifier(max_iter=30, cv=2, pos_label=pos_label).fit(X, labels)
+    assert sorted(clf.classes_.tolist()) == clf.classes_.tolist() == sorted([churned, stayed])
+    assert clf.pos_label_ == churned
+    # the same model as on 0/1: P(churn) is the same, whichever column it is in
+    expected = on_01.predict_churn(X2)
+    pd.testing.assert_series_equal(clf.predict_churn(X2), expected)
+    proba = clf.predict_proba(X2)
+    column = clf.classes_.tolist().index(churned)
+    np.testing.assert_array_equal(proba[:, column], expected.to_numpy())
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    predicted = clf.predict(X2)
+    assert set(predicted.tolist()) <= {churned, stayed}
+    np.testing.assert_array_equal(predicted == churned, on_01.predict(X2) == 1)
+    # a bundle keeps the labels: the JSON round trip predicts the same labels
+    import json
+
+    again = ChurnClassifier.from_dict(json.loads(json.dumps(clf.to_dict())))
+    assert again.classes_.tolist() == clf.classes_.tolist() and again.pos_label_ == churned
+    np.testing.assert_array_equal(again.predict(X2), predicted)
+    np.testing.assert_array_equal(again.predict_proba(X2), proba)
+
+
+def test_scikit_learn_scores_string_labels(tables) -> None:
+    X, y, X2, y2 = tables
+    words = np.where(y == 1, "churned", "active")
+    clf = ChurnClassifier(max_iter=30, cv=2).fit(X, words)
+    assert clf.score(X2, np.where(y2 == 1, "churned", "active")) > 0.7
+    table = clf.permutation_importance(X2.iloc[:300], np.where(y2 == 1, "churned", "active")[:300])
+    assert table["importance_mean"].iloc[0] > 0
+
+
+def test_exports_without_labels_load_as_0_1(tables, on_01: ChurnClassifier) -> None:
+    from custintel.exceptions import InvalidModelError
+
+    _, _, X2, _ = tables
+    data = on_01.to_dict()
+    assert data["classes"] == [0, 1] and data["churn_label"] == 1
+    # what to_dict wrote before issue 17: no labels, no pos_label hyperparameter
+    old = {k: v for k, v in data.items() if k not in ("classes", "churn_label")}
+    old["hyperparameters"] = {k: v for k, v in data["hyperparameters"].items() if k != "pos_label"}
+    loaded = ChurnClassifier.from_dict(old)
+    assert loaded.classes_.tolist() == [0, 1] and loaded.pos_label_ == 1
+    np.testing.assert_array_equal(loaded.predict_proba(X2), on_01.predict_proba(X2))
+    for classes, churn, match in [
+        (["a", 1], "a", "two distinct labels of one type"),
+        (["b", "a"], "a", "two distinct labels of one type"),
+        (["a", "b"], "c", "churn_label"),
+        ([0, 1], True, "churn_label"),
+        ([[0], [1]], [1], r"classes\[0\]"),
+    ]:
+        with pytest.raises(InvalidModelError, match=match):
+            ChurnClassifier.from_dict({**data, "classes": classes, "churn_label": churn})
+    bad = {**data, "hyperparameters": {**data["hyperparameters"], "pos_label": [1]}}
+    with pytest.raises(InvalidModelError, match="pos_label"):
+        ChurnClassifier.from_dict(bad)

@@ -147,6 +147,8 @@ def _categorical_split(data: dict[str, Any]) -> None:
         (lambda d: _booster(d).update(tree_offsets=[0]), "bad_parameter", "tree_offsets"),
         (lambda d: _booster(d).update(kind="xgboost"), "bad_parameter", "kind"),
         (lambda d: _booster(d)["nodes"].pop("left"), "missing_field", "left"),
+        (_set_node("count", -3), "bad_parameter", "nodes.count"),
+        (lambda d: _booster(d)["nodes"]["count"].pop(), "bad_parameter", "nodes.count"),
         (
             lambda d: _booster(d)["codes"].update(region=[0.0, 1.0, 2.0, 999.0]),
             "bad_parameter",

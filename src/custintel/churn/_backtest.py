@@ -16,10 +16,65 @@ from custintel.churn._scores import btyd_churn_score
 from custintel.features import make_churn_dataset
 from custintel.schema import TransactionSchema
 
-__all__ = ["BacktestResult", "backtest", "backtest_tables"]
+__all__ = ["BacktestResult", "backtest", "backtest_tables", "rfm_baseline"]
 
-#: Score names ``backtest`` understands besides estimators.
+#: Score names ``backtest`` understands besides estimators: scores without training.
 BASELINES = ("recency", "bgnbd", "pareto_nbd", "mbgnbd", "bgnbd_1-p_alive")
+#: Baseline names of models ``backtest`` trains on the training table (see ``rfm_baseline``).
+TRAINED_BASELINES = ("logistic_rfm", "hgb_rfm")
+#: The RFM columns of the RFM baselines: recency, frequency, monetary.
+RFM_FEATURES = ("days_since_last", "n_orders", "total_amount")
+
+
+def rfm_baseline(kind: Literal["logistic", "hgb"], *, random_state: int | None = 0) -> Any:
+    """Build the RFM baseline classifier a churn model must beat.
+
+    It takes the churn table of :func:`~custintel.features.make_churn_dataset`,
+    keeps the three RFM columns (``days_since_last``, ``n_orders``,
+    ``total_amount``) and transforms them with a signed ``log1p`` (total
+    spend can be negative after refunds) and a median imputation.
+
+    Parameters
+    ----------
+    kind : {"logistic", "hgb"}
+        ``"logistic"``: standardised logistic regression;
+        ``"hgb"``: scikit-learn's HistGradientBoostingClassifier with its
+        default settings.
+    random_state : int or None, default=0
+        Seed of the boosting.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Unfitted; ``backtest(models=["logistic_rfm", "hgb_rfm"])`` fits it.
+
+    Examples
+    --------
+    >>> from custintel.datasets import make_transactions
+    >>> from custintel.features import make_churn_dataset
+    >>> tx = make_transactions(500, random_state=0).transactions
+    >>> X, y = make_churn_dataset(tx, cutoff="2023-06-30", horizon=90)
+    >>> rfm_baseline("logistic").fit(X, y).predict_proba(X).shape == (len(X), 2)
+    True
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    log_rfm = make_pipeline(FunctionTransformer(_signed_log1p), SimpleImputer(strategy="median"))
+    select = ColumnTransformer([("rfm", log_rfm, list(RFM_FEATURES))])
+    if kind == "logistic":
+        return make_pipeline(select, StandardScaler(), LogisticRegression(max_iter=1000))
+    if kind == "hgb":
+        return make_pipeline(select, HistGradientBoostingClassifier(random_state=random_state))
+    raise ValueError(f"kind must be 'logistic' or 'hgb', got {kind!r}")
+
+
+def _signed_log1p(values: Any) -> Any:
+    return np.sign(values) * np.log1p(np.abs(values))
 
 
 @dataclass
@@ -46,6 +101,91 @@ class BacktestResult:
     scores: pd.DataFrame
     y_test: pd.Series
     gains: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def against_baselines(
+        self,
+        model: str = "ChurnClassifier",
+        baselines: Sequence[str] | None = None,
+        *,
+        auc_margin: float = 0.003,
+        lift_margin: float = 0.05,
+        max_ece: float = 0.03,
+    ) -> pd.Series:
+        """Check one model against the best of the baselines: the churn quality goal.
+
+        The goal is met when the model's ROC AUC is at least the best
+        baseline's minus ``auc_margin``, its top-decile lift at least the
+        best baseline's minus ``lift_margin`` (each best taken separately),
+        and its expected calibration error at most ``max_ece``.
+
+        Parameters
+        ----------
+        model : str, default="ChurnClassifier"
+            Row of :attr:`metrics` to check.
+        baselines : sequence of str, optional
+            Rows to compare with; default: every other row.
+        auc_margin, lift_margin, max_ece : float
+            The goal's tolerances (issue 17: 0.003, 0.05 and 0.03).
+
+        Returns
+        -------
+        pandas.Series
+            ``roc_auc``, ``best_baseline_auc`` (and ``best_auc_baseline``, its
+            name), ``top_decile_lift``, ``best_baseline_lift``
+            (``best_lift_baseline``), ``ece``, ``top_decile_predicted`` and
+            ``top_decile_observed`` (mean P(churn) and churn rate among the
+            10% the model ranks riskiest), and ``auc_met``, ``lift_met``,
+            ``ece_met`` and ``met``.
+
+        Examples
+        --------
+        >>> from custintel.datasets import make_transactions
+        >>> from custintel.features import make_churn_dataset
+        >>> tx = make_transactions(800, random_state=0).transactions
+        >>> train = make_churn_dataset(tx, cutoff="2023-06-30", horizon=180)
+        >>> test = make_churn_dataset(tx, cutoff="2024-01-31", horizon=180)
+        >>> result = backtest_tables(train, test, horizon=180)
+        >>> goal = result.against_baselines(baselines=["recency", "BG/NBD"])
+        >>> goal["best_auc_baseline"], bool(goal["auc_met"])
+        ('BG/NBD', False)
+        """
+        if model not in self.metrics.index:
+            raise ValueError(
+                f"model {model!r} is not in the backtest; its models are {list(self.metrics.index)}"
+            )
+        others = [m for m in self.metrics.index if m != model] if baselines is None else baselines
+        unknown = [b for b in others if b not in self.metrics.index]
+        if unknown or not others:
+            raise ValueError(
+                f"baselines {unknown or others} are not models of the backtest; pass some of "
+                f"{[m for m in self.metrics.index if m != model]}"
+            )
+        table = self.metrics.loc[list(others)]
+        row = self.metrics.loc[model]
+        best_auc, best_lift = table["roc_auc"].idxmax(), table["top_decile_lift"].idxmax()
+        score = self.scores[model]
+        top = score.rank(method="first", ascending=False) <= max(1, round(0.1 * len(score)))
+        auc, lift, ece = float(row["roc_auc"]), float(row["top_decile_lift"]), float(row["ece"])
+        base_auc = float(table.loc[best_auc, "roc_auc"])
+        base_lift = float(table.loc[best_lift, "top_decile_lift"])
+        auc_met, lift_met = auc >= base_auc - auc_margin, lift >= base_lift - lift_margin
+        ece_met = bool(ece <= max_ece)  # NaN (a score that is not a probability) fails
+        out: dict[str, Any] = {
+            "roc_auc": auc,
+            "best_baseline_auc": base_auc,
+            "best_auc_baseline": str(best_auc),
+            "top_decile_lift": lift,
+            "best_baseline_lift": base_lift,
+            "best_lift_baseline": str(best_lift),
+            "ece": ece,
+            "top_decile_predicted": float(score[top].mean()),
+            "top_decile_observed": float(self.y_test[top].mean()),
+            "auc_met": auc_met,
+            "lift_met": lift_met,
+            "ece_met": ece_met,
+            "met": auc_met and lift_met and ece_met,
+        }
+        return pd.Series(out, name=model, dtype=object)
 
 
 def backtest(
@@ -81,8 +221,10 @@ def backtest(
         baseline names: ``"recency"`` (``days_since_last``), ``"bgnbd"``,
         ``"mbgnbd"``, ``"pareto_nbd"`` (BTYD P(no purchase within the
         horizon), fitted on the test cutoff's history only), and
-        ``"bgnbd_1-p_alive"`` (the pitfall: 1 - P(alive)). A sequence of
-        names uses each as its own name. Default: ``ChurnClassifier()``,
+        ``"bgnbd_1-p_alive"`` (the pitfall: 1 - P(alive)); or to
+        ``"logistic_rfm"`` or ``"hgb_rfm"``, the :func:`rfm_baseline`
+        classifiers, trained like estimators. A sequence of names uses each
+        as its own name. Default: ``ChurnClassifier()``,
         ``"recency"`` and ``"bgnbd"``.
     refunds, duplicates : str
         Validation policies, see :func:`~custintel.validate_transactions`.
@@ -117,7 +259,7 @@ def backtest(
     X_test, y_test = make_churn_dataset(tx, schema, cutoff=test_cutoff, horizon=horizon, **options)
     options["duplicates"] = "keep" if duplicates == "warn" else duplicates
     train: tuple[pd.DataFrame, pd.Series] | None = None
-    if any(not isinstance(m, str) for m in models.values()):
+    if any(not isinstance(m, str) or m in TRAINED_BASELINES for m in models.values()):
         train = make_churn_dataset(tx, schema, cutoff=train_cutoff, horizon=horizon, **options)
     return _evaluate(models, train, (X_test, y_test), horizon)
 
@@ -179,10 +321,16 @@ def _models(models: Mapping[str, Any] | Sequence[str] | None) -> Mapping[str, An
         models = {"ChurnClassifier": ChurnClassifier(), "recency": "recency", "BG/NBD": "bgnbd"}
     elif not isinstance(models, Mapping):
         models = {str(name): name for name in models}
+    known = BASELINES + TRAINED_BASELINES
     for name, model in models.items():
-        if isinstance(model, str) and model not in BASELINES:
-            raise ValueError(f"model {name!r}: unknown baseline {model!r}; use one of {BASELINES}")
-    return models
+        if isinstance(model, str) and model not in known:
+            raise ValueError(f"model {name!r}: unknown baseline {model!r}; use one of {known}")
+    return {
+        name: rfm_baseline("logistic" if model == "logistic_rfm" else "hgb")
+        if isinstance(model, str) and model in TRAINED_BASELINES
+        else model
+        for name, model in models.items()
+    }
 
 
 def _evaluate(
@@ -212,7 +360,11 @@ def _evaluate(
                     "train=(X, y) from make_churn_dataset at an earlier cutoff"
                 )
             fitted = clone(model).fit(*train)
-            score = pd.Series(fitted.predict_proba(X_test)[:, 1], index=X_test.index)
+            if hasattr(fitted, "predict_churn"):
+                # a ChurnClassifier knows which column is churn, whatever its labels
+                score = pd.Series(fitted.predict_churn(X_test).to_numpy(), index=X_test.index)
+            else:
+                score = pd.Series(fitted.predict_proba(X_test)[:, 1], index=X_test.index)
             probabilistic[name] = True
         scores[name] = score.rename(name)
     table = pd.DataFrame(scores)

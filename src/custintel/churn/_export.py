@@ -143,6 +143,7 @@ def _export_booster(pipeline: Any) -> dict[str, Any]:
     offsets, bitset_offsets = [0], [0]
     fields: dict[str, list[Any]] = {f: [] for f in NODE_FIELDS}
     bitsets: list[list[int]] = []
+    counts: list[int] = []  # training rows per node: what explain_churn weighs node values by
     for (predictor,) in boost._predictors:
         nodes = predictor.nodes
         for field in NODE_FIELDS:
@@ -151,6 +152,7 @@ def _export_booster(pipeline: Any) -> dict[str, Any]:
                 fields[field].extend(_float(v) for v in column)
             else:
                 fields[field].extend(int(v) for v in column)
+        counts.extend(int(v) for v in nodes["count"])
         offsets.append(offsets[-1] + len(nodes))
         raw = np.asarray(predictor.raw_left_cat_bitsets).reshape(-1, _BITSET_WORDS)
         bitsets.extend(raw.astype(np.int64).tolist())
@@ -166,7 +168,7 @@ def _export_booster(pipeline: Any) -> dict[str, Any]:
         "codes": codes,
         "baseline": float(baseline[0]),
         "tree_offsets": offsets,
-        "nodes": fields,
+        "nodes": {**fields, "count": counts},
         "bitset_offsets": bitset_offsets,
         "left_bitsets": bitsets,
         "known_bitsets": np.asarray(known_bitsets).astype(np.int64).tolist(),
@@ -294,7 +296,7 @@ class _Member:
     def _trees(self, b: Mapping[str, Any], n_features: int, n_cat: int) -> None:
         tree_predictor, record_dtype, _ = _tree_runtime()
         where = f"{self.where}.booster"
-        nodes = READER.keys(b["nodes"], f"{where}.nodes", required=NODE_FIELDS)
+        nodes = READER.keys(b["nodes"], f"{where}.nodes", required=NODE_FIELDS, optional=("count",))
         offsets = READER.integers(b["tree_offsets"], f"{where}.tree_offsets")
         bitset_offsets = READER.integers(b["bitset_offsets"], f"{where}.bitset_offsets")
         if len(offsets) < 2 or offsets[0] != 0 or (np.diff(offsets) < 1).any():
@@ -316,6 +318,11 @@ class _Member:
             if len(values) != n_nodes:
                 _fail(f"nodes.{field}", f"has {len(values)} entries, expected {n_nodes}")
             columns[field] = values
+        if "count" in nodes:  # optional (exports before 2026-12): only explanations read it
+            count = READER.integers(nodes["count"], f"{where}.nodes.count")
+            if len(count) != n_nodes:
+                _fail("nodes.count", f"has {len(count)} entries, expected {n_nodes}")
+            _range(count, 0, 2**62, "nodes.count")
         for flag in ("missing_go_to_left", "is_leaf", "is_categorical"):
             _range(columns[flag], 0, 2, f"nodes.{flag}")
         leaf = columns["is_leaf"] == 1

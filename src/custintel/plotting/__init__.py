@@ -8,6 +8,7 @@ returns that ``matplotlib.axes.Axes``.
 from custintel.plotting._churn import (
     plot_calibration_curve,
     plot_cohort_heatmap,
+    plot_customer_survival,
     plot_gains,
     plot_survival_curve,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "plot_clv_distribution",
     "plot_cohort_heatmap",
     "plot_cumulative_purchases",
+    "plot_customer_survival",
     "plot_frequency_recency_matrix",
     "plot_gains",
     "plot_migration",

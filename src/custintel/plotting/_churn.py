@@ -10,7 +10,13 @@ import pandas as pd
 
 from custintel.plotting._mpl import axes
 
-__all__ = ["plot_calibration_curve", "plot_cohort_heatmap", "plot_gains", "plot_survival_curve"]
+__all__ = [
+    "plot_calibration_curve",
+    "plot_cohort_heatmap",
+    "plot_customer_survival",
+    "plot_gains",
+    "plot_survival_curve",
+]
 
 
 def _tables(gains: Any) -> dict[str, pd.DataFrame]:
@@ -193,4 +199,60 @@ def plot_survival_curve(curve: pd.DataFrame, *, ax: Any = None, label: str = "cu
     ax.set_xlabel("days since first purchase")
     ax.set_ylabel("share not yet lapsed")
     ax.legend()
+    return ax
+
+
+def plot_customer_survival(
+    survival: pd.DataFrame, customers: Any = None, *, max_lines: int = 10, ax: Any = None
+) -> Any:
+    """Plot chosen customers' probability of still being active against days from now.
+
+    Parameters
+    ----------
+    survival : pandas.DataFrame
+        Output of :func:`custintel.churn.btyd_survival`: customers (rows) ×
+        days (columns).
+    customers : customer id or list of them, optional
+        Whom to draw; by default every row, when there are at most
+        ``max_lines``.
+    max_lines : int, default=10
+        Most customers drawn when ``customers`` is not given.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per customer, in the order asked (x: days, y: P(still active)).
+    """
+    if not isinstance(survival, pd.DataFrame) or survival.empty:
+        raise ValueError("survival must be a non-empty btyd_survival frame (customers x days)")
+    try:
+        days = np.asarray(survival.columns, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "survival's columns must be days (numbers); pass the btyd_survival frame"
+        ) from error
+    if customers is None:
+        if len(survival) > max_lines:
+            raise ValueError(
+                f"survival has {len(survival)} customers, more than max_lines={max_lines} lines; "
+                "choose some with customers=[...]"
+            )
+        chosen = list(survival.index)
+    else:
+        chosen = list(customers) if isinstance(customers, (list, tuple, pd.Index)) else [customers]
+        unknown = [c for c in chosen if c not in survival.index]
+        if unknown:
+            raise ValueError(
+                f"customers {unknown[:5]} are not in survival's index "
+                f"(e.g. {survival.index[:3].tolist()}); ids are matched exactly, as text or numbers"
+            )
+    ax = axes(ax)
+    for customer in chosen:
+        ax.plot(days, survival.loc[customer].to_numpy(dtype=float), marker="o", label=str(customer))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("days from the end of observation")
+    ax.set_ylabel("P(still active)")
+    ax.legend(title="customer")
     return ax

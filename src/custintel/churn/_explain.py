@@ -1,0 +1,511 @@
+r"""Reasons per customer: which features push a customer's churn risk up, in plain words.
+
+Contributions are exact additive decompositions of the model's log-odds
+(before calibration):
+
+- **Boosted trees** (``model="hgb"``): per-feature contributions by tree path
+  (Saabas 2014; the ``treeinterpreter`` method, and XGBoost's
+  ``approx_contribs``). Each node's value is the training-count-weighted mean
+  of the leaves below it; walking a customer from the root to its leaf, the
+  change of value at each split is credited to the split's feature. Summed
+  over the trees, the contributions plus a bias (the baseline plus each
+  root's value) equal the booster's log-odds exactly.
+- **Logistic regression** (``model="logistic"``): coefficient times the
+  standardised (signed-log, imputed) value, which has training mean 0, so
+  each contribution is measured against the average customer; a missing
+  value's indicator is credited to its feature, and a category's
+  contribution is its coefficient against the mean over the categories.
+
+With cross-validated calibration the contributions are averaged over the
+fold models, like their probabilities. Calibration is increasing, so a
+positive contribution raises P(churn).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custintel.churn._export import _export_booster
+
+__all__ = ["churn_contributions", "explain_churn"]
+
+_BITSET_WORDS = 8
+
+
+def _unwrap(estimator: Any) -> Any:
+    """Return the fitted Pipeline inside calibration wrappers (e.g. FrozenEstimator)."""
+    from sklearn.pipeline import Pipeline
+
+    seen = 0
+    while not isinstance(estimator, Pipeline) and hasattr(estimator, "estimator") and seen < 5:
+        estimator = estimator.estimator
+        seen += 1
+    if not isinstance(estimator, Pipeline):
+        raise TypeError(f"expected a fitted scikit-learn Pipeline, got {type(estimator).__name__}")
+    return estimator
+
+
+def _fitted_members(classifier: Any) -> list[Any]:
+    """Return the uncalibrated models whose probabilities the classifier averages.
+
+    Each is a fitted scikit-learn Pipeline, or, for a classifier rebuilt with
+    ``from_dict``, an exported booster (a dict) whose nodes carry ``count``.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(classifier, "estimator_")
+    members = classifier._raw_pipelines()
+    if all(isinstance(m, dict) for m in members):  # rebuilt with from_dict
+        if not all("count" in b["nodes"] for b in members):
+            raise ValueError(
+                "this ChurnClassifier was rebuilt with from_dict from an export written before "
+                "explanations existed: it has no training counts per tree node, which the "
+                "contributions need; re-export it with to_dict() from the fitted classifier"
+            )
+        return members
+    return [_unwrap(m) for m in members]
+
+
+# --- boosted trees ------------------------------------------------------------------------
+
+
+def _matrix(booster: dict[str, Any], X: pd.DataFrame) -> np.ndarray:
+    """Encode ``X`` in the booster's column order, as the export's scoring formula does."""
+    out = np.empty((len(X), len(booster["features"])), dtype=np.float64)
+    for j, column in enumerate(booster["features"]):
+        if column in booster["codes"]:
+            index = pd.Index(booster["categories"][column], dtype=object)
+            codes = np.array(
+                [np.nan if c is None else c for c in booster["codes"][column]], dtype=np.float64
+            )
+            position = index.get_indexer(pd.Index(X[column].astype(object)))
+            out[:, j] = np.where(position >= 0, codes[np.maximum(position, 0)], np.nan)
+        else:
+            out[:, j] = X[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def _in_bitset(bitsets: np.ndarray, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Whether each whole ``code`` (< 256) is set in the bitset of its row."""
+    c = codes.astype(np.int64)
+    words = bitsets[rows, c >> 5].astype(np.int64)
+    return ((words >> (c & 31)) & 1).astype(bool)
+
+
+def _tree_contributions(
+    booster: dict[str, Any], counts: list[np.ndarray], data: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Path contributions (rows × booster features) and the bias of one booster."""
+    nodes = {k: np.asarray(v) for k, v in booster["nodes"].items()}
+    value = np.asarray(booster["nodes"]["value"], dtype=np.float64)
+    left_bits = np.asarray(booster["left_bitsets"], dtype=np.int64).reshape(-1, _BITSET_WORDS)
+    known = np.asarray(booster["known_bitsets"], dtype=np.int64).reshape(-1, _BITSET_WORDS)
+    known_of = np.asarray(booster["known_bitset_of_feature"], dtype=np.int64)
+    offsets, bit_offsets = booster["tree_offsets"], booster["bitset_offsets"]
+    n, n_features = data.shape
+    out = np.zeros((n, n_features))
+    bias = float(booster["baseline"])
+    rows = np.arange(n)
+    for k in range(len(offsets) - 1):
+        lo, hi = offsets[k], offsets[k + 1]
+        count = counts[k].astype(np.float64)
+        leaf = nodes["is_leaf"][lo:hi].astype(bool)
+        left, right = nodes["left"][lo:hi], nodes["right"][lo:hi]
+        feature = nodes["feature_idx"][lo:hi]
+        # Expected value at each node: count-weighted mean of its leaves (children
+        # follow their parent in the node arrays, so one backward pass suffices).
+        mean = value[lo:hi].copy()
+        for i in range(hi - lo - 1, -1, -1):
+            if not leaf[i]:
+                cl, cr = count[left[i]], count[right[i]]
+                mean[i] = (cl * mean[left[i]] + cr * mean[right[i]]) / max(cl + cr, 1.0)
+        # The path contributions of each leaf, as a (nodes × features) table.
+        table = np.zeros((hi - lo, n_features))
+        for i in range(hi - lo):
+            if not leaf[i]:
+                for child in (left[i], right[i]):
+                    table[child] = table[i]
+                    table[child, feature[i]] += mean[child] - mean[i]
+        bias += mean[0]
+        # Route every row to its leaf.
+        node = np.zeros(n, dtype=np.int64)
+        threshold = nodes["num_threshold"][lo:hi].astype(np.float64)
+        missing_left = nodes["missing_go_to_left"][lo:hi].astype(bool)
+        categorical = nodes["is_categorical"][lo:hi].astype(bool)
+        bitset = nodes["bitset_idx"][lo:hi] + bit_offsets[k]
+        for _ in range(hi - lo):
+            active = ~leaf[node]
+            if not active.any():
+                break
+            at = node[active]
+            x = data[rows[active], feature[at]]
+            nan = np.isnan(x)
+            go_left = np.where(nan, missing_left[at], x <= threshold[at])
+            cat = categorical[at] & ~nan
+            if cat.any():
+                code = x[cat]
+                in_left = _in_bitset(left_bits, bitset[at[cat]], code)
+                is_known = _in_bitset(known, known_of[feature[at[cat]]], code)
+                go_left[cat] = np.where(
+                    in_left, True, np.where(is_known, False, missing_left[at[cat]])
+                )
+            node[active] = np.where(go_left, left[at], right[at])
+        used = np.flatnonzero(table.any(axis=0))
+        out[:, used] += table[node][:, used]
+    return out, bias
+
+
+def _hgb_contributions(model: Any, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    if isinstance(model, dict):  # an exported booster whose nodes carry their counts
+        booster = model
+        offsets = booster["tree_offsets"]
+        every = np.asarray(booster["nodes"]["count"], dtype=np.float64)
+        counts = [every[offsets[k] : offsets[k + 1]] for k in range(len(offsets) - 1)]
+    else:
+        booster = _export_booster(model)
+        boost = model.steps[-1][1]
+        counts = [np.asarray(predictor.nodes["count"]) for (predictor,) in boost._predictors]
+    data = _matrix(booster, X)
+    values, bias = _tree_contributions(booster, counts, data)
+    frame = pd.DataFrame(values, columns=list(booster["features"]), index=X.index)
+    return frame, np.full(len(X), bias)
+
+
+# --- logistic regression ------------------------------------------------------------------
+
+
+def _logistic_contributions(pipeline: Any, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    encode, model = pipeline.steps[0][1], pipeline.steps[-1][1]
+    design = encode.transform(X)
+    design = design.toarray() if hasattr(design, "toarray") else np.asarray(design, dtype=float)
+    coef = np.asarray(model.coef_, dtype=np.float64).ravel()
+    bias = np.full(len(X), float(np.asarray(model.intercept_).ravel()[0]))
+    out: dict[str, np.ndarray] = {}
+    for name, _transformer, columns in encode.transformers_:
+        if name == "remainder" or not len(columns):
+            continue
+        block = encode.output_indices_[name]
+        part = design[:, block] * coef[block]
+        fitted = encode.named_transformers_[name]
+        if name == "cat":
+            start = 0
+            for column, categories in zip(columns, fitted.categories_, strict=True):
+                width = len(categories)
+                weights = coef[block][start : start + width]
+                reference = float(weights.mean())
+                out[str(column)] = part[:, start : start + width].sum(axis=1) - reference
+                bias += reference
+                start += width
+        else:
+            k = len(columns)
+            for i, column in enumerate(columns):
+                out[str(column)] = part[:, i].copy()
+            imputer = fitted.steps[1][1]
+            indicator = getattr(imputer, "indicator_", None)
+            flagged = [] if indicator is None else list(indicator.features_)
+            for j, i in enumerate(flagged):
+                out[str(columns[i])] += part[:, k + j]
+    return pd.DataFrame(out, index=X.index), bias
+
+
+def churn_contributions(classifier: Any, X: pd.DataFrame) -> pd.DataFrame:
+    r"""Split each customer's churn log-odds into one additive contribution per feature.
+
+    Parameters
+    ----------
+    classifier : ChurnClassifier
+        Fitted on a DataFrame of churn features (``model="hgb"`` or
+        ``"logistic"``).
+    X : pandas.DataFrame
+        Churn features with the columns seen in ``fit``, indexed by
+        ``customer_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``X``: one column per feature (in the fitted order), in
+        log-odds (> 0 raises the churn risk), then ``bias``; each row sums to
+        the model's log-odds before calibration (averaged over calibration
+        folds).
+
+    Raises
+    ------
+    ValueError
+        When ``X`` is not a DataFrame or lacks a fitted column, or the
+        classifier was rebuilt with ``from_dict`` (its export has no training
+        counts per node).
+
+    Examples
+    --------
+    >>> from custintel.churn import ChurnClassifier
+    >>> from custintel.datasets import make_transactions
+    >>> from custintel.features import make_churn_dataset
+    >>> tx = make_transactions(500, random_state=0).transactions
+    >>> X, y = make_churn_dataset(tx, cutoff="2023-06-30", horizon=90)
+    >>> clf = ChurnClassifier(cv=2).fit(X, y)
+    >>> parts = churn_contributions(clf, X)
+    >>> parts.columns[-1], parts.shape[0] == len(X)
+    ('bias', True)
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"X must be a pandas DataFrame of churn features, got {type(X).__name__}; build it "
+            "with custintel.features.make_churn_dataset"
+        )
+    members = _fitted_members(classifier)
+    names = [str(c) for c in getattr(classifier, "feature_names_in_", X.columns)]
+    missing = [c for c in names if c not in X.columns]
+    if missing:
+        raise ValueError(f"X lacks columns {missing} seen in fit; score with the same features")
+    data = X[names]
+    total = pd.DataFrame(0.0, index=X.index, columns=names)
+    bias = np.zeros(len(X))
+    for member in members:
+        kind = "dict" if isinstance(member, dict) else type(member.steps[-1][1]).__name__
+        if kind in ("HistGradientBoostingClassifier", "dict"):
+            part, b = _hgb_contributions(member, data)
+        elif kind == "LogisticRegression":
+            part, b = _logistic_contributions(member, data)
+        else:
+            raise ValueError(f"cannot explain a {kind}; only 'hgb' and 'logistic' models")
+        total += part[names].to_numpy()
+        bias += b
+    total /= len(members)
+    total["bias"] = bias / len(members)
+    return total
+
+
+# --- plain words --------------------------------------------------------------------------
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    v = float(value)
+    if digits == 0 or abs(v - round(v)) < 10 ** (-digits) / 2:
+        return f"{round(v):,}"
+    return f"{v:,.{digits}f}"
+
+
+def _times(n: float) -> str:
+    k = round(n)
+    return "once" if k == 1 else f"{k} times"
+
+
+def _get(row: Mapping[str, Any], name: str) -> float:
+    value = row.get(name, math.nan)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _recency(row: Mapping[str, Any]) -> str:
+    days = _get(row, "days_since_last")
+    if math.isnan(days):
+        T, recency = _get(row, "T"), _get(row, "recency")
+        days = T - recency
+    if math.isnan(days):
+        return "long time since the last purchase"
+    text = f"no purchase for {_num(days)} days"
+    gap = _get(row, "gap_mean_days")
+    if math.isnan(gap) or gap <= 0:
+        return text + " (never bought twice)" if _get(row, "frequency") == 0 else text
+    ratio = days / gap
+    if ratio >= 1.05:
+        return f"{text}, {_num(ratio, 1)}× their usual gap of {_num(gap)} days"
+    return f"{text}, within their usual gap of {_num(gap)} days"
+
+
+def _spend(row: Mapping[str, Any]) -> str:
+    recent, earlier = _get(row, "spend_recent"), _get(row, "spend_earlier")
+    if math.isnan(recent) or math.isnan(earlier):
+        trend = _get(row, "spend_trend")
+        return f"recent spend changed by {_num(trend, 2)} against the window before"
+    if earlier > 0:
+        change = (recent - earlier) / earlier
+        word = "fell" if change < 0 else "rose"
+        return (
+            f"spend {word} {_num(abs(change) * 100)} % against their own history "
+            f"({_num(recent, 2)} recently, {_num(earlier, 2)} in the window before)"
+        )
+    if recent > 0:
+        return f"spend {_num(recent, 2)} recently, none in the window before"
+    # Nothing bought in either window: the cause is how long ago the last purchase was.
+    return _recency(row)
+
+
+def _occasions(row: Mapping[str, Any]) -> str:
+    recent, earlier = _get(row, "occasions_recent"), _get(row, "occasions_earlier")
+    if math.isnan(recent) or math.isnan(earlier):
+        return f"purchase trend {_num(_get(row, 'frequency_trend'))} against the window before"
+    if recent < earlier:
+        return f"bought {_times(recent)} recently against {_times(earlier)} in the window before"
+    if recent == earlier == 0:
+        return _recency(row)
+    return f"bought {_times(recent)} recently, {_times(earlier)} in the window before"
+
+
+def _total(row: Mapping[str, Any]) -> str:
+    frequency = _get(row, "frequency")
+    if not math.isnan(frequency):
+        return f"bought {_times(frequency + 1)} in total"
+    return f"{_num(_get(row, 'n_orders'))} orders in total"
+
+
+_REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "days_since_last": _recency,
+    "recency": _recency,
+    "recency_to_gap_mean": _recency,
+    "recency_to_gap_max": _recency,
+    "recency_gap_z": _recency,
+    "recency_share": _recency,
+    "last_gap_days": lambda r: (
+        "never bought twice"
+        if math.isnan(_get(r, "last_gap_days"))
+        else f"last gap between purchases was {_num(_get(r, 'last_gap_days'))} days"
+    ),
+    "gap_mean_days": lambda r: (
+        "never bought twice"
+        if math.isnan(_get(r, "gap_mean_days"))
+        else f"usually buys every {_num(_get(r, 'gap_mean_days'))} days"
+    ),
+    "gap_max_days": lambda r: (
+        "never bought twice"
+        if math.isnan(_get(r, "gap_max_days"))
+        else f"longest gap between purchases {_num(_get(r, 'gap_max_days'))} days"
+    ),
+    "gap_std_days": lambda r: (
+        "too few purchases to know their rhythm"
+        if math.isnan(_get(r, "gap_std_days"))
+        else f"irregular rhythm: gaps vary by ±{_num(_get(r, 'gap_std_days'))} days"
+    ),
+    "frequency": _total,
+    "n_orders": _total,
+    "purchase_rate": lambda r: f"buys {_num(_get(r, 'purchase_rate'), 1)} times a month",
+    "tenure_days": lambda r: f"customer for {_num(_get(r, 'tenure_days'))} days",
+    "T": lambda r: f"customer for {_num(_get(r, 'T'))} days",
+    "spend_trend": _spend,
+    "spend_recent": _spend,
+    "spend_earlier": _spend,
+    "frequency_trend": _occasions,
+    "occasions_recent": _occasions,
+    "occasions_earlier": _occasions,
+    "monetary_value": lambda r: (
+        f"spends {_num(_get(r, 'monetary_value'), 2)} per repeat purchase on average"
+    ),
+    "mean_spend": lambda r: f"spends {_num(_get(r, 'mean_spend'), 2)} per purchase on average",
+    "total_amount": lambda r: f"spent {_num(_get(r, 'total_amount'), 2)} in total",
+    "total_quantity": lambda r: f"bought {_num(_get(r, 'total_quantity'))} items in total",
+    "total_margin": lambda r: f"margin of {_num(_get(r, 'total_margin'), 2)} in total",
+    "p_no_purchase": lambda r: (
+        f"purchase model: {_num(_get(r, 'p_no_purchase') * 100)} % chance of no purchase "
+        "in the horizon"
+    ),
+}
+
+
+def _reason(feature: str, row: Mapping[str, Any]) -> str:
+    words = _REASONS.get(feature)
+    if words is not None:
+        return words(row)
+    value = row.get(feature)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return f"{feature} is missing"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{feature} = {_num(value, 2)}"
+    return f"{feature} is {value}"
+
+
+def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
+    """Name, for each customer, the features that push their churn risk up most, in plain words.
+
+    Parameters
+    ----------
+    classifier : ChurnClassifier
+        Fitted on a DataFrame of churn features.
+    X : pandas.DataFrame
+        Churn features (:func:`~custintel.features.make_churn_dataset`)
+        indexed by ``customer_id``.
+    top : int, default=3
+        Most reasons per customer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``X``, for ``k`` = 1 .. ``top``: ``feature_k`` (the
+        column), ``reason_k`` (plain words, e.g. "no purchase for 212 days,
+        3× their usual gap of 70 days") and ``contribution_k`` (its push on
+        the log-odds of churn, > 0), strongest first. Only features that
+        raise the risk are listed; the remaining slots are empty (None and
+        NaN). Features that say the same thing in other words (the recency
+        ratios and ``days_since_last``; the spend windows and
+        ``spend_trend``) are merged into one reason, their contributions
+        added, under the strongest of them.
+
+    Raises
+    ------
+    ValueError
+        For ``top`` < 1, and as :func:`churn_contributions`.
+
+    See Also
+    --------
+    churn_contributions : The contribution of every feature, and the bias.
+
+    Examples
+    --------
+    >>> from custintel.churn import ChurnClassifier
+    >>> from custintel.datasets import make_transactions
+    >>> from custintel.features import make_churn_dataset
+    >>> tx = make_transactions(500, random_state=0).transactions
+    >>> X, y = make_churn_dataset(tx, cutoff="2023-06-30", horizon=90)
+    >>> clf = ChurnClassifier(cv=2).fit(X, y)
+    >>> why = explain_churn(clf, X, top=2)
+    >>> list(why.columns)
+    ['feature_1', 'reason_1', 'contribution_1', 'feature_2', 'reason_2', 'contribution_2']
+    >>> bool((why["contribution_1"].dropna() > 0).all())
+    True
+    """
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise ValueError(f"top must be a whole number >= 1, got {top!r}")
+    parts = churn_contributions(classifier, X).drop(columns="bias")
+    # Group features that a reason would word the same way.
+    groups: dict[Callable[[Mapping[str, Any]], str] | str, list[str]] = {}
+    for column in parts.columns:
+        groups.setdefault(_REASONS.get(column, column), []).append(column)
+    merged = pd.DataFrame(
+        {cols[0]: parts[cols].sum(axis=1) for cols in groups.values()}, index=parts.index
+    )
+    lead = {
+        cols[0]: (parts[cols].to_numpy(), np.asarray(cols, dtype=object))
+        for cols in groups.values()
+    }
+    values = merged.to_numpy()
+    names = np.asarray(merged.columns, dtype=object)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    columns: dict[str, list[Any]] = {}
+    for k in range(1, top + 1):
+        columns[f"feature_{k}"], columns[f"reason_{k}"], columns[f"contribution_{k}"] = [], [], []
+    for i, (customer_order, row) in enumerate(zip(order, X.itertuples(index=False), strict=True)):
+        record = dict(zip(X.columns, row, strict=True))
+        for k in range(top):
+            j = customer_order[k] if k < len(customer_order) else None
+            if j is None or values[i, j] <= 0:
+                columns[f"feature_{k + 1}"].append(None)
+                columns[f"reason_{k + 1}"].append(None)
+                columns[f"contribution_{k + 1}"].append(math.nan)
+                continue
+            block, cols = lead[names[j]]
+            feature = str(cols[int(np.argmax(block[i]))])
+            columns[f"feature_{k + 1}"].append(feature)
+            columns[f"reason_{k + 1}"].append(_reason(feature, record))
+            columns[f"contribution_{k + 1}"].append(float(values[i, j]))
+    out = pd.DataFrame(columns, index=X.index.copy())
+    for k in range(1, top + 1):
+        out[f"feature_{k}"] = out[f"feature_{k}"].astype(object)
+        out[f"reason_{k}"] = out[f"reason_{k}"].astype(object)
+        out[f"contribution_{k}"] = out[f"contribution_{k}"].astype(np.float64)
+    return out

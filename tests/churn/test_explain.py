@@ -1,0 +1,223 @@
+"""Reasons per customer: exact contributions, plain words, and the planted causes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import logit
+
+from custintel.churn import ChurnClassifier, churn_contributions, explain_churn
+from custintel.datasets import make_transactions
+from custintel.features import make_churn_dataset
+
+RECENCY_WORDS = "no purchase for"
+
+
+def _raw_log_odds(clf: ChurnClassifier, X: pd.DataFrame) -> np.ndarray:
+    """The booster's log-odds before calibration, averaged over the calibration folds."""
+    folds = [fold.estimator for fold in clf.estimator_.calibrated_classifiers_]
+    return np.mean([p.decision_function(X) for p in folds], axis=0)
+
+
+@pytest.fixture(scope="module")
+def categorical_data() -> tuple[pd.DataFrame, pd.Series]:
+    # Churn depends on a number, a category and a number that is sometimes missing.
+    rng = np.random.default_rng(0)
+    n = 3000
+    region = rng.choice(["North", "South", "East", "West"], n)
+    days = rng.exponential(60, n)
+    gap = np.where(rng.random(n) < 0.3, np.nan, rng.exponential(30, n))
+    logit_p = -1 + days / 40 + (region == "North") * 1.5 - np.nan_to_num(gap, nan=60) / 60
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit_p))).astype(int))
+    X = pd.DataFrame(
+        {
+            "region": pd.Categorical(region),
+            "days_since_last": days,
+            "gap_mean_days": gap,
+            "noise": rng.normal(size=n),
+        },
+        index=pd.Index(np.arange(n), name="customer_id"),
+    )
+    return X, y
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("calibration", ["isotonic", None])
+def test_hgb_contributions_add_up_exactly(categorical_data, calibration) -> None:
+    X, y = categorical_data
+    clf = ChurnClassifier(calibration=calibration, min_samples_leaf=50, cv=3).fit(X, y)
+    # score rows with a category unseen in fit and missing values too
+    Z = X.copy()
+    Z["region"] = Z["region"].cat.add_categories(["Mars"])
+    Z.iloc[:5, 0] = "Mars"
+    Z.iloc[5:10, 0] = np.nan
+    parts = churn_contributions(clf, Z)
+    assert parts.columns.tolist() == [*X.columns, "bias"]
+    raw = logit(clf.predict_proba(Z)[:, 1]) if calibration is None else _raw_log_odds(clf, Z)
+    np.testing.assert_allclose(parts.sum(axis=1).to_numpy(), raw, atol=1e-9)
+    # the planted effects: North raises the risk, a long time since the last purchase too
+    north = (X["region"] == "North").to_numpy()
+    assert parts.loc[north, "region"].mean() > parts.loc[~north, "region"].mean() + 0.5
+    assert np.corrcoef(X["days_since_last"], parts["days_since_last"])[0, 1] > 0.8
+    assert parts["noise"].abs().mean() < parts["days_since_last"].abs().mean() / 5
+
+
+def test_logistic_contributions_add_up_exactly(categorical_data) -> None:
+    X, y = categorical_data
+    clf = ChurnClassifier(model="logistic", calibration=None).fit(X, y)
+    parts = churn_contributions(clf, X)
+    np.testing.assert_allclose(
+        parts.sum(axis=1).to_numpy(), logit(clf.predict_proba(X)[:, 1]), atol=1e-9
+    )
+    north = (X["region"] == "North").to_numpy()
+    assert parts.loc[north, "region"].mean() > parts.loc[~north, "region"].mean() + 0.5
+    calibrated = ChurnClassifier(model="logistic", cv=3).fit(X, y)
+    np.testing.assert_allclose(
+        churn_contributions(calibrated, X).sum(axis=1).to_numpy(),
+        _raw_log_odds(calibrated, X),
+        atol=1e-9,
+    )
+
+
+@pytest.fixture(scope="module")
+def simulated() -> tuple[ChurnClassifier, pd.DataFrame]:
+    tx = make_transactions(1500, random_state=0).transactions
+    X, y = make_churn_dataset(tx, cutoff="2023-06-30", horizon=90)
+    return ChurnClassifier(cv=3).fit(X, y), X
+
+
+def test_explain_layout_and_batch_independence(simulated) -> None:
+    clf, X = simulated
+    before = X.copy()
+    why = explain_churn(clf, X, top=3)
+    pd.testing.assert_frame_equal(X, before)
+    assert why.index.equals(X.index)
+    assert why.columns.tolist() == [
+        f"{kind}_{k}" for k in (1, 2, 3) for kind in ("feature", "reason", "contribution")
+    ]
+    c = why[["contribution_1", "contribution_2", "contribution_3"]].to_numpy()
+    assert (np.nan_to_num(c, nan=np.inf) > 0).all()  # only features that push the risk up
+    filled = np.nan_to_num(c, nan=-1.0)  # contributions are > 0: empty slots sort last
+    assert (np.diff(filled, axis=1) <= 0).all()  # strongest first
+    assert why["feature_1"].isin(X.columns).all()
+    # the slots are consistent: a feature has a reason, an empty slot has neither
+    for k in (1, 2, 3):
+        assert (why[f"feature_{k}"].isna() == why[f"reason_{k}"].isna()).all()
+        assert (why[f"feature_{k}"].isna() == why[f"contribution_{k}"].isna()).all()
+    # scores do not depend on the batch: a customer explained alone gets the same reasons
+    some = X.iloc[[5, 17, 400]]
+    pd.testing.assert_frame_equal(explain_churn(clf, some), why.iloc[[5, 17, 400]])
+
+
+def test_reasons_in_plain_words() -> None:
+    # one customer row, worded feature by feature (the row is what the reasons read)
+    from custintel.churn._explain import _reason
+
+    row = {
+        "days_since_last": 212,
+        "gap_mean_days": 70.0,
+        "frequency": 1,
+        "spend_recent": 40.0,
+        "spend_earlier": 100.0,
+        "occasions_recent": 1.0,
+        "occasions_earlier": 3.0,
+        "region": "North",
+    }
+    assert _reason("recency_to_gap_mean", row) == (
+        "no purchase for 212 days, 3× their usual gap of 70 days"
+    )
+    assert _reason("spend_trend", row).startswith("spend fell 60 % against their own history")
+    assert _reason("n_orders", row) == "bought 2 times in total"
+    assert (
+        _reason("frequency_trend", row)
+        == "bought once recently against 3 times in the window before"
+    )
+    assert _reason("region", row) == "region is North"
+    once = {"days_since_last": 90, "gap_mean_days": np.nan, "frequency": 0}
+    assert _reason("days_since_last", once) == "no purchase for 90 days (never bought twice)"
+    assert _reason("frequency", once) == "bought once in total"
+    # empty windows: the cause is recency, not spend
+    empty = {**row, "spend_recent": 0.0, "spend_earlier": 0.0}
+    assert _reason("spend_recent", empty).startswith(RECENCY_WORDS)
+
+
+def test_errors(simulated) -> None:
+    clf, X = simulated
+    with pytest.raises(ValueError, match="top must be"):
+        explain_churn(clf, X, top=0)
+    with pytest.raises(ValueError, match="lacks columns \\['mean_spend'\\]"):
+        explain_churn(clf, X.drop(columns="mean_spend"))
+    with pytest.raises(ValueError, match="must be a pandas DataFrame"):
+        churn_contributions(clf, X.to_numpy())  # type: ignore[arg-type]
+    # an export written before node counts existed cannot be explained
+    old = json.loads(json.dumps(clf.to_dict()))
+    for member in old["members"]:
+        del member["booster"]["nodes"]["count"]
+    with pytest.raises(ValueError, match="re-export it with to_dict"):
+        explain_churn(ChurnClassifier.from_dict(old), X)
+    with pytest.raises(Exception, match="not fitted"):
+        explain_churn(ChurnClassifier(), X)
+
+
+def _planted_log(seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """A log where churners are planted by two known causes.
+
+    Everyone buys every 8-12 days (±2) from early 2023. "stopped" customers buy no more
+    from 100-250 days before the 2023-12-31 cutoff; "declining" ones keep buying up to
+    the cutoff but spend a quarter of their usual amount in its last 45 days (the recent
+    window of a 90-day horizon). Both groups never buy again; "healthy" customers go on
+    buying after the cutoff, except a random 10 %.
+    """
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-01")
+    rows, kinds = [], {}
+    customer = 0
+    for kind, n in (("healthy", 1200), ("stopped", 500), ("declining", 500)):
+        for _ in range(n):
+            customer += 1
+            kinds[customer] = kind
+            gap, level = rng.uniform(8, 12), rng.gamma(5, 10)
+            stop = 365 - rng.uniform(100, 250) if kind == "stopped" else np.inf
+            end = 365 + 90 if kind == "healthy" and rng.random() > 0.1 else 365
+            day = rng.uniform(0, 60)
+            while day < min(end, stop):
+                amount = level * rng.uniform(0.8, 1.2)
+                if kind == "declining" and day > 365 - 45:
+                    amount *= 0.25
+                rows.append((customer, start + pd.Timedelta(days=day), amount))
+                day += gap + rng.uniform(-2, 2)
+    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"])
+    return tx, pd.Series(kinds)
+
+
+@pytest.mark.slow
+def test_reasons_name_the_planted_causes() -> None:
+    tx, kinds = _planted_log()
+    X, y = make_churn_dataset(tx, cutoff="2023-12-31", horizon=90)
+    clf = ChurnClassifier().fit(X, y)
+    why = explain_churn(clf, X)
+    kind = kinds.loc[why.index].to_numpy()
+    stopped, declining = why[kind == "stopped"], why[kind == "declining"]
+    # stopped customers: the top reason is how long since the last purchase, against their gap
+    share = stopped["reason_1"].str.startswith(RECENCY_WORDS).mean()
+    assert share >= 0.9, stopped["reason_1"].value_counts().head()
+    assert stopped["reason_1"].str.contains("× their usual gap").mean() >= 0.9
+    # declining customers: the top reason is the fall in spend, from the spend-trend features
+    assert declining["feature_1"].isin(["spend_trend", "spend_recent"]).mean() >= 0.9
+    assert declining["reason_1"].str.startswith("spend fell").mean() >= 0.9
+    # and neither cause is given to the other group
+    assert not stopped["reason_1"].str.startswith("spend fell").any()
+    assert declining["reason_1"].str.startswith(RECENCY_WORDS).mean() <= 0.05
+
+
+def test_a_classifier_rebuilt_from_its_export_explains_alike(simulated) -> None:
+    # The export carries each node's training count, so a bundle loaded by a CRM
+    # explains exactly like the fitted classifier.
+    clf, X = simulated
+    rebuilt = ChurnClassifier.from_dict(json.loads(json.dumps(clf.to_dict())))
+    pd.testing.assert_frame_equal(churn_contributions(rebuilt, X), churn_contributions(clf, X))
+    pd.testing.assert_frame_equal(rebuilt.explain(X), clf.explain(X))
+    assert clf.explain(X, top=2).equals(explain_churn(clf, X, top=2))
