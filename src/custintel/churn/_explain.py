@@ -24,13 +24,13 @@ positive contribution raises P(churn).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from custintel.churn._export import _export_booster
+from custintel.churn._export import NODE_FIELDS, _export_booster, _tree_runtime
 
 __all__ = ["churn_contributions", "explain_churn"]
 
@@ -97,8 +97,28 @@ def _in_bitset(bitsets: np.ndarray, rows: np.ndarray, codes: np.ndarray) -> np.n
     return ((words >> (c & 31)) & 1).astype(bool)
 
 
+def _leaf_of_rows(
+    nodes: Mapping[str, np.ndarray], lo: int, hi: int, left_bitsets: np.ndarray
+) -> Callable[..., np.ndarray]:
+    """Return a compiled predictor of tree ``[lo, hi)`` that gives each row's leaf (node number)."""
+    tree_predictor, record_dtype, _ = _tree_runtime()
+    record = np.zeros(hi - lo, dtype=record_dtype)
+    for field in NODE_FIELDS:
+        column = np.asarray(nodes[field][lo:hi])
+        record[field] = (
+            np.nan_to_num(column.astype(np.float64)) if field == "num_threshold" else column
+        )
+    leaf = record["is_leaf"].astype(bool)
+    record["value"] = np.arange(hi - lo, dtype=np.float64)
+    record["left"][leaf] = 0
+    record["right"][leaf] = 0
+    raw = np.ascontiguousarray(left_bitsets.astype(np.uint32)).reshape(-1, _BITSET_WORDS)
+    predictor = tree_predictor(record, raw.copy(), raw)
+    return predictor.predict
+
+
 def _tree_contributions(
-    booster: dict[str, Any], counts: list[np.ndarray], data: np.ndarray
+    booster: dict[str, Any], counts: list[np.ndarray], data: np.ndarray, n_threads: int
 ) -> tuple[np.ndarray, float]:
     """Path contributions (rows × booster features) and the bias of one booster."""
     nodes = {k: np.asarray(v) for k, v in booster["nodes"].items()}
@@ -108,9 +128,12 @@ def _tree_contributions(
     known_of = np.asarray(booster["known_bitset_of_feature"], dtype=np.int64)
     offsets, bit_offsets = booster["tree_offsets"], booster["bitset_offsets"]
     n, n_features = data.shape
-    out = np.zeros((n, n_features))
+    by_feature = np.zeros((n_features, n))  # one contiguous row per feature: cheap adds
     bias = float(booster["baseline"])
-    rows = np.arange(n)
+    known_u32 = np.ascontiguousarray(known.astype(np.uint32))
+    if not len(known_u32):
+        known_u32 = np.zeros((1, _BITSET_WORDS), dtype=np.uint32)
+    known_of_u32 = np.ascontiguousarray(known_of.astype(np.uint32))
     for k in range(len(offsets) - 1):
         lo, hi = offsets[k], offsets[k + 1]
         count = counts[k].astype(np.float64)
@@ -132,35 +155,19 @@ def _tree_contributions(
                     table[child] = table[i]
                     table[child, feature[i]] += mean[child] - mean[i]
         bias += mean[0]
-        # Route every row to its leaf.
-        node = np.zeros(n, dtype=np.int64)
-        threshold = nodes["num_threshold"][lo:hi].astype(np.float64)
-        missing_left = nodes["missing_go_to_left"][lo:hi].astype(bool)
-        categorical = nodes["is_categorical"][lo:hi].astype(bool)
-        bitset = nodes["bitset_idx"][lo:hi] + bit_offsets[k]
-        for _ in range(hi - lo):
-            active = ~leaf[node]
-            if not active.any():
-                break
-            at = node[active]
-            x = data[rows[active], feature[at]]
-            nan = np.isnan(x)
-            go_left = np.where(nan, missing_left[at], x <= threshold[at])
-            cat = categorical[at] & ~nan
-            if cat.any():
-                code = x[cat]
-                in_left = _in_bitset(left_bits, bitset[at[cat]], code)
-                is_known = _in_bitset(known, known_of[feature[at[cat]]], code)
-                go_left[cat] = np.where(
-                    in_left, True, np.where(is_known, False, missing_left[at[cat]])
-                )
-            node[active] = np.where(go_left, left[at], right[at])
-        used = np.flatnonzero(table.any(axis=0))
-        out[:, used] += table[node][:, used]
-    return out, bias
+        # Route every row to its leaf with scikit-learn's compiled traversal: a copy
+        # of the tree whose leaves hold their own node number predicts the leaf.
+        node = _leaf_of_rows(nodes, lo, hi, left_bits[bit_offsets[k] : bit_offsets[k + 1]])(
+            data, known_u32, known_of_u32, n_threads
+        ).astype(np.int64)
+        for f in np.flatnonzero(table.any(axis=0)):
+            by_feature[f] += table[:, f][node]
+    return by_feature.T, bias
 
 
-def _hgb_contributions(model: Any, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def _hgb_contributions(
+    model: Any, X: pd.DataFrame, n_threads: int
+) -> tuple[pd.DataFrame, np.ndarray]:
     if isinstance(model, dict):  # an exported booster whose nodes carry their counts
         booster = model
         offsets = booster["tree_offsets"]
@@ -171,7 +178,7 @@ def _hgb_contributions(model: Any, X: pd.DataFrame) -> tuple[pd.DataFrame, np.nd
         boost = model.steps[-1][1]
         counts = [np.asarray(predictor.nodes["count"]) for (predictor,) in boost._predictors]
     data = _matrix(booster, X)
-    values, bias = _tree_contributions(booster, counts, data)
+    values, bias = _tree_contributions(booster, counts, data, n_threads)
     frame = pd.DataFrame(values, columns=list(booster["features"]), index=X.index)
     return frame, np.full(len(X), bias)
 
@@ -263,12 +270,16 @@ def churn_contributions(classifier: Any, X: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"X lacks columns {missing} seen in fit; score with the same features")
     data = X[names]
+    # the classifier's own thread setting (one thread by default, see ChurnClassifier)
+    from joblib import effective_n_jobs
+
+    threads = max(1, int(effective_n_jobs(getattr(classifier, "n_jobs", None))))
     total = pd.DataFrame(0.0, index=X.index, columns=names)
     bias = np.zeros(len(X))
     for member in members:
         kind = "dict" if isinstance(member, dict) else type(member.steps[-1][1]).__name__
         if kind in ("HistGradientBoostingClassifier", "dict"):
-            part, b = _hgb_contributions(member, data)
+            part, b = _hgb_contributions(member, data, threads)
         elif kind == "LogisticRegression":
             part, b = _logistic_contributions(member, data)
         else:
@@ -408,6 +419,24 @@ _REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
+class _Row(Mapping[str, Any]):
+    """One customer's features, read from column arrays only when a reason asks for them."""
+
+    __slots__ = ("_columns", "_i")
+
+    def __init__(self, columns: dict[str, np.ndarray], i: int) -> None:
+        self._columns, self._i = columns, i
+
+    def __getitem__(self, name: str) -> Any:
+        return self._columns[name][self._i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
 def _reason(feature: str, row: Mapping[str, Any]) -> str:
     words = _REASONS.get(feature)
     if words is not None:
@@ -489,8 +518,9 @@ def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataF
     columns: dict[str, list[Any]] = {}
     for k in range(1, top + 1):
         columns[f"feature_{k}"], columns[f"reason_{k}"], columns[f"contribution_{k}"] = [], [], []
-    for i, (customer_order, row) in enumerate(zip(order, X.itertuples(index=False), strict=True)):
-        record = dict(zip(X.columns, row, strict=True))
+    table = {str(c): X[c].to_numpy() for c in X.columns}
+    for i, customer_order in enumerate(order):
+        record = _Row(table, i)
         for k in range(top):
             j = customer_order[k] if k < len(customer_order) else None
             if j is None or values[i, j] <= 0:
