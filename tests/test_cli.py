@@ -150,12 +150,20 @@ def test_report_normal_run(report_run: tuple[subprocess.CompletedProcess[str], P
         "p_alive",
         "expected_purchases",
         "expected_clv",
+        "value_at_risk",
+        "churn_reason",
         "abc_class",
         "recommendation_1",
         "recommendation_2",
         "recommendation_3",
     ]
     csv = pd.read_csv(out / "customers.csv", index_col="customer_id")
+    assert csv["value_at_risk"].to_numpy() == pytest.approx(
+        (customers["churn_probability"] * customers["expected_clv"]).to_numpy()
+    )
+    at_risk = customers["churn_probability"] >= 0.5
+    assert csv.loc[at_risk.to_numpy(), "churn_reason"].notna().all()
+    assert csv.loc[~at_risk.to_numpy(), "churn_reason"].isna().all()
     assert csv["expected_clv"].to_numpy() == pytest.approx(customers["expected_clv"].to_numpy())
     rules = pd.read_csv(out / "rules.csv")
     assert {"antecedents", "consequents", "confidence", "lift"} <= set(rules.columns)

@@ -7,6 +7,12 @@ top-decile lift at least the best baseline's minus 0.05, and its expected
 calibration error (10 bins) at most 0.03. Criteria not met yet are strict
 xfails carrying the measured numbers: they fail as soon as they pass, so the
 marker must then be removed.
+
+The candidate ``ChurnClassifier(model="btyd_logistic", calibration=None)``
+(logistic regression stacked on a BG/NBD P(no purchase)) is measured in the
+same runs: it meets eight of the nine criteria (all but Online Retail's
+ECE), against six for the default, but it has no JSON export yet, so it is
+not the default; its tests keep it from slipping.
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ CUTOFFS = {
 }
 
 
+CANDIDATE = "BTYD stack"
+
+
+def _candidate() -> ChurnClassifier:
+    return ChurnClassifier(model="btyd_logistic", calibration=None)
+
+
 def _log(name: str, cdnow: pd.DataFrame) -> pd.DataFrame:
     if name == "cdnow":
         return cdnow
@@ -68,11 +81,11 @@ def _log(name: str, cdnow: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def goal(cdnow: pd.DataFrame):
-    """Measure one dataset's goal once per module: ``goal(name)``."""
-    _GOALS: dict[str, pd.Series] = {}
+    """Measure one dataset's goal once per module: ``goal(name)`` (or of the candidate)."""
+    _GOALS: dict[tuple[str, str], pd.Series] = {}
 
-    def measure(name: str) -> pd.Series:
-        if name not in _GOALS:
+    def measure(name: str, model: str = "ChurnClassifier") -> pd.Series:
+        if (name, model) not in _GOALS:
             tx = _log(name, cdnow)
             train_cutoff, test_cutoff, horizon = CUTOFFS[name]
             options = {"horizon": horizon, "duplicates": "keep"}
@@ -80,10 +93,12 @@ def goal(cdnow: pd.DataFrame):
                 warnings.simplefilter("ignore")  # refund-only customers, BG/NBD at a -> 0
                 train = make_churn_dataset(tx, cutoff=train_cutoff, **options)
                 test = make_churn_dataset(tx, cutoff=test_cutoff, **options)
-                models = {"ChurnClassifier": ChurnClassifier(), **BASELINES}
+                models = {"ChurnClassifier": ChurnClassifier(), CANDIDATE: _candidate()}
+                models.update(BASELINES)
                 result = backtest_tables(train, test, horizon=horizon, models=models)
-            _GOALS[name] = result.against_baselines(baselines=list(BASELINES))
-        return _GOALS[name]
+            for row in ("ChurnClassifier", CANDIDATE):
+                _GOALS[name, row] = result.against_baselines(row, baselines=list(BASELINES))
+        return _GOALS[name, model]
 
     return measure
 
@@ -99,7 +114,11 @@ def _unmet(reason: str) -> pytest.MarkDecorator:
         "online_retail",  # measured 0.7369 against logistic RFM's 0.7370
         pytest.param(
             "simulated",
-            marks=_unmet("measured 0.8498 against BG/NBD's 0.8655: the simulator is BG/NBD"),
+            marks=_unmet(
+                "measured 0.8498 against BG/NBD's 0.8655: the simulator is a BG/NBD process and "
+                "the booster cannot extrapolate T and tenure to customers older than any it "
+                "was trained on (the btyd_logistic candidate reaches 0.8658)"
+            ),
         ),
     ],
 )
@@ -129,12 +148,19 @@ def test_top_decile_lift_is_at_least_the_best_baselines(goal, name: str) -> None
             "online_retail",
             marks=_unmet(
                 "measured 0.091: the churn rate falls from 52% (labels Jun-Sep) to 43% "
-                "(Sep-Dec, the Christmas season); top decile predicted 0.82, observed 0.68"
+                "(Sep-Dec, the Christmas season); top decile predicted 0.82, observed 0.68. "
+                "Mean prediction 0.520 against 0.430 observed: an oracle shift of the intercept "
+                "to the observed rate gives 0.026, so most of it is the base-rate shift, which "
+                "no data at the test cut-off predicts (BG/NBD expects 0.543)"
             ),
         ),
         pytest.param(
             "simulated",
-            marks=_unmet("measured 0.096: the churn rate rises from 65% to 73% as cohorts age"),
+            marks=_unmet(
+                "measured 0.096 (mean prediction 0.722, observed 0.734; the oracle intercept "
+                "shift still gives 0.091): not the base rate but the booster's flat "
+                "extrapolation to older customers; the btyd_logistic candidate gives 0.009"
+            ),
         ),
     ],
 )
@@ -149,3 +175,21 @@ def test_the_cdnow_figures_do_not_move(goal) -> None:
     assert g["roc_auc"] == pytest.approx(0.8063, abs=0.002)
     assert g["met"]
     assert g["top_decile_predicted"] == pytest.approx(g["top_decile_observed"], abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("name", "criteria"),
+    [
+        # measured AUC 0.8048 (logistic RFM 0.8032), lift 3.238 (BG/NBD 3.214), ECE 0.023
+        ("cdnow", ("auc_met", "lift_met", "ece_met")),
+        # measured AUC 0.7424 (logistic RFM 0.7370), lift 1.553 (1.588); ECE 0.094 (not met)
+        ("online_retail", ("auc_met", "lift_met")),
+        # measured AUC 0.8658 (BG/NBD 0.8655), lift 3.228 (BG/NBD 3.236), ECE 0.009
+        ("simulated", ("auc_met", "lift_met", "ece_met")),
+    ],
+)
+def test_the_btyd_logistic_candidate_meets_more_of_the_goal(
+    goal, name: str, criteria: tuple[str, ...]
+) -> None:
+    g = goal(name, CANDIDATE)
+    assert all(g[c] for c in criteria), g.to_dict()

@@ -36,7 +36,7 @@ def tables(sim: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd
     return X, y, X2, y2
 
 
-@pytest.mark.parametrize("model", ["hgb", "logistic"])
+@pytest.mark.parametrize("model", ["hgb", "logistic", "btyd_logistic"])
 def test_fit_predict_and_contract(tables, model: str, tmp_path) -> None:
     X, y, X2, y2 = tables
     before = X.copy()
@@ -58,6 +58,57 @@ def test_fit_predict_and_contract(tables, model: str, tmp_path) -> None:
     np.testing.assert_array_equal(joblib.load(path).predict_proba(X2), proba)
     # columns in another order give the same answer
     np.testing.assert_array_equal(clf.predict_proba(X2[X2.columns[::-1]]), proba)
+
+
+def test_btyd_logistic_stacks_on_a_bgnbd_fitted_at_training(tables) -> None:
+    from custintel.backends import btyd_table
+    from custintel.clv import BetaGeoModel
+
+    X, y, X2, y2 = tables
+    assert X.attrs["horizon"] == 180
+    clf = ChurnClassifier(model="btyd_logistic", calibration=None).fit(X, y)
+    assert clf.horizon_ == 180.0
+    stack = clf.estimator_.steps[0][1]
+    # the BG/NBD of the stack is the one fitted on the training table, in weeks
+    direct = BetaGeoModel().fit(btyd_table(X))
+    np.testing.assert_allclose(
+        [stack.btyd_.params_[k] for k in ("r", "alpha", "a", "b")],
+        [direct.params_[k] for k in ("r", "alpha", "a", "b")],
+        rtol=1e-6,
+    )
+    no_purchase = direct.predict_proba_no_purchase(btyd_table(X2), t=180 / 7).to_numpy()
+    np.testing.assert_allclose(
+        stack.transform(X2)[:, 0], np.log(no_purchase / (1 - no_purchase)), rtol=1e-6
+    )
+    # scoring one customer does not refit anything: the same probability as in the batch
+    proba = clf.predict_churn(X2)
+    assert clf.predict_churn(X2.iloc[[7]]).iloc[0] == pytest.approx(proba.iloc[7], rel=1e-12)
+    # the BG/NBD score ranks churners, and the stacked regression at least as well
+    assert roc_auc_score(y2, proba) >= roc_auc_score(y2, no_purchase) - 0.003
+    # an explicit horizon wins over X.attrs; a longer window predicts less churn
+    longer = ChurnClassifier(model="btyd_logistic", calibration=None, horizon=360).fit(X, y)
+    assert longer.horizon_ == 360.0
+    assert (longer.estimator_.steps[0][1].transform(X2)[:, 0] < stack.transform(X2)[:, 0]).all()
+
+
+def test_btyd_logistic_errors(tables) -> None:
+    X, y, _, _ = tables
+    bare = X.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="needs the label window in days: pass horizon="):
+        ChurnClassifier(model="btyd_logistic").fit(bare, y)
+    with pytest.raises(ValueError, match="horizon must be a number of days > 0"):
+        ChurnClassifier(model="btyd_logistic", horizon=0).fit(X, y)
+    with pytest.raises(SchemaError, match=r"needs the churn features \['tenure_days'\]") as info:
+        ChurnClassifier(model="btyd_logistic").fit(X.drop(columns="tenure_days"), y)
+    assert info.value.reason == "missing_column"
+    fitted = ChurnClassifier(model="btyd_logistic", calibration=None).fit(X, y)
+    with pytest.raises(ValueError, match="model='btyd_logistic' has no JSON export"):
+        fitted.to_dict()
+    with pytest.raises(ValueError, match="explain supports model='hgb' and model='logistic'"):
+        fitted.explain(X.head(3))
+    # the other models ignore the horizon, so a table without attrs is fine for them
+    assert not hasattr(ChurnClassifier(calibration=None).fit(bare, y), "horizon_")
 
 
 def test_beats_recency_on_simulated_data(sim: pd.DataFrame) -> None:

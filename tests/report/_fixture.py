@@ -116,7 +116,8 @@ def fitted_result(
     whale = WhaleCurve(column="total_margin").fit(summary)
 
     X_train, y_train = make_churn_dataset(tx, cutoff=before, horizon=HORIZON, **ok)
-    churn = ChurnClassifier().fit(X_train, y_train)
+    # small leaves: 400 customers cannot fill the default 200-customer leaves (a constant model)
+    churn = ChurnClassifier(min_samples_leaf=20).fit(X_train, y_train)
     bt = backtest(
         tx,
         train_cutoff=before - pd.Timedelta(days=HORIZON),
@@ -163,6 +164,10 @@ def fitted_result(
     customers["p_alive"] = p_alive
     customers["expected_purchases"] = clv.predict_purchases(summary, t=HORIZON)
     customers["expected_clv"] = clv.predict_clv(summary, horizon=6, discount_rate=0.01)
+    customers["value_at_risk"] = customers["churn_probability"] * customers["expected_clv"]
+    # reasons from the classifier, for the customers at risk, as the pipeline gives them
+    why = churn.explain(X_train, top=1)["reason_1"].reindex(customers.index)
+    customers["churn_reason"] = why.where(customers["churn_probability"] >= 0.5).astype(object)
     customers["abc_class"] = pareto.abc_classes().reindex(customers.index)
     for k in (1, 2, 3):
         first = recs.loc[recs["rank"] == k, "item_id"]

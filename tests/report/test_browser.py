@@ -91,11 +91,11 @@ def _check(browser, path: Path, n_images: int) -> None:
 
 
 def test_full_report_renders_offline(browser, full_report):
-    _check(browser, full_report, n_images=13)
+    _check(browser, full_report, n_images=14)
 
 
 def test_minimal_report_renders_offline(browser, minimal_report):
-    _check(browser, minimal_report, n_images=8)
+    _check(browser, minimal_report, n_images=9)
 
 
 def test_a_network_reference_would_be_caught(browser, full_report, tmp_path):
@@ -113,14 +113,14 @@ def test_a_network_reference_would_be_caught(browser, full_report, tmp_path):
 
 
 def test_report_of_a_real_customer_intelligence_renders_offline(browser, pipeline_report):
-    _check(browser, pipeline_report, n_images=13)
+    _check(browser, pipeline_report, n_images=14)
 
 
 def test_online_retail_report_renders_offline(browser, online_retail_run, tmp_path):
     # The real export's report (issue 16): every section, every image, nothing fetched,
     # and a screenshot of the whole page a person can look at.
     out, _ = online_retail_run
-    _check(browser, out / "report.html", n_images=12)  # no whale curve: no cost column
+    _check(browser, out / "report.html", n_images=13)  # no whale curve: no cost column
     context, page, *_ = _open(browser, out / "report.html")
     try:
         shot = page.screenshot(full_page=True, path=str(tmp_path / "online-retail.png"))

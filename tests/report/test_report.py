@@ -74,7 +74,7 @@ def test_full_report_has_every_section_with_its_plots(full_report, ci_full):
     assert len(page.actions) == 10 and all(len(a) > 30 for a in page.actions)
     # Months, cohorts, regions, Pareto, ABC, whale, segment bars, RFM heatmap, migration,
     # gains, calibration, CLV distribution and the tracking plot.
-    assert len(page.images) == 13
+    assert len(page.images) == 14
     _assert_self_contained(text, page)
     assert "not available" not in text
     assert "could not be computed" not in text
@@ -142,7 +142,7 @@ def test_missing_optional_parts_become_notes(minimal_report, ci_minimal):
     # Months, cohorts, Pareto, ABC, segment bars, RFM heatmap, CLV distribution and the
     # tracking plot, drawn here by decile of prediction since the holdout table has no
     # calibration frequency.
-    assert len(page.images) == 8
+    assert len(page.images) == 9
     assert "decile of prediction" in text
     _, quality, _, regions, _, segments, churn, _, crosssell, _ = page.actions
     assert quality.startswith("No cleaning ledger was recorded for this run")
@@ -216,7 +216,7 @@ def test_report_of_a_real_customer_intelligence(pipeline_report):
     # Items, costs and two years of history: every part is there, nothing failed.
     assert "not available" not in text
     assert "could not be computed" not in text
-    assert len(page.images) == 13
+    assert len(page.images) == 14
     assert page.actions[0].startswith("200 customers placed")
     assert "churn window and CLV horizon 120 days" in text
 

@@ -202,6 +202,14 @@ def _small_result(ci_full):
             "lifecycle_stage": ["lapsed", "at-risk", "lost", "active", "new"],
             "churn_probability": [0.8, 0.5, 0.9, 0.05, 0.2],
             "expected_clv": [12.0, 30.0, 0.5, 400.0, 25.0],
+            "value_at_risk": [9.6, 15.0, 0.45, 20.0, 5.0],
+            "churn_reason": [
+                "no purchase for 200 days, 4× their usual gap of 50 days",
+                None,
+                "never bought twice",
+                None,
+                None,
+            ],
             "recommendation_1": [None, "P7", None, "P9", None],
         },
         index=index,
@@ -227,12 +235,25 @@ def test_action_lists_hand_computed(ci_full):
     ]
     call = lists["call-at-risk-high-value"].customers
     # Platinum or Gold with churn probability >= 50%: c1 (0.8) and c2 (0.5); c3 is Bronze,
-    # c4 is safe. Most revenue first.
-    assert call["customer_id"].tolist() == ["c1", "c2"]
-    assert call["value_at_stake"].tolist() == [900.0, 400.0]
-    assert (call["value_basis"] == "revenue to date").all()
-    assert call.loc[0, "reason"] == "Platinum tier; 80% churn risk; last purchase 200 days ago"
+    # c4 is safe. Largest expected loss first: c2 (0.5 x 30 = 15) before c1 (0.8 x 12 = 9.6).
+    assert call["customer_id"].tolist() == ["c2", "c1"]
+    assert call["value_at_stake"].tolist() == [15.0, 9.6]
+    assert call["value_at_risk"].tolist() == [15.0, 9.6]
+    assert call["value_basis"].str.startswith("expected loss: churn probability").all()
+    assert call.loc[1, "reason"] == (
+        "Platinum tier; 80% churn risk; no purchase for 200 days, 4× their usual gap of 50 days"
+    )
+    # without a reason from the model: how long they have been silent
+    assert call.loc[0, "reason"] == "Gold tier; 50% churn risk; last purchase 120 days ago"
     assert call.loc[1, "action"] == "call"
+    # A result scored before value at risk existed ranks the list by revenue to date.
+    old = _small_result(ci_full)
+    old = replace(old, scores=old.scores.drop(columns=["value_at_risk", "churn_reason"]))
+    old_call = action_lists(old)[0].customers
+    assert old_call["customer_id"].tolist() == ["c1", "c2"]
+    assert old_call["value_at_stake"].tolist() == [900.0, 400.0]
+    assert (old_call["value_basis"] == "revenue to date").all()
+    assert old_call.loc[0, "reason"] == "Platinum tier; 80% churn risk; last purchase 200 days ago"
     assert "Platinum or Gold" in lists["call-at-risk-high-value"].rule
     assert "50%" in lists["call-at-risk-high-value"].rule
     assert lists["win-back-lapsed"].customers["customer_id"].tolist() == ["c1"]
@@ -266,9 +287,10 @@ def test_write_action_lists_files_and_overwrite(ci_full, tmp_path):
     with paths[0].open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == list(ACTION_COLUMNS)
-    assert [r["customer_id"] for r in rows] == ["c1", "c2"]
-    assert rows[0]["value_at_stake"] == "900.0"
-    assert rows[0]["reason"].startswith("Platinum tier; 80% churn risk")
+    assert [r["customer_id"] for r in rows] == ["c2", "c1"]
+    assert rows[0]["value_at_stake"] == "15.0"
+    assert rows[1]["reason"].startswith("Platinum tier; 80% churn risk")
+    assert rows[1]["churn_reason"].startswith("no purchase for 200 days")
     assert paths[-1].read_text(encoding="utf-8").strip() == ",".join(ACTION_COLUMNS)
     # the mode a plain write gives (a temporary file's 0600 would hide the lists from the team)
     assert {p.stat().st_mode & 0o777 for p in paths} == {mine.stat().st_mode & 0o777}
@@ -313,9 +335,30 @@ def test_action_lists_built_once_inside_the_context(ci_full, monkeypatch):
         first[0].customers.loc[0, "reason"] = "edited"  # an edit stays in the caller's copy
         again = action_lists(result)
     assert len(builds) == 1
-    assert again[0].customers.loc[0, "reason"].startswith("Platinum tier")
+    assert again[0].customers.loc[0, "reason"].startswith("Gold tier")
     assert [a.key for a in again] == [a.key for a in first]
     # outside the context every call builds afresh
     action_lists(result)
     action_lists(result)
     assert len(builds) == 3
+
+
+def test_report_carries_value_at_risk_budget_and_survival(ci_full):
+    text = render_report(ci_full)
+    # the survival curves were drawn (not replaced by a "could not be computed" note)
+    assert 'alt="survival curves of the customers with the largest expected loss"' in text
+    assert "The survival curves is not available" not in text
+    # the budget table: the top 100 by value at risk, and what 10 % / 25 % response keep
+    var = ci_full.scores["value_at_risk"].astype(float)
+    var = var[var > 0].sort_values(ascending=False)
+    top = var.head(100).sum()
+    assert "kept at 10% response" in text and "kept at 25% response" in text
+    assert fmt.money(top) in text
+    assert fmt.money(0.25 * top) in text
+    # the first action list is ranked by expected loss and says why
+    call = action_lists(ci_full)[0].customers
+    assert call["value_at_stake"].is_monotonic_decreasing
+    assert call["value_at_risk"].equals(call["value_at_stake"])
+    if len(call):
+        assert "stand to lose you" in text
+        assert call["churn_reason"].notna().all()  # every one of them is at >= 50 % risk

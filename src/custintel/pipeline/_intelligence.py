@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from custintel.exceptions import SchemaError, collect_notes, quiet
+from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, quiet, warn
 from custintel.pipeline._results import (
     ChurnResult,
     CLVResult,
@@ -70,6 +70,8 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     "p_alive",
     "expected_purchases",
     "expected_clv",
+    "value_at_risk",
+    "churn_reason",
     "abc_class",
     "recommendation_1",
     "recommendation_2",
@@ -77,6 +79,10 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 )
 
 _DAYS_PER_MONTH = 30.4375
+
+#: Customers at or above this churn probability get a ``churn_reason`` (the others
+#: have no risk worth explaining, and the reasons cost time at scale).
+REASON_THRESHOLD = 0.5
 
 #: Parameters added after the first bundles, with the value those bundles ran with.
 _LATER_PARAMS: dict[str, Any] = {
@@ -861,6 +867,7 @@ class CustomerIntelligence(BaseEstimator):
             ).to_numpy()
         else:
             p_alive = purchases = value = np.zeros(0)
+        reasons = self._churn_reasons(f, churn)
         rfm_score = (
             rfm["r_score"].astype(str) + rfm["f_score"].astype(str) + rfm["m_score"].astype(str)
         )
@@ -881,6 +888,9 @@ class CustomerIntelligence(BaseEstimator):
                 "p_alive": p_alive,
                 "expected_purchases": purchases,
                 "expected_clv": value,
+                # the expected loss: the CLV is over the churn horizon, as the probability
+                "value_at_risk": churn * value,
+                "churn_reason": reasons,
                 "abc_class": apply_thresholds(
                     f[self.value_column_].to_numpy(dtype=float), self.abc_thresholds_
                 ),
@@ -892,6 +902,28 @@ class CustomerIntelligence(BaseEstimator):
             out[f"recommendation_{k}"] = recommended[k - 1]
         out.index.name = "customer_id"
         return out[list(CUSTOMER_COLUMNS)]
+
+    def _churn_reasons(self, f: pd.DataFrame, churn: np.ndarray) -> np.ndarray:
+        """Return the strongest reason of each customer at risk (``REASON_THRESHOLD``), else None.
+
+        A churn model put in by hand (:meth:`from_steps`) without an
+        ``explain`` method gives no reasons.
+        """
+        reasons = np.full(len(f), None, dtype=object)
+        at_risk = np.flatnonzero(churn >= REASON_THRESHOLD)
+        explain = getattr(self.churn_model_, "explain", None)
+        if not len(at_risk) or explain is None:
+            return reasons
+        try:
+            why = explain(f[self.churn_features_].iloc[at_risk], top=1)
+        except ValueError as err:  # a bundle saved before the export carried node counts
+            warn(
+                f"churn_reason is empty: {err}. Refit and save the bundle again to get reasons.",
+                CustintelWarning,
+            )
+            return reasons
+        reasons[at_risk] = why["reason_1"].to_numpy(dtype=object)
+        return reasons
 
     def _recommendations(self, f: pd.DataFrame) -> list[np.ndarray]:
         empty = [np.full(len(f), None, dtype=object) for _ in range(3)]

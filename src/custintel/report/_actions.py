@@ -35,7 +35,9 @@ ACTION_COLUMNS: tuple[str, ...] = (
     "value_basis",
     "revenue_to_date",
     "expected_clv",
+    "value_at_risk",
     "churn_probability",
+    "churn_reason",
     "days_since_last",
     "rfm_segment",
     "value_tier",
@@ -79,7 +81,7 @@ class _Spec:
     key: str
     title: str
     action: str
-    basis: str  # "revenue" or "clv"
+    basis: str  # "risk" (falls back to "revenue" without value_at_risk), "revenue" or "clv"
     rule: Callable[[_Context], str]
     select: Callable[[_Context], pd.Series]
     reason: Callable[[_Context, pd.DataFrame], pd.Series]
@@ -179,7 +181,10 @@ def _at_risk(ctx: _Context) -> pd.Series:
 def _at_risk_reason(ctx: _Context, f: pd.DataFrame) -> pd.Series:
     tier = f["value_tier"].astype(str) + " tier"
     p = pd.Series([f"{fmt.percent(v)} churn risk" for v in f["churn_probability"]], index=f.index)
-    return _join(tier, p, _days(f))
+    # the churn model's strongest reason for this customer, else how long they have been silent
+    why = _col(f, "churn_reason").astype(object)
+    days = _days(f)
+    return _join(tier, p, why.where(why.map(lambda v: isinstance(v, str) and bool(v)), days))
 
 
 def _lapsed_rule(ctx: _Context) -> str:
@@ -254,7 +259,7 @@ _SPECS: tuple[_Spec, ...] = (
         "call-at-risk-high-value",
         "At risk, high value",
         "call",
-        "revenue",
+        "risk",
         _at_risk_rule,
         _at_risk,
         _at_risk_reason,
@@ -305,10 +310,13 @@ def action_lists(result: Any) -> list[ActionList]:
         - ``cross-sell-loyal``: recommend the suggested item; RFM ``Loyal``
           or ``Potential Loyalist`` with a recommendation.
 
-        ``value_at_stake`` is the revenue to date for the first two lists
-        (what a lost customer took away) and the expected CLV over the
-        horizon for the others (what keeping them brings); ``value_basis``
-        says which, and every list is sorted by it, largest first.
+        ``value_at_stake`` is the expected loss (``value_at_risk``: churn
+        probability × expected CLV over the horizon) for the first list, the
+        revenue to date for the lapsed (what a lost customer took away) and
+        the expected CLV over the horizon for the others (what keeping them
+        brings); ``value_basis`` says which, and every list is sorted by it,
+        largest first. The first list's reason carries the churn model's
+        strongest reason for the customer (``churn_reason``).
 
     Raises
     ------
@@ -362,8 +370,15 @@ def _build_lists(res: Any) -> list[ActionList]:
         chosen = ctx.frame.loc[mask.to_numpy()]
         revenue = _col(chosen, "total_amount").astype("float64")
         clv = _col(chosen, "expected_clv").astype("float64")
-        at_stake = revenue if spec.basis == "revenue" else clv
-        basis = "revenue to date" if spec.basis == "revenue" else f"expected CLV over {window}"
+        risk = _col(chosen, "value_at_risk").astype("float64")
+        kind = spec.basis
+        if kind == "risk" and "value_at_risk" not in ctx.frame.columns:
+            kind = "revenue"  # a result scored before value at risk existed
+        at_stake, basis = {
+            "risk": (risk, f"expected loss: churn probability × expected CLV over {window}"),
+            "revenue": (revenue, "revenue to date"),
+            "clv": (clv, f"expected CLV over {window}"),
+        }[kind]
         frame = pd.DataFrame(
             {
                 "customer_id": chosen.index.to_numpy(),
@@ -375,10 +390,12 @@ def _build_lists(res: Any) -> list[ActionList]:
                 "value_basis": basis,
                 "revenue_to_date": revenue.round(2).to_numpy(),
                 "expected_clv": clv.round(2).to_numpy(),
+                "value_at_risk": risk.round(2).to_numpy(),
                 "churn_probability": _col(chosen, "churn_probability")
                 .astype("float64")
                 .round(3)
                 .to_numpy(),
+                "churn_reason": _col(chosen, "churn_reason").astype(object).to_numpy(),
                 "days_since_last": _col(chosen, "days_since_last").to_numpy(),
                 "rfm_segment": _col(chosen, "rfm_segment").astype(object).to_numpy(),
                 "value_tier": _col(chosen, "value_tier").astype(object).to_numpy(),
@@ -483,7 +500,9 @@ def actions_section(result: IntelligenceResult) -> Section:
             "value_basis": [
                 a.customers["value_basis"].iloc[0]
                 if len(a.customers)
-                else ("revenue to date" if s.basis == "revenue" else "expected CLV")
+                else {"risk": "expected loss", "revenue": "revenue to date"}.get(
+                    s.basis, "expected CLV"
+                )
                 for a, s in zip(lists, _SPECS, strict=True)
             ],
             "rule": [a.rule for a in lists],
@@ -492,11 +511,19 @@ def actions_section(result: IntelligenceResult) -> Section:
         index=pd.Index([a.title for a in lists], name="list"),
     )
     first = lists[0]
+    by_risk = bool(len(first.customers)) and str(first.customers["value_basis"].iloc[0]).startswith(
+        "expected loss"
+    )
     if len(first.customers):
+        stake = fmt.money(first.customers["value_at_stake"].sum())
         action = (
-            f"Call the {fmt.count(len(first.customers))} high-value customers at risk first: they "
-            f"have brought {fmt.money(first.customers['value_at_stake'].sum())} to date. Every "
-            "list below names who, why and what is at stake."
+            f"Call the {fmt.count(len(first.customers))} high-value customers at risk first: "
+            + (
+                f"together they stand to lose you {stake} over the next horizon"
+                if by_risk
+                else f"they have brought {stake} to date"
+            )
+            + ". Every list below names who, why and what is at stake."
         )
     else:
         busiest = max(lists, key=lambda a: len(a.customers))
@@ -523,13 +550,62 @@ def actions_section(result: IntelligenceResult) -> Section:
             {"value_at_stake": fmt.money, "expected_clv": fmt.money},
         ).rename(
             columns={
-                "value_at_stake": "revenue to date",
+                "value_at_stake": "expected loss" if by_risk else "revenue to date",
                 "expected_clv": "expected CLV",
             }
         )
         blocks.append(
-            table(shown, caption=f"Whom to call first: the top {len(shown)} of '{first.title}'.")
+            table(
+                shown,
+                caption=f"Whom to call first: the top {len(shown)} of '{first.title}'"
+                + (", by expected loss (churn probability × expected CLV)." if by_risk else "."),
+            )
         )
     else:
         blocks.append(note("No customer is both in a top value tier and likely to churn."))
+    budget = _budget_table(result_of(result).scores)
+    if budget is not None:
+        blocks.append(
+            table(
+                budget,
+                caption="A retention budget: contact the customers with the largest expected "
+                "loss first (any tier). 'Kept' is the share of their value at risk a campaign "
+                "keeps at the response rate shown: your own rate (from a past campaign or a "
+                "test group) belongs there; custintel.churn.retention_budget computes it, with "
+                "a contact cost, for any number of contacts.",
+            )
+        )
     return Section("actions", "Action lists", action, blocks)
+
+
+#: Contacts and response rates of the report's retention-budget table.
+BUDGET_CONTACTS = (100, 1_000, 10_000)
+BUDGET_RESPONSE_RATES = (0.1, 0.25)
+
+
+def _budget_table(scores: pd.DataFrame) -> pd.DataFrame | None:
+    """Value at risk covered and expected value kept for a few budgets, or None without it."""
+    from custintel.churn import retention_budget
+
+    if "value_at_risk" not in scores.columns:
+        return None
+    var = scores["value_at_risk"].astype("float64")
+    var = var[np.isfinite(var.to_numpy()) & (var.to_numpy() > 0)]
+    if not len(var):
+        return None
+    sizes = sorted({min(n, len(var)) for n in BUDGET_CONTACTS})
+    rows = {}
+    for n in sizes:
+        plan = retention_budget(var, n_contacts=n, response_rate=BUDGET_RESPONSE_RATES[0])
+        row = {
+            "value_at_risk": fmt.money(plan.summary["value_at_risk_covered"]),
+            "share_of_all": fmt.percent(plan.summary["share_covered"]),
+        }
+        for rate in BUDGET_RESPONSE_RATES:
+            row[f"kept at {fmt.percent(rate)} response"] = fmt.money(
+                rate * plan.summary["value_at_risk_covered"]
+            )
+        rows[f"top {fmt.count(n)}"] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "contacts"
+    return out.rename(columns={"value_at_risk": "value at risk", "share_of_all": "share of all"})

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custintel.churn import gains_table
+from custintel.churn import btyd_survival, gains_table
 from custintel.pipeline import IntelligenceResult
-from custintel.plotting import plot_calibration_curve, plot_gains
+from custintel.plotting import plot_calibration_curve, plot_customer_survival, plot_gains
 from custintel.report import _format as fmt
 from custintel.report._document import Section, figure, guarded, heading, kpis, note, table
 
@@ -160,7 +160,39 @@ def churn_section(result: IntelligenceResult, horizon: int | None) -> Section:
             caption="Customers ranked by churn probability at the observation end, 1 = riskiest.",
         )
     )
+    blocks.append(heading("Any horizon: how long they are likely to stay"))
+    blocks.append(guarded("The survival curves", lambda: _survival(result)))
     return Section("churn", "Churn risk", action, blocks)
+
+
+#: Customers drawn in the report's survival plot: the largest expected losses.
+SURVIVAL_CUSTOMERS = 5
+#: Days after the observation end the survival curves cover.
+SURVIVAL_DAYS = np.arange(0, 731, 15)
+
+
+def _survival(result: IntelligenceResult) -> str:
+    """Survival curves of the customers with the largest expected loss (value at risk)."""
+    scores = result.scores
+    rank_by = "value_at_risk" if "value_at_risk" in scores.columns else "churn_probability"
+    chosen = scores[rank_by].astype("float64").nlargest(SURVIVAL_CUSTOMERS).index
+    table_ = result.customers.summary.loc[chosen, ["frequency", "recency", "T"]]
+    survival = btyd_survival(result.clv.model, table_, t=SURVIVAL_DAYS)
+    name = type(getattr(result.clv.model, "purchase_model_", result.clv.model)).__name__
+
+    def draw(ax: Any) -> None:
+        plot_customer_survival(survival, ax=ax)
+        ax.set_title(f"P(still a customer) by days from now, from the {name}")
+
+    return figure(
+        draw,
+        alt="survival curves of the customers with the largest expected loss",
+        caption=f"The {len(chosen)} customers with the largest {rank_by.replace('_', ' ')}: "
+        "the probability that each is still an active customer t days after the observation "
+        "end, for any t (custintel.churn.btyd_survival), so a campaign can be timed without "
+        "choosing one churn window. A model without dropout (NBD) keeps every curve at 1.",
+        size=(6.4, 3.8),
+    )
 
 
 def _metrics(bt: Any) -> str:
