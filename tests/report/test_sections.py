@@ -159,6 +159,64 @@ def test_region_breakdown_pools_the_rest():
     assert t["revenue_share"].sum() == pytest.approx(1.0)
 
 
+def _reference_breakdown(tx, clv, top):
+    """The first, pandas-groupby implementation of region_breakdown (the definition)."""
+    region = tx["region"].astype("string").fillna("(unknown)")
+    frame = pd.DataFrame(
+        {
+            "customer_id": tx["customer_id"].to_numpy(),
+            "region": region.to_numpy(),
+            "amount": tx["amount"].to_numpy(dtype=np.float64),
+        }
+    )
+    revenue = frame.groupby("region")["amount"].sum().sort_values(ascending=False, kind="stable")
+    shown = list(revenue.index[:top])
+    rest = len(revenue) - len(shown)
+    other = f"other ({rest} region{'s' if rest > 1 else ''})"
+    frame["group"] = frame["region"].where(frame["region"].isin(shown), other)
+    grouped = frame.groupby("group")
+    out = pd.DataFrame(
+        {"revenue": grouped["amount"].sum(), "customers": grouped["customer_id"].nunique()}
+    )
+    order = shown + ([other] if rest else [])
+    out = out.reindex(order)
+    total = float(out["revenue"].sum())
+    out.insert(1, "revenue_share", out["revenue"] / total if total else np.nan)
+    out["customers"] = out["customers"].astype(np.int64)
+    spend = frame.groupby(["customer_id", "group"])["amount"].sum().reset_index()
+    spend = spend.sort_values(["customer_id", "amount"], ascending=[True, False], kind="stable")
+    main = spend.drop_duplicates("customer_id").set_index("customer_id")["group"]
+    values = pd.Series(clv, dtype="float64").reindex(main.index)
+    by = values.groupby(main.to_numpy())
+    out["expected_clv"] = by.sum().reindex(order)
+    out["mean_clv"] = by.mean().reindex(order)
+    out.index = pd.Index(order, name="region")
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_region_breakdown_equals_its_groupby_definition(seed):
+    rng = np.random.default_rng(seed)
+    n = 3_000
+    regions = np.array(["UK", "FR", "DE", "ES", "NL", "BE", "IT", None], dtype=object)
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 400, n),
+            # whole amounts: sums are exact, so ties (equal revenue) really happen
+            "amount": rng.integers(-2, 6, n).astype(float),
+            "region": regions[rng.integers(0, len(regions), n)],
+        }
+    )
+    if seed % 2:
+        tx["region"] = tx["region"].astype("category")
+    clv = pd.Series(rng.gamma(2.0, 10.0, 400), index=range(400))
+    clv.iloc[rng.integers(0, 400, 40)] = np.nan  # some customers without a CLV
+    for top in (1, 3, 10):
+        got = region_breakdown(tx, clv.iloc[: 300 + seed], top=top)
+        want = _reference_breakdown(tx, clv.iloc[: 300 + seed], top)
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+
+
 def test_regions_section_and_its_absence(ci_full, ci_minimal):
     section = regions_section(ci_full)
     table = region_breakdown(ci_full.log.frame, ci_full.scores["expected_clv"])

@@ -268,11 +268,32 @@ def _cohorts(tx: pd.DataFrame | None, partial_end: pd.Period | None = None) -> s
     return facts + plot
 
 
-def _main_region(tx: pd.DataFrame) -> pd.Series:
-    # A customer's region is where most of their revenue is (the first one on a tie).
-    spend = tx.groupby(["customer_id", "region"], observed=True)["amount"].sum().reset_index()
-    spend = spend.sort_values(["customer_id", "amount"], ascending=[True, False], kind="stable")
-    return spend.drop_duplicates("customer_id").set_index("customer_id")["region"]
+def _region_codes(region: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Code each line's region as text, missing as ``"(unknown)"``: codes and their names."""
+    codes, uniques = pd.factorize(region)  # categories and repeated values: one pass
+    names = np.asarray(pd.Index(uniques).astype("string").astype(object), dtype=object)
+    if (codes < 0).any():
+        names = np.append(names, "(unknown)")
+        codes = np.where(codes < 0, len(names) - 1, codes)
+    merged, texts = pd.factorize(pd.Index(names, dtype=object))  # e.g. 1 and "1": one region
+    return merged[codes], np.asarray(texts, dtype=object)
+
+
+def _main_group(
+    customer: np.ndarray, group: np.ndarray, amount: np.ndarray, rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's group with most revenue (on a tie, the first group name in text order).
+
+    Returns the customer codes that have lines and, for each, its main group.
+    """
+    n_groups = int(group.max()) + 1 if len(group) else 1
+    pair, inverse = np.unique(customer * n_groups + group, return_inverse=True)
+    spend = np.bincount(inverse, weights=amount, minlength=len(pair))
+    who, which = pair // n_groups, pair % n_groups
+    order = np.lexsort((rank[which], -spend, who))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = who[order][1:] != who[order][:-1]
+    return who[order][first], which[order][first]
 
 
 def region_breakdown(
@@ -310,34 +331,40 @@ def region_breakdown(
     UK                     8.0            0.8          2          12.0       6.0
     other (2 regions)      2.0            0.2          2           1.0       1.0
     """
-    region = tx["region"].astype("string").fillna("(unknown)")
-    frame = pd.DataFrame(
-        {
-            "customer_id": tx["customer_id"].to_numpy(),
-            "region": region.to_numpy(),
-            "amount": tx["amount"].to_numpy(dtype=np.float64),
-        }
-    )
-    revenue = frame.groupby("region")["amount"].sum().sort_values(ascending=False, kind="stable")
-    shown = list(revenue.index[:top])
-    rest = len(revenue) - len(shown)
+    code, names = _region_codes(tx["region"])
+    amount = tx["amount"].to_numpy(dtype=np.float64)
+    customer, ids = pd.factorize(tx["customer_id"])
+    by_region = np.bincount(code, weights=amount, minlength=len(names))
+    alphabetical = np.argsort(names.astype(str), kind="stable")
+    # most revenue first; ties in the order of the names
+    ranked = alphabetical[np.argsort(-by_region[alphabetical], kind="stable")]
+    shown = [str(names[i]) for i in ranked[:top]]
+    rest = len(names) - len(shown)
     other = f"other ({rest} region{'s' if rest > 1 else ''})"
-    frame["group"] = frame["region"].where(frame["region"].isin(shown), other)
-    grouped = frame.groupby("group")
-    out = pd.DataFrame(
-        {"revenue": grouped["amount"].sum(), "customers": grouped["customer_id"].nunique()}
-    )
     order = shown + ([other] if rest else [])
-    out = out.reindex(order)
+    # group of each region: its place among the shown, or the pooled rest
+    group_of = np.full(len(names), len(shown), dtype=np.int64)
+    group_of[ranked[:top]] = np.arange(len(shown))
+    group = group_of[code]
+    n_groups = len(order)
+    revenue = np.bincount(group, weights=amount, minlength=n_groups)
+    pairs = np.unique(group.astype(np.int64) * max(len(ids), 1) + customer)
+    customers = np.bincount(pairs // max(len(ids), 1), minlength=n_groups)
+    out = pd.DataFrame({"revenue": revenue, "customers": customers.astype(np.int64)})
     total = float(out["revenue"].sum())
     out.insert(1, "revenue_share", out["revenue"] / total if total else np.nan)
-    out["customers"] = out["customers"].astype(np.int64)
     if clv is not None:
-        main = _main_region(frame.assign(region=frame["group"]))
-        values = pd.Series(clv, dtype="float64").reindex(main.index)
-        by = values.groupby(main.to_numpy())
-        out["expected_clv"] = by.sum().reindex(order)
-        out["mean_clv"] = by.mean().reindex(order)
+        rank = np.argsort(np.argsort(np.asarray(order, dtype=str), kind="stable"))
+        who, main = _main_group(customer.astype(np.int64), group, amount, rank)
+        values = pd.Series(clv, dtype="float64").reindex(ids[who]).to_numpy()
+        known = ~np.isnan(values)
+        summed = np.bincount(main[known], weights=values[known], minlength=n_groups)
+        counted = np.bincount(main[known], minlength=n_groups)
+        members = np.bincount(main, minlength=n_groups)
+        # no customer based there: unknown (NaN); customers without a CLV add nothing
+        out["expected_clv"] = np.where(members > 0, summed, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["mean_clv"] = np.where(counted > 0, summed / np.maximum(counted, 1), np.nan)
     out.index = pd.Index(order, name="region")
     return out
 
