@@ -287,7 +287,7 @@ def _main_group(
     Returns the customer codes that have lines and, for each, its main group.
     """
     n_groups = int(group.max()) + 1 if len(group) else 1
-    pair, inverse = np.unique(customer * n_groups + group, return_inverse=True)
+    inverse, pair = pd.factorize(customer * n_groups + group)  # hashing: no sort of the lines
     spend = np.bincount(inverse, weights=amount, minlength=len(pair))
     who, which = pair // n_groups, pair % n_groups
     order = np.lexsort((rank[which], -spend, who))
@@ -348,7 +348,7 @@ def region_breakdown(
     group = group_of[code]
     n_groups = len(order)
     revenue = np.bincount(group, weights=amount, minlength=n_groups)
-    pairs = np.unique(group.astype(np.int64) * max(len(ids), 1) + customer)
+    pairs = pd.unique(group.astype(np.int64) * max(len(ids), 1) + customer)
     customers = np.bincount(pairs // max(len(ids), 1), minlength=n_groups)
     out = pd.DataFrame({"revenue": revenue, "customers": customers.astype(np.int64)})
     total = float(out["revenue"].sum())
