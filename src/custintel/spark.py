@@ -35,6 +35,8 @@ SCORE_TYPES: dict[str, str] = {
     "p_alive": "double",
     "expected_purchases": "double",
     "expected_clv": "double",
+    "value_at_risk": "double",
+    "churn_reason": "string",
     "abc_class": "string",
     "recommendation_1": "string",
     "recommendation_2": "string",

@@ -1,19 +1,24 @@
 """The customer feature builders inside Polars, DuckDB and Spark, on narwhals' lazy API.
 
-The plan is the same in every engine:
+Every engine produces the same per-customer aggregate table (documented in
+:func:`customer_table`), with the plan that suits it:
 
-1. ``daily``: group the rows by (customer, day): purchase spend, purchase
-   rows, net amount, quantity and margin. This is the one step that reads
-   every row; its partial aggregation runs before any shuffle.
-2. One window per customer over those days, ordered by (purchase day?, day),
-   gives each purchase day the previous and next purchase day.
-3. One group-by customer (already partitioned by the window) aggregates it
-   all, plus, with an order id, the distinct purchase orders.
+- **Spark** (and Polars with non-integer ids): group the rows by (customer, day),
+  one window per customer over those days ordered by (purchase day?, day), then
+  one group-by customer. The (customer, day) step pre-aggregates before any
+  shuffle, which shrinks it by the lines per occasion of line-item logs.
+- **DuckDB**: one window per customer over the rows themselves, ordered by
+  (refund?, day), then one group-by customer (:func:`_row_table`); DuckDB's
+  high-cardinality (customer, day) group-by cost as much as the window.
+- **Polars with integer ids**: one sort by a packed (customer, refund?, day)
+  key and global shifts, in Polars' streaming engine
+  (:mod:`custintel.backends._polars_plan`).
 
 Only the customer-level table is collected; the last arithmetic (monetary
 value, gap statistics, time units, churn ratios) is the pandas path's own
 (``custintel.backends._definitions``), so results agree with it to the last
-bit on integers and dates and up to summation order on money.
+bit on integers and dates and up to summation order on money. The backend
+tests check every plan against the pandas path on every column.
 
 The builders here are what :func:`custintel.backends.dispatch` runs; their
 parameters and results are those of the :mod:`custintel.features` functions of
@@ -43,7 +48,8 @@ from custintel.backends._definitions import (
     unit_days,
     warn_refund_only,
 )
-from custintel.backends._prepare import prepare
+from custintel.backends._polars_plan import DAY_BITS, ID_BITS, sorted_marked_rows
+from custintel.backends._prepare import Prepared, prepare
 from custintel.schema import TransactionSchema
 
 _ID = "customer_id"
@@ -91,23 +97,151 @@ def _with_neighbours(daily: Any) -> Any:
     )
 
 
+#: Day numbers are packed above the gap (in days) to take the last occasion's gap with a max.
+_GAP_BITS = 21
+
+
+def row_columns(roles: tuple[str, ...]) -> list[str]:
+    """Columns of the canonical rows that the row-level plans read."""
+    return [_ID, "day", "amount", *(role for role in ("quantity", "cost") if role in roles)]
+
+
+def aggregate_marked_rows(
+    marked: Any, roles: tuple[str, ...], cut_day: int | None, window: int | None
+) -> Any:
+    """Aggregate marked rows per customer: the one definition of the row-level plans.
+
+    Parameters
+    ----------
+    marked : narwhals.LazyFrame
+        The rows of :func:`row_columns` with, per row: ``refund`` (1 for a
+        negative amount, else 0), ``opens`` (a purchase row that opens an
+        occasion: the customer's first purchase row, or one on a later day than the
+        previous purchase row), ``gap`` (on a row that opens an occasion after an
+        earlier one, the days since that one; else null) and ``first_seen`` (on
+        purchase rows, the day of the customer's first occasion).
+    roles : tuple of str
+        Roles present.
+    cut_day, window : int, optional
+        With both given, add the churn trend and gap columns.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        The columns of :func:`customer_table` except ``n_distinct_orders``.
+
+    Notes
+    -----
+    DuckDB marks the rows with one window (:func:`_row_table`), Polars with one
+    sort by a packed key (:func:`~custintel.backends._polars_plan.sorted_marked_rows`);
+    both aggregate here. The last occasion's gap is the gap of the latest day with
+    a gap, the maximum of ``day * 2**21 + gap`` (gaps are under 2**21 days).
+    """
+    day, amount = nw.col("day"), nw.col("amount")
+    bought, opens, gap = nw.col("refund") == 0, nw.col("opens"), nw.col("gap")
+    aggs = [
+        # DuckDB sums integers into 128 bits, which pandas holds as objects
+        opens.cast(nw.Int64).sum().cast(nw.Int64).alias("n_occ"),
+        nw.when(bought).then(day).min().alias("first_day"),
+        nw.when(bought).then(day).max().alias("last_day"),
+        nw.when(bought).then(amount).otherwise(0.0).sum().alias("total_spend"),
+        nw.when(bought & (day == nw.col("first_seen")))
+        .then(amount)
+        .otherwise(0.0)
+        .sum()
+        .alias("first_spend"),
+        (gap * gap).sum().cast(nw.Int64).alias("gap_sum_sq"),
+        amount.sum().alias("net_amount"),
+        bought.cast(nw.Int64).sum().cast(nw.Int64).alias("n_rows"),
+    ]
+    if "quantity" in roles:
+        aggs.append(nw.col("quantity").sum().alias("net_quantity"))
+    if "cost" in roles:
+        aggs.append((amount - nw.col("cost")).sum().alias("net_margin"))
+    churn = cut_day is not None and window is not None
+    if cut_day is not None and window is not None:
+        recent = bought & (day > cut_day - window)
+        earlier = bought & (day > cut_day - 2 * window) & (day <= cut_day - window)
+        aggs += [
+            (day * (1 << _GAP_BITS) + gap).max().alias("last_gap_key"),
+            gap.max().cast(nw.Float64).alias("gap_max_days"),
+            (opens & recent).cast(nw.Float64).sum().alias("occasions_recent"),
+            (opens & earlier).cast(nw.Float64).sum().alias("occasions_earlier"),
+            nw.when(recent).then(amount).otherwise(0.0).sum().alias("spend_recent"),
+            nw.when(earlier).then(amount).otherwise(0.0).sum().alias("spend_earlier"),
+        ]
+    table = marked.group_by(_ID).agg(*aggs)
+    if churn:
+        last = nw.col("last_gap_key") % (1 << _GAP_BITS)
+        table = table.with_columns(last.cast(nw.Float64).alias("last_gap_days")).drop(
+            "last_gap_key"
+        )
+    return table
+
+
+def _row_table(rows: Any, roles: tuple[str, ...], cut_day: int | None, window: int | None) -> Any:
+    """Mark the rows with one window per customer, then :func:`aggregate_marked_rows`.
+
+    The window is ordered by (refund?, day), which puts the purchase rows first, in
+    day order: each purchase row's previous row is the previous purchase row (or
+    none), and the running minimum day is the first occasion's day. In DuckDB this
+    skips the high-cardinality group-by by (customer, day); Spark keeps that group-by,
+    because there it shrinks the shuffle of line-item logs (several lines per occasion).
+    """
+    day, amount = nw.col("day"), nw.col("amount")
+    order = {"order_by": ["refund", "day"]}
+    marked = rows.select(*row_columns(roles)).with_columns(
+        (amount < 0).cast(nw.Int64).alias("refund")
+    )
+    marked = marked.with_columns(
+        day.shift(1).over(_ID, **order).alias("prev"),
+        nw.col("refund").shift(1).over(_ID, **order).alias("prev_refund"),
+        day.cum_min().over(_ID, **order).alias("first_seen"),
+    )
+    bought = nw.col("refund") == 0
+    after_purchase = bought & (nw.col("prev_refund").fill_null(1) == 0)
+    marked = marked.with_columns(
+        (bought & ~(after_purchase & (day == nw.col("prev")))).alias("opens"),
+        nw.when(after_purchase & (day != nw.col("prev"))).then(day - nw.col("prev")).alias("gap"),
+    )
+    return aggregate_marked_rows(marked, roles, cut_day, window)
+
+
+def _packed_key_bounds(prepared: Prepared | None) -> tuple[int, int] | None:
+    """``(id_min, day_min)`` when Polars' sorted plan can pack the rows' keys, else ``None``."""
+    if prepared is None or prepared.id_range is None:
+        return None
+    id_min, id_max = prepared.id_range
+    fits = (
+        id_max < (1 << 63)  # unsigned ids above int64 do not cast
+        and id_max - id_min < (1 << ID_BITS)
+        and prepared.last_day - prepared.first_day < (1 << DAY_BITS)
+    )
+    return (id_min, prepared.first_day) if fits else None
+
+
 def customer_table(
     rows: Any,
     roles: tuple[str, ...],
     *,
     cut_day: int | None = None,
     window: int | None = None,
+    prepared: Prepared | None = None,
 ) -> Any:
     """Build the lazy per-customer aggregate table (every customer with a row).
 
     Parameters
     ----------
     rows : narwhals.LazyFrame
-        Canonical rows (see ``custintel.backends.Prepared``).
+        Canonical rows (see ``custintel.backends.Prepared``), possibly filtered.
     roles : tuple of str
         Roles present.
     cut_day, window : int, optional
         With both given, add the churn trend and gap columns.
+    prepared : Prepared, optional
+        What ``rows`` came from; with integer customer ids in Polars it selects
+        the sort-based marking of
+        :func:`~custintel.backends._polars_plan.sorted_marked_rows` (same columns).
 
     Returns
     -------
@@ -119,6 +253,14 @@ def customer_table(
         cutoff ``last_gap_days``, ``gap_max_days``, ``occasions_recent``,
         ``occasions_earlier``, ``spend_recent``, ``spend_earlier``.
     """
+    bounds = _packed_key_bounds(prepared)
+    if bounds is not None:
+        marked = sorted_marked_rows(
+            rows.select(*row_columns(roles)), id_min=bounds[0], day_min=bounds[1]
+        )
+        return _with_orders(aggregate_marked_rows(marked, roles, cut_day, window), rows, roles)
+    if rows.implementation is nw.Implementation.DUCKDB:
+        return _with_orders(_row_table(rows, roles, cut_day, window), rows, roles)
     days = _with_neighbours(_daily(rows, roles))
     bought = nw.col("buys") > 0
     gap, day = nw.col("gap"), nw.col("day")
@@ -147,20 +289,37 @@ def customer_table(
             nw.when(recent).then(nw.col("spend")).otherwise(0.0).sum().alias("spend_recent"),
             nw.when(earlier).then(nw.col("spend")).otherwise(0.0).sum().alias("spend_earlier"),
         ]
-    table = days.group_by(_ID).agg(*aggs)
-    if "order_id" in roles:
-        orders = (
-            rows.filter(_purchase())
-            .group_by(_ID)
-            .agg(nw.col("order_id").n_unique().alias("n_distinct_orders"))
-        )
-        table = table.join(orders, on=_ID, how="left")
-    return table
+    return _with_orders(days.group_by(_ID).agg(*aggs), rows, roles)
+
+
+def _with_orders(table: Any, rows: Any, roles: tuple[str, ...]) -> Any:
+    """Join the distinct purchase orders per customer, when order ids are mapped."""
+    if "order_id" not in roles:
+        return table
+    orders = (
+        rows.filter(_purchase())
+        .group_by(_ID)
+        .agg(nw.col("order_id").n_unique().alias("n_distinct_orders"))
+    )
+    return table.join(orders, on=_ID, how="left")
 
 
 def collect_customers(table: Any) -> pd.DataFrame:
-    """Collect a customer-level lazy table into pandas, sorted by customer id."""
-    frame = table.collect().to_pandas()
+    """Collect a customer-level lazy table into pandas, sorted by customer id.
+
+    Polars runs the plan in its streaming engine, whose hash group-bys cost about
+    half the CPU of the in-memory engine's on large logs. Polars and DuckDB sort
+    the customers in the engine (in parallel), which leaves pandas' stable sort a
+    check of already sorted rows; Spark is not asked for a global sort (one more
+    shuffle), pandas sorts what it collects.
+    """
+    implementation = table.implementation
+    if implementation is nw.Implementation.POLARS:
+        frame = table.sort(_ID).collect(engine="streaming").to_pandas()
+    elif implementation is nw.Implementation.DUCKDB:
+        frame = table.sort(_ID).collect().to_pandas()
+    else:
+        frame = table.collect().to_pandas()
     return frame.sort_values(_ID, kind="stable", ignore_index=True)
 
 
@@ -235,7 +394,7 @@ def summarize_customers(
     """
     scale = unit_days(time_unit)
     prepared = prepare(tx, schema, policies)
-    table = collect_customers(customer_table(prepared.rows, prepared.roles))
+    table = collect_customers(customer_table(prepared.rows, prepared.roles, prepared=prepared))
     summary, _ = finish_summary(table, prepared.roles, prepared.end_day, scale)
     summary.attrs.update({"observation_end": _day_string(prepared.end_day), "time_unit": time_unit})
     return summary
@@ -256,7 +415,9 @@ def calibration_holdout_split(
     check_calibration_end(calibration_day, prepared.first_day, prepared.end_day)
     cal = int(calibration_day.astype(np.int64))
     rows = prepared.rows
-    calibration = customer_table(rows.filter(nw.col("day") <= cal), prepared.roles)
+    calibration = customer_table(
+        rows.filter(nw.col("day") <= cal), prepared.roles, prepared=prepared
+    )
     holdout = (
         rows.filter((nw.col("day") > cal) & _purchase())
         .group_by(_ID, "day")
@@ -289,7 +450,14 @@ def _attribute_table(rows: Any, role: str) -> Any:
     )
 
 
-def churn_table(rows: Any, roles: tuple[str, ...], *, cut_day: int, window: int) -> Any:
+def churn_table(
+    rows: Any,
+    roles: tuple[str, ...],
+    *,
+    cut_day: int,
+    window: int,
+    prepared: Prepared | None = None,
+) -> Any:
     """Build the lazy per-customer aggregates behind the churn features at a cutoff.
 
     Parameters
@@ -302,6 +470,8 @@ def churn_table(rows: Any, roles: tuple[str, ...], *, cut_day: int, window: int)
         The cutoff as a day number.
     window : int
         Length in days of the "recent" and "earlier" trend windows.
+    prepared : Prepared, optional
+        What ``rows`` came from (see :func:`customer_table`).
 
     Returns
     -------
@@ -310,7 +480,7 @@ def churn_table(rows: Any, roles: tuple[str, ...], *, cut_day: int, window: int)
         ``attr_<role>`` (the most frequent value) for each mapped role of
         :data:`~custintel.backends.CHURN_ATTRIBUTES`.
     """
-    table = customer_table(rows, roles, cut_day=cut_day, window=window)
+    table = customer_table(rows, roles, cut_day=cut_day, window=window, prepared=prepared)
     for role in CHURN_ATTRIBUTES:
         if role in roles:
             table = table.join(_attribute_table(rows, role), on=_ID, how="left")
@@ -379,7 +549,11 @@ def make_churn_dataset(
 
     rows, roles = prepared.rows, prepared.roles
     table = churn_table(
-        rows.filter(nw.col("day") <= cut_day), roles, cut_day=cut_day, window=window_days
+        rows.filter(nw.col("day") <= cut_day),
+        roles,
+        cut_day=cut_day,
+        window=window_days,
+        prepared=prepared,
     )
     in_window = (nw.col("day") > cut_day) & (nw.col("day") <= cut_day + horizon_days)
     buyers = rows.filter(in_window & _purchase()).group_by(_ID).agg(nw.len().alias("label_buys"))

@@ -50,6 +50,10 @@ class Prepared:
         First and last day of the kept rows.
     engine : str
         ``"polars"``, ``"duckdb"`` or ``"spark"``.
+    id_range : tuple of int or None
+        Smallest and largest customer id of the kept rows when the engine is
+        Polars and the ids are integers (its sort-based plan packs them into a
+        key), else ``None``.
     """
 
     rows: Any
@@ -58,6 +62,7 @@ class Prepared:
     first_day: int
     last_day: int
     engine: str
+    id_range: tuple[int, int] | None = None
 
 
 def lazy_frame(tx: Any) -> Any:
@@ -288,6 +293,17 @@ def prepare(
         nw.when(keep).then(day).min().alias("first_day"),
         nw.when(keep).then(day).max().alias("last_day"),
     ]
+    integer_ids = (
+        engine == "polars"
+        and "customer_id" in canonical
+        and source_schema[mapping["customer_id"]].is_integer()
+    )
+    if integer_ids:
+        ids = canonical["customer_id"]
+        stats_exprs += [
+            nw.when(keep).then(ids).min().alias("id_min"),
+            nw.when(keep).then(ids).max().alias("id_max"),
+        ]
     stats = frame.select(*stats_exprs).collect().rows(named=True)[0]
     n_rows = int(stats["n_rows"])
     if n_rows == 0:
@@ -355,6 +371,7 @@ def prepare(
         first_day=first_day,
         last_day=last_day,
         engine=engine,
+        id_range=(int(stats["id_min"]), int(stats["id_max"])) if integer_ids else None,
     )
 
 
