@@ -899,6 +899,7 @@ def _check_timestamps(values: pd.Series, problems: Problems) -> pd.Series:
 
 
 _SLASH_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}(?:\D|$)"
+_SLASH_DATE_PATTERN = re.compile(_SLASH_DATE)
 
 
 def _warn_if_day_month_ambiguous(values: pd.Series) -> None:
@@ -908,6 +909,8 @@ def _warn_if_day_month_ambiguous(values: pd.Series) -> None:
     nothing in the data tells the two readings apart, so the choice must not be silent.
     """
     distinct = pd.Series(pd.unique(values.dropna().astype(str)))
+    if distinct.empty or _SLASH_DATE_PATTERN.match(distinct.iloc[0]) is None:
+        return  # one value not in dd/mm/yyyy style is enough: no need to scan them all
     parts = distinct.str.extract(_SLASH_DATE)
     if distinct.empty or parts[0].isna().any():
         return  # not (only) dd/mm/yyyy-style text: ISO dates and others are unambiguous

@@ -301,3 +301,60 @@ def test_validating_a_validated_frame_gives_it_back_without_sharing_writes(
     resorted = validate_transactions(shuffled, duplicates="keep")
     keys = resorted[["customer_id", "timestamp"]]
     assert keys.equals(keys.sort_values(["customer_id", "timestamp"], kind="stable"))
+
+
+def test_churn_features_from_the_validation_and_the_summary_equal_the_frame_path(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    # Scoring may hand churn_features its validation and its summary instead of the
+    # frame (validated again inside, summarised again): the table must be the same.
+    from custintel.exceptions import quiet
+    from custintel.features import summarize_customers
+    from custintel.pipeline._rows import churn_features
+    from custintel.schema import validated_transactions
+
+    end = fitted.observation_end_
+    with quiet():
+        validated = validated_transactions(
+            pipeline_tx, fitted.schema_, observation_end=end, duplicates="keep"
+        )
+        summary = summarize_customers(
+            validated.frame, observation_end=str(end.date()), duplicates="keep"
+        )
+    horizon = fitted.churn_horizon_
+    expected = churn_features(validated.frame, cutoff=end, horizon=horizon)
+    for got in (
+        churn_features(validated, cutoff=end, horizon=horizon),
+        churn_features(validated.frame, cutoff=end, horizon=horizon, summary=summary),
+        churn_features(validated, cutoff=end, horizon=horizon, summary=summary),
+    ):
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert set(fitted.churn_features_) <= set(expected.columns) | set(summary.columns)
+
+
+def test_recommend_items_gives_the_fitted_recommendations(fitted: CustomerIntelligence) -> None:
+    # The lean entry point gives, rank by rank, the items the pipeline scored with
+    # recommend (the fitted customers_ table).
+    from custintel.pipeline._rows import customer_items
+
+    scored = fitted.customers_
+    items = customer_items(fitted.result_.log.frame, scored.index)
+    table = fitted.recommender_.recommend_items(items.reset_index(drop=True), n=3)
+    for k in (1, 2, 3):
+        expected = scored[f"recommendation_{k}"].astype(object)
+        assert table[f"item_{k}"].tolist() == expected.where(expected.notna(), None).tolist()
+    assert scored["recommendation_1"].notna().all()
+
+
+def test_customer_items_of_lists_of_one_length() -> None:
+    # Lists of equal length stay one list per customer (not a 2-D table), and no
+    # customers give an empty Series.
+    from custintel.pipeline._rows import customer_items
+
+    tx = pd.DataFrame(
+        {"customer_id": ["a", "b", "b"], "item_id": ["x", "y", "y"], "amount": [1.0, 2.0, 3.0]}
+    )
+    items = customer_items(tx, pd.Index(["a", "b"], name="customer_id"))
+    assert items.tolist() == [["x"], ["y"]]
+    assert all(type(v) is list for v in items) and items.dtype == object
+    assert customer_items(tx, pd.Index([], dtype=object)).tolist() == []

@@ -7,6 +7,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
@@ -59,6 +60,10 @@ _METRIC_DOMAINS = {
 }
 # Rule firings (query x rule) held at once while scoring.
 _FIRINGS_PER_CHUNK = 1 << 22
+# Cells (query x candidate item) of the ranking table held at once while scoring.
+_CELLS_PER_CHUNK = 1 << 22
+# Up to this many recommendations per row, repeated argmin ranks faster than a partition.
+_ARGMIN_UP_TO = 8
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
@@ -292,6 +297,56 @@ class CrossSellRecommender(BaseEstimator):
         rows, ranks, items, rule_at = self._top_n(query, int(n), bool(exclude_purchased))
         return self._frame(index[rows], ranks, items, rule_at)
 
+    def recommend_items(
+        self, customers_or_baskets: Any, *, n: int = 5, exclude_purchased: bool = True
+    ) -> pd.DataFrame:
+        """Return only the recommended item ids: one row per customer, one column per rank.
+
+        The items and order of :meth:`recommend`, without the scores, rules
+        and sentences, for scoring many customers at once.
+
+        Parameters
+        ----------
+        customers_or_baskets : DataFrame, mapping, Series or list of baskets
+            What each customer holds, as in :meth:`recommend`.
+        n : int, default=5
+            Recommendations per customer.
+        exclude_purchased : bool, default=True
+            Never recommend an item the customer already holds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per customer (or basket), in input order, indexed as in
+            :meth:`recommend`; columns ``item_1`` to ``item_<n>`` hold the
+            item id of each rank (object dtype), ``None`` where a customer
+            gets fewer than ``n`` items.
+
+        Examples
+        --------
+        >>> baskets = [["milk", "bread"], ["milk", "bread", "butter"], ["milk", "butter"],
+        ...            ["bread", "butter"], ["milk", "bread"], ["jam"]]
+        >>> model = CrossSellRecommender(min_support=0.3, min_confidence=0.5).fit(baskets)
+        >>> model.recommend_items([["bread"], ["milk", "bread", "butter"]], n=2)
+               item_1  item_2
+        basket
+        0        milk  butter
+        1         jam    None
+
+        The second basket holds every item a rule recommends: only ``jam``,
+        by popularity, is left to offer.
+        """
+        check_is_fitted(self, "rules_")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        query, index = self._queries(customers_or_baskets)
+        rows, ranks, items, _ = self._top_n(query, int(n), bool(exclude_purchased))
+        table = np.full((len(index), int(n)), None, dtype=object)
+        table[rows, ranks] = self._item_labels()[items]
+        return pd.DataFrame(
+            {f"item_{k + 1}": table[:, k] for k in range(int(n))}, index=index, dtype=object
+        )
+
     def _item_labels(self) -> np.ndarray:
         labels = np.empty(len(self.item_support_), dtype=object)
         labels[:] = self.item_support_.index.tolist()
@@ -314,6 +369,9 @@ class CrossSellRecommender(BaseEstimator):
             else:
                 data = list(data) if not isinstance(data, (str, bytes)) else data
                 index = pd.RangeIndex(len(data) if isinstance(data, list) else 0, name="basket")
+            fast = _lists_over_known(data, known)
+            if fast is not None:
+                return fast, index
             encoded: EncodedBaskets = encode_baskets(data)
             matrix, labels = encoded.matrix, encoded.labels
         return _reindex_columns(matrix, labels, known), index
@@ -339,39 +397,12 @@ class CrossSellRecommender(BaseEstimator):
         self, query: sparse.csr_matrix, n: int, exclude: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Top ``n`` (query row, rank, item code, rule position or -1) for every query row."""
-        n_items = query.shape[1]
         antecedents, sizes, consequents = self._rule_arrays()
         known = self._item_labels()
         popularity = pd.Index(known, dtype=object).get_indexer(
             pd.Index(self.item_support_.index, dtype=object)
         )
-        rules_per_item = np.bincount(antecedents.indices, minlength=n_items)
-        query_int = sparse.csr_matrix(query, dtype=np.int32)
-        # Chunks of queries whose possible firings stay bounded.
-        bound = np.cumsum(query_int @ rules_per_item)
-        outputs = []
-        start = 0
-        while start < query.shape[0]:
-            base = bound[start - 1] if start else 0
-            stop = int(np.searchsorted(bound, base + _FIRINGS_PER_CHUNK, side="right"))
-            stop = max(stop, start + 1)
-            outputs.append(
-                _top_n_chunk(
-                    query_int[start:stop],
-                    start,
-                    antecedents,
-                    sizes,
-                    consequents,
-                    popularity,
-                    n,
-                    exclude,
-                )
-            )
-            start = stop
-        if not outputs:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty, empty
-        return tuple(np.concatenate(parts) for parts in zip(*outputs, strict=True))  # type: ignore[return-value]
+        return _rank_items(query, antecedents, sizes, consequents, popularity, n, exclude)
 
     def _frame(
         self, index: pd.Index, ranks: np.ndarray, items: np.ndarray, rule_at: np.ndarray
@@ -381,22 +412,33 @@ class CrossSellRecommender(BaseEstimator):
         safe = np.where(from_rule, rule_at, 0)
         rules = self.rules_
         support = self.item_support_.reindex(pd.Index(known, dtype=object)).to_numpy()
-        if len(rules):
+        n_rules = len(rules)
+        # Each rule's sentence and antecedents, and each item's popularity sentence, are
+        # made once and then taken per recommendation; slot n_rules holds "no rule".
+        rule_antecedents = np.empty(n_rules + 1, dtype=object)
+        rule_antecedents[:n_rules] = rules["antecedents"].to_numpy()
+        rule_antecedents[n_rules] = ()
+        if n_rules:
             score = np.where(from_rule, rules[self.rank_by].to_numpy()[safe], support[items])
             confidence = np.where(from_rule, rules["confidence"].to_numpy()[safe], np.nan)
             lift = np.where(from_rule, rules["lift"].to_numpy()[safe], np.nan)
-            rule_antecedents = rules["antecedents"].to_numpy()[safe]
+            _, _, consequents = self._rule_arrays()
+            sentences = [
+                f"{' + '.join(map(str, a))} -> {item}"
+                for a, item in zip(rule_antecedents[:n_rules], known[consequents], strict=True)
+            ]
         else:
             score = support[items]
             confidence = lift = np.full(len(items), np.nan)
-            rule_antecedents = np.empty(len(items), dtype=object)
-        antecedents = np.empty(len(items), dtype=object)
-        antecedents[:] = [a if r else () for a, r in zip(rule_antecedents, from_rule, strict=True)]
+            sentences = []
+        used = np.unique(items[~from_rule])
+        popular = np.empty(len(known), dtype=object)
+        popular[used] = [f"popular: in {s:.1%} of baskets" for s in support[used]]
+        rule_text = np.empty(n_rules, dtype=object)
+        rule_text[:] = sentences
+        text = np.where(from_rule, rule_text[safe] if n_rules else None, popular[items])
+        antecedents = rule_antecedents[np.where(from_rule, rule_at, n_rules)]
         labels = known[items]
-        text = [
-            f"{' + '.join(map(str, a))} -> {item}" if r else f"popular: in {s:.1%} of baskets"
-            for a, item, r, s in zip(antecedents, labels, from_rule, score, strict=True)
-        ]
         item_column = np.empty(len(labels), dtype=object)
         item_column[:] = labels
         frame = pd.DataFrame(
@@ -408,7 +450,7 @@ class CrossSellRecommender(BaseEstimator):
                 "antecedents": antecedents,
                 "confidence": confidence,
                 "lift": lift,
-                "rule": np.array(text, dtype=object),
+                "rule": np.asarray(text, dtype=object),
             },
             index=index,
         )
@@ -728,6 +770,40 @@ def _merge_rows(matrix: sparse.csr_matrix, owners: Any) -> sparse.csr_matrix:
     return merged
 
 
+def _lists_over_known(data: Any, known: np.ndarray) -> sparse.csr_matrix | None:
+    """Encode plain lists (or tuples) of item labels straight over the fitted items.
+
+    The common scoring input (a Series of item lists per customer), without
+    encoding the baskets' own labels first. It gives the matrix that
+    ``encode_baskets`` and :func:`_reindex_columns` give; ``None`` for any
+    other input, or one that ``encode_baskets`` must check or refuse (no
+    baskets, a missing or unhashable item), which then takes that path.
+    """
+    baskets = data.tolist() if isinstance(data, pd.Series) else data
+    if not isinstance(baskets, list) or not baskets:
+        return None
+    if not all(type(basket) in (list, tuple) for basket in baskets):
+        return None
+    lengths = np.fromiter(map(len, baskets), dtype=np.int64, count=len(baskets))
+    flat = np.empty(int(lengths.sum()), dtype=object)
+    flat[:] = list(chain.from_iterable(baskets))
+    if len(flat) and bool(pd.isna(flat).any()):
+        return None
+    try:
+        columns = pd.Index(known, dtype=object).get_indexer(pd.Index(flat, dtype=object))
+    except TypeError:  # an unhashable item
+        return None
+    keep = columns >= 0
+    rows = np.repeat(np.arange(len(baskets)), lengths)[keep]
+    matrix = sparse.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=bool), (rows, columns[keep])),
+        shape=(len(baskets), len(known)),
+    )
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    return matrix
+
+
 def _reindex_columns(
     matrix: sparse.csr_matrix, labels: np.ndarray, known: np.ndarray
 ) -> sparse.csr_matrix:
@@ -754,11 +830,55 @@ def _sort_rules(rules: pd.DataFrame, rank_by: str) -> pd.DataFrame:
     return rules.iloc[order].reset_index(drop=True)
 
 
-def _membership(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    if len(sorted_keys) == 0:
-        return np.zeros(len(keys), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[at] == keys
+def _rank_items(
+    query: sparse.csr_matrix,
+    antecedents: sparse.csr_matrix,
+    sizes: np.ndarray,
+    consequents: np.ndarray,
+    popularity: np.ndarray,
+    n: int,
+    exclude: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Top ``n`` (query row, rank, item code, rule position or -1) of every query row.
+
+    Rows come in ascending order, each with its recommendations by rank. The
+    queries are ranked in chunks whose rule firings and ranking table stay
+    bounded (:data:`_FIRINGS_PER_CHUNK`, :data:`_CELLS_PER_CHUNK`).
+    """
+    n_queries, n_items = query.shape
+    query_int = sparse.csr_matrix(query, dtype=np.int32)
+    held_per_row = np.diff(query_int.indptr)
+    # Only these items can be recommended: a rule's consequent, or one of the popular
+    # items a top-up can reach (a row skips at most what it holds and what rules gave it).
+    width = min(len(popularity), 2 * n + int(held_per_row.max(initial=0)))
+    candidates = np.union1d(consequents, popularity[:width]).astype(np.int64)
+    rows_per_chunk = max(1, _CELLS_PER_CHUNK // max(len(candidates), 1))
+    rules_per_item = np.bincount(antecedents.indices, minlength=n_items)
+    bound = np.cumsum(query_int @ rules_per_item)  # firings possible up to each row
+    outputs = []
+    start = 0
+    while start < n_queries:
+        base = bound[start - 1] if start else 0
+        stop = int(np.searchsorted(bound, base + _FIRINGS_PER_CHUNK, side="right"))
+        stop = min(max(stop, start + 1), start + rows_per_chunk)
+        outputs.append(
+            _top_n_chunk(
+                query_int[start:stop],
+                start,
+                antecedents,
+                sizes,
+                consequents,
+                popularity,
+                n,
+                exclude,
+                candidates,
+            )
+        )
+        start = stop
+    if not outputs:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    return tuple(np.concatenate(parts) for parts in zip(*outputs, strict=True))  # type: ignore[return-value]
 
 
 def _top_n_chunk(
@@ -770,66 +890,69 @@ def _top_n_chunk(
     popularity: np.ndarray,
     n: int,
     exclude: bool,
+    candidates: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rank the ``candidates`` (sorted item codes) for each query row of one chunk.
+
+    Each (row, candidate) cell holds a sort key: the position of the item's
+    best firing rule (rules are sorted best first), else the number of rules
+    plus the item's popularity rank, so rule items come first, best rule
+    first, then popular items, most popular first. Held items (with
+    ``exclude``) get no key. The ``n`` smallest keys of a row are its
+    recommendations; keys within a row are distinct.
+    """
     n_queries, n_items = query.shape
-    held = (
-        np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(query.indptr)) * n_items
-        + query.indices
-    )  # sorted: rows in order, indices sorted within rows
-    # A rule fires when the query holds its whole antecedent.
-    overlap = sparse.csr_matrix(query @ antecedents.T)
-    overlap.sort_indices()
-    row = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(overlap.indptr))
-    rule = overlap.indices.astype(np.int64)
-    fires = overlap.data == sizes[rule]
-    row, rule = row[fires], rule[fires]
-    item = consequents[rule].astype(np.int64)
+    n_rules, n_candidates = len(sizes), len(candidates)
+    column = np.full(n_items, -1, dtype=np.int64)
+    column[candidates] = np.arange(n_candidates)
+    popularity_rank = np.empty(len(popularity), dtype=np.int64)
+    popularity_rank[popularity] = np.arange(len(popularity))
+    none = n_rules + n_items  # larger than every key
+    dtype = np.int32 if none < np.iinfo(np.int32).max else np.int64
+    keys = np.empty((n_queries, n_candidates), dtype=dtype)
+    keys[:] = (n_rules + popularity_rank[candidates]).astype(dtype)
+    flat = keys.reshape(-1)
+    if n_rules:
+        # A rule fires when the query holds its whole antecedent.
+        overlap = sparse.csr_matrix(query @ antecedents.T)
+        row = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(overlap.indptr))
+        rule = overlap.indices.astype(np.int64)
+        fires = overlap.data == sizes[rule]
+        row, rule = row[fires], rule[fires]
+        cell = row * n_candidates + column[consequents[rule]]
+        np.minimum.at(flat, cell, rule.astype(dtype))
     if exclude:
-        fresh = ~_membership(row * n_items + item, held)
-        row, rule, item = row[fresh], rule[fresh], item[fresh]
-    # Rules are sorted best first, and entries are in (row, rule) order: the first
-    # entry of each (row, item) is that item's best rule, and items come best first.
-    _, first = np.unique(row * n_items + item, return_index=True)
-    keep = np.zeros(len(row), dtype=bool)
-    keep[first] = True
-    row, rule, item = row[keep], rule[keep], item[keep]
-    rank = _rank_within(row)
-    top = rank < n
-    row, rule, item, rank = row[top], rule[top], item[top], rank[top]
-
-    # Top up with popular items not held and not already recommended.
-    have = np.bincount(row, minlength=n_queries)
-    need = n - have
-    if need.any():
-        held_per_row = np.diff(query.indptr)
-        width = min(len(popularity), 2 * n + int(held_per_row.max(initial=0)))
-        rows_needing = np.flatnonzero(need > 0)
-        cand_row = np.repeat(rows_needing, width)
-        cand_item = np.tile(popularity[:width].astype(np.int64), len(rows_needing))
-        cand_key = cand_row * n_items + cand_item
-        taken = np.sort(row * n_items + item)
-        ok = ~_membership(cand_key, taken)
-        if exclude:
-            ok &= ~_membership(cand_key, held)
-        cand_row, cand_item = cand_row[ok], cand_item[ok]
-        cand_rank = _rank_within(cand_row) + have[cand_row]
-        fill = cand_rank < n
-        row = np.concatenate([row, cand_row[fill]])
-        item = np.concatenate([item, cand_item[fill]])
-        rule = np.concatenate([rule, np.full(int(fill.sum()), -1, dtype=np.int64)])
-        rank = np.concatenate([rank, cand_rank[fill]])
-        order = np.lexsort((rank, row))
-        row, item, rule, rank = row[order], item[order], rule[order], rank[order]
+        held = column[query.indices]
+        row = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(query.indptr))
+        known = held >= 0
+        flat[row[known] * n_candidates + held[known]] = none
+    k = min(n, n_candidates)
+    if k <= _ARGMIN_UP_TO and k < n_candidates:
+        # A few passes of argmin beat a partition of every row.
+        best = np.empty((n_queries, k), dtype=np.int64)
+        chosen = np.empty((n_queries, k), dtype=dtype)
+        every = np.arange(n_queries)
+        for j in range(k):
+            best[:, j] = at = keys.argmin(axis=1)
+            chosen[:, j] = keys[every, at]
+            keys[every, at] = none
+    elif k < n_candidates:
+        best = np.argpartition(keys, k - 1, axis=1)[:, :k]
+        chosen = np.take_along_axis(keys, best, axis=1)
+        by_key = np.argsort(chosen, axis=1, kind="stable")
+        best = np.take_along_axis(best, by_key, axis=1)
+        chosen = np.take_along_axis(chosen, by_key, axis=1)
+    else:
+        best = np.argsort(keys, axis=1, kind="stable")
+        chosen = np.take_along_axis(keys, best, axis=1)
+    # Keys are distinct within a row, so the rows' valid keys come first, in rank order.
+    valid = (chosen < none).reshape(-1)
+    row = np.repeat(np.arange(n_queries, dtype=np.int64), k)[valid]
+    rank = np.tile(np.arange(k, dtype=np.int64), n_queries)[valid]
+    item = candidates[best.reshape(-1)[valid]]
+    key = chosen.reshape(-1)[valid].astype(np.int64)
+    rule = np.where(key < n_rules, key, -1)
     return row + offset, rank, item, rule
-
-
-def _rank_within(row: np.ndarray) -> np.ndarray:
-    """Position of each entry within its run of equal (sorted) ``row`` values."""
-    if len(row) == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    sizes = np.diff(np.r_[starts, len(row)])
-    return np.arange(len(row)) - np.repeat(starts, sizes)
 
 
 def _popular_top_n(
@@ -839,9 +962,8 @@ def _popular_top_n(
     known = pd.Index(model._item_labels(), dtype=object)
     popularity = known.get_indexer(pd.Index(model.item_support_.index, dtype=object))
     empty = sparse.csr_matrix((0, query.shape[1]), dtype=np.int32)
-    rows, _, items, _ = _top_n_chunk(
-        sparse.csr_matrix(query, dtype=np.int32),
-        0,
+    rows, _, items, _ = _rank_items(
+        query,
         empty,
         np.zeros(0, dtype=np.int64),
         np.zeros(0, dtype=np.int64),

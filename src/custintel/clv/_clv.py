@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from custintel.clv import _pareto_nbd_math as pareto_nbd_math
 from custintel.clv._base import PurchaseModel
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
@@ -193,8 +194,10 @@ class CLVModel(BaseEstimator):
         spend = self.spend_model_.predict_spend(X).to_numpy()
         total = np.zeros(len(X))
         previous = np.zeros(len(X))
-        for k in range(1, int(horizon) + 1):
-            cumulative = self.purchase_model_.predict_purchases(X, t=k * step).to_numpy()
+        by_period = _purchases_by(
+            self.purchase_model_, X, [k * step for k in range(1, int(horizon) + 1)]
+        )
+        for k, cumulative in enumerate(by_period, start=1):
             total += (cumulative - previous) / (1.0 + discount_rate) ** k
             previous = cumulative
         with np.errstate(invalid="ignore"):
@@ -327,3 +330,22 @@ def _nested(model_cls: Any, data: Mapping[str, Any], field: str) -> Any:
         raise InvalidModelError(
             f"CLVModel export, field {field!r}: {err}", reason=err.reason
         ) from None
+
+
+def _purchases_by(model: PurchaseModel, X: Any, times: list[float]) -> list[np.ndarray]:
+    """Return ``model.predict_purchases(X, t=t)`` for each of ``times``, as arrays.
+
+    A Pareto/NBD model evaluates its posterior (a series per customer) once
+    for all horizons instead of once per horizon; the values are the same to
+    the last bit.
+    """
+    if isinstance(model, ParetoNBDModel):
+        maths, params = model._scoring()
+        if maths is ParetoNBDModel.maths:  # not reduced to a nested model
+            checked = [model._horizon(t) for t in times]
+            check_is_fitted(model, "params_")
+            arrays, _ = model._prepare(X)
+            return pareto_nbd_math.expected_purchases_by(
+                params, arrays["frequency"], arrays["recency"], arrays["T"], checked
+            )
+    return [model.predict_purchases(X, t=t).to_numpy() for t in times]

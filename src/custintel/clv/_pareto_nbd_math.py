@@ -67,6 +67,7 @@ recency and age as arrays ``x``, ``t_x`` and ``T``, and a horizon ``t``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -78,6 +79,7 @@ __all__ = [
     "Layout",
     "compress_layout",
     "expected_purchases",
+    "expected_purchases_by",
     "expected_purchases_new_customer",
     "layout_loglik",
     "log_tail_integral",
@@ -648,18 +650,39 @@ def expected_purchases(
     numpy.ndarray
         Expected purchases per customer.
     """
+    return expected_purchases_by(params, x, t_x, T, [t])[0]
+
+
+def expected_purchases_by(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, times: Sequence[float]
+) -> list[np.ndarray]:
+    """Return :func:`expected_purchases` at each horizon of ``times``, one array per horizon.
+
+    The posterior (the series behind P(alive)) is evaluated once for all
+    horizons; each result equals ``expected_purchases(params, x, t_x, T, t)``
+    to the last bit.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Expected purchases per customer, for each horizon in ``times``.
+    """
     r, alpha, s, beta = params
     layout, log_alive, _, _ = _posterior(params, x, t_x, T)
     pair_x, pair_y = layout.pair_x, layout.pair_y
-    horizon = np.log1p(t / (beta + pair_y))
-    if_alive = (
-        (r + pair_x)
-        / (alpha + pair_y)
-        * (beta + pair_y)
-        * horizon
-        * _expm1_ratio((s - 1.0) * horizon)
-    )
-    return np.exp(log_alive) * if_alive[layout.age_pair]
+    alive = np.exp(log_alive)
+    results = []
+    for t in times:
+        horizon = np.log1p(t / (beta + pair_y))
+        if_alive = (
+            (r + pair_x)
+            / (alpha + pair_y)
+            * (beta + pair_y)
+            * horizon
+            * _expm1_ratio((s - 1.0) * horizon)
+        )
+        results.append(alive * if_alive[layout.age_pair])
+    return results
 
 
 def expected_purchases_new_customer(params: np.ndarray, t: np.ndarray) -> np.ndarray:

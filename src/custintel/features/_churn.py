@@ -163,6 +163,7 @@ def churn_features(
     btyd: Any = None,
     refunds: Literal["auto", "match", "net", "drop", "raise"] = "net",
     duplicates: Literal["warn", "keep", "drop", "raise"] = "warn",
+    summary: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     r"""Build the churn features of :func:`make_churn_dataset` at a cutoff, without labels.
 
@@ -175,10 +176,14 @@ def churn_features(
 
     Parameters
     ----------
-    tx : pandas.DataFrame
+    tx : pandas.DataFrame or ValidatedTransactions
         Transactions; validated with :func:`~custintel.validate_transactions`.
         Other engines (Polars, DuckDB, Spark) are supported by
         :func:`make_churn_dataset` only; convert with ``to_pandas()`` first.
+        The result of :func:`~custintel.schema.validated_transactions` is
+        used as it is, not validated again (``schema``, ``refunds`` and
+        ``duplicates`` then have no effect): a caller that validated the log
+        already saves a second validation.
     schema : TransactionSchema, dict or None, default=None
         Column mapping.
     cutoff : date-like
@@ -198,6 +203,13 @@ def churn_features(
         When given, add ``p_no_purchase`` as in :func:`make_churn_dataset`.
     refunds, duplicates : str, default="net" and "warn"
         Cleaning policies of :func:`~custintel.validate_transactions`.
+    summary : pandas.DataFrame, optional
+        The customer summary of the same transactions at the cutoff,
+        ``summarize_customers(tx, observation_end=cutoff)`` (days), to reuse
+        instead of computing it again; the result is the same. Its
+        ``attrs`` must name the cutoff as ``observation_end`` and ``"D"`` as
+        ``time_unit``, as :func:`~custintel.features.summarize_customers`
+        writes them. It is not modified.
 
     Returns
     -------
@@ -210,11 +222,13 @@ def churn_features(
     Raises
     ------
     TypeError
-        When ``tx`` is not a pandas DataFrame.
+        When ``tx`` is not a pandas DataFrame (or validated transactions), or
+        ``summary`` is not a DataFrame.
     ValueError
         When ``horizon``, ``window`` or ``min_history`` is not a valid number
         of days, ``btyd`` is given without ``horizon``, the cutoff is before
-        the first transaction, or no customer is left.
+        the first transaction, no customer is left, or ``summary`` is not a
+        summary of these transactions at the cutoff.
 
     Examples
     --------
@@ -234,8 +248,15 @@ def churn_features(
     1                    2                5           25.0               1.0
     2                    0               36            NaN               0.0
     3                    0               16            NaN               0.0
+
+    A caller that holds the summary at the cutoff passes it, and gets the same table:
+
+    >>> from custintel.features import summarize_customers
+    >>> summary = summarize_customers(tx, observation_end="2024-02-10")
+    >>> churn_features(tx, cutoff="2024-02-10", horizon=16, summary=summary).equals(X)
+    True
     """
-    if not isinstance(tx, pd.DataFrame):
+    if not isinstance(tx, (pd.DataFrame, ValidatedTransactions)):
         raise TypeError(
             f"churn_features takes a pandas DataFrame, got {type(tx).__module__}."
             f"{type(tx).__name__}; convert it with to_pandas() first, or use "
@@ -253,14 +274,18 @@ def churn_features(
         raise ValueError(
             "btyd needs the horizon of p_no_purchase; pass horizon=<days>, e.g. horizon=90"
         )
-    validated, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
+    if isinstance(tx, ValidatedTransactions):
+        validated, cut = tx, to_day(cutoff, "cutoff")
+        cut_day = int(cut.astype(np.int64))
+    else:
+        validated, cut, cut_day = _at_cutoff(tx, schema, cutoff, refunds, duplicates)
     first_day = int(validated.days.min())
     if cut_day < first_day:
         raise ValueError(
             f"cutoff {cut} is before the first transaction on {np.datetime64(first_day, 'D')}, "
             "so no customer has a purchase by then; pick a later cutoff"
         )
-    X, _ = _features(validated, cut, horizon_days, window_days, min_history, btyd)
+    X, _ = _features(validated, cut, horizon_days, window_days, min_history, btyd, summary=summary)
     return X
 
 
@@ -280,17 +305,25 @@ def _features(
     window_days: int,
     min_history: int,
     btyd: Any,
+    *,
+    summary: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Return the churn feature table at ``cut`` and the customer code of each of its rows.
 
-    Everything is read from the validated, sorted arrays through a mask of the
-    rows on or before the cutoff: the log is never copied (the frame of
+    Everything is read from the validated, sorted arrays through the rows on
+    or before the cutoff: the log is never copied (the frame of
     ``validated`` is not built), and the rows before the cutoff are not
-    validated a second time.
+    validated a second time. When every row is on or before the cutoff (as
+    when scoring at the observation end), the arrays are read whole.
+    ``summary``, when given, is the summary at ``cut`` (checked, not copied).
     """
     cut_day = int(cut.astype(np.int64))
     before = validated.days <= cut_day
-    X = summary_from_validated(validated, cut, 1.0, rows=before)
+    rows = None if bool(before.all()) else np.flatnonzero(before)
+    if summary is None:
+        X = summary_from_validated(validated, cut, 1.0, rows=None if rows is None else before)
+    else:
+        X = _given_summary(summary, validated, cut)
     X.attrs.update({"observation_end": str(cut), "time_unit": "D"})
     X = X.drop(columns=list(CHURN_DROPPED_COLUMNS))
     X = X.loc[X["tenure_days"] >= min_history]
@@ -300,10 +333,9 @@ def _features(
             f"cutoff {cut}; pass a later cutoff or a smaller min_history"
         )
     codes = validated.customers.get_indexer(X.index)
-    X = X.join(_gap_features(validated, before, codes, X, cut_day, window_days))
+    X = X.join(_gap_features(validated, rows, codes, X, cut_day, window_days))
     attributes = [role for role in CHURN_ATTRIBUTES if validated.has(role)]
     if attributes:
-        rows = np.flatnonzero(before)
         for role in attributes:
             values = pd.Series(_attribute_mode(validated, role, rows).take(codes))
             # Categories seen only after the cutoff must not show in the dtype.
@@ -318,9 +350,9 @@ def _features(
 
 
 def _attribute_mode(
-    validated: ValidatedTransactions, role: str, rows: np.ndarray
+    validated: ValidatedTransactions, role: str, rows: np.ndarray | None
 ) -> pd.Categorical:
-    """Most frequent value of ``role`` per customer code over the sorted ``rows``.
+    """Most frequent value of ``role`` per customer code over the sorted ``rows`` (None: all).
 
     The definition of :func:`~custintel.features.customer_attributes` (all
     rows, refunds included; missing values ignored; ties to the value that
@@ -340,10 +372,11 @@ def _attribute_mode(
                 reason=f"mixed_{role}",
             ) from None
         ordered = False
-    value_codes = value_codes[validated.order[rows]]
+    value_codes = value_codes[_sorted_rows(validated, rows)]
     known = value_codes >= 0
     n_codes, n_values = len(validated.customers), len(categories)
-    keys = validated.customer_codes[rows][known].astype(np.int64) * max(n_values, 1)
+    customer_codes = validated.customer_codes if rows is None else validated.customer_codes[rows]
+    keys = customer_codes[known].astype(np.int64) * max(n_values, 1)
     keys += value_codes[known]
     if n_codes * n_values <= max(4 * len(keys), 1 << 24):
         best = mode_dense(keys, n_codes, n_values)
@@ -352,9 +385,48 @@ def _attribute_mode(
     return pd.Categorical.from_codes(best, categories=pd.Index(categories), ordered=ordered)
 
 
+def _sorted_rows(validated: ValidatedTransactions, rows: np.ndarray | None) -> np.ndarray:
+    """Positions into ``validated.columns`` of the sorted ``rows`` (None: every row)."""
+    return validated.order if rows is None else validated.order[rows]
+
+
+def _given_summary(
+    summary: Any, validated: ValidatedTransactions, cut: np.datetime64
+) -> pd.DataFrame:
+    """Check a caller's customer summary at ``cut`` and return a new frame of it."""
+    if not isinstance(summary, pd.DataFrame):
+        raise TypeError(
+            f"summary must be a pandas DataFrame (summarize_customers' result), got "
+            f"{type(summary).__name__}"
+        )
+    end, unit = summary.attrs.get("observation_end"), summary.attrs.get("time_unit")
+    if end != str(cut) or unit != "D":
+        raise ValueError(
+            f"summary is a summary at observation_end={end!r} in time_unit={unit!r}, but the "
+            f"churn features need one at the cutoff {str(cut)!r} in days; pass "
+            f"summarize_customers(tx, observation_end={str(cut)!r}) or leave summary out"
+        )
+    missing = [c for c in CHURN_DROPPED_COLUMNS if c not in summary.columns]
+    unknown = validated.customers.get_indexer(summary.index) < 0
+    if missing or unknown.any():
+        what = (
+            f"lacks the columns {missing}"
+            if missing
+            else f"has {int(unknown.sum())} customers that are not in the transactions, e.g. "
+            f"{summary.index[unknown][:5].tolist()}"
+        )
+        raise ValueError(
+            f"summary {what}; pass summarize_customers(tx, observation_end={str(cut)!r}) of "
+            "the same transactions, or leave summary out"
+        )
+    X = summary.copy(deep=False)
+    X.attrs = {}
+    return X
+
+
 def _gap_features(
     validated: ValidatedTransactions,
-    before: np.ndarray,
+    rows: np.ndarray | None,
     codes: np.ndarray,
     X: pd.DataFrame,
     cut_day: int,
@@ -362,15 +434,18 @@ def _gap_features(
 ) -> pd.DataFrame:
     """Gap and trend aggregates of the purchase occasions up to the cutoff, in X's row order.
 
+    ``rows`` are the sorted rows on or before the cutoff (None: every row).
     A purchase occasion is a (customer, day) with at least one non-negative
     amount; its spend is their sum. The sorted rows are grouped by runs of
     equal (customer, day), so no group-by hashing or sorting is needed.
     """
-    rows = np.flatnonzero(before)
-    amounts = validated.columns["amount"].to_numpy(dtype=float)[validated.order[rows]]
+    amounts = validated.columns["amount"].to_numpy(dtype=float)[_sorted_rows(validated, rows)]
     purchase = amounts >= 0
-    customer = validated.customer_codes[rows[purchase]].astype(np.int64)
-    day = validated.days[rows[purchase]].astype(np.int64)
+    customer_codes, days = validated.customer_codes, validated.days
+    if rows is not None:
+        customer_codes, days = customer_codes[rows], days[rows]
+    customer = customer_codes[purchase].astype(np.int64)
+    day = days[purchase].astype(np.int64)
     amounts = amounts[purchase]
     n_codes = len(validated.customers)
     if len(day):

@@ -8,12 +8,14 @@ transaction column a missing feature comes from.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
+from custintel._validation import ValidatedTransactions
 from custintel.exceptions import SchemaError, quiet
 
 __all__ = [
@@ -27,7 +29,13 @@ __all__ = [
 ]
 
 
-def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> pd.DataFrame:
+def churn_features(
+    tx: pd.DataFrame | ValidatedTransactions,
+    *,
+    cutoff: pd.Timestamp,
+    horizon: int,
+    summary: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Build the churn features of :func:`~custintel.features.churn_features` at ``cutoff``.
 
     Scoring at the observation end has no label window after it, so the
@@ -36,12 +44,16 @@ def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> p
 
     Parameters
     ----------
-    tx : pandas.DataFrame
-        Canonical (validated) transactions.
+    tx : pandas.DataFrame or ValidatedTransactions
+        Canonical (validated) transactions, or the validation's result itself,
+        which is then not validated again.
     cutoff : pandas.Timestamp
         Last day of the feature period, inclusive.
     horizon : int
         Label window of the model in days; the trend window is half of it.
+    summary : pandas.DataFrame, optional
+        The customer summary of the same rows at ``cutoff`` (the pipeline's
+        own), reused instead of computed again; the result is the same.
 
     Returns
     -------
@@ -52,7 +64,9 @@ def churn_features(tx: pd.DataFrame, *, cutoff: pd.Timestamp, horizon: int) -> p
 
     with quiet():
         # The caller validated these rows already and reported what it found.
-        X = features(tx, cutoff=str(cutoff.date()), horizon=horizon, duplicates="keep")
+        X = features(
+            tx, cutoff=str(cutoff.date()), horizon=horizon, duplicates="keep", summary=summary
+        )
     X.attrs.clear()
     return X
 
@@ -223,21 +237,33 @@ def customer_items(tx: pd.DataFrame, customers: pd.Index) -> pd.Series:
     names = pd.Series(labels).to_numpy(dtype=object)
     keep = codes >= 0
     width = max(len(names), 1)
-    key = codes[keep] * width + item_codes[keep].astype(np.int64)
+    codes, item_codes = codes[keep], item_codes[keep].astype(np.int64)
+    key = codes * width + item_codes
     # The first row of each (customer, item) pair, in row order: a stable sort of the
     # keys (runs of customers make it cheap), then the first of each run of equal keys.
     by_key = np.argsort(key, kind="stable")
     first = run_starts(key[by_key])
     chosen = np.zeros(len(key), dtype=bool)
     chosen[by_key[first]] = True
-    owner, item = np.divmod(key[chosen], width)
+    owner, item = codes[chosen], item_codes[chosen]
     if len(owner) > 1 and not bool(np.all(owner[1:] >= owner[:-1])):
         order = np.argsort(owner, kind="stable")
         owner, item = owner[order], item[order]
     bounds = np.searchsorted(owner, np.arange(len(customers) + 1)).tolist()
     flat = names[item].tolist()
-    lists = [flat[lo:hi] for lo, hi in pairwise(bounds)]
-    return pd.Series(lists, index=customers.copy(), name="items", dtype=object)
+    # Hundreds of thousands of new lists would set off many garbage collections, each
+    # walking every live object: pause the collector (lists of labels form no cycles).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        # fromiter makes a 1-D array of the lists; pandas would first look for a 2-D shape.
+        lists = np.fromiter(
+            (flat[lo:hi] for lo, hi in pairwise(bounds)), dtype=object, count=len(customers)
+        )
+    finally:
+        if enabled:
+            gc.enable()
+    return pd.Series(lists, index=customers.copy(), name="items", dtype=object, copy=False)
 
 
 def run_starts(values: np.ndarray) -> np.ndarray:
