@@ -169,7 +169,7 @@ def test_a_replaced_step_changes_only_its_own_scores(
     assert ci.clv_model_ is own.model
     scores = ci.score(pipeline_tx)
     pd.testing.assert_frame_equal(scores, ci.customers_)
-    clv_columns = ["p_alive", "expected_purchases", "expected_clv"]
+    clv_columns = ["p_alive", "expected_purchases", "expected_clv", "value_at_risk"]
     pd.testing.assert_frame_equal(
         scores.drop(columns=clv_columns), fitted.customers_.drop(columns=clv_columns)
     )

@@ -1,5 +1,6 @@
 """Lifetime value: BTYD purchase models, the Gamma-Gamma spend model, and CLV."""
 
+from custintel.clv._alive_path import alive_path
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._boundary import LikelihoodRatioTest
@@ -19,4 +20,5 @@ __all__ = [
     "NBDModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
+    "alive_path",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -9,12 +10,20 @@ import numpy as np
 from custintel.clv import _beta_geo_math as bgm
 from custintel.clv._base import PurchaseMaths
 from custintel.clv._boundary import DropoutModel
+from custintel.clv._counts import CountMaths, PurchaseCountMixin
 from custintel.clv._fit import LogLikelihood
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
 
 
-class _BetaGeoBase(DropoutModel):
+def _counts(modified: bool) -> CountMaths:
+    return CountMaths(
+        conditional=partial(bgm.proba_purchases, modified=modified),
+        new_customer=partial(bgm.proba_purchases_new_customer, modified=modified),
+    )
+
+
+class _BetaGeoBase(PurchaseCountMixin, DropoutModel):
     """Shared implementation; ``_modified`` selects the model."""
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
@@ -24,6 +33,7 @@ class _BetaGeoBase(DropoutModel):
     maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(
         bgm, loglik="beta_geo_loglik", sample="sample_beta_geo", modified=False
     )
+    count_maths: ClassVar[CountMaths] = _counts(False)
 
     def _fit_terms(
         self, arrays: dict[str, np.ndarray], weights: np.ndarray
@@ -118,7 +128,20 @@ class BetaGeoModel(_BetaGeoBase):
             \frac{t}{\alpha + T + t}\right)\right],
 
     and a new customer's :math:`E[X(t)]` (eq. 9) is the same with
-    :math:`x = T = 0`. The Gauss hypergeometric function is evaluated in an
+    :math:`x = T = 0`. The distribution of the number of purchases
+    (``predict_proba_purchases``; eq. 8 for a new customer,
+    ``predict_proba_purchases_new``) is
+
+    .. math::
+
+        P(X(t) = n) = \frac{B(a, b + n)}{B(a, b)} \mathrm{NB}(n; r, \alpha, t)
+          + \delta_{n > 0} \frac{B(a + 1, b + n - 1)}{B(a, b)}
+            P(\mathrm{NB}(r, \alpha, t) \ge n),
+
+    with :math:`\mathrm{NB}` the negative binomial count of the Gamma-Poisson
+    process; given a history it is :math:`\delta_{n0}(1 - P(\text{alive}))`
+    plus :math:`P(\text{alive})` times the same at the posterior
+    :math:`(r + x, \alpha + T, a, b + x)`. The Gauss hypergeometric function is evaluated in an
     Euler-transformed form (a power series for short horizons, adaptive
     quadrature where scipy's ``hyp2f1`` fails), so predictions stay finite for
     frequencies in the hundreds and extreme ages.
@@ -151,6 +174,11 @@ class BetaGeoModel(_BetaGeoBase):
     Name: expected_purchases, dtype: float64
     >>> model.predict_proba_no_purchase(X, t=39).head(3).round(3).tolist()
     [0.445, 0.855, 0.883]
+    >>> model.predict_proba_purchases(X, t=39, n=[0, 1, 2]).head(2).round(3)
+    n                0      1      2
+    customer_id
+    4            0.445  0.239  0.144
+    18           0.855  0.110  0.024
     """
 
 
@@ -211,8 +239,11 @@ class ModifiedBetaGeoModel(_BetaGeoBase):
             {}_2F_1\!\left(r + x, b + x + 1; a + b + x;
             \frac{t}{\alpha + T + t}\right)\right],
 
-    and for a new customer, alive after the first purchase with probability
-    :math:`1 - p`,
+    The distribution of the number of purchases is BG/NBD's with
+    :math:`b + x + 1` for :math:`b + x` given a history; a new customer makes
+    none with probability :math:`a / (a + b)` more, and otherwise counts as a
+    BG/NBD customer with :math:`b + 1`. For a new customer, alive after the
+    first purchase with probability :math:`1 - p`,
 
     .. math::
 
@@ -249,3 +280,4 @@ class ModifiedBetaGeoModel(_BetaGeoBase):
     maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(
         bgm, loglik="beta_geo_loglik", sample="sample_beta_geo", modified=True
     )
+    count_maths: ClassVar[CountMaths] = _counts(True)

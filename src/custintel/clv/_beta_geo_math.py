@@ -33,9 +33,12 @@ import pandas as pd
 from scipy import integrate
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from custintel.clv._counts import nbd_log_pmf, nbd_sf
+
 __all__ = [
     "BetaGeoStats",
     "alive_expected_purchases",
+    "alive_proba_purchases",
     "beta_geo_loglik",
     "beta_geo_stats",
     "beta_geo_total_loglik",
@@ -44,6 +47,8 @@ __all__ = [
     "log_odds_dead",
     "proba_alive",
     "proba_no_purchase",
+    "proba_purchases",
+    "proba_purchases_new_customer",
     "sample_beta_geo",
 ]
 
@@ -623,6 +628,133 @@ def expected_purchases_new_customer(
     if modified:
         return np.asarray(b / (a + b) * alive_expected_purchases(r, alpha, a, b + 1.0, t))
     return alive_expected_purchases(r, alpha, a, b, t)
+
+
+def alive_proba_purchases(
+    r: np.ndarray | float,
+    alpha: np.ndarray | float,
+    a: float,
+    b: np.ndarray | float,
+    t: np.ndarray | float,
+    n: np.ndarray | float,
+) -> np.ndarray:
+    r"""Return P(n purchases in the next ``t``) of a customer who is alive now.
+
+    The customer's rate is :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)`,
+    their dropout probability :math:`p \sim \mathrm{Beta}(a, b)` (posterior
+    values, e.g. :math:`r + x`, :math:`\alpha + T`, :math:`b + x + s`), and
+    they may drop out after each purchase to come. Exactly ``n`` purchases
+    happen if the process makes ``n`` and the customer survives all ``n``
+    coin tosses, or if it makes at least ``n`` and the customer drops out at
+    the ``n``-th (FHL 2005, eq. 8):
+
+    .. math::
+
+        P(n) = \frac{B(a, b + n)}{B(a, b)}\, \mathrm{NB}(n; r, \alpha, t)
+             + \delta_{n > 0} \frac{B(a + 1, b + n - 1)}{B(a, b)}\,
+               P(\mathrm{NB}(r, \alpha, t) \ge n),
+
+    with the NBD tail from the regularised incomplete beta function (no
+    ``1 - sum`` cancellation).
+
+    Parameters
+    ----------
+    r, alpha, a, b
+        Gamma and Beta parameters, as for :func:`alive_expected_purchases`.
+    t : float or numpy.ndarray
+        Horizon (>= 0).
+    n : float or numpy.ndarray
+        Whole numbers of purchases (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities, broadcast over the inputs.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    log_beta = betaln(a, b)
+    stay = np.exp(betaln(a, b + n) - log_beta + nbd_log_pmf(r, alpha, t, n))
+    safe = np.maximum(n, 1.0)
+    leave = np.exp(betaln(a + 1.0, b + safe - 1.0) - log_beta) * nbd_sf(r, alpha, t, safe)
+    return np.asarray(np.clip(stay + np.where(n > 0, leave, 0.0), 0.0, 1.0))
+
+
+def proba_purchases(
+    params: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    t: float,
+    n: float,
+    *,
+    modified: bool = False,
+) -> np.ndarray:
+    r"""Return P(exactly ``n`` purchases in (T, T + t] | x, t_x, T).
+
+    A customer who has dropped out makes none; one alive at :math:`T` has
+    the posterior :math:`\lambda \sim \mathrm{Gamma}(r + x, \alpha + T)`,
+    :math:`p \sim \mathrm{Beta}(a, b + x + s)` and buys from then on as a
+    new customer with these parameters would (see
+    :func:`alive_proba_purchases`):
+
+    .. math::
+
+        P(n) = \delta_{n0}\,(1 - P(\text{alive}))
+             + P(\text{alive})\, P_{\text{alive}}(n; r + x, \alpha + T, a, b + x + s; t).
+
+    Its mean over ``n`` is :func:`expected_purchases`, and ``n = 0`` is
+    :func:`proba_no_purchase`.
+
+    Parameters
+    ----------
+    n : float
+        A whole number of purchases (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities per customer.
+    """
+    r, alpha, a, b = params
+    s = 1.0 if modified else 0.0
+    odds = log_odds_dead(params, x, t_x, T, modified=modified)
+    alive = alive_proba_purchases(r + x, alpha + T, a, b + x + s, t, n)
+    dead = expit(odds) if n == 0 else 0.0
+    return np.asarray(np.clip(dead + expit(-odds) * alive, 0.0, 1.0))
+
+
+def proba_purchases_new_customer(
+    params: np.ndarray, t: np.ndarray, n: np.ndarray, *, modified: bool = False
+) -> np.ndarray:
+    r"""Return P(X(t) = n): ``n`` repeat purchases of a new customer by age ``t``.
+
+    BG/NBD: FHL 2005, eq. 8, i.e. :func:`alive_proba_purchases` at the
+    prior. MBG/NBD (Batislam et al. 2007): the customer drops out right
+    after the first purchase with probability :math:`a / (a + b)` and is
+    otherwise alive with :math:`p \sim \mathrm{Beta}(a, b + 1)`:
+
+    .. math::
+
+        P(n) = \delta_{n0} \frac{a}{a + b}
+             + \frac{b}{a + b}\, P_{\text{alive}}(n; r, \alpha, a, b + 1; t).
+
+    Parameters
+    ----------
+    t, n : numpy.ndarray
+        Ages (>= 0) and whole numbers of purchases (>= 0), broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities.
+    """
+    r, alpha, a, b = params
+    if not modified:
+        return alive_proba_purchases(r, alpha, a, b, t, n)
+    n = np.asarray(n, dtype=np.float64)
+    alive = alive_proba_purchases(r, alpha, a, b + 1.0, t, n)
+    return np.asarray(np.where(n == 0, a / (a + b), 0.0) + b / (a + b) * alive)
 
 
 def sample_beta_geo(

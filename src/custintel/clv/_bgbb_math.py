@@ -30,6 +30,7 @@ __all__ = [
     "loglik_and_gradient",
     "proba_alive",
     "proba_no_purchase",
+    "proba_purchases_new_customer",
     "sample_customers",
     "whole_numbers",
 ]
@@ -323,14 +324,27 @@ def expected_purchases(
     return np.minimum(np.exp(log_e), horizon)  # at most one transaction per opportunity
 
 
-def proba_alive(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Return P(alive at opportunity ``n + 1``) per customer."""
+def proba_alive(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray, periods_ahead: float = 1
+) -> np.ndarray:
+    r"""Return P(alive at opportunity ``n + periods_ahead``) per customer.
+
+    Fader, Hardie and Shang (2010), eq. 11 and (A10):
+
+    .. math::
+
+        P(\text{alive at } n + m) = \frac{B(\alpha + x, \beta + n - x)}{B(\alpha, \beta)}
+            \frac{B(\gamma, \delta + n + m)}{B(\gamma, \delta)} \Big/ L(x, t_x, n),
+
+    the chance of the history with the customer alive through opportunity
+    ``n + m``; ``m = 0`` is P(alive at the last opportunity observed).
+    """
     alpha, beta, gamma, delta = params
     ll, _ = bgbb_loglik(params, x, t_x, n, gradient=False)
     log_alive = (
         betaln(alpha + x, beta + (n - x))
         - betaln(alpha, beta)
-        + betaln(gamma, delta + n + 1)
+        + betaln(gamma, delta + n + periods_ahead)
         - betaln(gamma, delta)
         - ll
     )
@@ -353,6 +367,64 @@ def expected_purchases_new_customer(params: np.ndarray, n: np.ndarray) -> np.nda
     log_sum = log_sum_beta(gamma, delta, np.zeros_like(flat), flat)
     expected = alpha / (alpha + beta) * np.exp(log_sum - betaln(gamma, delta))
     return expected.reshape(n.shape)
+
+
+def proba_purchases_new_customer(params: np.ndarray, n: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r"""Return :math:`P(X(n) = x)`: ``x`` transactions of a new customer in ``n`` opportunities.
+
+    Fader, Hardie and Shang (2010), eq. 8: alive through all ``n``
+    opportunities and transacting at ``x`` of them, or alive through
+    opportunity ``i`` (``x <= i < n``), dead from ``i + 1`` on and
+    transacting at ``x`` of the first ``i``:
+
+    .. math::
+
+        P(X(n) = x) = \binom{n}{x} \frac{B(\alpha + x, \beta + n - x)}{B(\alpha, \beta)}
+                \frac{B(\gamma, \delta + n)}{B(\gamma, \delta)}
+            + \sum_{i = x}^{n - 1} \binom{i}{x}
+                \frac{B(\alpha + x, \beta + i - x)}{B(\alpha, \beta)}
+                \frac{B(\gamma + 1, \delta + i)}{B(\gamma, \delta)}.
+
+    Parameters
+    ----------
+    params : numpy.ndarray
+        ``(alpha, beta, gamma, delta)``.
+    n, x : numpy.ndarray
+        Whole numbers of opportunities and of transactions, broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities (0 where ``x > n``).
+    """
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    n_b, x_b = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(x, dtype=np.float64))
+    const = betaln(alpha, beta) + betaln(gamma, delta)
+    possible = x_b <= n_b
+    xs = np.where(possible, x_b, 0.0)
+
+    def log_choose(top: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return np.asarray(gammaln(top + 1.0) - gammaln(k + 1.0) - gammaln(top - k + 1.0))
+
+    total = np.exp(
+        log_choose(n_b, xs)
+        + betaln(alpha + xs, beta + (n_b - xs))
+        + betaln(gamma, delta + n_b)
+        - const
+    )
+    for i in range(int(n_b.max(initial=0.0))):
+        use = possible & (xs <= i) & (i < n_b)
+        if not use.any():
+            continue
+        ii = np.full_like(xs, float(i))
+        term = np.exp(
+            log_choose(ii, np.minimum(xs, ii))
+            + betaln(alpha + xs, beta + np.maximum(ii - xs, 0.0))
+            + betaln(gamma + 1.0, delta + ii)
+            - const
+        )
+        total = total + np.where(use, term, 0.0)
+    return np.where(possible, np.clip(total, 0.0, 1.0), 0.0)
 
 
 def sample_customers(

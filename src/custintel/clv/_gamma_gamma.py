@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from custintel.clv._base import ParametricModel
+from custintel.clv._fit import MLEResult, _hessian, fit_mle, standard_errors
 from custintel.clv._gamma_gamma_math import gamma_gamma_loglik
 from custintel.exceptions import DataQualityWarning, warn
+from custintel.export import as_float, show
 from custintel.typing import CustomerTable
 
 __all__ = ["GammaGammaModel"]
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class GammaGammaModel(ParametricModel):
     r"""Gamma-Gamma model of average spend per repeat purchase.
 
@@ -26,10 +31,28 @@ class GammaGammaModel(ParametricModel):
     and ``gamma``) are those every model of :mod:`custintel.clv` shares; see
     the lifetime value guide. Besides them:
 
+    Parameters
+    ----------
+    q_min : float or None, default=None
+        Lower bound on ``q`` (lifetimes' ``q_constraint=True`` is
+        ``q_min=1``). The population mean spend :math:`p\gamma/(q-1)`
+        exists only for ``q > 1``; on heavy-tailed spend data the
+        unconstrained estimate can fall below 1 and make every one-time
+        buyer's expected spend infinite; any ``q_min > 1`` keeps it finite.
+        With ``q_min`` the likelihood is
+        maximised over ``q >= q_min``: when the unconstrained estimate
+        already satisfies it, the fit is exactly the unconstrained one;
+        otherwise ``q`` is held at ``q_min`` (the constrained maximum lies on
+        the bound; checked by the sign of the derivative in ``q``, with a
+        search of ``q > q_min`` when it is not) and its standard error is
+        NaN. ``None`` fits without a bound.
+
     Attributes
     ----------
     n_excluded_ : int
         Repeat buyers left out because their mean spend is 0.
+    q_constrained_ : bool
+        Whether ``q_min`` binds: the estimate of ``q`` is ``q_min``.
 
     Notes
     -----
@@ -68,6 +91,79 @@ class GammaGammaModel(ParametricModel):
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
     columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     integer_columns: ClassVar[tuple[str, ...]] = ("frequency",)
+
+    q_min: float | None = None
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.q_min is None:
+            return
+        if isinstance(self.q_min, (bool, np.bool_)) or not (0 < as_float(self.q_min) < math.inf):
+            raise ValueError(
+                f"q_min must be None or a finite number > 0 (1 keeps the mean spend "
+                f"finite, as lifetimes' q_constraint=True), got {show(self.q_min)}"
+            )
+
+    def _after_fit(
+        self, result: MLEResult, arrays: dict[str, np.ndarray], weights: np.ndarray
+    ) -> MLEResult:
+        self.q_constrained_ = False
+        self._q_fixed_hessian: np.ndarray | None = None
+        if self.q_min is None or result.params[1] >= float(self.q_min):
+            return result
+        return self._fit_with_q_min(result, arrays, weights, float(self.q_min))
+
+    def _fit_with_q_min(
+        self,
+        free: MLEResult,
+        arrays: dict[str, np.ndarray],
+        weights: np.ndarray,
+        q_min: float,
+    ) -> MLEResult:
+        """Maximise the likelihood over ``q >= q_min`` when the free estimate is below it."""
+        loglik, fit_weights = self._fit_terms(arrays, weights)
+        options = {
+            "weights": fit_weights,
+            "penalizer": float(self.penalizer),
+            "max_iter": self.max_iter,
+            "on_failure": "return",
+            "model_name": type(self).__name__,
+        }
+
+        def at_bound(pg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            ll, grad = loglik(np.array([pg[0], q_min, pg[1]]))
+            return ll, grad[:, [0, 2]]
+
+        fixed = fit_mle(at_bound, free.params[[0, 2]], **options)  # type: ignore[arg-type]
+        params = np.array([fixed.params[0], q_min, fixed.params[1]])
+        _, grad = loglik(params)
+        slope = (
+            float(fit_weights @ grad[:, 1])
+            - 2.0 * float(self.penalizer) * float(fit_weights.sum()) * q_min
+        )
+        if slope > 1e-6 * max(1.0, abs(fixed.log_likelihood)):
+            # The likelihood still rises into q > q_min: the constrained maximum is inside.
+            def above(pdg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                return loglik(np.array([pdg[0], q_min + pdg[1], pdg[2]]))
+
+            start = np.array([params[0], 1.0, params[2]])
+            inside = fit_mle(above, start, **options)  # type: ignore[arg-type]
+            if inside.log_likelihood > fixed.log_likelihood:
+                shifted = np.array([inside.params[0], q_min + inside.params[1], inside.params[2]])
+                hessian = _hessian(loglik, shifted, fit_weights, float(self.penalizer))
+                return replace(inside, params=shifted, hessian=hessian)
+        self.q_constrained_ = True
+        self._q_fixed_hessian = fixed.hessian
+        hessian = _hessian(loglik, params, fit_weights, float(self.penalizer))
+        return MLEResult(
+            params,
+            fixed.log_likelihood,
+            fixed.converged,
+            free.n_iter + fixed.n_iter,
+            hessian,
+            f"q held at q_min = {q_min:g}; {fixed.message}",
+            np.array([fixed.at_bound[0], False, fixed.at_bound[1]]),
+        )
 
     def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
         arrays, index, _, _ = self._repeat_buyers(X)
@@ -131,8 +227,22 @@ class GammaGammaModel(ParametricModel):
         kept = pd.DataFrame(arrays, index=index)
         super().fit(kept, sample_weight=sample_weight)
         self.n_excluded_ = excluded
+        if self._q_fixed_hessian is not None:
+            # q sits on its bound: no standard error for it; those of p and gamma with q fixed.
+            errors = standard_errors(self._q_fixed_hessian)
+            self.bse_ = pd.Series(
+                [errors[0], np.nan, errors[1]], index=list(self.param_names), name="se"
+            )
         q = float(self.params_["q"])
-        if q <= 1:
+        if q <= 1 and self.q_constrained_:
+            warn(
+                f"GammaGammaModel: q is held at q_min = {q:.4g}; the data would put it "
+                "lower. With q <= 1 the population mean spend p * gamma / (q - 1) does not "
+                "exist and predict_spend is infinite for one-time buyers: pass a q_min "
+                "above 1 (e.g. 1.1) for a finite mean.",
+                DataQualityWarning,
+            )
+        elif q <= 1:
             warn(
                 f"GammaGammaModel: q = {q:.4g} <= 1, so the population mean spend "
                 "p * gamma / (q - 1) does not exist; predict_spend is infinite for customers "

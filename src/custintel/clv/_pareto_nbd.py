@@ -9,12 +9,14 @@ import numpy as np
 from custintel.clv import _pareto_nbd_math as math
 from custintel.clv._base import PurchaseMaths
 from custintel.clv._boundary import DropoutModel
+from custintel.clv._counts import CountMaths, PurchaseCountMixin
 from custintel.clv._fit import LogLikelihood
+from custintel.clv._pareto_nbd_predictive import PARETO_NBD_COUNTS
 
 __all__ = ["ParetoNBDModel"]
 
 
-class ParetoNBDModel(DropoutModel):
+class ParetoNBDModel(PurchaseCountMixin, DropoutModel):
     r"""Pareto/NBD model of how often customers buy and when they stop.
 
     While alive, a customer makes repeat purchases as a Poisson process of
@@ -112,6 +114,7 @@ class ParetoNBDModel(DropoutModel):
     dropout_params: ClassVar[tuple[str, ...]] = ("s", "beta")
     edge: ClassVar[str] = "s -> 0 or beta -> infinity: no customer drops out"
     maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(math, loglik="pareto_nbd_loglik")
+    count_maths: ClassVar[CountMaths] = PARETO_NBD_COUNTS
 
     def _fit_terms(
         self, arrays: dict[str, np.ndarray], weights: np.ndarray

@@ -710,14 +710,30 @@ class CustomerIntelligence(BaseEstimator):
     # --- scoring -----------------------------------------------------------------------
 
     def _features(
-        self, frame: pd.DataFrame, end: pd.Timestamp, *, summary: pd.DataFrame | None = None
+        self,
+        frame: pd.DataFrame,
+        end: pd.Timestamp,
+        *,
+        summary: pd.DataFrame | None = None,
+        validated: Any = None,
     ) -> pd.DataFrame:
-        """Build the customer rows of validated transactions, none dated after ``end``."""
+        """Build the customer rows of validated transactions, none dated after ``end``.
+
+        ``validated`` (scoring) is the validation of ``frame``, which the churn
+        features reuse instead of validating again; the fit passes only the
+        summary it already made, not its validation, which would keep a second
+        copy of the log alive.
+        """
         from custintel.features import customer_profitability
 
         if summary is None:  # fit passes the summary it already made of the same rows
             summary = _summarize(frame, end)
-        churn = churn_features(frame, cutoff=end, horizon=self.churn_horizon_)
+        churn = churn_features(
+            frame if validated is None else validated,
+            cutoff=end,
+            horizon=self.churn_horizon_,
+            summary=summary,
+        )
         features = summary.join(churn.drop(columns=summary.columns, errors="ignore"))
         if "cost" in frame.columns:
             with quiet():
@@ -815,7 +831,7 @@ class CustomerIntelligence(BaseEstimator):
         """
         check_is_fitted(self, "clv_model_")
         validated = self._validated(self._scoring_input(tx), as_of)
-        return self._features(validated.frame, pd.Timestamp(validated.end_day))
+        return self._features(validated.frame, pd.Timestamp(validated.end_day), validated=validated)
 
     def score_customers(self, features: pd.DataFrame) -> pd.DataFrame:
         """Score customer feature rows with the fitted models (row by row).
@@ -930,13 +946,9 @@ class CustomerIntelligence(BaseEstimator):
         if self.recommender_ is None or "items" not in f.columns or not len(f):
             return empty
         n = min(3, int(self.n_recommendations))
-        recs = self.recommender_.recommend(f["items"].reset_index(drop=True), n=n)
-        position = recs.index.to_numpy(dtype=np.int64)
-        ranks = recs["rank"].to_numpy(dtype=np.int64)
-        items = recs["item_id"].to_numpy(dtype=object)
+        table = self.recommender_.recommend_items(f["items"].reset_index(drop=True), n=n)
         for k in range(1, n + 1):
-            at = ranks == k
-            empty[k - 1][position[at]] = items[at]
+            empty[k - 1] = table[f"item_{k}"].to_numpy(dtype=object)
         return empty
 
     def score(self, tx: TransactionsLike, *, as_of: DateLike = None) -> pd.DataFrame:

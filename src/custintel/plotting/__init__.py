@@ -13,6 +13,7 @@ from custintel.plotting._churn import (
     plot_survival_curve,
 )
 from custintel.plotting._clv import (
+    plot_alive_path,
     plot_calibration_vs_holdout,
     plot_clv_distribution,
     plot_cumulative_purchases,
@@ -25,6 +26,7 @@ from custintel.plotting._trends import money_axis_label, plot_breakdown, plot_mo
 __all__ = [
     "money_axis_label",
     "plot_abc",
+    "plot_alive_path",
     "plot_breakdown",
     "plot_calibration_curve",
     "plot_calibration_vs_holdout",

@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel.clv import alive_path
 from custintel.plotting._mpl import axes
 
 __all__ = [
+    "plot_alive_path",
     "plot_calibration_vs_holdout",
     "plot_clv_distribution",
     "plot_cumulative_purchases",
@@ -210,4 +212,72 @@ def plot_clv_distribution(
     ax.set_ylabel("customers (log scale)")
     ax.set_title("Distribution of predicted CLV")
     ax.legend()
+    return ax
+
+
+def plot_alive_path(
+    model: Any,
+    purchases: Any,
+    *,
+    observation_end: Any = None,
+    time_unit: str = "D",
+    ax: Any = None,
+) -> Any:
+    """Plot P(alive) over one customer's history, with a mark at each purchase.
+
+    The path is :func:`custintel.clv.alive_path` (lifetimes'
+    ``plot_history_alive``, which fails on pandas 3): P(alive) jumps at each
+    purchase and decays in between.
+
+    Parameters
+    ----------
+    model : PurchaseModel
+        A fitted purchase model with ``predict_proba_alive``.
+    purchases : array-like or pandas.DataFrame
+        The customer's purchase times (see :func:`custintel.clv.alive_path`).
+    observation_end : date-like or float, optional
+        Last day of the path; the last purchase by default.
+    time_unit : {"D", "W"}, default="D"
+        The time unit the model was fitted in.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from custintel.clv import BetaGeoModel
+    >>> from custintel.plotting import plot_alive_path
+    >>> model = BetaGeoModel.from_dict({
+    ...     "model": "BetaGeoModel", "format_version": 1,
+    ...     "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+    ...     "log_likelihood": -9582.4, "converged": True})
+    >>> ax = plot_alive_path(model, ["2024-01-01", "2024-01-15", "2024-02-01"],
+    ...                      observation_end="2024-06-30", time_unit="W")
+    >>> ax.get_ylabel()
+    'P(alive)'
+    """
+    path = alive_path(model, purchases, observation_end=observation_end, time_unit=time_unit)
+    ax = axes(ax)
+    x = path.index.to_numpy()
+    ax.plot(x, path["proba_alive"].to_numpy(), color="tab:blue", label="P(alive)")
+    bought = path["purchase"].to_numpy(dtype=bool)
+    for i, when in enumerate(x[bought]):
+        ax.axvline(
+            when,
+            color="tab:red",
+            linestyle=":",
+            alpha=0.7,
+            label="purchase" if i == 0 else "_nolegend_",
+        )
+    ax.scatter(x[bought], path["proba_alive"].to_numpy()[bought], color="tab:red", zorder=3, s=15)
+    ax.set_ylim(0.0, 1.05)
+    ax.set_xlabel(path.index.name)
+    ax.set_ylabel("P(alive)")
+    ax.set_title(f"P(alive) over the customer's history ({type(model).__name__})")
+    ax.legend(loc="lower left")
     return ax
