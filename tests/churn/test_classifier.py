@@ -12,9 +12,13 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from custintel.churn import ChurnClassifier, backtest
+from custintel.churn._classifier import STACK_FEATURES
 from custintel.datasets import make_transactions
 from custintel.exceptions import SchemaError
 from custintel.features import make_churn_dataset
+
+#: The boosted model with the calibration it was the default with (before the BTYD stack).
+HGB = {"model": "hgb", "calibration": "isotonic"}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -102,13 +106,25 @@ def test_btyd_logistic_errors(tables) -> None:
     with pytest.raises(SchemaError, match=r"needs the churn features \['tenure_days'\]") as info:
         ChurnClassifier(model="btyd_logistic").fit(X.drop(columns="tenure_days"), y)
     assert info.value.reason == "missing_column"
-    fitted = ChurnClassifier(model="btyd_logistic", calibration=None).fit(X, y)
-    with pytest.raises(ValueError, match="model='btyd_logistic' has no JSON export"):
-        fitted.to_dict()
-    with pytest.raises(ValueError, match="explain supports model='hgb' and model='logistic'"):
-        fitted.explain(X.head(3))
     # the other models ignore the horizon, so a table without attrs is fine for them
-    assert not hasattr(ChurnClassifier(calibration=None).fit(bare, y), "horizon_")
+    assert not hasattr(ChurnClassifier(model="hgb", calibration=None).fit(bare, y), "horizon_")
+    assert not hasattr(ChurnClassifier(model="logistic").fit(bare, y), "horizon_")
+    # an explicit horizon fits a table without attrs
+    assert ChurnClassifier(horizon=180).fit(bare, y).horizon_ == 180.0
+
+
+def test_the_default_is_the_btyd_stack_without_calibration(tables) -> None:
+    X, y, X2, _ = tables
+    clf = ChurnClassifier()
+    assert (clf.model, clf.calibration) == ("btyd_logistic", None)
+    clf.fit(X, y)
+    explicit = ChurnClassifier(model="btyd_logistic", calibration=None).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X2), explicit.predict_proba(X2))
+    assert [name for name, _ in clf.estimator_.steps] == [
+        "btydstack",
+        "standardscaler",
+        "logisticregression",
+    ]
 
 
 def test_beats_recency_on_simulated_data(sim: pd.DataFrame) -> None:
@@ -122,9 +138,24 @@ def test_beats_recency_on_simulated_data(sim: pd.DataFrame) -> None:
     )
 
 
-def test_permutation_importance(tables) -> None:
+def test_permutation_importance_of_the_default_shuffles_the_history_together(tables) -> None:
     X, y, X2, y2 = tables
     clf = ChurnClassifier().fit(X, y)
+    table = clf.permutation_importance(X2.iloc[:600], y2.iloc[:600], n_repeats=2)
+    assert set(table.index) == set(X.columns)
+    assert table["importance_mean"].is_monotonic_decreasing
+    # frequency, recency and T shuffled apart describe impossible customers: together,
+    # they share one importance, and that purchase history carries the most signal
+    history = table.loc[["frequency", "recency", "T"], "importance_mean"]
+    assert history.nunique() == 1 and history.iloc[0] > 0.05
+    assert set(table.index[:3]) == {"frequency", "recency", "T"}
+    unused = table.drop(index=["frequency", "recency", "T", *STACK_FEATURES])
+    assert (unused["importance_mean"] == 0).all()
+
+
+def test_permutation_importance(tables) -> None:
+    X, y, X2, y2 = tables
+    clf = ChurnClassifier(**HGB).fit(X, y)
     table = clf.permutation_importance(X2.iloc[:600], y2.iloc[:600], n_repeats=1)
     assert list(table.columns) == ["importance_mean", "importance_std"]
     assert set(table.index) == set(X.columns)
@@ -154,7 +185,9 @@ def test_errors(tables) -> None:
     with pytest.raises(ValueError, match="calibration must be"):
         ChurnClassifier(calibration="magic").fit(X, y)
     with pytest.raises(ValueError, match="rarer class"):
-        ChurnClassifier(min_customers=5).fit(X.iloc[:60], np.r_[np.ones(58), 0, 0].astype(int))
+        ChurnClassifier(**HGB, min_customers=5).fit(
+            X.iloc[:60], np.r_[np.ones(58), 0, 0].astype(int)
+        )
     with pytest.raises(ValueError, match=r"Only binary classification.*two labels"):
         ChurnClassifier().fit(X, np.arange(len(X)) % 3)
     with pytest.raises(ValueError, match="pos_label='gone' is not one of the labels"):
@@ -176,8 +209,10 @@ def numeric(tables) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
 
 def test_numpy_input_matches_dataframe_input(numeric) -> None:
     X, y, X2, y2 = numeric
-    on_frame = ChurnClassifier(calibration=None, max_iter=30).fit(X, y)
-    on_array = ChurnClassifier(calibration=None, max_iter=30).fit(X.to_numpy(), y.to_numpy())
+    on_frame = ChurnClassifier(model="hgb", calibration=None, max_iter=30).fit(X, y)
+    on_array = ChurnClassifier(model="hgb", calibration=None, max_iter=30).fit(
+        X.to_numpy(), y.to_numpy()
+    )
     assert on_frame.feature_names_in_.tolist() == list(X.columns)
     assert not hasattr(on_array, "feature_names_in_")
     assert on_array.n_features_in_ == on_frame.n_features_in_ == X.shape[1]
@@ -191,7 +226,7 @@ def test_numpy_input_matches_dataframe_input(numeric) -> None:
 
 def test_mixing_arrays_and_frames_follows_sklearn(numeric) -> None:
     X, y, X2, _ = numeric
-    on_frame = ChurnClassifier(calibration=None, max_iter=30).fit(X, y)
+    on_frame = ChurnClassifier(model="hgb", calibration=None, max_iter=30).fit(X, y)
     on_array = clone(on_frame).fit(X.to_numpy(), y)
     expected = on_frame.predict_proba(X2)
     with pytest.warns(UserWarning, match="does not have valid feature names"):
@@ -212,7 +247,7 @@ def test_follows_a_numpy_step_in_a_pipeline(numeric) -> None:
     from sklearn.preprocessing import StandardScaler
 
     X, y, X2, _ = numeric
-    pipe = make_pipeline(StandardScaler(), ChurnClassifier(max_iter=30)).fit(X, y)
+    pipe = make_pipeline(StandardScaler(), ChurnClassifier(**HGB, max_iter=30)).fit(X, y)
     proba = pipe.predict_proba(X2)
     assert proba.shape == (len(X2), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
@@ -223,7 +258,10 @@ def test_works_in_grid_search(tables) -> None:
 
     X, y, _, _ = tables
     search = GridSearchCV(
-        ChurnClassifier(calibration=None), {"max_iter": [20, 50]}, cv=3, scoring="roc_auc"
+        ChurnClassifier(model="hgb", calibration=None),
+        {"max_iter": [20, 50]},
+        cv=3,
+        scoring="roc_auc",
     ).fit(X, y)
     assert search.best_score_ > 0.7  # measured 0.746
     assert search.best_estimator_.predict_churn(X).between(0, 1).all()
@@ -242,22 +280,22 @@ def test_auto_calibrates_on_folds_below_the_threshold_and_on_a_holdout_above(
     from custintel.churn import _classifier
 
     X, y, X2, y2 = tables
-    small = ChurnClassifier(max_iter=30).fit(X, y)
+    small = ChurnClassifier(**HGB, max_iter=30).fit(X, y)
     assert len(X) < _classifier.HOLDOUT_CUSTOMERS and _members(small) == 5
     # the same table counts as large once the threshold is below its size
     monkeypatch.setattr(_classifier, "HOLDOUT_CUSTOMERS", len(X))
-    large = ChurnClassifier(max_iter=30).fit(X, y)
+    large = ChurnClassifier(**HGB, max_iter=30).fit(X, y)
     assert _members(large) == 1
-    explicit = ChurnClassifier(max_iter=30, cv="holdout").fit(X, y)
+    explicit = ChurnClassifier(**HGB, max_iter=30, cv="holdout").fit(X, y)
     np.testing.assert_array_equal(explicit.predict_proba(X2), large.predict_proba(X2))
     assert roc_auc_score(y2, large.predict_churn(X2)) > 0.8
     # cv=5 is the previous default, whatever the size
-    assert _members(ChurnClassifier(max_iter=30, cv=5).fit(X, y)) == 5
+    assert _members(ChurnClassifier(**HGB, max_iter=30, cv=5).fit(X, y)) == 5
 
 
 def test_holdout_calibrates_on_a_stratified_fifth(tables) -> None:
     X, y, _, _ = tables
-    clf = ChurnClassifier(max_iter=30, cv="holdout").fit(X, y)
+    clf = ChurnClassifier(**HGB, max_iter=30, cv="holdout").fit(X, y)
     (member,) = clf.estimator_.calibrated_classifiers_
     calibrator = member.calibrators[0]
     # isotonic on the held-out fifth only: its thresholds lie within the fold's scores
@@ -267,23 +305,23 @@ def test_holdout_calibrates_on_a_stratified_fifth(tables) -> None:
 def test_max_samples_trains_on_a_stratified_sample(tables) -> None:
     X, y, X2, _ = tables
     target = y.to_numpy()
-    rows = ChurnClassifier(max_samples=600)._sample(target)
+    rows = ChurnClassifier(**HGB, max_samples=600)._sample(target)
     assert rows is not None and len(rows) == 600 and (np.diff(rows) > 0).all()
     assert target[rows].mean() == pytest.approx(target.mean(), abs=1 / 600)
-    assert ChurnClassifier(max_samples=len(X))._sample(target) is None
-    assert ChurnClassifier(max_samples=None)._sample(target) is None
+    assert ChurnClassifier(**HGB, max_samples=len(X))._sample(target) is None
+    assert ChurnClassifier(**HGB, max_samples=None)._sample(target) is None
     # a cap above the table changes nothing; a cap below it changes the model
-    full = ChurnClassifier(max_iter=30, max_samples=None).fit(X, y).predict_proba(X2)
-    same = ChurnClassifier(max_iter=30, max_samples=10**6).fit(X, y).predict_proba(X2)
+    full = ChurnClassifier(**HGB, max_iter=30, max_samples=None).fit(X, y).predict_proba(X2)
+    same = ChurnClassifier(**HGB, max_iter=30, max_samples=10**6).fit(X, y).predict_proba(X2)
     np.testing.assert_array_equal(full, same)
-    sampled = ChurnClassifier(max_iter=30, max_samples=600).fit(X, y)
+    sampled = ChurnClassifier(**HGB, max_iter=30, max_samples=600).fit(X, y)
     assert not np.array_equal(sampled.predict_proba(X2), full)
-    again = ChurnClassifier(max_iter=30, max_samples=600).fit(X, y)
+    again = ChurnClassifier(**HGB, max_iter=30, max_samples=600).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X2), sampled.predict_proba(X2))
     with pytest.raises(ValueError, match="max_samples must be"):
-        ChurnClassifier(max_samples=0).fit(X, y)
+        ChurnClassifier(**HGB, max_samples=0).fit(X, y)
     with pytest.raises(ValueError, match="below min_customers"):
-        ChurnClassifier(max_samples=20).fit(X, y)
+        ChurnClassifier(**HGB, max_samples=20).fit(X, y)
 
 
 @pytest.mark.parametrize("cv", [1, 2.5, "five", True])
@@ -307,8 +345,8 @@ def test_n_jobs_follows_sklearn_and_limits_threads_only_inside_the_calls(tables)
         with pytest.raises(ValueError, match="n_jobs must be"):
             ChurnClassifier(n_jobs=bad).fit(X, y)  # type: ignore[arg-type]
     before = [pool["num_threads"] for pool in threadpool_info()]
-    one = ChurnClassifier(max_iter=30, cv=2).fit(X, y)
-    two = ChurnClassifier(max_iter=30, cv=2, n_jobs=2).fit(X, y)
+    one = ChurnClassifier(**HGB, max_iter=30, cv=2).fit(X, y)
+    two = ChurnClassifier(**HGB, max_iter=30, cv=2, n_jobs=2).fit(X, y)
     assert [pool["num_threads"] for pool in threadpool_info()] == before
     # threads change the work's split, not the model
     np.testing.assert_allclose(one.predict_proba(X2), two.predict_proba(X2), rtol=1e-9)
@@ -320,7 +358,7 @@ def test_n_jobs_follows_sklearn_and_limits_threads_only_inside_the_calls(tables)
 @pytest.fixture(scope="module")
 def on_01(tables) -> ChurnClassifier:
     X, y, _, _ = tables
-    return ChurnClassifier(max_iter=30, cv=2).fit(X, y)
+    return ChurnClassifier(**HGB, max_iter=30, cv=2).fit(X, y)
 
 
 @pytest.mark.parametrize(
@@ -341,7 +379,7 @@ def test_any_two_labels_give_the_model_of_0_1(
     labels = pd.Series(np.where(y == 1, churned, stayed), index=y.index)
     if isinstance(churned, str):
         labels = labels.astype(object)
-    clf = ChurnClassifier(max_iter=30, cv=2, pos_label=pos_label).fit(X, labels)
+    clf = ChurnClassifier(**HGB, max_iter=30, cv=2, pos_label=pos_label).fit(X, labels)
     assert sorted(clf.classes_.tolist()) == clf.classes_.tolist() == sorted([churned, stayed])
     assert clf.pos_label_ == churned
     # the same model as on 0/1: P(churn) is the same, whichever column it is in
@@ -366,7 +404,7 @@ def test_any_two_labels_give_the_model_of_0_1(
 def test_scikit_learn_scores_string_labels(tables) -> None:
     X, y, X2, y2 = tables
     words = np.where(y == 1, "churned", "active")
-    clf = ChurnClassifier(max_iter=30, cv=2).fit(X, words)
+    clf = ChurnClassifier(**HGB, max_iter=30, cv=2).fit(X, words)
     assert clf.score(X2, np.where(y2 == 1, "churned", "active")) > 0.7
     table = clf.permutation_importance(X2.iloc[:300], np.where(y2 == 1, "churned", "active")[:300])
     assert table["importance_mean"].iloc[0] > 0

@@ -16,8 +16,11 @@ from threadpoolctl import threadpool_limits
 
 from custintel.churn import ChurnClassifier
 from custintel.datasets import make_transactions
-from custintel.exceptions import InvalidModelError
+from custintel.exceptions import InvalidModelError, SchemaError
 from custintel.features import make_churn_dataset
+
+#: The boosted model with the calibration it was the default with (before the BTYD stack).
+HGB = {"model": "hgb", "calibration": "isotonic"}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -43,7 +46,7 @@ def tables() -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def fitted(tables: Any) -> ChurnClassifier:
     X, y, _ = tables
-    return ChurnClassifier(max_iter=60).fit(X, y)
+    return ChurnClassifier(**HGB, max_iter=60).fit(X, y)
 
 
 def _round_trip(model: ChurnClassifier) -> ChurnClassifier:
@@ -54,7 +57,7 @@ def _round_trip(model: ChurnClassifier) -> ChurnClassifier:
 @pytest.mark.parametrize("calibration", ["isotonic", "sigmoid", None])
 def test_round_trip_predicts_exactly(tables: Any, calibration: str | None) -> None:
     X, y, X2 = tables
-    model = ChurnClassifier(max_iter=60, calibration=calibration, cv=3).fit(X, y)
+    model = ChurnClassifier(model="hgb", max_iter=60, calibration=calibration, cv=3).fit(X, y)
     again = _round_trip(model)
     assert X2["region"].isin(["Atlantis"]).any() and X2["region"].isna().any()
     np.testing.assert_array_equal(again.predict_proba(X2), model.predict_proba(X2))
@@ -69,7 +72,7 @@ def test_round_trip_predicts_exactly(tables: Any, calibration: str | None) -> No
 def test_round_trip_of_a_model_fitted_on_numbers(tables: Any) -> None:
     X, y, X2 = tables
     numbers = X.select_dtypes("number")
-    model = ChurnClassifier(max_iter=40).fit(numbers.to_numpy(), y)
+    model = ChurnClassifier(**HGB, max_iter=40).fit(numbers.to_numpy(), y)
     again = _round_trip(model)
     data = X2[numbers.columns].to_numpy()
     np.testing.assert_array_equal(again.predict_proba(data), model.predict_proba(data))
@@ -234,7 +237,7 @@ def test_fuzzed_exports_are_refused_or_score_in_range(
 
 def test_exports_leave_out_n_jobs_and_older_exports_still_load(tables: Any) -> None:
     X, y, X2 = tables
-    model = ChurnClassifier(max_iter=60, cv=3, n_jobs=2).fit(X, y)
+    model = ChurnClassifier(**HGB, max_iter=60, cv=3, n_jobs=2).fit(X, y)
     export = json.loads(json.dumps(model.to_dict()))
     assert "n_jobs" not in export["hyperparameters"]
     again = ChurnClassifier.from_dict(export)
@@ -271,7 +274,176 @@ def test_bad_cv_in_an_export_is_refused(fitted: ChurnClassifier, cv: Any) -> Non
 
 def test_a_holdout_model_round_trips(tables: Any) -> None:
     X, y, X2 = tables
-    model = ChurnClassifier(max_iter=60, cv="holdout").fit(X, y)
+    model = ChurnClassifier(**HGB, max_iter=60, cv="holdout").fit(X, y)
     again = _round_trip(model)
     assert len(again.to_dict()["members"]) == 1
     np.testing.assert_array_equal(again.predict_proba(X2), model.predict_proba(X2))
+
+
+# --- the default model, btyd_logistic (issue 17) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stacked(tables: Any) -> ChurnClassifier:
+    X, y, _ = tables
+    return ChurnClassifier().fit(X, y)
+
+
+@pytest.mark.parametrize("calibration", [None, "sigmoid", "isotonic"])
+def test_btyd_logistic_round_trips(tables: Any, calibration: str | None) -> None:
+    X, y, X2 = tables
+    model = ChurnClassifier(calibration=calibration, cv=3).fit(X, y)
+    export = json.loads(json.dumps(model.to_dict(), allow_nan=False))
+    members = export["members"]
+    assert len(members) == (1 if calibration is None else 3)
+    stack = members[0]["btyd_logistic"]
+    assert stack["kind"] == "btyd_logistic" and stack["horizon_days"] == 180.0
+    assert stack["time_unit_days"] == 7.0
+    assert set(stack["btyd"]["params"]) == {"r", "alpha", "a", "b"}
+    assert stack["features"][0] == "p_no_purchase" and len(stack["coef"]) == 6
+    again = ChurnClassifier.from_dict(export)
+    assert again.horizon_ == model.horizon_ == 180.0
+    # the same arithmetic as the fitted pipeline: bit for bit, as bundles promise
+    np.testing.assert_array_equal(again.predict_proba(X2), model.predict_proba(X2))
+    np.testing.assert_array_equal(again.predict(X2), model.predict(X2))
+    assert again.get_params() == model.get_params()
+    assert again.to_dict() == export
+    # one customer scores as in the batch (nothing is refitted at scoring)
+    one = again.predict_churn(X2.iloc[[3]]).iloc[0]
+    assert one == pytest.approx(model.predict_churn(X2).iloc[3], abs=1e-12)
+
+
+def test_btyd_logistic_follows_the_documented_formula(
+    tables: Any, stacked: ChurnClassifier
+) -> None:
+    # what a CRM system computes from the export alone (docs/guarantees.md)
+    from scipy.special import expit
+
+    _, _, X2 = tables
+    export = stacked.to_dict()
+    m = export["members"][0]["btyd_logistic"]
+    r, alpha, a, b = (m["btyd"]["params"][k] for k in ("r", "alpha", "a", "b"))
+    assert not m["btyd"]["dropout_test"]["boundary"]
+    x = X2["frequency"].to_numpy(float)
+    tx, T = X2["recency"].to_numpy(float) / 7, X2["T"].to_numpy(float) / 7
+    h = m["horizon_days"] / m["time_unit_days"]
+    odds = np.where(
+        x > 0, a / (b + np.maximum(x, 1) - 1) * ((alpha + T) / (alpha + tx)) ** (r + x), 0
+    )
+    alive = 1 / (1 + odds)
+    p0 = 1 - alive * (1 - ((alpha + T) / (alpha + T + h)) ** (r + x))
+    p0 = np.clip(p0, 1e-9, 1 - 1e-9)
+    z = [np.log(p0 / (1 - p0))]
+    for k, name in enumerate(m["features"][1:]):
+        v = X2[name].to_numpy(float)
+        v = np.where(np.isnan(v), m["medians"][k], v)
+        z.append(np.sign(v) * np.log1p(np.abs(v)))
+    Z = np.column_stack(z)
+    log_odds = m["intercept"] + ((Z - m["mean"]) / m["scale"]) @ np.asarray(m["coef"])
+    np.testing.assert_allclose(expit(log_odds), stacked.predict_churn(X2), rtol=1e-9, atol=1e-12)
+
+
+def test_btyd_logistic_with_string_labels_round_trips(tables: Any) -> None:
+    X, y, X2 = tables
+    words = np.where(y == 1, "churned", "active")
+    model = ChurnClassifier().fit(X, words)
+    again = _round_trip(model)
+    assert again.classes_.tolist() == ["active", "churned"] and again.pos_label_ == "churned"
+    np.testing.assert_array_equal(again.predict(X2), model.predict(X2))
+
+
+def _stack(data: dict[str, Any]) -> dict[str, Any]:
+    stack: dict[str, Any] = data["members"][0]["btyd_logistic"]
+    return stack
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "text"),
+    [
+        (lambda d: _stack(d).update(kind="xgboost"), "bad_parameter", "kind"),
+        (lambda d: _stack(d).pop("coef"), "missing_field", "coef"),
+        (lambda d: _stack(d).update(extra=1), "unknown_field", "extra"),
+        (lambda d: _stack(d).update(coef=[1.0] * 5), "bad_parameter", "coef"),
+        (lambda d: _stack(d)["coef"].__setitem__(2, None), "bad_parameter", "coef"),
+        (lambda d: _stack(d)["coef"].__setitem__(2, "1"), "bad_parameter", "coef"),
+        (lambda d: _stack(d)["mean"].__setitem__(0, float("inf")), "bad_parameter", "mean"),
+        (lambda d: _stack(d)["scale"].__setitem__(1, 0.0), "bad_parameter", "scale"),
+        (lambda d: _stack(d)["scale"].__setitem__(1, -2.0), "bad_parameter", "scale"),
+        (lambda d: _stack(d).update(medians=[1.0, 2.0]), "bad_parameter", "medians"),
+        (lambda d: _stack(d).update(intercept=float("nan")), "bad_parameter", "intercept"),
+        (lambda d: _stack(d).update(intercept=True), "bad_parameter", "intercept"),
+        (lambda d: _stack(d).update(horizon_days=0), "bad_parameter", "horizon_days"),
+        (lambda d: _stack(d).update(horizon_days="90"), "bad_parameter", "horizon_days"),
+        (lambda d: _stack(d).update(time_unit_days=1.0), "bad_parameter", "time_unit_days"),
+        (lambda d: _stack(d).update(features=["a"] * 6), "bad_parameter", "features"),
+        (lambda d: _stack(d)["btyd"]["params"].update(r=-1.0), "bad_parameter", "'r'"),
+        (lambda d: _stack(d)["btyd"]["params"].pop("a"), "missing_field", "a"),
+        (lambda d: _stack(d)["btyd"].update(model="NBDModel"), "wrong_model", "BetaGeoModel"),
+        (lambda d: _stack(d).update(btyd=[1, 2]), "bad_parameter", "btyd"),
+        (lambda d: d.update(feature_names=d["feature_names"][1:]), "bad_parameter", "feature"),
+        (lambda d: d["hyperparameters"].update(model="hgb"), "bad_parameter", "model"),
+        (lambda d: d["hyperparameters"].update(horizon=-5), "bad_parameter", "horizon"),
+        (lambda d: d["members"][0].update(booster={}), "unknown_field", "booster"),
+        (
+            lambda d: d["members"][0].update(calibrator={"method": "sigmoid"}),
+            "missing_field",
+            "calibrator",
+        ),
+    ],
+)
+def test_hostile_btyd_logistic_exports_are_refused(
+    stacked: ChurnClassifier, change: Any, reason: str, text: str
+) -> None:
+    data = _edit(stacked.to_dict(), change)
+    with pytest.raises(InvalidModelError) as err:
+        ChurnClassifier.from_dict(data)
+    assert err.value.reason == reason
+    assert text in str(err.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_fuzzed_btyd_logistic_exports_are_refused_or_score_in_range(
+    stacked: ChurnClassifier, tables: Any, data: st.DataObject
+) -> None:
+    export = stacked.to_dict()
+    path = data.draw(st.sampled_from(_paths(export)))
+    value = data.draw(_JSON_LEAVES)
+    mutated = copy.deepcopy(export)
+    target = mutated
+    for key in path[:-1]:
+        target = target[key]
+    if path:
+        target[path[-1]] = value
+    try:
+        model = ChurnClassifier.from_dict(mutated)
+    except InvalidModelError:
+        return
+    if path[0] == "feature_names" and set(model.feature_names_in_) - set(tables[2].columns):
+        # a renamed column the stack does not read: a valid model of other columns, which
+        # says so when it is given this table
+        with pytest.raises(SchemaError, match="lacks columns") as err:
+            model.predict_proba(tables[2])
+        assert err.value.reason == "missing_column"
+        return
+    proba = model.predict_proba(tables[2])
+    assert proba.shape == (len(tables[2]), 2)
+    assert np.isfinite(proba).all() and ((proba >= 0) & (proba <= 1)).all()
+
+
+def test_old_hgb_exports_still_load_under_the_new_default(tables: Any) -> None:
+    # an hgb export from before the default changed: its hyperparameters name the model
+    # and calibration, and older ones lack pos_label, horizon and node counts
+    X, y, X2 = tables
+    model = ChurnClassifier(**HGB, max_iter=40, cv=2).fit(X, y)
+    export = json.loads(json.dumps(model.to_dict()))
+    old = copy.deepcopy(export)
+    for name in ("pos_label", "horizon", "max_samples"):
+        del old["hyperparameters"][name]
+    del old["classes"], old["churn_label"]
+    for member in old["members"]:
+        del member["booster"]["nodes"]["count"]
+    loaded = ChurnClassifier.from_dict(old)
+    assert (loaded.model, loaded.calibration) == ("hgb", "isotonic")
+    assert loaded.horizon is None and not hasattr(loaded, "horizon_")
+    np.testing.assert_array_equal(loaded.predict_proba(X2), model.predict_proba(X2))

@@ -212,7 +212,7 @@ def test_link_leaving_the_folder_is_refused(bundle: Path, tmp_path: Path) -> Non
 def _tamper(folder: Path) -> None:
     path = folder / "churn_model.json"
     data = json.loads(path.read_text())
-    data["members"][0]["booster"]["baseline"] += 1.0
+    data["members"][0]["btyd_logistic"]["intercept"] += 1.0
     path.write_text(json.dumps(data, indent=1))
 
 
@@ -267,12 +267,10 @@ def _hostile_clv(folder: Path) -> None:
     _register(folder, "clv_model.json")
 
 
-def _bad_tree_index(folder: Path) -> None:
+def _bad_stack_scale(folder: Path) -> None:
     path = folder / "churn_model.json"
     data = json.loads(path.read_text())
-    nodes = data["members"][0]["booster"]["nodes"]
-    split = nodes["is_leaf"].index(0)
-    nodes["left"][split] = 10_000_000  # would read far outside the tree in compiled code
+    data["members"][0]["btyd_logistic"]["scale"][0] = -1.0  # would flip the BG/NBD score
     path.write_text(json.dumps(data))
     _register(folder, "churn_model.json")
 
@@ -290,7 +288,7 @@ def _bad_tree_index(folder: Path) -> None:
         (_bad_margin, "bad_parameter", "margin"),
         (_bad_params, "bad_parameter", "horizon"),
         (_hostile_clv, "bad_parameter", "'r'"),
-        (_bad_tree_index, "bad_parameter", "nodes.left"),
+        (_bad_stack_scale, "bad_parameter", "scale"),
     ],
 )
 def test_damaged_bundles_are_refused_with_one_clear_error(

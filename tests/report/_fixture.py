@@ -117,7 +117,9 @@ def fitted_result(
 
     X_train, y_train = make_churn_dataset(tx, cutoff=before, horizon=HORIZON, **ok)
     # small leaves: 400 customers cannot fill the default 200-customer leaves (a constant model)
-    churn = ChurnClassifier(min_samples_leaf=20).fit(X_train, y_train)
+    churn = ChurnClassifier(model="hgb", calibration="isotonic", min_samples_leaf=20).fit(
+        X_train, y_train
+    )
     bt = backtest(
         tx,
         train_cutoff=before - pd.Timedelta(days=HORIZON),

@@ -118,19 +118,11 @@ def test_common_check(name: str, check: str) -> None:
 # estimator reads named columns of a customer table (BTYD models: frequency/recency/T; the
 # segmenters and profitability analyses: their configured columns), survivor counts
 # (ShiftedBetaGeoModel), transactions or baskets (CrossSellRecommender), so scikit-learn's
-# checks, which feed unnamed numpy arrays, cannot apply to them. ChurnClassifier takes any 2-D
-# array-like of numbers as well as a DataFrame, so it runs them all. It predicts churn, so its
-# labels must be 0 and 1 (1 = churned); it declares multi_class=False, and the checks that still
-# fail are exactly those that feed binary labels other than 0/1 (plus the missing n_iter_).
-_NOT_ZERO_ONE = (
-    "binary churn labels only: y must hold 0 and 1 (1 = churned), and this check feeds the "
-    "labels {}, which ChurnClassifier refuses with 'y must hold only 0 and 1'"
-)
+# checks, which feed unnamed numpy arrays, cannot apply to them. ChurnClassifier's default
+# model (btyd_logistic) reads named columns too (frequency, recency, T and five more); its
+# model="hgb" takes any 2-D array-like of numbers as well as a DataFrame, and any two labels,
+# so that one runs them all; the one check that still fails is the missing n_iter_.
 SKLEARN_EXPECTED_FAILURES: dict[str, str] = {
-    "check_estimators_dtypes": _NOT_ZERO_ONE.format("[1, 2]"),
-    "check_classifier_data_not_an_array": _NOT_ZERO_ONE.format("[1, 2]"),
-    "check_fit2d_1feature": _NOT_ZERO_ONE.format("[1, 2]"),
-    "check_classifiers_classes": _NOT_ZERO_ONE.format("['one', 'two'] and [-1, 1]"),
     "check_non_transformer_estimators_n_iter": (
         "no n_iter_: max_iter is passed to the HistGradientBoostingClassifier, which "
         "CalibratedClassifierCV refits once per fold, so there is no single iteration count"
@@ -139,7 +131,16 @@ SKLEARN_EXPECTED_FAILURES: dict[str, str] = {
 
 
 @parametrize_with_checks(
-    [churn.ChurnClassifier(max_iter=10, min_samples_leaf=5, cv=3, min_customers=1)],
+    [
+        churn.ChurnClassifier(
+            model="hgb",
+            calibration="isotonic",
+            max_iter=10,
+            min_samples_leaf=5,
+            cv=3,
+            min_customers=1,
+        )
+    ],
     expected_failed_checks=lambda estimator: SKLEARN_EXPECTED_FAILURES,
 )
 def test_sklearn_checks(estimator: Any, check: Any) -> None:

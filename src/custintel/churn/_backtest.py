@@ -147,7 +147,7 @@ class BacktestResult:
         >>> result = backtest_tables(train, test, horizon=180)
         >>> goal = result.against_baselines(baselines=["recency", "BG/NBD"])
         >>> goal["best_auc_baseline"], bool(goal["auc_met"])
-        ('BG/NBD', False)
+        ('BG/NBD', True)
         """
         if model not in self.metrics.index:
             raise ValueError(

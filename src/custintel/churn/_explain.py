@@ -16,6 +16,14 @@ Contributions are exact additive decompositions of the model's log-odds
   value's indicator is credited to its feature, and a category's
   contribution is its coefficient against the mean over the categories.
 
+- **Logistic regression on a BG/NBD score** (``model="btyd_logistic"``, the
+  default): ``coef_j * (z_j - mean_j) / scale_j`` for each input ``z_j`` of
+  the regression (see :mod:`custintel.churn._stack`), measured against the
+  average training customer, with the intercept as the bias. The BG/NBD
+  input carries ``frequency``, ``recency`` and ``T`` together; it is reported
+  as its own column, ``p_no_purchase``, worded with the customer's own
+  history and the model's P(no purchase in the horizon).
+
 With cross-validated calibration the contributions are averaged over the
 fold models, like their probabilities. Calibration is increasing, so a
 positive contribution raises P(churn).
@@ -31,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from custintel.churn._export import NODE_FIELDS, _export_booster, _tree_runtime
+from custintel.churn._stack import NO_PURCHASE, BTYDStack, LinearStack
 
 __all__ = ["churn_contributions", "explain_churn"]
 
@@ -60,6 +69,8 @@ def _fitted_members(classifier: Any) -> list[Any]:
 
     check_is_fitted(classifier, "estimator_")
     members = classifier._raw_pipelines()
+    if all(isinstance(m, LinearStack) for m in members):  # btyd_logistic, rebuilt
+        return members
     if all(isinstance(m, dict) for m in members):  # rebuilt with from_dict
         if not all("count" in b["nodes"] for b in members):
             raise ValueError(
@@ -68,7 +79,8 @@ def _fitted_members(classifier: Any) -> list[Any]:
                 "contributions need; re-export it with to_dict() from the fitted classifier"
             )
         return members
-    return [_unwrap(m) for m in members]
+    pipelines = [_unwrap(m) for m in members]
+    return [LinearStack.of(p) if isinstance(p.steps[0][1], BTYDStack) else p for p in pipelines]
 
 
 # --- boosted trees ------------------------------------------------------------------------
@@ -220,14 +232,72 @@ def _logistic_contributions(pipeline: Any, X: pd.DataFrame) -> tuple[pd.DataFram
     return pd.DataFrame(out, index=X.index), bias
 
 
+def _contributions(classifier: Any, X: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Contributions and bias (see :func:`churn_contributions`), and what the reasons read.
+
+    The second item holds, for ``model="btyd_logistic"``, ``p_no_purchase``
+    (the BG/NBD P(no purchase in the horizon), averaged over the members) and
+    ``horizon_days``; it is empty for the other models.
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"X must be a pandas DataFrame of churn features, got {type(X).__name__}; build it "
+            "with custintel.features.make_churn_dataset"
+        )
+    members = _fitted_members(classifier)
+    names = [str(c) for c in getattr(classifier, "feature_names_in_", X.columns)]
+    missing = [c for c in names if c not in X.columns]
+    if missing:
+        raise ValueError(f"X lacks columns {missing} seen in fit; score with the same features")
+    data = X[names]
+    if any(isinstance(m, LinearStack) for m in members) and NO_PURCHASE not in names:
+        names = [*names, NO_PURCHASE]
+    # the classifier's own thread setting (one thread by default, see ChurnClassifier)
+    from joblib import effective_n_jobs
+
+    threads = max(1, int(effective_n_jobs(getattr(classifier, "n_jobs", None))))
+    total = np.zeros((len(names), len(X)))  # one contiguous row per feature
+    position = {name: j for j, name in enumerate(names)}
+    bias = np.zeros(len(X))
+    extra: dict[str, np.ndarray] = {}
+    for member in members:
+        if isinstance(member, LinearStack):
+            from scipy.special import expit
+
+            values, z = member.contributions(data)
+            for j, column in enumerate(LinearStack.columns):
+                total[position[column]] += values[:, j]
+            bias += member.intercept
+            no_purchase = expit(z[:, 0])
+            extra[NO_PURCHASE] = extra.get(NO_PURCHASE, 0.0) + no_purchase / len(members)
+            extra["horizon_days"] = np.full(len(X), member.horizon)
+            continue
+        kind = "dict" if isinstance(member, dict) else type(member.steps[-1][1]).__name__
+        if kind in ("HistGradientBoostingClassifier", "dict"):
+            part, b = _hgb_contributions(member, data, threads)
+        elif kind == "LogisticRegression":
+            part, b = _logistic_contributions(member, data)
+        else:
+            raise ValueError(
+                f"cannot explain a {kind}; only 'hgb', 'logistic' and 'btyd_logistic' models"
+            )
+        for column in part.columns:
+            total[position[str(column)]] += part[column].to_numpy()
+        bias += b
+    total /= len(members)
+    out = pd.DataFrame(total.T, index=X.index, columns=names)
+    out["bias"] = bias / len(members)
+    return out, extra
+
+
 def churn_contributions(classifier: Any, X: pd.DataFrame) -> pd.DataFrame:
     r"""Split each customer's churn log-odds into one additive contribution per feature.
 
     Parameters
     ----------
     classifier : ChurnClassifier
-        Fitted on a DataFrame of churn features (``model="hgb"`` or
-        ``"logistic"``).
+        Fitted on a DataFrame of churn features (any ``model``), or rebuilt
+        with ``from_dict``.
     X : pandas.DataFrame
         Churn features with the columns seen in ``fit``, indexed by
         ``customer_id``.
@@ -236,16 +306,19 @@ def churn_contributions(classifier: Any, X: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed like ``X``: one column per feature (in the fitted order), in
-        log-odds (> 0 raises the churn risk), then ``bias``; each row sums to
-        the model's log-odds before calibration (averaged over calibration
+        log-odds (> 0 raises the churn risk), then, for
+        ``model="btyd_logistic"``, ``p_no_purchase`` (the BG/NBD input,
+        which carries ``frequency``, ``recency`` and ``T``; features the
+        model does not use are 0), then ``bias``; each row sums to the
+        model's log-odds before calibration (averaged over calibration
         folds).
 
     Raises
     ------
     ValueError
         When ``X`` is not a DataFrame or lacks a fitted column, or the
-        classifier was rebuilt with ``from_dict`` (its export has no training
-        counts per node).
+        classifier was rebuilt with ``from_dict`` from a booster export
+        written without training counts per node.
 
     Examples
     --------
@@ -259,36 +332,7 @@ def churn_contributions(classifier: Any, X: pd.DataFrame) -> pd.DataFrame:
     >>> parts.columns[-1], parts.shape[0] == len(X)
     ('bias', True)
     """
-    if not isinstance(X, pd.DataFrame):
-        raise ValueError(
-            f"X must be a pandas DataFrame of churn features, got {type(X).__name__}; build it "
-            "with custintel.features.make_churn_dataset"
-        )
-    members = _fitted_members(classifier)
-    names = [str(c) for c in getattr(classifier, "feature_names_in_", X.columns)]
-    missing = [c for c in names if c not in X.columns]
-    if missing:
-        raise ValueError(f"X lacks columns {missing} seen in fit; score with the same features")
-    data = X[names]
-    # the classifier's own thread setting (one thread by default, see ChurnClassifier)
-    from joblib import effective_n_jobs
-
-    threads = max(1, int(effective_n_jobs(getattr(classifier, "n_jobs", None))))
-    total = pd.DataFrame(0.0, index=X.index, columns=names)
-    bias = np.zeros(len(X))
-    for member in members:
-        kind = "dict" if isinstance(member, dict) else type(member.steps[-1][1]).__name__
-        if kind in ("HistGradientBoostingClassifier", "dict"):
-            part, b = _hgb_contributions(member, data, threads)
-        elif kind == "LogisticRegression":
-            part, b = _logistic_contributions(member, data)
-        else:
-            raise ValueError(f"cannot explain a {kind}; only 'hgb' and 'logistic' models")
-        total += part[names].to_numpy()
-        bias += b
-    total /= len(members)
-    total["bias"] = bias / len(members)
-    return total
+    return _contributions(classifier, X)[0]
 
 
 # --- plain words --------------------------------------------------------------------------
@@ -367,6 +411,16 @@ def _total(row: Mapping[str, Any]) -> str:
     return f"{_num(_get(row, 'n_orders'))} orders in total"
 
 
+def _purchase_model(row: Mapping[str, Any]) -> str:
+    """Word the BG/NBD score: the customer's own history, then the model's P(no purchase)."""
+    p, horizon = _get(row, NO_PURCHASE), _get(row, "horizon_days")
+    text = _recency(row)
+    if math.isnan(p):
+        return text
+    window = "in the horizon" if math.isnan(horizon) else f"in the next {_num(horizon)} days"
+    return f"{text}; purchase model: {_num(p * 100)} % chance of no purchase {window}"
+
+
 _REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "days_since_last": _recency,
     "recency": _recency,
@@ -412,10 +466,7 @@ _REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "total_amount": lambda r: f"spent {_num(_get(r, 'total_amount'), 2)} in total",
     "total_quantity": lambda r: f"bought {_num(_get(r, 'total_quantity'))} items in total",
     "total_margin": lambda r: f"margin of {_num(_get(r, 'total_margin'), 2)} in total",
-    "p_no_purchase": lambda r: (
-        f"purchase model: {_num(_get(r, 'p_no_purchase') * 100)} % chance of no purchase "
-        "in the horizon"
-    ),
+    NO_PURCHASE: _purchase_model,
 }
 
 
@@ -449,6 +500,12 @@ def _reason(feature: str, row: Mapping[str, Any]) -> str:
     return f"{feature} is {value}"
 
 
+#: The timing features that ``model="btyd_logistic"`` words as one reason with its BG/NBD score.
+_HISTORY = frozenset(
+    {NO_PURCHASE, "days_since_last", "recency_to_gap_mean", "n_orders", "tenure_days"}
+)
+
+
 def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
     """Name, for each customer, the features that push their churn risk up most, in plain words.
 
@@ -473,7 +530,15 @@ def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataF
         NaN). Features that say the same thing in other words (the recency
         ratios and ``days_since_last``; the spend windows and
         ``spend_trend``) are merged into one reason, their contributions
-        added, under the strongest of them.
+        added, under the strongest of them. For ``model="btyd_logistic"``
+        the BG/NBD score, ``days_since_last``, ``recency_to_gap_mean``,
+        ``n_orders`` and ``tenure_days`` are one reason, the purchase
+        history, under ``p_no_purchase`` and worded as in "no purchase for
+        212 days, 5.3× their usual gap of 40 days; purchase model: 97 %
+        chance of no purchase in the next 90 days"; ``total_amount`` is the
+        other. Its contribution includes the regression's intercept, so it
+        is measured against even odds, not against the average customer:
+        every customer at 50 % risk or more then has at least one reason.
 
     Raises
     ------
@@ -500,14 +565,33 @@ def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataF
     """
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a whole number >= 1, got {top!r}")
-    parts = churn_contributions(classifier, X).drop(columns="bias")
-    # Group features that a reason would word the same way.
+    parts, extra = _contributions(classifier, X)
+    bias = parts.pop("bias")
+    # Group features that a reason would word the same way. For model="btyd_logistic"
+    # the BG/NBD score and the timing features beside it (recency, orders, tenure,
+    # recency over the usual gap) are one reason, the purchase history, worded by the
+    # BG/NBD score: apart, "bought 5 times in total" would be named as a cause where
+    # the regression only corrects the BG/NBD for it.
+    stacked = NO_PURCHASE in extra
     groups: dict[Callable[[Mapping[str, Any]], str] | str, list[str]] = {}
+    if stacked:
+        groups[_purchase_model] = [NO_PURCHASE]
     for column in parts.columns:
-        groups.setdefault(_REASONS.get(column, column), []).append(column)
+        if stacked and column in _HISTORY:
+            key: Callable[[Mapping[str, Any]], str] | str = _purchase_model
+        else:
+            key = _REASONS.get(column, column)
+        if column not in groups.get(key, []):
+            groups.setdefault(key, []).append(column)
     merged = pd.DataFrame(
         {cols[0]: parts[cols].sum(axis=1) for cols in groups.values()}, index=parts.index
     )
+    if stacked:
+        # Measured against even odds rather than the average customer: the intercept (the
+        # churn rate of the training customers) goes to the purchase history, which the
+        # BG/NBD turns into a probability. A customer at 50 % risk or more then always has
+        # a reason that pushes them there, even where the churn rate is high.
+        merged[NO_PURCHASE] += bias
     lead = {
         cols[0]: (parts[cols].to_numpy(), np.asarray(cols, dtype=object))
         for cols in groups.values()
@@ -519,6 +603,7 @@ def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataF
     for k in range(1, top + 1):
         columns[f"feature_{k}"], columns[f"reason_{k}"], columns[f"contribution_{k}"] = [], [], []
     table = {str(c): X[c].to_numpy() for c in X.columns}
+    table.update(extra)
     for i, customer_order in enumerate(order):
         record = _Row(table, i)
         for k in range(top):
@@ -529,7 +614,9 @@ def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataF
                 columns[f"contribution_{k + 1}"].append(math.nan)
                 continue
             block, cols = lead[names[j]]
-            feature = str(cols[int(np.argmax(block[i]))])
+            feature = (
+                NO_PURCHASE if names[j] == NO_PURCHASE else str(cols[int(np.argmax(block[i]))])
+            )
             columns[f"feature_{k + 1}"].append(feature)
             columns[f"reason_{k + 1}"].append(_reason(feature, record))
             columns[f"contribution_{k + 1}"].append(float(values[i, j]))

@@ -23,6 +23,22 @@ goes left when ``missing_go_to_left``; a categorical split goes left when the
 code is in the node's left bitset, right when it is a known category, and
 like a missing value otherwise; a numeric split goes left when
 ``x <= num_threshold``.
+
+A ``model="btyd_logistic"`` classifier exports, per member, a
+``btyd_logistic`` object instead of a ``booster``: the BG/NBD fit of its
+training customers (``btyd``, a :class:`~custintel.clv.BetaGeoModel` export:
+``params`` ``r``, ``alpha``, ``a``, ``b`` in the time unit ``time_unit_days``
+= 7, i.e. weeks, and ``dropout_test`` with the nested NBD fit), the label
+window ``horizon_days``, the training ``medians`` of its five features, the
+scaler's ``mean`` and ``scale`` and the regression's ``coef`` and
+``intercept``, in the order of ``features`` (``p_no_purchase`` first). Its
+raw score replaces ``raw_k`` above (calibration then applies the same way)::
+
+    P0(x)   = BG/NBD P(no purchase in (T, T + h]) at frequency, recency / 7, T / 7,
+              h = horizon_days / 7   (formula in custintel.churn._stack)
+    z_0     = logit(clip(P0, 1e-9, 1 - 1e-9))
+    z_k     = sign(v) * log(1 + |v|), v = x_k or medians_k when missing (k = 1..5)
+    raw_k   = intercept + sum_j coef_j * (z_j - mean_j) / scale_j
 """
 
 from __future__ import annotations
@@ -34,7 +50,15 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
-from custintel.export import ExportReader
+from custintel.churn._stack import (
+    BTYD_FEATURES,
+    DAYS_PER_UNIT,
+    STACK_FEATURES,
+    BTYDStack,
+    LinearStack,
+)
+from custintel.exceptions import InvalidModelError
+from custintel.export import POSITIVE, ExportReader
 
 __all__ = [
     "FORMAT_VERSION",
@@ -176,6 +200,35 @@ def _export_booster(pipeline: Any) -> dict[str, Any]:
     }
 
 
+def _is_stack(pipeline: Any) -> bool:
+    steps = getattr(pipeline, "steps", None) or []
+    return bool(steps) and isinstance(steps[0][1], BTYDStack)
+
+
+def _export_stack(pipeline: Any) -> dict[str, Any]:
+    """Export a fitted ``model="btyd_logistic"`` pipeline (see the module docstring)."""
+    stack = LinearStack.of(pipeline)
+    return {
+        "kind": "btyd_logistic",
+        "btyd": stack.btyd.to_dict(),
+        "time_unit_days": DAYS_PER_UNIT,
+        "horizon_days": float(stack.horizon),
+        "features": list(LinearStack.columns),
+        "medians": [float(v) for v in stack.medians],
+        "mean": [float(v) for v in stack.mean],
+        "scale": [float(v) for v in stack.scale],
+        "coef": [float(v) for v in stack.coef],
+        "intercept": float(stack.intercept),
+    }
+
+
+def _export_model(pipeline: Any) -> dict[str, Any]:
+    """One member's model: ``{"btyd_logistic": ...}`` or ``{"booster": ...}``."""
+    if _is_stack(pipeline):
+        return {"btyd_logistic": _export_stack(pipeline)}
+    return {"booster": _export_booster(pipeline)}
+
+
 def _export_calibrator(calibrator: Any) -> dict[str, Any]:
     kind = type(calibrator).__name__
     if kind == "IsotonicRegression":
@@ -199,14 +252,15 @@ def export_estimator(estimator: Any) -> list[dict[str, Any]]:
     Parameters
     ----------
     estimator : CalibratedClassifierCV or Pipeline
-        ``ChurnClassifier(model="hgb").estimator_``.
+        ``ChurnClassifier(model="hgb").estimator_`` or
+        ``ChurnClassifier(model="btyd_logistic").estimator_``.
 
     Returns
     -------
     list of dict
         One member per calibration fold (one for a held-out calibration or
-        without calibration), each with
-        a ``booster`` and a ``calibrator`` (``None`` without calibration).
+        without calibration), each with a ``booster`` (``model="hgb"``) or a
+        ``btyd_logistic`` and a ``calibrator`` (``None`` without calibration).
     """
     if isinstance(estimator, CompiledChurnModel):
         return [dict(m.export) for m in estimator.members]
@@ -215,13 +269,10 @@ def export_estimator(estimator: Any) -> list[dict[str, Any]]:
         for fold in estimator.calibrated_classifiers_:
             (calibrator,) = fold.calibrators
             members.append(
-                {
-                    "booster": _export_booster(fold.estimator),
-                    "calibrator": _export_calibrator(calibrator),
-                }
+                {**_export_model(fold.estimator), "calibrator": _export_calibrator(calibrator)}
             )
         return members
-    return [{"booster": _export_booster(estimator), "calibrator": None}]
+    return [{**_export_model(estimator), "calibrator": None}]
 
 
 # --- import ------------------------------------------------------------------------------
@@ -242,12 +293,59 @@ class _Member:
     """One calibration fold: encoders, trees and calibrator, checked and ready to score."""
 
     def __init__(self, export: Any, feature_names: Sequence[str], where: str) -> None:
-        export = READER.keys(export, where, required=("booster", "calibrator"))
+        if isinstance(export, Mapping) and "btyd_logistic" in export:
+            export = READER.keys(export, where, required=("btyd_logistic", "calibrator"))
+        else:
+            export = READER.keys(export, where, required=("booster", "calibrator"))
         self.export = export
         self.where = where
-        booster = READER.keys(export["booster"], f"{where}.booster", required=_BOOSTER_KEYS)
-        self._booster(booster, feature_names)
+        self.stack: LinearStack | None = None
+        if "btyd_logistic" in export:
+            self._stack(export["btyd_logistic"], feature_names)
+        else:
+            booster = READER.keys(export["booster"], f"{where}.booster", required=_BOOSTER_KEYS)
+            self._booster(booster, feature_names)
         self._calibrator(export["calibrator"])
+
+    def _stack(self, value: Any, feature_names: Sequence[str]) -> None:
+        """Check a ``btyd_logistic`` member and build its :class:`LinearStack`."""
+        from custintel.clv import BetaGeoModel
+
+        where = f"{self.where}.btyd_logistic"
+        s = READER.keys(value, where, required=_STACK_KEYS)
+        if s["kind"] != "btyd_logistic":
+            _fail("btyd_logistic kind", f"is {s['kind']!r}; only 'btyd_logistic' is known")
+        if s["features"] != list(LinearStack.columns):
+            _fail("btyd_logistic features", f"must be {list(LinearStack.columns)}")
+        needed = [c for c in BTYD_FEATURES + STACK_FEATURES if c not in feature_names]
+        if needed:
+            _fail("feature_names", f"lack {needed}, which model='btyd_logistic' scores with")
+        unit = READER.number(s["time_unit_days"], f"{where}.time_unit_days", POSITIVE)
+        if unit != DAYS_PER_UNIT:
+            _fail("btyd_logistic time_unit_days", f"is {unit!r}; only 7 (weeks) is known")
+        horizon = float(READER.number(s["horizon_days"], f"{where}.horizon_days", POSITIVE))
+        n = len(LinearStack.columns)
+        medians = READER.numbers(s["medians"], f"{where}.medians", length=n - 1)
+        mean = READER.numbers(s["mean"], f"{where}.mean", length=n)
+        scale = READER.numbers(s["scale"], f"{where}.scale", POSITIVE, length=n)
+        coef = READER.numbers(s["coef"], f"{where}.coef", length=n)
+        intercept = float(READER.number(s["intercept"], f"{where}.intercept"))
+        btyd = READER.mapping(s["btyd"], f"{where}.btyd")
+        try:
+            model = BetaGeoModel.from_dict(btyd)
+        except InvalidModelError as err:
+            READER.fail(
+                f"{where}.btyd is not a valid BetaGeoModel export ({err})", reason=err.reason
+            )
+        self.stack = LinearStack(
+            btyd=model,
+            horizon=horizon,
+            medians=medians,
+            mean=mean,
+            scale=scale,
+            coef=coef,
+            intercept=intercept,
+        )
 
     def _booster(self, b: Mapping[str, Any], feature_names: Sequence[str]) -> None:
         if b["kind"] != "hgb":
@@ -435,13 +533,16 @@ class _Member:
         """P(churn) of this member, with the arithmetic of scikit-learn's predict_proba."""
         from scipy.special import expit
 
-        _, _, threads = _tree_runtime()
-        data = self.matrix(X)
-        n_threads = threads(None)
-        raw = np.zeros(len(data), dtype=np.float64)
-        raw += self.baseline
-        for tree in self.trees:
-            raw += tree.predict(data, self.known, self.f_idx_map, n_threads)
+        if self.stack is not None:
+            raw = self.stack.decision(X)
+        else:
+            _, _, threads = _tree_runtime()
+            data = self.matrix(X)
+            n_threads = threads(None)
+            raw = np.zeros(len(data), dtype=np.float64)
+            raw += self.baseline
+            for tree in self.trees:
+                raw += tree.predict(data, self.known, self.f_idx_map, n_threads)
         if self.method is None:
             p = expit(raw)
         elif self.method == "sigmoid":
@@ -466,6 +567,20 @@ _BOOSTER_KEYS = (
     "left_bitsets",
     "known_bitsets",
     "known_bitset_of_feature",
+)
+
+
+_STACK_KEYS = (
+    "kind",
+    "btyd",
+    "time_unit_days",
+    "horizon_days",
+    "features",
+    "medians",
+    "mean",
+    "scale",
+    "coef",
+    "intercept",
 )
 
 
@@ -514,7 +629,11 @@ class CompiledChurnModel:
 
 
 def import_estimator(
-    members: Any, feature_names: Sequence[str], *, calibration: str | None
+    members: Any,
+    feature_names: Sequence[str],
+    *,
+    calibration: str | None,
+    model: str | None = None,
 ) -> CompiledChurnModel:
     """Rebuild the scorer of a ChurnClassifier from its exported fold members.
 
@@ -526,6 +645,8 @@ def import_estimator(
         The model's features.
     calibration : {"isotonic", "sigmoid"} or None
         The classifier's calibration; every member must use it.
+    model : {"hgb", "btyd_logistic"} or None, default=None
+        The classifier's model kind; every member must be of it (None: not checked).
 
     Returns
     -------
@@ -543,4 +664,13 @@ def import_estimator(
         _fail("members", f"must all use the classifier's calibration {calibration!r}")
     if calibration is None and len(built) != 1:
         _fail("members", "must be exactly one without calibration")
+    kinds = {m.stack is None for m in built}
+    if len(kinds) != 1:
+        _fail("members", "must all be boosters or all btyd_logistic models")
+    if model is not None and (built[0].stack is not None) != (model == "btyd_logistic"):
+        kind = "btyd_logistic" if built[0].stack is not None else "booster"
+        _fail("members", f"hold {kind} models, but the hyperparameter model is {model!r}")
+    horizons = {m.stack.horizon for m in built if m.stack is not None}
+    if len(horizons) > 1:
+        _fail("members", f"must share one horizon_days, got {sorted(horizons)}")
     return CompiledChurnModel(built, calibrated=calibration is not None)

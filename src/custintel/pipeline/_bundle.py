@@ -6,7 +6,7 @@ Layout (format version 2)::
                           window, parameters, scoring state, metrics, and the
                           SHA-256 and size of every other file
     clv_model.json        CLVModel.to_dict(): purchase model + Gamma-Gamma
-    churn_model.json      ChurnClassifier.to_dict(): category codes, trees, calibration
+    churn_model.json      ChurnClassifier.to_dict(): the stacked BG/NBD + logistic model (or trees)
     segments.json         RFM, value-tier and lifecycle segmenters (to_dict), ABC cut points
     recommender.json      CrossSellRecommender.to_dict(), when items were mapped
     pipeline.joblib       only with save(..., pickle=True): a pickle, read only with trusted=True

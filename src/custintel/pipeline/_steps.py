@@ -596,6 +596,7 @@ def churn_step(
     # single split; scale it with the data, up to that default.
     leaf = int(np.clip(len(customers.summary) // 20, 10, 200))
     classifier = ChurnClassifier(
+        horizon=horizon,  # the tables carry it too; the model must never guess it
         random_state=random_state,
         min_samples_leaf=leaf,
         min_customers=MIN_CHURN_CUSTOMERS,
