@@ -481,6 +481,11 @@ class _Row(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         return self._columns[name][self._i]
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return the feature ``name``, or ``default`` without that column (one lookup)."""
+        column = self._columns.get(name)
+        return default if column is None else column[self._i]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)
 
