@@ -533,3 +533,12 @@ def test_unit_price_must_be_numeric() -> None:
     with pytest.raises(SchemaError, match=r"'unit_price'.*are not numbers") as err:
         validate_transactions(df)
     assert err.value.reason == "non_numeric_unit_price"
+
+
+def test_a_timestamp_column_with_no_value_is_a_schema_error() -> None:
+    # every timestamp missing (object column of None): one clear error, not an IndexError
+    from custintel.schema import validated_transactions
+
+    tx = pd.DataFrame({"customer_id": ["a", "b"], "timestamp": [None, None], "amount": [1.0, 2.0]})
+    with pytest.raises(SchemaError, match="timestamp"):
+        validated_transactions(tx)

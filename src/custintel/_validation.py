@@ -870,7 +870,8 @@ def _check_timestamps(values: pd.Series, problems: Problems) -> pd.Series:
         parsed = pd.Series(
             parsed_texts.array.take(codes, allow_fill=True), index=values.index, name=values.name
         )
-        unparseable = parsed_texts.isna().to_numpy()[codes] & (codes >= 0)
+        # code -1 (a missing value) reads the appended False: only texts that failed count
+        unparseable = np.append(parsed_texts.isna().to_numpy(), False)[codes]
         if unparseable.any():
             _report(
                 problems,
