@@ -5,6 +5,7 @@ from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._boundary import LikelihoodRatioTest
 from custintel.clv._clv import CLVModel
+from custintel.clv._compare import ModelComparison, compare_models
 from custintel.clv._gamma_gamma import GammaGammaModel
 from custintel.clv._nbd import NBDModel
 from custintel.clv._pareto_nbd import ParetoNBDModel
@@ -16,9 +17,11 @@ __all__ = [
     "CLVModel",
     "GammaGammaModel",
     "LikelihoodRatioTest",
+    "ModelComparison",
     "ModifiedBetaGeoModel",
     "NBDModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
     "alive_path",
+    "compare_models",
 ]

@@ -18,6 +18,7 @@ from custintel.plotting._clv import (
     plot_clv_distribution,
     plot_cumulative_purchases,
     plot_frequency_recency_matrix,
+    plot_model_comparison,
 )
 from custintel.plotting._profitability import plot_abc, plot_pareto, plot_whale_curve
 from custintel.plotting._segmentation import plot_migration, plot_rfm_heatmap, plot_segment_bars
@@ -37,6 +38,7 @@ __all__ = [
     "plot_frequency_recency_matrix",
     "plot_gains",
     "plot_migration",
+    "plot_model_comparison",
     "plot_monthly_activity",
     "plot_pareto",
     "plot_rfm_heatmap",

@@ -281,3 +281,47 @@ def plot_alive_path(
     ax.set_title(f"P(alive) over the customer's history ({type(model).__name__})")
     ax.legend(loc="lower left")
     return ax
+
+
+def plot_model_comparison(comparison: Any, *, max_frequency: int = 7, ax: Any = None) -> Any:
+    """Plot each model's mean predicted holdout purchases against the actual, by frequency.
+
+    Customers are grouped by their calibration ``frequency`` (the last group
+    collects ``max_frequency`` and more), as in
+    :func:`plot_calibration_vs_holdout`, with one line per model of the
+    comparison, so the models that track the holdout best stand out.
+
+    Parameters
+    ----------
+    comparison : ModelComparison
+        Output of :func:`custintel.clv.compare_models`.
+    max_frequency : int, default=7
+        Frequencies above this are pooled.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line for the actual purchases and one per model, its holdout MAE
+        in the legend.
+    """
+    predictions = getattr(comparison, "predictions", None)
+    if not isinstance(predictions, pd.DataFrame) or predictions.empty:
+        raise ValueError("comparison must be the result of custintel.clv.compare_models")
+    group = comparison.frequency.clip(upper=max_frequency)
+    means = predictions.assign(actual=comparison.actual).groupby(group.to_numpy()).mean()
+    ax = axes(ax)
+    ax.plot(means.index, means["actual"], marker="o", color="black", label="actual")
+    for name in predictions.columns:
+        mae = comparison.table.loc[name, "holdout_mae"]
+        ax.plot(
+            means.index, means[name], marker=".", linestyle="--", label=f"{name} (MAE {mae:.3f})"
+        )
+    ax.set_xlabel(
+        f"purchases in the calibration period ({max_frequency} = {max_frequency} or more)"
+    )
+    ax.set_ylabel("mean purchases in the holdout")
+    ax.set_title("Model comparison on the holdout")
+    ax.legend()
+    return ax
