@@ -484,7 +484,13 @@ class Problems:
         else:
             numbered = "\n".join(f"  {i}. {m}" for i, m in enumerate(self.messages, 1))
             text = f"{len(self.messages)} problems found in the transactions:\n{numbered}"
-        failure_cases = pd.concat(self.cases, ignore_index=True, sort=False)
+        with warnings.catch_warnings():
+            # pandas 2 announces that all-NA cells (a missing value is a failure case too)
+            # will count towards the columns' dtype one day; the cases are shown, not computed on.
+            warnings.filterwarnings(
+                "ignore", message=".*concatenation with empty or all-NA", category=FutureWarning
+            )
+            failure_cases = pd.concat(self.cases, ignore_index=True, sort=False)
         raise SchemaError(
             text,
             reason=self.reasons[0],

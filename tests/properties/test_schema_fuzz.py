@@ -303,3 +303,22 @@ def test_time_zones_become_local_wall_clock(zone: str) -> None:
         pd.DataFrame({"customer_id": [1], "timestamp": [stamp], "amount": [1.0]})
     )
     assert out["timestamp"].iloc[0] == stamp.tz_localize(None)
+
+
+def test_failure_cases_with_a_missing_value_leak_no_pandas_warning() -> None:
+    # found by the fuzz test under pandas 2: a missing timestamp beside an infinite amount
+    frame = pd.DataFrame(
+        {
+            "cust": ["a"] * 8,
+            "when": ["2023-03-20"] * 7 + [None],
+            "value": [0.0] * 7 + [float("inf")],
+            "row": list(range(8)),
+        }
+    )
+    schema = TransactionSchema(customer_id="cust", timestamp="when", amount="value", channel="row")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(SchemaError) as err:
+            validate_transactions(frame, schema, refunds="net", duplicates="warn")
+    assert len(err.value.failure_cases) >= 2
+    assert not [w for w in caught if not issubclass(w.category, CustintelWarning)]
