@@ -200,3 +200,21 @@ def test_a_bundle_with_the_old_tier_names_still_loads() -> None:
     assert new.to_dict()["hyperparameters"]["tiers"] == ["Platinum", "Gold", "Silver", "Bronze"]
     restored = ValueTierSegmenter.from_dict(json.loads(json.dumps(new.to_dict())))
     pd.testing.assert_frame_equal(restored.treatments(X), new.treatments(X))
+
+
+def test_a_total_added_in_another_order_keeps_its_tier() -> None:
+    # The customer whose total is a cut keeps the tier when the total is recomputed in
+    # another order (Spark, another batch) and comes out one bit lower.
+
+    table = pd.DataFrame(
+        {"total_amount": [100.0, 60.751437, 30.0, 20.0, 5.0, 1.0]},
+        index=pd.Index(list("abcdef"), name="customer_id"),
+    )
+    seg = ValueTierSegmenter().fit(table)
+    fitted = seg.transform(table)["tier"]
+    nudged = table.assign(total_amount=np.nextafter(table["total_amount"].to_numpy(), 0.0))
+    assert seg.transform(nudged)["tier"].tolist() == fitted.tolist()
+    # a real difference (a cent) still moves a customer at the cut down a tier
+    cut = float(seg.thresholds_.iloc[0])
+    below = pd.DataFrame({"total_amount": [cut - 0.01]}, index=pd.Index(["z"], name="customer_id"))
+    assert seg.transform(below)["tier"].iloc[0] != fitted.iloc[0]

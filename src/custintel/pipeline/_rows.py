@@ -277,7 +277,15 @@ def run_starts(values: np.ndarray) -> np.ndarray:
 
 
 def apply_thresholds(values: np.ndarray, thresholds: list[float]) -> pd.Categorical:
-    """Place each value in class A, B or C by the fitted thresholds."""
+    """Place each value in class A, B or C by the fitted thresholds.
+
+    A value within 1e-9 (relative) below a threshold reaches it: a total added
+    up in another order (Spark, another batch) differs in the last bits, and
+    the customer whose total is the threshold must keep its class.
+    """
     clipped = np.maximum(np.nan_to_num(values, nan=0.0), 0.0)
-    codes = (clipped[:, None] < np.asarray(thresholds)[None, :]).sum(axis=1)
+    t = np.asarray(thresholds, dtype=np.float64)
+    finite = np.isfinite(t)
+    reach = np.where(finite, t - 1e-9 * np.maximum(1.0, np.abs(np.where(finite, t, 0.0))), t)
+    codes = (clipped[:, None] < reach[None, :]).sum(axis=1)
     return pd.Categorical.from_codes(codes, categories=["A", "B", "C"])

@@ -91,6 +91,20 @@ def default_playbook(tiers: tuple[str, ...] | list[str] = _TIERS) -> pd.DataFram
     )
 
 
+#: Relative distance below a cut that still reaches it: the same money total added up in
+#: another order (another engine, another batch) differs from the fitted one in the last
+#: bits, and must not drop a customer whose total *is* the cut into the tier below.
+SUM_ORDER_TOLERANCE = 1e-9
+
+
+def _reach(thresholds: np.ndarray) -> np.ndarray:
+    """Return the values that reach each cut: the cut less ``SUM_ORDER_TOLERANCE`` (relative)."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    finite = np.isfinite(t)
+    slack = SUM_ORDER_TOLERANCE * np.maximum(1.0, np.abs(np.where(finite, t, 0.0)))
+    return np.where(finite, t - slack, t)
+
+
 @dataclass(kw_only=True, repr=False, eq=False)
 class ValueTierSegmenter(ExportedSegmenter):
     """Place customers in a value pyramid by their share of cumulative value.
@@ -272,7 +286,7 @@ class ValueTierSegmenter(ExportedSegmenter):
         check_is_fitted(self, "thresholds_")
         values, index = customer_columns(X, [self.value], owner="ValueTierSegmenter")
         v = values[:, 0]
-        tier = (v[:, None] < self.thresholds_.to_numpy()[None, :]).sum(axis=1)
+        tier = (v[:, None] < _reach(self.thresholds_.to_numpy())[None, :]).sum(axis=1)
         tiers = list(self.summary_.index)
         return pd.DataFrame(
             {
