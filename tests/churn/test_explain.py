@@ -140,6 +140,12 @@ def test_reasons_in_plain_words() -> None:
     once = {"days_since_last": 90, "gap_mean_days": np.nan, "frequency": 0}
     assert _reason("days_since_last", once) == "no purchase for 90 days (never bought twice)"
     assert _reason("frequency", once) == "bought once in total"
+    # one day is a day; a low total is said as such (it is named only when it raises the risk)
+    daily = {"days_since_last": 30, "gap_mean_days": 1.0, "total_amount": 89.0}
+    assert _reason("days_since_last", daily) == (
+        "no purchase for 30 days, 30× their usual gap of 1 day"
+    )
+    assert _reason("total_amount", daily) == "spent only 89 in total"
     # empty windows: the cause is recency, not spend
     empty = {**row, "spend_recent": 0.0, "spend_earlier": 0.0}
     assert _reason("spend_recent", empty).startswith(RECENCY_WORDS)
@@ -308,7 +314,7 @@ def test_btyd_logistic_explains_alike_after_an_export(default_model) -> None:
     assert (
         len(worded)
         and worded.str.match(
-            r"no purchase for [\d,]+ days.*; purchase model: \d+ % chance of no purchase in the "
+            r"no purchase for [\d,]+ days?.*; purchase model: \d+ % chance of no purchase in the "
             r"next 90 days$"
         ).all()
     )

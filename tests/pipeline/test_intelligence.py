@@ -346,3 +346,28 @@ def test_customer_rows_without_a_fitted_feature(
     # Extra columns are ignored.
     extra = features.assign(note="x", score_me=1.0)
     pd.testing.assert_frame_equal(fitted.score_customers(extra), fitted.customers_)
+
+
+@pytest.mark.slow
+def test_value_at_risk_pairs_the_churn_window_with_the_clv_over_it(
+    pipeline_tx: pd.DataFrame,
+) -> None:
+    # A horizon the history cannot test: the churn window is shortened, and the value at
+    # risk multiplies P(churn within that window) by the CLV over the same window, not
+    # over the longer CLV horizon.
+    ci = CustomerIntelligence(horizon=540).fit(pipeline_tx)
+    assert ci.churn_horizon_ < ci.horizon_
+    c = ci.customers_
+    features = ci.customer_features(pipeline_tx)
+    months = max(1, round(ci.churn_horizon_ / 30.4375))
+    in_window = ci.clv_model_.predict_clv(
+        features,
+        horizon=months,
+        discount_rate=(1.0 + ci.discount_rate) ** (1.0 / 12.0) - 1.0,
+        margin=ci.margin_,
+        period_length=30.4375,
+    )
+    np.testing.assert_allclose(
+        c["value_at_risk"], c["churn_probability"] * in_window.reindex(c.index), rtol=1e-12
+    )
+    assert (c["value_at_risk"] < c["churn_probability"] * c["expected_clv"] + 1e-9).all()

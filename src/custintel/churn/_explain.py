@@ -345,6 +345,12 @@ def _num(value: Any, digits: int = 0) -> str:
     return f"{v:,.{digits}f}"
 
 
+def _days(value: Any) -> str:
+    """Write a number of days in words: "1 day", "212 days"."""
+    text = _num(value)
+    return f"{text} day" if text == "1" else f"{text} days"
+
+
 def _times(n: float) -> str:
     k = round(n)
     return "once" if k == 1 else f"{k} times"
@@ -365,14 +371,14 @@ def _recency(row: Mapping[str, Any]) -> str:
         days = T - recency
     if math.isnan(days):
         return "long time since the last purchase"
-    text = f"no purchase for {_num(days)} days"
+    text = f"no purchase for {_days(days)}"
     gap = _get(row, "gap_mean_days")
     if math.isnan(gap) or gap <= 0:
         return text + " (never bought twice)" if _get(row, "frequency") == 0 else text
     ratio = days / gap
     if ratio >= 1.05:
-        return f"{text}, {_num(ratio, 1)}× their usual gap of {_num(gap)} days"
-    return f"{text}, within their usual gap of {_num(gap)} days"
+        return f"{text}, {_num(ratio, 1)}× their usual gap of {_days(gap)}"
+    return f"{text}, within their usual gap of {_days(gap)}"
 
 
 def _spend(row: Mapping[str, Any]) -> str:
@@ -417,7 +423,7 @@ def _purchase_model(row: Mapping[str, Any]) -> str:
     text = _recency(row)
     if math.isnan(p):
         return text
-    window = "in the horizon" if math.isnan(horizon) else f"in the next {_num(horizon)} days"
+    window = "in the horizon" if math.isnan(horizon) else f"in the next {_days(horizon)}"
     return f"{text}; purchase model: {_num(p * 100)} % chance of no purchase {window}"
 
 
@@ -431,28 +437,28 @@ _REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "last_gap_days": lambda r: (
         "never bought twice"
         if math.isnan(_get(r, "last_gap_days"))
-        else f"last gap between purchases was {_num(_get(r, 'last_gap_days'))} days"
+        else f"last gap between purchases was {_days(_get(r, 'last_gap_days'))}"
     ),
     "gap_mean_days": lambda r: (
         "never bought twice"
         if math.isnan(_get(r, "gap_mean_days"))
-        else f"usually buys every {_num(_get(r, 'gap_mean_days'))} days"
+        else f"usually buys every {_days(_get(r, 'gap_mean_days'))}"
     ),
     "gap_max_days": lambda r: (
         "never bought twice"
         if math.isnan(_get(r, "gap_max_days"))
-        else f"longest gap between purchases {_num(_get(r, 'gap_max_days'))} days"
+        else f"longest gap between purchases {_days(_get(r, 'gap_max_days'))}"
     ),
     "gap_std_days": lambda r: (
         "too few purchases to know their rhythm"
         if math.isnan(_get(r, "gap_std_days"))
-        else f"irregular rhythm: gaps vary by ±{_num(_get(r, 'gap_std_days'))} days"
+        else f"irregular rhythm: gaps vary by ±{_days(_get(r, 'gap_std_days'))}"
     ),
     "frequency": _total,
     "n_orders": _total,
     "purchase_rate": lambda r: f"buys {_num(_get(r, 'purchase_rate'), 1)} times a month",
-    "tenure_days": lambda r: f"customer for {_num(_get(r, 'tenure_days'))} days",
-    "T": lambda r: f"customer for {_num(_get(r, 'T'))} days",
+    "tenure_days": lambda r: f"customer for {_days(_get(r, 'tenure_days'))}",
+    "T": lambda r: f"customer for {_days(_get(r, 'T'))}",
     "spend_trend": _spend,
     "spend_recent": _spend,
     "spend_earlier": _spend,
@@ -463,7 +469,8 @@ _REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"spends {_num(_get(r, 'monetary_value'), 2)} per repeat purchase on average"
     ),
     "mean_spend": lambda r: f"spends {_num(_get(r, 'mean_spend'), 2)} per purchase on average",
-    "total_amount": lambda r: f"spent {_num(_get(r, 'total_amount'), 2)} in total",
+    # named only when it raises the risk, i.e. when the customer spent little
+    "total_amount": lambda r: f"spent only {_num(_get(r, 'total_amount'), 2)} in total",
     "total_quantity": lambda r: f"bought {_num(_get(r, 'total_quantity'))} items in total",
     "total_margin": lambda r: f"margin of {_num(_get(r, 'total_margin'), 2)} in total",
     NO_PURCHASE: _purchase_model,

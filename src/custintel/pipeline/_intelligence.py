@@ -871,6 +871,8 @@ class CustomerIntelligence(BaseEstimator):
         clv = self.clv_model_
         months = max(1, round(horizon / _DAYS_PER_MONTH))
         monthly_rate = (1.0 + self.discount_rate) ** (1.0 / 12.0) - 1.0
+        churn_days = int(getattr(self, "churn_horizon_", horizon))
+        churn_months = max(1, round(churn_days / _DAYS_PER_MONTH))
         if len(f):
             p_alive = clv.purchase_model_.predict_proba_alive(f).to_numpy()
             purchases = clv.purchase_model_.predict_purchases(f, t=float(horizon)).to_numpy()
@@ -881,8 +883,21 @@ class CustomerIntelligence(BaseEstimator):
                 margin=self.margin_,
                 period_length=_DAYS_PER_MONTH,
             ).to_numpy()
+            # the value at risk pairs P(churn within the churn window) with the CLV over
+            # that same window, which is shorter when the history could not test the horizon
+            value_in_window = (
+                value
+                if churn_months == months
+                else clv.predict_clv(
+                    f,
+                    horizon=churn_months,
+                    discount_rate=monthly_rate,
+                    margin=self.margin_,
+                    period_length=_DAYS_PER_MONTH,
+                ).to_numpy()
+            )
         else:
-            p_alive = purchases = value = np.zeros(0)
+            p_alive = purchases = value = value_in_window = np.zeros(0)
         reasons = self._churn_reasons(f, churn)
         rfm_score = (
             rfm["r_score"].astype(str) + rfm["f_score"].astype(str) + rfm["m_score"].astype(str)
@@ -904,8 +919,8 @@ class CustomerIntelligence(BaseEstimator):
                 "p_alive": p_alive,
                 "expected_purchases": purchases,
                 "expected_clv": value,
-                # the expected loss: the CLV is over the churn horizon, as the probability
-                "value_at_risk": churn * value,
+                # the expected loss: P(churn) times the CLV over the same (churn) window
+                "value_at_risk": churn * value_in_window,
                 "churn_reason": reasons,
                 "abc_class": apply_thresholds(
                     f[self.value_column_].to_numpy(dtype=float), self.abc_thresholds_

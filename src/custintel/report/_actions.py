@@ -157,6 +157,12 @@ def _join(*parts: pd.Series) -> pd.Series:
     return pd.Series(joined, index=index, dtype=object)
 
 
+def _churn_window(result: Any) -> str:
+    """Name the churn window in words: the churn step's horizon, else the result's."""
+    days = getattr(getattr(result, "churn", None), "horizon", None) or result.log.horizon
+    return f"the next {int(days)} days" if days else "the horizon"
+
+
 def _window(ctx: _Context) -> str:
     return f"the next {ctx.horizon} days" if ctx.horizon else "the horizon"
 
@@ -375,7 +381,10 @@ def _build_lists(res: Any) -> list[ActionList]:
         if kind == "risk" and "value_at_risk" not in ctx.frame.columns:
             kind = "revenue"  # a result scored before value at risk existed
         at_stake, basis = {
-            "risk": (risk, f"expected loss: churn probability × expected CLV over {window}"),
+            "risk": (
+                risk,
+                f"expected loss: churn probability × expected CLV over {_churn_window(res)}",
+            ),
             "revenue": (revenue, "revenue to date"),
             "clv": (clv, f"expected CLV over {window}"),
         }[kind]
