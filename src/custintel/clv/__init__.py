@@ -5,7 +5,7 @@ from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._boundary import LikelihoodRatioTest
 from custintel.clv._clv import CLVModel
-from custintel.clv._compare import ModelComparison, compare_models
+from custintel.clv._compare import ModelComparison, compare_models, period_transactions
 from custintel.clv._gamma_gamma import GammaGammaModel
 from custintel.clv._nbd import NBDModel
 from custintel.clv._pareto_nbd import ParetoNBDModel
@@ -24,4 +24,5 @@ __all__ = [
     "ShiftedBetaGeoModel",
     "alive_path",
     "compare_models",
+    "period_transactions",
 ]

@@ -19,6 +19,7 @@ from custintel.plotting._clv import (
     plot_cumulative_purchases,
     plot_frequency_recency_matrix,
     plot_model_comparison,
+    plot_period_transactions,
 )
 from custintel.plotting._profitability import plot_abc, plot_pareto, plot_whale_curve
 from custintel.plotting._segmentation import plot_migration, plot_rfm_heatmap, plot_segment_bars
@@ -41,6 +42,7 @@ __all__ = [
     "plot_model_comparison",
     "plot_monthly_activity",
     "plot_pareto",
+    "plot_period_transactions",
     "plot_rfm_heatmap",
     "plot_segment_bars",
     "plot_survival_curve",

@@ -325,3 +325,38 @@ def plot_model_comparison(comparison: Any, *, max_frequency: int = 7, ax: Any = 
     ax.set_title("Model comparison on the holdout")
     ax.legend()
     return ax
+
+
+def plot_period_transactions(table: pd.DataFrame, *, ax: Any = None) -> Any:
+    """Plot customers by number of repeat purchases: observed against the model's simulation.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`custintel.clv.period_transactions`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Two bars per number of repeat purchases (the last one meaning "or
+        more"): observed and simulated customers.
+    """
+    if not isinstance(table, pd.DataFrame) or not {"observed", "simulated"} <= set(table.columns):
+        raise ValueError(
+            "table must be the output of custintel.clv.period_transactions "
+            "(columns observed and simulated)"
+        )
+    ax = axes(ax)
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, table["observed"], width=0.4, label="observed")
+    ax.bar(x + 0.2, table["simulated"], width=0.4, label="simulated from the model")
+    labels = [str(v) for v in table.index]
+    labels[-1] += "+"
+    ax.set_xticks(x, labels)
+    ax.set_xlabel("repeat purchases")
+    ax.set_ylabel("customers")
+    ax.set_title("Customers by number of repeat purchases")
+    ax.legend()
+    return ax
