@@ -420,3 +420,14 @@ def test_report_carries_value_at_risk_budget_and_survival(ci_full):
     if len(call):
         assert "stand to lose you" in text
         assert call["churn_reason"].notna().all()  # every one of them is at >= 50 % risk
+
+
+def test_the_call_list_speaks_of_the_churn_window(ci_full):
+    # A churn window shortened to 90 days (a history too short to test the 180-day
+    # horizon): the rule, the basis and the headline all say 90 days, not the horizon.
+    result = _small_result(ci_full)
+    result = replace(result, churn=replace(result.churn, horizon=90))
+    call = action_lists(result)[0]
+    assert "probably no purchase in the next 90 days" in call.rule
+    assert call.customers["value_basis"].str.endswith("over the next 90 days").all()
+    assert "in the next 90 days. Every list" in render_report(result)

@@ -91,6 +91,7 @@ class _Spec:
 class _Context:
     frame: pd.DataFrame  # scores joined with days_since_last and n_orders
     horizon: int | None
+    churn_horizon: int | None  # the churn step's window (shorter when the history is)
     top_tiers: tuple[str, ...]
     top_share: float | None
     lapsed_after: float
@@ -119,6 +120,7 @@ def _context(result: IntelligenceResult) -> _Context:
     return _Context(
         frame=frame,
         horizon=result.log.horizon,
+        churn_horizon=_churn_days(result),
         top_tiers=names,
         top_share=share,
         lapsed_after=float(getattr(lifecycle, "lapsed_after", 3.0)),
@@ -157,10 +159,14 @@ def _join(*parts: pd.Series) -> pd.Series:
     return pd.Series(joined, index=index, dtype=object)
 
 
-def _churn_window(result: Any) -> str:
-    """Name the churn window in words: the churn step's horizon, else the result's."""
-    days = getattr(getattr(result, "churn", None), "horizon", None) or result.log.horizon
-    return f"the next {int(days)} days" if days else "the horizon"
+def _churn_days(result: Any) -> int | None:
+    """Return the churn window's days: the churn step's (the shorter one), else the horizon."""
+    days = getattr(result.churn, "horizon", None) or result.log.horizon
+    return int(days) if days else None
+
+
+def _churn_window(ctx: _Context) -> str:
+    return f"the next {ctx.churn_horizon} days" if ctx.churn_horizon else "the horizon"
 
 
 def _window(ctx: _Context) -> str:
@@ -175,7 +181,7 @@ def _at_risk_rule(ctx: _Context) -> str:
     share = f" (the customers making the first {fmt.percent(ctx.top_share)} of value)"
     return (
         f"value tier {tiers}{share if ctx.top_share else ''} and a churn probability of 50% or "
-        f"more (probably no purchase in {_window(ctx)})"
+        f"more (probably no purchase in {_churn_window(ctx)})"
     )
 
 
@@ -383,7 +389,7 @@ def _build_lists(res: Any) -> list[ActionList]:
         at_stake, basis = {
             "risk": (
                 risk,
-                f"expected loss: churn probability × expected CLV over {_churn_window(res)}",
+                f"expected loss: churn probability × expected CLV over {_churn_window(ctx)}",
             ),
             "revenue": (revenue, "revenue to date"),
             "clv": (clv, f"expected CLV over {window}"),
@@ -528,7 +534,8 @@ def actions_section(result: IntelligenceResult) -> Section:
         action = (
             f"Call the {fmt.count(len(first.customers))} high-value customers at risk first: "
             + (
-                f"together they stand to lose you {stake} over the next horizon"
+                f"together they stand to lose you {stake} in the next "
+                f"{_churn_days(result_of(result))} days"
                 if by_risk
                 else f"they have brought {stake} to date"
             )
