@@ -427,6 +427,18 @@ def _purchase_model(row: Mapping[str, Any]) -> str:
     return f"{text}; purchase model: {_num(p * 100)} % chance of no purchase {window}"
 
 
+def _gap(
+    column: str, template: str, missing: str = "never bought twice"
+) -> Callable[[Mapping[str, Any]], str]:
+    """Word a gap column: ``template`` with its days, or ``missing`` without a gap."""
+
+    def words(row: Mapping[str, Any]) -> str:
+        days = _get(row, column)
+        return missing if math.isnan(days) else template.format(_days(days))
+
+    return words
+
+
 _REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "days_since_last": _recency,
     "recency": _recency,
@@ -434,25 +446,13 @@ _REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "recency_to_gap_max": _recency,
     "recency_gap_z": _recency,
     "recency_share": _recency,
-    "last_gap_days": lambda r: (
-        "never bought twice"
-        if math.isnan(_get(r, "last_gap_days"))
-        else f"last gap between purchases was {_days(_get(r, 'last_gap_days'))}"
-    ),
-    "gap_mean_days": lambda r: (
-        "never bought twice"
-        if math.isnan(_get(r, "gap_mean_days"))
-        else f"usually buys every {_days(_get(r, 'gap_mean_days'))}"
-    ),
-    "gap_max_days": lambda r: (
-        "never bought twice"
-        if math.isnan(_get(r, "gap_max_days"))
-        else f"longest gap between purchases {_days(_get(r, 'gap_max_days'))}"
-    ),
-    "gap_std_days": lambda r: (
-        "too few purchases to know their rhythm"
-        if math.isnan(_get(r, "gap_std_days"))
-        else f"irregular rhythm: gaps vary by ±{_days(_get(r, 'gap_std_days'))}"
+    "last_gap_days": _gap("last_gap_days", "last gap between purchases was {}"),
+    "gap_mean_days": _gap("gap_mean_days", "usually buys every {}"),
+    "gap_max_days": _gap("gap_max_days", "longest gap between purchases {}"),
+    "gap_std_days": _gap(
+        "gap_std_days",
+        "irregular rhythm: gaps vary by ±{}",
+        "too few purchases to know their rhythm",
     ),
     "frequency": _total,
     "n_orders": _total,
