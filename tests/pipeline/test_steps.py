@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
@@ -236,3 +237,34 @@ def test_fit_refuses_a_log_validated_otherwise(pipeline_tx: pd.DataFrame) -> Non
     CustomerIntelligence(horizon=180, observation_end=pd.Timestamp("2024-06-30"))._check_log(
         dated, 180
     )
+
+
+def test_a_mining_failure_skips_cross_sell_with_the_reason(log: ValidatedLog) -> None:
+    # Thirty bulk orders of the same 200 items: every set of up to three of them is
+    # frequent (1.3 million itemsets, past max_itemsets), so the miner's guard refuses;
+    # the step says why and goes on.
+    frame = log.frame
+    first = frame.drop_duplicates("customer_id").head(30)
+    bulk = first.loc[first.index.repeat(200)].copy()
+    bulk["order_id"] = np.repeat([f"BULK{i}" for i in range(30)], 200)
+    bulk["item_id"] = np.tile([f"SKU{j}" for j in range(200)], 30)
+    wide = validate_step(pd.concat([frame, bulk], ignore_index=True), horizon=180)
+    result = cross_sell_step(wide, min_support=0.001)
+    assert result.recommender is None and result.rules is None
+    assert result.skipped is not None and result.skipped.startswith("cross-sell skipped")
+    assert "min_support" in result.skipped
+    assert result.notes == [result.skipped]
+
+
+def test_running_out_of_memory_while_mining_is_a_skip_not_a_crash(
+    log: ValidatedLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from custintel.basket import CrossSellRecommender
+
+    def no_memory(self: object, *args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(CrossSellRecommender, "fit", no_memory)
+    result = cross_sell_step(log, min_support=0.05)
+    assert result.skipped is not None and "out of memory" in result.skipped
+    assert "--min-support" in result.skipped

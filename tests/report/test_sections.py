@@ -431,3 +431,15 @@ def test_the_call_list_speaks_of_the_churn_window(ci_full):
     assert "probably no purchase in the next 90 days" in call.rule
     assert call.customers["value_basis"].str.endswith("over the next 90 days").all()
     assert "in the next 90 days. Every list" in render_report(result)
+
+
+def test_a_failed_mining_run_leaves_cross_sell_out_with_the_reason(ci_full):
+    from custintel.pipeline import CrossSellResult
+
+    reason = "cross-sell skipped: mining the baskets failed (out of memory; raise min_support)"
+    failed = replace(ci_full, cross_sell=CrossSellResult(None, 0.001, [reason], skipped=reason))
+    text = render_report(failed)
+    assert "Mining the baskets failed" in text
+    assert "Cross-sell skipped: mining the baskets failed (out of memory" in text
+    # The rest of the report is still there.
+    assert "Customers are expected to bring" in text

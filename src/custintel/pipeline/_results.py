@@ -244,12 +244,16 @@ class CrossSellResult:
     item_names : pandas.Series or None, default=None
         Item id to name (the name most lines of the item carry), when
         ``item_name`` is mapped.
+    skipped : str or None, default=None
+        Why mining failed (too many itemsets, out of memory), when it did;
+        the rest of the job runs without cross-sell rules.
     """
 
     recommender: Any
     min_support: float | None
     notes: list[str] = field(default_factory=list)
     item_names: pd.Series | None = None
+    skipped: str | None = None
 
     @property
     def rules(self) -> pd.DataFrame | None:

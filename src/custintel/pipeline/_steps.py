@@ -773,14 +773,17 @@ def cross_sell_step(
     frame = log.frame
     if log.has_items and log.has_orders:
         notes: list[str] = []
-        if min_support is None:
-            baskets = transaction_baskets(frame, level="order", context=False)
-            labels = np.empty(len(baskets.items), dtype=object)
-            labels[:] = baskets.items.tolist()
-            support = choose_min_support((baskets.matrix, labels)).min_support
-        else:
-            support = float(min_support)
-        recommender = CrossSellRecommender(min_support=support, max_rules=max_rules).fit(frame)
+        support = None if min_support is None else float(min_support)
+        try:
+            if support is None:
+                baskets = transaction_baskets(frame, level="order", context=False)
+                labels = np.empty(len(baskets.items), dtype=object)
+                labels[:] = baskets.items.tolist()
+                support = choose_min_support((baskets.matrix, labels)).min_support
+            recommender = CrossSellRecommender(min_support=support, max_rules=max_rules).fit(frame)
+        except MINING_FAILURES as exc:
+            reason = f"cross-sell skipped: mining the baskets failed ({_failure_text(exc)})"
+            return CrossSellResult(None, support, [reason], skipped=reason)
         found, kept = int(recommender.n_rules_found_), len(recommender.rules_)
         if found > kept:
             notes.append(
@@ -797,6 +800,21 @@ def cross_sell_step(
             "map order_id for cross-sell rules"
         )
     return CrossSellResult(recommender=None, min_support=None, notes=notes)
+
+
+#: What a failed mining run raises: the miner's cost guards (``ValueError`` with the
+#: numbers and the fix) and an allocation the machine could not give.
+MINING_FAILURES: tuple[type[BaseException], ...] = (MemoryError, ValueError)
+
+
+def _failure_text(exc: BaseException) -> str:
+    """Return the message of a mining failure, naming the out-of-memory case."""
+    if isinstance(exc, MemoryError):
+        return (
+            "out of memory; raise min_support (--min-support on the command line) or "
+            "leave huge baskets out"
+        )
+    return str(exc).rstrip(".")
 
 
 def item_names(frame: pd.DataFrame) -> pd.Series:

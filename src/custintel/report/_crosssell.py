@@ -46,6 +46,14 @@ def top_rules(rules: pd.DataFrame, n: int = _N_RULES) -> pd.DataFrame:
 def crosssell_section(result: IntelligenceResult) -> Section:
     """Build the cross-sell section."""
     rules = result.cross_sell.rules
+    if result.cross_sell.skipped is not None:
+        return Section(
+            "crosssell",
+            "Cross-sell",
+            "Mining the baskets failed, so this report has no cross-sell rules; the other "
+            "sections are complete.",
+            [note(result.cross_sell.skipped[:1].upper() + result.cross_sell.skipped[1:] + ".")],
+        )
     if rules is None:
         return Section(
             "crosssell",
