@@ -35,6 +35,7 @@ __all__ = [
     "MISSING_ID_POLICIES",
     "NUMERIC_ROLES",
     "N_EXAMPLES",
+    "OTHER_FRAME_KINDS",
     "REFUNDS_POLICIES",
     "UNMATCHED_POLICIES",
     "CleaningPolicies",
@@ -42,6 +43,7 @@ __all__ = [
     "Problems",
     "RoleResolver",
     "ValidatedTransactions",
+    "as_customer_table",
     "as_pandas",
     "describe_column",
     "exclusion_rule",
@@ -613,23 +615,102 @@ def as_pandas(df: Any) -> pd.DataFrame:
     """
     if isinstance(df, pd.DataFrame):
         return df
-    module = type(df).__module__ or ""
-    if module.startswith("polars"):
-        frame = df.collect() if hasattr(df, "collect") else df
-        try:
-            return frame.to_pandas()
-        except Exception as exc:  # polars needs pyarrow for to_pandas
-            raise SchemaError(
-                f"could not convert the polars {type(df).__name__} to pandas ({exc}); "
-                "install pyarrow (pip install 'custintel[parquet]') or pass df.to_pandas()",
-                reason="conversion_failed",
-            ) from exc
+    converted = _other_frame_to_pandas(df)
+    if converted is not None:
+        return converted
     raise SchemaError(
-        f"transactions must be a pandas DataFrame (or polars DataFrame), got "
-        f"{type(df).__module__}.{type(df).__name__}; build one with pd.DataFrame(...) "
-        "or read it with pd.read_csv(...)",
+        f"transactions must be a pandas DataFrame, a polars DataFrame or LazyFrame, or a "
+        f"pyarrow Table, got {type(df).__module__}.{type(df).__name__}; build one with "
+        "pd.DataFrame(...) or read it with pd.read_csv(...)",
         reason="not_a_dataframe",
     )
+
+
+#: The frame kinds every public entry point accepts besides pandas.
+OTHER_FRAME_KINDS = "a polars DataFrame or LazyFrame, a pyarrow Table or a narwhals DataFrame"
+
+
+def _other_frame_to_pandas(df: Any) -> pd.DataFrame | None:
+    """Return a polars, pyarrow or narwhals frame as pandas; ``None`` for anything else."""
+    module = type(df).__module__ or ""
+    if module.startswith("narwhals"):
+        native = df.to_native()
+        if native is df:  # pragma: no cover - narwhals always wraps a native frame
+            return None
+        return _other_frame_to_pandas(native) if not isinstance(native, pd.DataFrame) else native
+    if module.startswith("polars"):
+        if not hasattr(df, "to_pandas") and not hasattr(df, "collect"):
+            return None
+        frame = df.collect() if hasattr(df, "collect") else df
+        kind = f"polars {type(df).__name__}"
+    elif module.startswith("pyarrow") and type(df).__name__ in {"Table", "RecordBatch"}:
+        frame, kind = df, f"pyarrow {type(df).__name__}"
+    else:
+        return None
+    try:
+        return frame.to_pandas()
+    except Exception as exc:  # polars needs pyarrow for to_pandas
+        raise SchemaError(
+            f"could not convert the {kind} to pandas ({exc}); install pyarrow "
+            "(pip install 'custintel[parquet]') or pass df.to_pandas()",
+            reason="conversion_failed",
+        ) from exc
+
+
+def as_customer_table(X: Any, *, owner: str) -> Any:
+    """Return a customer table from another frame library as pandas, indexed by customer.
+
+    pandas frames come back as they are. A polars (eager or lazy), pyarrow
+    or narwhals frame is converted; as those have no index, a
+    ``customer_id`` column becomes the index, so results are indexed by
+    customer as they are for pandas input. Anything else (numpy arrays,
+    lists) is returned unchanged for the caller's own checks.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame, polars.DataFrame, polars.LazyFrame, pyarrow.Table or other
+        The customer table.
+    owner : str
+        Who reads it, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame or the input
+        The converted table; other inputs unchanged.
+
+    Raises
+    ------
+    SchemaError
+        When a polars or pyarrow frame cannot be converted, or its
+        ``customer_id`` column repeats a customer.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> table = pa.table({"customer_id": ["a", "b"], "frequency": [1, 0]})
+    >>> as_customer_table(table, owner="BetaGeoModel")
+                 frequency
+    customer_id
+    a                    1
+    b                    0
+    """
+    if isinstance(X, pd.DataFrame):
+        return X
+    converted = _other_frame_to_pandas(X)
+    if converted is None:
+        return X
+    if "customer_id" in converted.columns and isinstance(converted.index, pd.RangeIndex):
+        ids = converted["customer_id"]
+        if ids.duplicated().any():
+            repeated = ids[ids.duplicated()].astype(str).unique()[:3].tolist()
+            raise SchemaError(
+                f"{owner}: the customer table's customer_id column repeats customers "
+                f"(e.g. {repeated}); it must have one row per customer. Build it with "
+                "custintel.summarize_customers(transactions)",
+                reason="duplicate_customer",
+            )
+        converted = converted.set_index("customer_id")
+    return converted
 
 
 def _check_shape(df: pd.DataFrame) -> None:

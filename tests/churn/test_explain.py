@@ -157,7 +157,7 @@ def test_errors(simulated) -> None:
         explain_churn(clf, X, top=0)
     with pytest.raises(ValueError, match="lacks columns \\['mean_spend'\\]"):
         explain_churn(clf, X.drop(columns="mean_spend"))
-    with pytest.raises(ValueError, match="must be a pandas DataFrame"):
+    with pytest.raises(ValueError, match="must be a DataFrame"):
         churn_contributions(clf, X.to_numpy())  # type: ignore[arg-type]
     # an export written before node counts existed cannot be explained
     old = json.loads(json.dumps(clf.to_dict()))

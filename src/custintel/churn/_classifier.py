@@ -22,6 +22,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from custintel._validation import as_customer_table
 from custintel.churn._export import FORMAT_VERSION, READER, export_estimator, import_estimator
 from custintel.churn._stack import BTYD_FEATURES, STACK_FEATURES, BTYDStack, signed_log1p
 from custintel.exceptions import SchemaError
@@ -436,6 +437,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         ChurnClassifier
             The fitted classifier.
         """
+        X = as_customer_table(X, owner="ChurnClassifier")
         if isinstance(X, pd.DataFrame) and _has_string_names(X):
             X = self._frame(X)
             validate_data(self, X, skip_check_array=True, reset=True)
@@ -606,6 +608,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             Column ``j`` is the probability of ``classes_[j]``; with 0/1
             labels column 1 is P(churn).
         """
+        X = as_customer_table(X, owner="ChurnClassifier")
         X = self._checked(X)
         with _limited_threads(self.n_jobs):
             # the model is fitted on churn = 1; put the columns in the order of classes_
@@ -629,6 +632,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         numpy.ndarray
             One label of ``classes_`` per customer (0 or 1 for 0/1 labels).
         """
+        X = as_customer_table(X, owner="ChurnClassifier")
         proba = self.predict_proba(X)  # first: an unfitted classifier raises NotFittedError
         column = self._churn_column()
         churned = proba[:, column] >= 0.5
@@ -648,6 +652,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             ``p_churn``, the probability of ``pos_label_``, indexed like ``X``
             (a RangeIndex for arrays).
         """
+        X = as_customer_table(X, owner="ChurnClassifier")
         index = X.index if isinstance(X, pd.DataFrame) else None
         churn = self.predict_proba(X)[:, self._churn_column()]
         return pd.Series(churn, index=index, name="p_churn")
@@ -695,6 +700,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         >>> list(reasons.columns)
         ['feature_1', 'reason_1', 'contribution_1']
         """
+        X = as_customer_table(X, owner="ChurnClassifier")
         from custintel.churn._explain import explain_churn
 
         return explain_churn(self, X, top=top)

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel._validation import as_customer_table
 from custintel.churn._export import NODE_FIELDS, _export_booster, _tree_runtime
 from custintel.churn._stack import NO_PURCHASE, BTYDStack, LinearStack
 
@@ -239,9 +240,10 @@ def _contributions(classifier: Any, X: pd.DataFrame) -> tuple[pd.DataFrame, dict
     (the BG/NBD P(no purchase in the horizon), averaged over the members) and
     ``horizon_days``; it is empty for the other models.
     """
+    X = as_customer_table(X, owner="churn_contributions")
     if not isinstance(X, pd.DataFrame):
         raise ValueError(
-            f"X must be a pandas DataFrame of churn features, got {type(X).__name__}; build it "
+            f"X must be a DataFrame of churn features, got {type(X).__name__}; build it "
             "with custintel.features.make_churn_dataset"
         )
     members = _fitted_members(classifier)

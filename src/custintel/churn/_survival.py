@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from custintel._validation import as_customer_table
 from custintel.backends import btyd_table
 
 __all__ = ["DEFAULT_DAYS", "btyd_survival"]
@@ -200,8 +201,9 @@ def btyd_survival(
     >>> bool((curves.diff(axis=1).iloc[:, 1:] <= 0).all().all())
     True
     """
+    X = as_customer_table(X, owner="btyd_survival")
     if not isinstance(X, pd.DataFrame):
-        raise ValueError(f"X must be a pandas DataFrame of customers, got {type(X).__name__}")
+        raise ValueError(f"X must be a DataFrame of customers, got {type(X).__name__}")
     missing = [c for c in ("frequency", "recency", "T") if c not in X.columns]
     if missing:
         raise ValueError(

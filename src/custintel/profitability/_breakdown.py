@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 from custintel.profitability._values import finite_values, one_row_per_customer
 
@@ -131,9 +132,11 @@ def breakdown(
     N                 2    130.0           0.65           0.7
     S                 2     70.0           0.35           0.3
     """
+    X = as_customer_table(X, owner="breakdown")
     if not isinstance(X, pd.DataFrame):
         raise SchemaError(
-            f"breakdown expects a customer table (pandas DataFrame), got {type(X).__name__}",
+            f"breakdown expects a customer table (pandas, polars or pyarrow frame), got "
+            f"{type(X).__name__}",
             reason="not_a_dataframe",
         )
     if len(X) == 0:

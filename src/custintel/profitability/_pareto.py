@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 from custintel.profitability._values import TOLERANCE, customer_values, rank_order
 from custintel.typing import CustomerValues
@@ -261,6 +262,7 @@ class ParetoAnalysis(BaseEstimator):
         if self.negative not in ("raise", "clip", "drop"):
             raise ValueError(f"negative must be 'raise', 'clip' or 'drop', got {self.negative!r}")
         column = self.column
+        X = as_customer_table(X, owner="ParetoAnalysis")
         if column is None and isinstance(X, pd.DataFrame):
             candidates = VALUE_COLUMNS[self.value]
             column = next((c for c in candidates if c in X.columns), candidates[0])

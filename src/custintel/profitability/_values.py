@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 
 __all__ = ["TOLERANCE", "customer_values", "finite_values", "one_row_per_customer", "rank_order"]
@@ -64,6 +65,7 @@ def customer_values(
     """
     if negative not in _NEGATIVE_POLICIES:
         raise ValueError(f"negative must be 'raise', 'clip' or 'drop', got {negative!r}")
+    X = as_customer_table(X, owner=owner)
     if isinstance(X, pd.Series):
         series = X
         label = str(X.name) if X.name is not None else "value"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 from custintel.export import ExportReader, export_header
 
@@ -85,9 +86,11 @@ def customer_columns(
         For a non-DataFrame, missing or non-numeric columns, duplicated
         customer ids, NaN or infinite values, or fewer than ``min_rows`` rows.
     """
+    X = as_customer_table(X, owner=owner)
     if not isinstance(X, pd.DataFrame):
         raise SchemaError(
-            f"{owner} expects a customer table (pandas DataFrame, one row per customer), got "
+            f"{owner} expects a customer table (pandas, polars or pyarrow frame, one row per "
+            "customer), got "
             f"{type(X).__name__}; {_HINT}",
             reason="not_a_dataframe",
         )

@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 from custintel.segmentation._checks import Segmenter, customer_columns
 from custintel.typing import CustomerTable
@@ -156,6 +157,7 @@ class CustomerSegmenter(Segmenter):
             raise ValueError(f"n_clusters must be an int >= 1 or 'auto', got {self.n_clusters!r}")
         if not auto and (not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1):
             raise ValueError(f"n_clusters must be an int >= 1 or 'auto', got {self.n_clusters!r}")
+        X = as_customer_table(X, owner="CustomerSegmenter")
         raw, logged, index = self._scaled(X, 1 if auto else int(self.n_clusters))
         self.center_ = logged.mean(axis=0)
         scale = logged.std(axis=0)

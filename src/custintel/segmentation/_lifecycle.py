@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._validation import as_customer_table
 from custintel.export import POSITIVE, ExportReader, json_float
 from custintel.segmentation._checks import ExportedSegmenter, customer_columns
 from custintel.typing import CustomerTable
@@ -141,6 +142,7 @@ class LifecycleSegmenter(ExportedSegmenter):
             For missing columns or NaN values.
         """
         self._check_params()
+        X = as_customer_table(X, owner="LifecycleSegmenter")
         now, _ = customer_columns(X, _NOW, owner="LifecycleSegmenter", allow_nan=["gap_mean_days"])
         gaps = now[:, 3][now[:, 1] >= 2]
         gaps = gaps[np.isfinite(gaps)]
@@ -188,6 +190,7 @@ class LifecycleSegmenter(ExportedSegmenter):
             (categorical in :data:`STAGES` order).
         """
         check_is_fitted(self, "typical_gap_")
+        X = as_customer_table(X, owner="LifecycleSegmenter")
         now, index = customer_columns(
             X, _NOW, owner="LifecycleSegmenter", allow_nan=["gap_mean_days"]
         )

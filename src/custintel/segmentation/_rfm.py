@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._validation import as_customer_table
 from custintel.export import Domain, ExportReader, json_float
 from custintel.segmentation._checks import ExportedSegmenter, customer_columns
 from custintel.typing import CustomerTable
@@ -300,6 +301,7 @@ class RFMSegmenter(ExportedSegmenter):
         """
         self._check_n_bins()
         grid = self._grid()
+        X = as_customer_table(X, owner="RFMSegmenter")
         values, _ = self._oriented(X, min_rows=self.n_bins)
         fitted = [_edges(values[:, j], self.n_bins) for j in range(3)]
         edges = np.column_stack([e for e, _ in fitted])

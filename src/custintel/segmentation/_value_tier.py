@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 from custintel.export import (
     NONNEGATIVE,
@@ -200,6 +201,7 @@ class ValueTierSegmenter(ExportedSegmenter):
             For a missing or NaN value column or a total value that is not positive.
         """
         cuts, tiers = self._check_params()
+        X = as_customer_table(X, owner="ValueTierSegmenter")
         values, _ = customer_columns(X, [self.value], owner="ValueTierSegmenter")
         v = np.maximum(values[:, 0], 0.0)
         total = v.sum()
