@@ -1246,6 +1246,7 @@ def _score(args: argparse.Namespace) -> int:
                 trusted=args.trust_bundle,
                 rows_per_bucket=args.rows_per_bucket,
                 read_options=_reading(args),
+                progress=not args.quiet,
             )
     _print_notes([str(w.message) for w in caught], args, file=sys.stderr)
     if not args.quiet:

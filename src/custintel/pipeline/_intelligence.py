@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._progress import progress_bar
 from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, quiet, warn
 from custintel.pipeline._results import (
     ChurnResult,
@@ -37,6 +38,7 @@ from custintel.pipeline._rows import (
     scoring_roles,
 )
 from custintel.pipeline._steps import (
+    STEPS,
     _summarize,
     churn_step,
     clv_step,
@@ -512,8 +514,12 @@ class CustomerIntelligence(BaseEstimator):
             )
 
     @contextlib.contextmanager
-    def _progress(self) -> Iterator[None]:
-        """Log each step's time to standard error while ``verbose`` is on."""
+    def _progress(self, *, done: int = 0) -> Iterator[None]:
+        """Log each step's time to standard error while ``verbose`` is on.
+
+        In a terminal a progress bar over the job's steps shows as well
+        (``done`` steps already run), with the log lines above it.
+        """
         if not self.verbose:
             yield
             return
@@ -523,7 +529,8 @@ class CustomerIntelligence(BaseEstimator):
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         try:
-            yield
+            with progress_bar(len(STEPS), desc="custintel", unit="step", initial=done):
+                yield
         finally:
             logger.removeHandler(handler)
             logger.setLevel(previous_level)
@@ -560,7 +567,8 @@ class CustomerIntelligence(BaseEstimator):
             earlier = list(getattr(self, "_validation_notes", []))
         # Warnings reach the caller as usual, pointing at their own line; the
         # data-quality ones are also kept for the report. No filter is touched.
-        with self._progress(), collect_notes() as messages:
+        done = 1 if isinstance(tx, ValidatedLog) else 0
+        with self._progress(done=done), collect_notes() as messages:
             self._fit(tx, horizon)
         self.data_quality_[:0] = [*earlier, *messages]  # the same list as result_.data_quality
         return self

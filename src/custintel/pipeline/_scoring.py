@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from custintel._progress import current_bar, progress_bar
 from custintel.exceptions import SchemaError
 from custintel.pipeline._reading import (
     EXACT_FLOATS,
@@ -154,6 +155,7 @@ def score_file(
     rows_per_bucket: int = 2_000_000,
     batch_size: int = 250_000,
     read_options: Mapping[str, Any] | None = None,
+    progress: bool = False,
 ) -> int:
     """Score a transaction file with a fitted pipeline or a saved bundle, without refitting.
 
@@ -201,6 +203,9 @@ def score_file(
         ``encoding``, ``dayfirst`` and ``sheet`` of :func:`read_transactions`.
         The id columns are read as text and ``dayfirst`` applies to the
         timestamp column of the fitted schema.
+    progress : bool, default=False
+        Show a progress bar over the buckets on standard error, when it is
+        a terminal (``custintel score`` does unless ``--quiet``).
 
     Returns
     -------
@@ -219,11 +224,25 @@ def score_file(
     ci = models if hasattr(models, "score_customers") else load_bundle(models, trusted=trusted)
     source = Path(input)
     writer = _Writer(Path(out))
-    suffix = source.suffix.lower()
     if rows_per_bucket < 1 or batch_size < 1:
         raise ValueError("rows_per_bucket and batch_size must be >= 1")
     options = _read_options(read_options, ci.schema_mapping_)
+    with progress_bar(None, desc="score", unit="bucket", enabled=progress):
+        return _score_source(ci, source, writer, as_of, rows_per_bucket, batch_size, options)
+
+
+def _score_source(
+    ci: Any,
+    source: Path,
+    writer: _Writer,
+    as_of: Any,
+    rows_per_bucket: int,
+    batch_size: int,
+    options: dict[str, Any],
+) -> int:
+    """Score ``source`` in buckets where its format allows, else at once; close ``writer``."""
     try:
+        suffix = source.suffix.lower()
         if suffix in (".parquet", ".pq") and source.exists() and not options["dayfirst"]:
             return _score_parquet(ci, source, writer, as_of, rows_per_bucket, batch_size)
         if suffix in (".csv", ".txt", ".gz") and source.exists():
@@ -367,11 +386,16 @@ def _score_buckets(
             for w in writers.values():
                 w.close()
         total = 0
+        bar = current_bar()
+        if bar is not None:
+            bar.reset(total=len(writers))
         for b in sorted(writers):
             frame = pd.read_parquet(Path(tmp) / f"bucket-{b}.parquet")
             scored = ci.score(frame, as_of=as_of)
             writer.write(scored)
             total += len(scored)
+            if bar is not None:
+                bar.update()
     return total
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from custintel._progress import current_bar
 from custintel.exceptions import ConvergenceError, SchemaError, quiet
 from custintel.pipeline._results import (
     ChurnResult,
@@ -88,10 +89,19 @@ STEPS = (
 
 @contextmanager
 def step(name: str, timings: dict[str, float]) -> Iterator[None]:
-    """Time one pipeline step and log one line with its time when it ends."""
+    """Time one pipeline step and log one line with its time when it ends.
+
+    The job's progress bar (when one is shown) names the step while it runs
+    and advances by one when it ends.
+    """
+    bar = current_bar()
+    if bar is not None:
+        bar.set_description_str(name)
     start = time.perf_counter()
     yield
     elapsed = time.perf_counter() - start
+    if bar is not None:
+        bar.update()
     timings[name] = elapsed
     number = STEPS.index(name) + 1 if name in STEPS else 0
     logger.info("[%d/%d] %s: %.1f s", number, len(STEPS), name, elapsed)
