@@ -22,9 +22,16 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from custintel._repr import EstimatesReprMixin
 from custintel._validation import as_customer_table
 from custintel.churn._export import FORMAT_VERSION, READER, export_estimator, import_estimator
-from custintel.churn._stack import BTYD_FEATURES, STACK_FEATURES, BTYDStack, signed_log1p
+from custintel.churn._stack import (
+    BTYD_FEATURES,
+    STACK_FEATURES,
+    BTYDStack,
+    LinearStack,
+    signed_log1p,
+)
 from custintel.exceptions import SchemaError
 from custintel.export import POSITIVE
 from custintel.typing import CustomerFeatures
@@ -130,8 +137,16 @@ def _has_string_names(X: pd.DataFrame) -> bool:
     return all(isinstance(c, str) for c in X.columns)
 
 
+def _input_names(pipeline: Any, features: list[str], n: int) -> list[str]:
+    """Name the ``n`` inputs of a pipeline's last step: its own names, the features, or x0..."""
+    try:
+        return [str(name) for name in pipeline[:-1].get_feature_names_out()]
+    except (AttributeError, ValueError):  # a step without get_feature_names_out
+        return features if len(features) == n else [f"x{i}" for i in range(n)]
+
+
 @dataclass(kw_only=True, repr=False, eq=False)
-class ChurnClassifier(ClassifierMixin, BaseEstimator):
+class ChurnClassifier(EstimatesReprMixin, ClassifierMixin, BaseEstimator):
     """Predict calibrated churn probabilities from :func:`~custintel.features.make_churn_dataset`.
 
     Parameters
@@ -672,6 +687,45 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 for member in self.estimator_.members
             ]
         return [self.estimator_]
+
+    def _estimates_tables(self) -> dict[str, pd.DataFrame]:
+        """Return the tables the notebook display shows under the parameters."""
+        if not hasattr(self, "estimator_"):
+            return {}
+        members = self._raw_pipelines()
+        facts = {
+            "model": self.model,
+            "churn label": self.pos_label_,
+            "classes": ", ".join(str(c) for c in self.classes_),
+            "features": self.n_features_in_,
+            "models averaged": len(members),
+        }
+        if getattr(self, "horizon_", None) is not None:
+            facts["label window (days)"] = self.horizon_
+        tables = {"fit": pd.DataFrame({"value": [str(v) for v in facts.values()]}, index=facts)}
+        first = members[0]
+        if hasattr(first, "steps") and isinstance(first.steps[0][1], BTYDStack):
+            first = LinearStack.of(first)
+        if isinstance(first, LinearStack):
+            tables["logistic regression on standardised inputs (first model)"] = pd.DataFrame(
+                {"coefficient": [*first.coef, first.intercept]},
+                index=[*LinearStack.columns, "intercept"],
+            )
+            tables["BG/NBD inside the stack (weeks)"] = first.btyd.summary()[["estimate", "se"]]
+        elif hasattr(first, "steps") and hasattr(first.steps[-1][1], "coef_"):
+            regression = first.steps[-1][1]
+            names = _input_names(first, self._names(), np.ravel(regression.coef_).size)
+            tables["logistic regression (first model)"] = pd.DataFrame(
+                {"coefficient": [*np.ravel(regression.coef_), float(regression.intercept_[0])]},
+                index=[*map(str, names), "intercept"],
+            )
+        elif hasattr(first, "steps") and hasattr(first.steps[-1][1], "n_iter_"):
+            booster = first.steps[-1][1]
+            tables["gradient boosting (first model)"] = pd.DataFrame(
+                {"value": [str(booster.n_iter_), str(booster.max_leaf_nodes)]},
+                index=["boosting iterations", "max leaves per tree"],
+            )
+        return tables
 
     def explain(self, X: CustomerFeatures, *, top: int = 3) -> pd.DataFrame:
         """Name, for each customer, the features that push their churn risk up most.
