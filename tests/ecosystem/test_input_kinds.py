@@ -125,3 +125,17 @@ def test_a_customer_table_with_repeated_customers_is_refused() -> None:
 def test_anything_else_gets_the_usual_clear_error() -> None:
     with pytest.raises(SchemaError, match="customer table"):
         RFMSegmenter().fit([[1, 2, 3]])
+
+
+@pytest.mark.parametrize("n_jobs", [None, 1, 2, -1])
+def test_clustering_threads_do_not_change_the_segments(
+    n_jobs: int | None, customers: pd.DataFrame
+) -> None:
+    one = CustomerSegmenter(n_clusters=3, random_state=0, n_jobs=1).fit(customers)
+    other = CustomerSegmenter(n_clusters=3, random_state=0, n_jobs=n_jobs).fit(customers)
+    _same(one.transform(customers), other.transform(customers))
+
+
+def test_n_jobs_zero_is_refused_before_any_work(customers: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="n_jobs must be None or a non-zero whole number"):
+        CustomerSegmenter(n_jobs=0).fit(customers)

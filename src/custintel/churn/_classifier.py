@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from custintel._repr import EstimatesReprMixin
+from custintel._threads import limited_threads as _limited_threads
+from custintel._threads import n_threads
 from custintel._validation import as_customer_table
 from custintel.churn._export import FORMAT_VERSION, READER, export_estimator, import_estimator
 from custintel.churn._stack import (
@@ -58,51 +59,6 @@ _LATER_HYPERPARAMETERS: dict[str, Any] = {"max_samples": None, "pos_label": None
 _RUNTIME_PARAMETERS = ("n_jobs",)
 #: The model kinds of ``ChurnClassifier(model=...)``.
 MODELS = ("hgb", "logistic", "btyd_logistic")
-
-
-def n_threads(n_jobs: int | None) -> int:
-    """Resolve ``n_jobs`` to a number of threads, with scikit-learn's meaning.
-
-    Parameters
-    ----------
-    n_jobs : int or None
-        ``None`` means 1 unless inside a :func:`joblib.parallel_config`
-        context that sets ``n_jobs``; ``-1`` means every CPU, ``-2`` all but
-        one, and so on.
-
-    Returns
-    -------
-    int
-        At least 1.
-
-    Raises
-    ------
-    ValueError
-        For ``n_jobs=0`` or a value that is not a whole number.
-
-    Examples
-    --------
-    >>> n_threads(None), n_threads(1), n_threads(3)
-    (1, 1, 3)
-    """
-    from joblib import effective_n_jobs
-
-    if n_jobs is not None and (
-        isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0
-    ):
-        raise ValueError(
-            f"n_jobs must be None or a non-zero whole number (-1 for every CPU), got {n_jobs!r}"
-        )
-    return max(int(effective_n_jobs(n_jobs)), 1)
-
-
-@contextmanager
-def _limited_threads(n_jobs: int | None) -> Iterator[None]:
-    """Limit the OpenMP and BLAS thread pools to ``n_jobs`` threads, for this block only."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n_threads(n_jobs)):
-        yield
 
 
 def _signed_log1p(values: Any) -> Any:

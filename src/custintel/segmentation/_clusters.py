@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._threads import limited_threads, n_threads
 from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 from custintel.segmentation._checks import Segmenter, customer_columns
@@ -59,6 +60,10 @@ class CustomerSegmenter(Segmenter):
         Column used for the revenue share of :attr:`profile_` (skipped when absent).
     random_state : int or None, default=0
         Seed of the clustering.
+    n_jobs : int or None, default=None
+        Threads of the clustering (scikit-learn's meaning: ``None`` is one
+        thread unless a :func:`joblib.parallel_config` block says otherwise,
+        ``-1`` every CPU). The result does not depend on it.
 
     Attributes
     ----------
@@ -115,6 +120,7 @@ class CustomerSegmenter(Segmenter):
     min_share: float = 0.05
     revenue: str = "total_amount"
     random_state: int | None = 0
+    n_jobs: int | None = None
 
     def _model(self, k: int) -> Any:
         if self.method == "kmeans":
@@ -157,6 +163,7 @@ class CustomerSegmenter(Segmenter):
             raise ValueError(f"n_clusters must be an int >= 1 or 'auto', got {self.n_clusters!r}")
         if not auto and (not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 1):
             raise ValueError(f"n_clusters must be an int >= 1 or 'auto', got {self.n_clusters!r}")
+        threads = n_threads(self.n_jobs)  # check it before any work
         X = as_customer_table(X, owner="CustomerSegmenter")
         raw, logged, index = self._scaled(X, 1 if auto else int(self.n_clusters))
         self.center_ = logged.mean(axis=0)
@@ -164,19 +171,17 @@ class CustomerSegmenter(Segmenter):
         self.scale_ = np.where(scale > 0, scale, 1.0)
         Z = (logged - self.center_) / self.scale_
         n_distinct = len(np.unique(Z, axis=0))
-        if auto:
-            k = self._choose_k(Z, n_distinct)
-        else:
-            k = int(self.n_clusters)
-            if k > n_distinct:
-                raise SchemaError(
-                    f"CustomerSegmenter: n_clusters={k} but only {n_distinct} distinct customers "
-                    "(identical customers cannot be split); use fewer clusters or "
-                    "n_clusters='auto'",
-                    reason="too_few_customers",
-                )
-        self.model_ = self._model(k).fit(Z)
-        labels = self.model_.predict(Z)
+        if not auto and int(self.n_clusters) > n_distinct:
+            raise SchemaError(
+                f"CustomerSegmenter: n_clusters={self.n_clusters} but only {n_distinct} distinct "
+                "customers (identical customers cannot be split); use fewer clusters or "
+                "n_clusters='auto'",
+                reason="too_few_customers",
+            )
+        with limited_threads(threads):
+            k = self._choose_k(Z, n_distinct) if auto else int(self.n_clusters)
+            self.model_ = self._model(k).fit(Z)
+            labels = self.model_.predict(Z)
         self.n_clusters_ = k
         self._remember_columns(X)
         self._profile(X, raw, Z, labels, index)
@@ -263,7 +268,8 @@ class CustomerSegmenter(Segmenter):
         """
         check_is_fitted(self, "model_")
         _, logged, index = self._scaled(X, 1)
-        labels = self.model_.predict((logged - self.center_) / self.scale_)
+        with limited_threads(self.n_jobs):
+            labels = self.model_.predict((logged - self.center_) / self.scale_)
         return pd.Series(labels.astype(np.int64), index=index, name="cluster")
 
     def transform(self, X: CustomerTable) -> pd.DataFrame:
