@@ -11,6 +11,7 @@ Usage::
     python benchmarks/bench_summary.py                 # 10M rows, 3 repeats
     python benchmarks/bench_summary.py --rows 1000000 --repeats 5
     python benchmarks/bench_summary.py --order shuffled  # rows not in time order
+    python benchmarks/bench_summary.py --tools custintel  # custintel alone, no ratio
 """
 
 from __future__ import annotations
@@ -126,6 +127,13 @@ def main() -> None:
     parser.add_argument(
         "--tasks", nargs="+", choices=["summary", "calibration"], default=["summary", "calibration"]
     )
+    parser.add_argument(
+        "--tools",
+        nargs="+",
+        choices=["custintel", "lifetimes"],
+        default=["custintel", "lifetimes"],
+        help="leave lifetimes out to time custintel alone (no ratio is printed then)",
+    )
     args = parser.parse_args()
 
     path = make_log(args.rows, args.customers, args.order)
@@ -137,7 +145,7 @@ def main() -> None:
     print(f"{'task':<13} {'tool':<10} {'wall s':>8} {'cpu s':>8} {'peak MB':>9} {'extra MB':>9}")
     for task in args.tasks:
         medians = {}
-        for tool in ("custintel", "lifetimes"):
+        for tool in args.tools:
             runs = [run(f"{tool}-{task}", path) for _ in range(args.repeats)]
             medians[tool] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             m = medians[tool]
@@ -145,6 +153,8 @@ def main() -> None:
                 f"{task:<13} {tool:<10} {m['wall']:>8.2f} {m['cpu']:>8.2f} "
                 f"{m['peak_mb']:>9.0f} {m['extra_mb']:>9.0f}"
             )
+        if len(medians) < 2:
+            continue
         c, lt = medians["custintel"], medians["lifetimes"]
         assert c["rows_out"] == lt["rows_out"], "custintel and lifetimes disagree on customers"
         print(

@@ -12,7 +12,9 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "InvalidModelError",
     "SchemaError",
     "collect_notes",
+    "plain",
     "quiet",
     "warn",
 ]
@@ -215,3 +218,42 @@ def quiet() -> Iterator[None]:
         yield
     finally:
         _QUIET.reset(token)
+
+
+def plain(value: Any) -> Any:
+    """Turn numpy scalars into Python numbers, inside containers too, for a message.
+
+    numpy 2 prints a scalar's type in its ``repr`` (``np.int64(4)``), so a dict or a
+    list of them in an f-string reads ``{np.int64(4): np.float64(10000.0)}``. Pass
+    such values through ``plain`` before formatting them; everything else is
+    returned as it is.
+
+    Parameters
+    ----------
+    value : object
+        A numpy scalar or array, or a dict, list, tuple or set holding them.
+
+    Returns
+    -------
+    object
+        The same value with Python ``int``, ``float``, ``bool`` and ``str`` in place
+        of numpy scalars (arrays become lists).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f"costs by item: {plain({np.int64(4): np.float64(10000.0)})}"
+    'costs by item: {4: 10000.0}'
+    >>> f"rows {plain(np.array([3, 5]))}, threshold {plain(np.float32(0.5))!r}"
+    'rows [3, 5], threshold 0.5'
+    """
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()  # builtins, nested for arrays
+    if isinstance(value, dict):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [plain(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, (set, frozenset)):
+        return type(value)(plain(item) for item in value)
+    return value

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from custintel import SchemaError
 from custintel.basket import RULE_COLUMNS, RULE_METRICS, association_rules, frequent_itemsets
@@ -131,6 +131,19 @@ def test_row_order_of_itemsets_does_not_matter() -> None:
     )
 
 
+def test_empty_itemsets_table_raises() -> None:
+    # No item reaches the support: mlxtend raises too, and so must we, with the fix.
+    empty = frequent_itemsets([["a"], ["b"], []], min_support=0.5)
+    assert len(empty) == 0
+    with pytest.raises(
+        SchemaError, match=r"empty.*min_support=0\.5 of 3 baskets.*Lower min_support"
+    ):
+        association_rules(empty)
+    with pytest.raises(SchemaError, match="itemsets table is empty") as info:
+        association_rules(pd.DataFrame({"itemsets": [], "support": []}))
+    assert info.value.reason == "empty_itemsets"
+
+
 def test_no_rules_gives_an_empty_table() -> None:
     empty = association_rules(frequent_itemsets(SMALL, min_support=0.4), min_threshold=2.0)
     assert len(empty) == 0 and list(empty.columns) == list(RULE_COLUMNS)
@@ -153,7 +166,9 @@ def test_serialises_to_csv_parquet_and_json(small_rules: pd.DataFrame, tmp_path:
 @settings(max_examples=60, deadline=None)
 @given(baskets=BASKETS, min_support=SUPPORTS)
 def test_metrics_stay_within_their_ranges(baskets: list[list[str]], min_support: float) -> None:
-    rules = association_rules(frequent_itemsets(baskets, min_support=min_support), min_threshold=0)
+    itemsets = frequent_itemsets(baskets, min_support=min_support)
+    assume(len(itemsets) > 0)  # an empty table raises (test_empty_itemsets_table_raises)
+    rules = association_rules(itemsets, min_threshold=0)
     eps = 1e-12
     for name in ("support", "confidence", "jaccard", "kulczynski", "antecedent_support"):
         assert rules[name].between(-eps, 1 + eps).all(), name
@@ -178,6 +193,7 @@ def test_pruned_rules_have_a_general_version_at_least_as_confident(
     baskets: list[list[str]], min_support: float
 ) -> None:
     itemsets = frequent_itemsets(baskets, min_support=min_support)
+    assume(len(itemsets) > 0)  # an empty table raises (test_empty_itemsets_table_raises)
     every = association_rules(itemsets, min_threshold=0.0)
     kept = association_rules(itemsets, min_threshold=0.0, prune_redundant=True)
     confidence = {
@@ -200,6 +216,7 @@ def test_pruned_rules_have_a_general_version_at_least_as_confident(
 def test_rules_independent_of_basket_and_item_order(
     baskets: list[list[str]], min_support: float, seed: float
 ) -> None:
+    assume(len(frequent_itemsets(baskets, min_support=min_support)) > 0)  # empty raises
     rng = random.Random(seed)
     shuffled = [rng.sample(b, len(b)) for b in baskets]
     rng.shuffle(shuffled)

@@ -14,7 +14,9 @@ optional extras (``custintel[polars]``, ``custintel[duckdb]``,
 ``custintel[spark]``).
 
 The customer feature *definitions* shared by the pandas path and the engines
-(``custintel.backends._definitions``) are exported here too, so that
+(the per-customer aggregates of ``custintel.backends._aggregates``, evaluated
+by numpy kernels or generated as engine expressions, and the column arithmetic
+of ``custintel.backends._definitions``) are exported here too, so that
 :mod:`custintel.features` and the engine builders import one definition. The
 engine helpers that need narwhals (``prepare``, ``churn_table``, ``churn_rows``)
 are loaded on first use.
@@ -25,6 +27,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from custintel._validation import as_pandas
+from custintel.backends._aggregates import (
+    CUSTOMER_AGGREGATES,
+    HOLDOUT_AGGREGATES,
+    LOW,
+    Aggregate,
+    aggregates_for,
+    from_fixed,
+    reduce_marked,
+    to_fixed,
+)
 from custintel.backends._definitions import (
     CHURN_ATTRIBUTES,
     CHURN_DROPPED_COLUMNS,
@@ -37,6 +49,7 @@ from custintel.backends._definitions import (
     check_min_history,
     churn_columns,
     churn_days,
+    money,
     positive_days,
     summary_columns,
     unit_days,
@@ -51,10 +64,15 @@ if TYPE_CHECKING:
 __all__ = [
     "CHURN_ATTRIBUTES",
     "CHURN_DROPPED_COLUMNS",
+    "CUSTOMER_AGGREGATES",
     "ENGINES",
+    "HOLDOUT_AGGREGATES",
+    "LOW",
+    "Aggregate",
     "Prepared",
     "TimeUnit",
     "add_holdout_columns",
+    "aggregates_for",
     "btyd_no_purchase",
     "btyd_table",
     "check_calibration_end",
@@ -66,9 +84,13 @@ __all__ = [
     "churn_table",
     "dispatch",
     "engine_of",
+    "from_fixed",
+    "money",
     "positive_days",
     "prepare",
+    "reduce_marked",
     "summary_columns",
+    "to_fixed",
     "unit_days",
     "warn_refund_only",
 ]

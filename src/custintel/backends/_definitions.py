@@ -1,23 +1,26 @@
 """Customer feature definitions shared by every engine: pandas, Polars, DuckDB and Spark.
 
-Each engine aggregates transactions per customer in its own way: the pandas
-path (:mod:`custintel.features`) with sort-based numpy kernels, the other
-engines inside the engine (this package). What the aggregates *mean* is
-written once, here: the arithmetic that turns per-customer aggregates into
-the documented columns, the churn feature set, and the argument checks of the
-feature builders. Both paths import these definitions, so a feature cannot
-drift between engines.
+Each engine evaluates the per-customer aggregates declared once in
+``custintel.backends._aggregates`` in its own way: the pandas path
+(:mod:`custintel.features`) with sort-based numpy kernels, the other engines
+inside the engine (this package). What turns those aggregates into the
+documented columns is written once, here: the summary, holdout and churn
+arithmetic, the churn feature set, and the argument checks of the feature
+builders. Both paths import these definitions, so a feature cannot drift
+between engines.
 
 Nothing here imports an engine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from custintel.backends._aggregates import LOW, from_fixed
 from custintel.exceptions import DataQualityWarning, SchemaError, warn
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "check_min_history",
     "churn_columns",
     "churn_days",
+    "money",
     "positive_days",
     "summary_columns",
     "unit_days",
@@ -39,8 +43,8 @@ __all__ = [
 ]
 
 #: Units of ``recency`` and ``T``: days, or weeks of 7 days.
-TimeUnit = Literal["D", "W"]
-_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0}
+TimeUnit = Literal["h", "D", "W", "M"]
+_UNIT_DAYS: dict[str, float] = {"h": 1.0 / 24.0, "D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
 
 #: Attribute roles the churn features carry, in column order, when they are mapped.
 CHURN_ATTRIBUTES: tuple[str, ...] = ("customer_type", "region", "channel")
@@ -76,7 +80,8 @@ def unit_days(time_unit: str) -> float:
         return _UNIT_DAYS[time_unit]
     except KeyError:
         raise ValueError(
-            f"time_unit must be 'D' (days) or 'W' (weeks of 7 days), got {time_unit!r}"
+            "time_unit must be 'h' (hours), 'D' (days), 'W' (weeks of 7 days) or 'M' "
+            f"(months of 365.25 / 12 days), got {time_unit!r}"
         ) from None
 
 
@@ -234,41 +239,19 @@ def check_calibration_end(calibration_day: np.datetime64, first_day: int, end_da
 
 
 def summary_columns(
-    *,
-    n_occasions: np.ndarray,
-    first_day: np.ndarray,
-    last_day: np.ndarray,
-    first_spend: np.ndarray,
-    total_spend: np.ndarray,
-    gap_sum_sq: np.ndarray,
-    n_orders: np.ndarray,
-    net_amount: np.ndarray,
-    net_quantity: np.ndarray | None,
-    net_margin: np.ndarray | None,
-    end: int,
-    scale: float,
+    aggregates: Mapping[str, np.ndarray], *, end: int, scale: float
 ) -> dict[str, np.ndarray]:
     r"""Turn per-customer aggregates into the columns of ``summarize_customers``.
 
-    Every argument array holds one entry per customer with at least one
-    purchase occasion (a customer-day with a non-negative amount).
-
     Parameters
     ----------
-    n_occasions : numpy.ndarray
-        Purchase occasions (>= 1).
-    first_day, last_day : numpy.ndarray
-        Day numbers of the first and last occasion.
-    first_spend, total_spend : numpy.ndarray
-        Spend of the first occasion and of all occasions.
-    gap_sum_sq : numpy.ndarray
-        Sum of the squared days between consecutive occasions.
-    n_orders : numpy.ndarray
-        Distinct purchase orders (or purchase rows without order ids).
-    net_amount : numpy.ndarray
-        Sum of all amounts, refunds included.
-    net_quantity, net_margin : numpy.ndarray or None
-        Sums of quantity and of amount minus cost, when mapped.
+    aggregates : mapping of str to numpy.ndarray
+        The aggregates of :data:`~custintel.backends.CUSTOMER_AGGREGATES` by
+        name (``n_occ``, ``first_day``, ``last_day``, ``first_spend``,
+        ``total_spend``, ``gap_sum_sq``, ``net_amount``, ``n_rows``, and when
+        mapped ``n_distinct_orders``, ``net_quantity``, ``net_margin``), one
+        entry per customer with at least one purchase occasion; money as the
+        two limbs :func:`money` reads.
     end : int
         Observation end as a day number.
     scale : float
@@ -286,23 +269,29 @@ def summary_columns(
     :math:`x = 0`), the gap mean is ``recency_days`` / :math:`x` and the gap
     standard deviation uses :math:`x - 1` degrees of freedom:
     :math:`\sqrt{(\sum g^2 - x \bar g^2) / (x - 1)}` for :math:`x \ge 2`.
+    ``n_orders`` counts distinct orders when order ids are mapped, else purchase rows.
     """
-    n = len(n_occasions)
-    frequency = n_occasions - 1
-    repeat_spend = total_spend - first_spend
+    first_day = _ints(aggregates["first_day"])
+    last_day = _ints(aggregates["last_day"])
+    frequency = _ints(aggregates["n_occ"]) - 1
+    n = len(frequency)
+    repeat_spend = money(aggregates, "total_spend", minus="first_spend")
     monetary = np.divide(repeat_spend, frequency, out=np.zeros(n), where=frequency > 0)
     recency_days = (last_day - first_day).astype(np.float64)
     gap_mean = np.divide(recency_days, frequency, out=np.full(n, np.nan), where=frequency > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        variance = (gap_sum_sq.astype(np.float64) - frequency * gap_mean**2) / (frequency - 1)
+        variance = (
+            _ints(aggregates["gap_sum_sq"]).astype(np.float64) - frequency * gap_mean**2
+        ) / (frequency - 1)
     gap_std = np.where(frequency >= 2, np.sqrt(np.clip(variance, 0.0, None)), np.nan)
+    orders = aggregates.get("n_distinct_orders")
     columns: dict[str, np.ndarray] = {
         "frequency": frequency,
         "recency": recency_days / scale,
         "T": (end - first_day).astype(np.float64) / scale,
         "monetary_value": monetary,
-        "n_orders": n_orders,
-        "total_amount": net_amount,
+        "n_orders": _ints(aggregates["n_rows"] if orders is None else orders),
+        "total_amount": money(aggregates, "net_amount"),
         "days_since_last": end - last_day,
         "tenure_days": end - first_day,
         "gap_mean_days": gap_mean,
@@ -310,11 +299,61 @@ def summary_columns(
         "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
         "last_purchase": last_day.astype("datetime64[D]").astype("datetime64[ns]"),
     }
-    if net_quantity is not None:
-        columns["total_quantity"] = net_quantity
-    if net_margin is not None:
-        columns["total_margin"] = net_margin
+    if "net_quantity" in aggregates:
+        columns["total_quantity"] = _floats(aggregates["net_quantity"])
+    if "net_margin" in aggregates:
+        columns["total_margin"] = money(aggregates, "net_margin")
     return columns
+
+
+def money(aggregates: Mapping[str, Any], name: str, *, minus: str | None = None) -> np.ndarray:
+    """Read a money aggregate (its two limbs, ``name`` and ``name + "_lo"``) as floats.
+
+    Parameters
+    ----------
+    aggregates : mapping of str to array-like
+        Per-customer aggregates.
+    name : str
+        The money aggregate.
+    minus : str, optional
+        Another money aggregate to subtract first (exactly).
+
+    Returns
+    -------
+    numpy.ndarray of float64
+
+    Examples
+    --------
+    >>> from custintel.backends import to_fixed
+    >>> high, low = to_fixed(np.array([0.1, 0.2]))
+    >>> money({"s": high.cumsum(), "s_lo": low.cumsum()}, "s").tolist()
+    [0.1, 0.3]
+    """
+    high, low = _sums(aggregates[name]), _sums(aggregates[name + LOW])
+    if minus is not None:
+        high, low = high - _sums(aggregates[minus]), low - _sums(aggregates[minus + LOW])
+    return from_fixed(high, low)
+
+
+def _sums(values: Any) -> np.ndarray:
+    """Read a sum as float64, 0 where an engine has none (no row to sum)."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=np.float64, na_value=0.0)
+    return np.asarray(values, dtype=np.float64)
+
+
+def _ints(values: Any) -> np.ndarray:
+    """Read an aggregate as int64 (engines may hand back nullable or 128-bit integers)."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=np.int64, na_value=0)
+    return np.asarray(values, dtype=np.int64)
+
+
+def _floats(values: Any) -> np.ndarray:
+    """Read an aggregate as float64, NaN for a missing value."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(values, dtype=np.float64)
 
 
 def warn_refund_only(count: int) -> None:
@@ -351,7 +390,7 @@ def add_holdout_columns(
     count : numpy.ndarray
         Purchase occasions in the holdout, per row of ``summary``.
     spend : numpy.ndarray
-        Spend of those occasions.
+        Spend of those occasions (money, see :func:`money`).
     calibration_end, observation_end : int
         Day numbers of the last calibration day and the last holdout day.
     time_unit : {"D", "W"}
@@ -363,6 +402,7 @@ def add_holdout_columns(
     holdout occasion, 0 without one) and ``duration_holdout``, and sets
     ``attrs`` to the calibration end, the observation end and the time unit.
     """
+    count = _ints(count)
     summary["frequency_holdout"] = count
     summary["monetary_value_holdout"] = np.divide(
         spend, count, out=np.zeros(len(count)), where=count > 0
@@ -377,7 +417,7 @@ def add_holdout_columns(
     )
 
 
-def churn_columns(X: pd.DataFrame, gaps: pd.DataFrame, spend: np.ndarray) -> pd.DataFrame:
+def churn_columns(X: pd.DataFrame, aggregates: Mapping[str, Any]) -> pd.DataFrame:
     """Derive the churn gap, ratio and trend columns from per-customer aggregates.
 
     Parameters
@@ -386,18 +426,20 @@ def churn_columns(X: pd.DataFrame, gaps: pd.DataFrame, spend: np.ndarray) -> pd.
         Summary rows at the cutoff, in days (``frequency``,
         ``days_since_last``, ``tenure_days``, ``gap_mean_days``,
         ``gap_std_days``).
-    gaps : pandas.DataFrame
-        In the row order of ``X``: ``last_gap_days``, ``gap_max_days``,
-        ``occasions_recent``, ``occasions_earlier``, ``spend_recent`` and
-        ``spend_earlier`` (see ``make_churn_dataset``).
-    spend : numpy.ndarray
-        Total spend of each customer's occasions up to the cutoff, in the row
-        order of ``X``.
+    aggregates : mapping of str to array-like
+        In the row order of ``X``, the churn aggregates of
+        :data:`~custintel.backends.CUSTOMER_AGGREGATES` (``last_gap_days``,
+        ``gap_max_days``, ``occasions_recent``, ``occasions_earlier``,
+        ``spend_recent``, ``spend_earlier``) and ``total_spend``, the total
+        spend of the customer's occasions up to the cutoff; money as the two
+        limbs :func:`money` reads.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``X``: the six columns of ``gaps`` followed by
+        Indexed like ``X``: ``last_gap_days``, ``gap_max_days``,
+        ``occasions_recent``, ``occasions_earlier``, ``spend_recent`` and
+        ``spend_earlier`` (see ``make_churn_dataset``), followed by
         ``recency_to_gap_mean``, ``recency_to_gap_max``, ``recency_gap_z``,
         ``recency_share``, ``frequency_trend``, ``spend_trend``,
         ``purchase_rate`` and ``mean_spend``. Ratios with a zero or missing
@@ -405,18 +447,16 @@ def churn_columns(X: pd.DataFrame, gaps: pd.DataFrame, spend: np.ndarray) -> pd.
     """
     out = pd.DataFrame(
         {
-            name: gaps[name].to_numpy(dtype=np.float64, na_value=np.nan)
-            for name in (
-                "last_gap_days",
-                "gap_max_days",
-                "occasions_recent",
-                "occasions_earlier",
-                "spend_recent",
-                "spend_earlier",
-            )
+            "last_gap_days": _floats(aggregates["last_gap_days"]),
+            "gap_max_days": _floats(aggregates["gap_max_days"]),
+            "occasions_recent": _ints(aggregates["occasions_recent"]).astype(np.float64),
+            "occasions_earlier": _ints(aggregates["occasions_earlier"]).astype(np.float64),
+            "spend_recent": money(aggregates, "spend_recent"),
+            "spend_earlier": money(aggregates, "spend_earlier"),
         },
         index=X.index,
     )
+    spend = money(aggregates, "total_spend")
     since = X["days_since_last"].to_numpy(dtype=float)
     gap_mean = X["gap_mean_days"].to_numpy(dtype=float)
     tenure = X["tenure_days"].to_numpy(dtype=float)

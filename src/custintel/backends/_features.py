@@ -1,24 +1,26 @@
 """The customer feature builders inside Polars, DuckDB and Spark, on narwhals' lazy API.
 
-Every engine produces the same per-customer aggregate table (documented in
-:func:`customer_table`), with the plan that suits it:
+The per-customer aggregates are not written here: each row of
+:data:`~custintel.backends.CUSTOMER_AGGREGATES` becomes a narwhals expression
+(:func:`aggregate_expressions`) over *marked rows*, which each engine builds
+with the plan that suits it (:func:`marked_rows`):
 
 - **Spark** (and Polars with non-integer ids): group the rows by (customer, day),
-  one window per customer over those days ordered by (purchase day?, day), then
-  one group-by customer. The (customer, day) step pre-aggregates before any
-  shuffle, which shrinks it by the lines per occasion of line-item logs.
-- **DuckDB**: one window per customer over the rows themselves, ordered by
-  (refund?, day), then one group-by customer (:func:`_row_table`); DuckDB's
+  then one window per customer over those days ordered by (refund?, day). The
+  (customer, day) step pre-aggregates before any shuffle, which shrinks it by
+  the lines per occasion of line-item logs.
+- **DuckDB**: the same window over the rows themselves; DuckDB's
   high-cardinality (customer, day) group-by cost as much as the window.
 - **Polars with integer ids**: one sort by a packed (customer, refund?, day)
   key and global shifts, in Polars' streaming engine
   (:mod:`custintel.backends._polars_plan`).
 
-Only the customer-level table is collected; the last arithmetic (monetary
-value, gap statistics, time units, churn ratios) is the pandas path's own
-(``custintel.backends._definitions``), so results agree with it to the last
-bit on integers and dates and up to summation order on money. The backend
-tests check every plan against the pandas path on every column.
+Then one group-by customer evaluates the table. Only the customer-level table
+is collected; the last arithmetic (monetary value, gap statistics, time units,
+churn ratios) is the pandas path's own (``custintel.backends._definitions``).
+Money is summed as exact integer limbs, so results agree with the pandas path
+to the last bit on every column. The backend tests check every plan against
+the pandas path on every column.
 
 The builders here are what :func:`custintel.backends.dispatch` runs; their
 parameters and results are those of the :mod:`custintel.features` functions of
@@ -35,6 +37,15 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import CleaningPolicies, to_day
+from custintel.backends._aggregates import (
+    GAP_BITS,
+    HIGH_BITS,
+    HOLDOUT_AGGREGATES,
+    LOW,
+    LOW_BITS,
+    Aggregate,
+    aggregates_for,
+)
 from custintel.backends._definitions import (
     CHURN_ATTRIBUTES,
     CHURN_DROPPED_COLUMNS,
@@ -44,6 +55,7 @@ from custintel.backends._definitions import (
     check_cutoff,
     churn_columns,
     churn_days,
+    money,
     summary_columns,
     unit_days,
     warn_refund_only,
@@ -61,150 +73,193 @@ def _purchase() -> Any:
     return nw.col("amount") >= 0
 
 
-def _daily(rows: Any, roles: tuple[str, ...]) -> Any:
-    aggs = [
-        nw.when(_purchase()).then(nw.col("amount")).otherwise(0.0).sum().alias("spend"),
-        _purchase().cast(nw.Int64).sum().alias("buys"),
-        nw.col("amount").sum().alias("net"),
-    ]
-    if "quantity" in roles:
-        aggs.append(nw.col("quantity").sum().alias("qty"))
-    if "cost" in roles:
-        aggs.append((nw.col("amount") - nw.col("cost")).sum().alias("margin"))
-    return rows.group_by(_ID, "day").agg(*aggs)
+def _limbs(value: Any) -> tuple[Any, Any]:
+    """Money as the two limbs of :func:`~custintel.backends.to_fixed`, in the engine."""
+    scaled = value * float(1 << HIGH_BITS)
+    high = scaled.floor()
+    low = ((scaled - high) * float(1 << LOW_BITS) + 0.5).floor()
+    return high.cast(nw.Float64), low.cast(nw.Float64)
 
 
-def _with_neighbours(daily: Any) -> Any:
-    """Mark each purchase day's gap to the previous one, and the first and last purchase day.
-
-    One window per customer ordered by (purchase day?, day) puts the refund-only days
-    first, so among purchase days the previous and next rows are the neighbouring
-    occasions; the same window serves all three shifts (one sort in every engine).
-    """
-    bought = nw.col("buys") > 0
-    order = {"order_by": ["bought", "day"]}
-    marked = daily.with_columns(bought.cast(nw.Int64).alias("bought"))
-    marked = marked.with_columns(
-        nw.col("day").shift(1).over(_ID, **order).alias("prev"),
-        nw.col("bought").shift(1).over(_ID, **order).alias("prev_bought"),
-        nw.col("day").shift(-1).over(_ID, **order).alias("next"),
-    )
-    after_purchase = nw.col("prev_bought").fill_null(0) == 1
-    return marked.with_columns(
-        nw.when(bought & after_purchase).then(nw.col("day") - nw.col("prev")).alias("gap"),
-        (bought & ~after_purchase).alias("is_first"),
-        (bought & nw.col("next").is_null()).alias("is_last"),
-    )
-
-
-#: Day numbers are packed above the gap (in days) to take the last occasion's gap with a max.
-_GAP_BITS = 21
-
-
-def row_columns(roles: tuple[str, ...]) -> list[str]:
-    """Columns of the canonical rows that the row-level plans read."""
+def _row_columns(roles: tuple[str, ...]) -> list[str]:
+    """Columns of the canonical rows that the aggregates read."""
     return [_ID, "day", "amount", *(role for role in ("quantity", "cost") if role in roles)]
 
 
-def aggregate_marked_rows(
-    marked: Any, roles: tuple[str, ...], cut_day: int | None, window: int | None
-) -> Any:
-    """Aggregate marked rows per customer: the one definition of the row-level plans.
+def _with_measures(frame: Any, roles: tuple[str, ...]) -> Any:
+    """Add the marked-row measures to rows: money limbs and ``buys``.
 
-    Parameters
-    ----------
-    marked : narwhals.LazyFrame
-        The rows of :func:`row_columns` with, per row: ``refund`` (1 for a
-        negative amount, else 0), ``opens`` (a purchase row that opens an
-        occasion: the customer's first purchase row, or one on a later day than the
-        previous purchase row), ``gap`` (on a row that opens an occasion after an
-        earlier one, the days since that one; else null) and ``first_seen`` (on
-        purchase rows, the day of the customer's first occasion).
-    roles : tuple of str
-        Roles present.
-    cut_day, window : int, optional
-        With both given, add the churn trend and gap columns.
-
-    Returns
-    -------
-    narwhals.LazyFrame
-        The columns of :func:`customer_table` except ``n_distinct_orders``.
-
-    Notes
-    -----
-    DuckDB marks the rows with one window (:func:`_row_table`), Polars with one
-    sort by a packed key (:func:`~custintel.backends._polars_plan.sorted_marked_rows`);
-    both aggregate here. The last occasion's gap is the gap of the latest day with
-    a gap, the maximum of ``day * 2**21 + gap`` (gaps are under 2**21 days).
+    ``spend`` is the purchase amount (0 on refund rows), ``net`` the amount and
+    ``margin`` amount minus cost (limb by limb, as the numpy kernels subtract them).
+    The row-level plans add them after marking, so the sort or window does not
+    carry them.
     """
-    day, amount = nw.col("day"), nw.col("amount")
-    bought, opens, gap = nw.col("refund") == 0, nw.col("opens"), nw.col("gap")
-    aggs = [
-        # DuckDB sums integers into 128 bits, which pandas holds as objects
-        opens.cast(nw.Int64).sum().cast(nw.Int64).alias("n_occ"),
-        nw.when(bought).then(day).min().alias("first_day"),
-        nw.when(bought).then(day).max().alias("last_day"),
-        nw.when(bought).then(amount).otherwise(0.0).sum().alias("total_spend"),
-        nw.when(bought & (day == nw.col("first_seen")))
-        .then(amount)
-        .otherwise(0.0)
-        .sum()
-        .alias("first_spend"),
-        (gap * gap).sum().cast(nw.Int64).alias("gap_sum_sq"),
-        amount.sum().alias("net_amount"),
-        bought.cast(nw.Int64).sum().cast(nw.Int64).alias("n_rows"),
+    bought = _purchase()
+    high, low = _limbs(nw.col("amount"))
+    columns = [
+        nw.when(bought).then(high).otherwise(0.0).alias("spend"),
+        nw.when(bought).then(low).otherwise(0.0).alias("spend" + LOW),
+        high.alias("net"),
+        low.alias("net" + LOW),
+        bought.cast(nw.Int64).alias("buys"),
     ]
-    if "quantity" in roles:
-        aggs.append(nw.col("quantity").sum().alias("net_quantity"))
     if "cost" in roles:
-        aggs.append((amount - nw.col("cost")).sum().alias("net_margin"))
-    churn = cut_day is not None and window is not None
-    if cut_day is not None and window is not None:
-        recent = bought & (day > cut_day - window)
-        earlier = bought & (day > cut_day - 2 * window) & (day <= cut_day - window)
-        aggs += [
-            (day * (1 << _GAP_BITS) + gap).max().alias("last_gap_key"),
-            gap.max().cast(nw.Float64).alias("gap_max_days"),
-            (opens & recent).cast(nw.Float64).sum().alias("occasions_recent"),
-            (opens & earlier).cast(nw.Float64).sum().alias("occasions_earlier"),
-            nw.when(recent).then(amount).otherwise(0.0).sum().alias("spend_recent"),
-            nw.when(earlier).then(amount).otherwise(0.0).sum().alias("spend_earlier"),
-        ]
-    table = marked.group_by(_ID).agg(*aggs)
-    if churn:
-        last = nw.col("last_gap_key") % (1 << _GAP_BITS)
-        table = table.with_columns(last.cast(nw.Float64).alias("last_gap_days")).drop(
-            "last_gap_key"
-        )
-    return table
+        cost_high, cost_low = _limbs(nw.col("cost"))
+        columns += [(high - cost_high).alias("margin"), (low - cost_low).alias("margin" + LOW)]
+    return frame.with_columns(*columns)
 
 
-def _row_table(rows: Any, roles: tuple[str, ...], cut_day: int | None, window: int | None) -> Any:
-    """Mark the rows with one window per customer, then :func:`aggregate_marked_rows`.
+def _measure_columns(roles: tuple[str, ...]) -> list[str]:
+    money = ["spend", "net", *(["margin"] if "cost" in roles else [])]
+    return [
+        *(name + suffix for name in money for suffix in ("", LOW)),
+        "buys",
+        *(["quantity"] if "quantity" in roles else []),
+    ]
+
+
+def _daily(rows: Any, roles: tuple[str, ...]) -> Any:
+    """Sum the measures per (customer, day); a day without a purchase row is a refund row."""
+    daily = (
+        _with_measures(rows.select(*_row_columns(roles)), roles)
+        .group_by(_ID, "day")
+        .agg(*(nw.col(name).sum() for name in _measure_columns(roles)))
+    )
+    return daily.with_columns((nw.col("buys") == 0).cast(nw.Int64).alias("refund"))
+
+
+def _window_marked(rows: Any) -> Any:
+    """Mark rows (or (customer, day) rows) with one window per customer.
 
     The window is ordered by (refund?, day), which puts the purchase rows first, in
     day order: each purchase row's previous row is the previous purchase row (or
-    none), and the running minimum day is the first occasion's day. In DuckDB this
-    skips the high-cardinality group-by by (customer, day); Spark keeps that group-by,
-    because there it shrinks the shuffle of line-item logs (several lines per occasion).
+    none), and the running minimum day is the first occasion's day.
     """
-    day, amount = nw.col("day"), nw.col("amount")
+    day = nw.col("day")
     order = {"order_by": ["refund", "day"]}
-    marked = rows.select(*row_columns(roles)).with_columns(
-        (amount < 0).cast(nw.Int64).alias("refund")
-    )
-    marked = marked.with_columns(
+    marked = rows.with_columns(
         day.shift(1).over(_ID, **order).alias("prev"),
         nw.col("refund").shift(1).over(_ID, **order).alias("prev_refund"),
         day.cum_min().over(_ID, **order).alias("first_seen"),
     )
     bought = nw.col("refund") == 0
     after_purchase = bought & (nw.col("prev_refund").fill_null(1) == 0)
-    marked = marked.with_columns(
+    return marked.with_columns(
         (bought & ~(after_purchase & (day == nw.col("prev")))).alias("opens"),
         nw.when(after_purchase & (day != nw.col("prev"))).then(day - nw.col("prev")).alias("gap"),
     )
-    return aggregate_marked_rows(marked, roles, cut_day, window)
+
+
+def _row_filter(agg: Aggregate, cut_day: int | None, window: int | None) -> Any:
+    """Return the marked-row predicate of ``agg.rows`` (None: every row)."""
+    day, bought = nw.col("day"), nw.col("refund") == 0
+    if agg.rows == "all":
+        return None
+    if agg.rows == "purchase":
+        return bought
+    if agg.rows == "first_occasion":
+        return bought & (day == nw.col("first_seen"))
+    if cut_day is None or window is None:
+        raise ValueError(f"{agg.name} needs a cutoff and a trend window")
+    if agg.rows == "recent":
+        return bought & (day > cut_day - window)
+    return bought & (day > cut_day - 2 * window) & (day <= cut_day - window)
+
+
+def aggregate_expressions(
+    agg: Aggregate, cut_day: int | None = None, window: int | None = None
+) -> list[Any]:
+    """Narwhals expressions of one :class:`~custintel.backends.Aggregate` over marked rows.
+
+    Parameters
+    ----------
+    agg : Aggregate
+        A row of :data:`~custintel.backends.CUSTOMER_AGGREGATES` (not ``n_unique``,
+        which :func:`customer_table` joins from the canonical rows).
+    cut_day, window : int, optional
+        Cutoff and trend window of the churn aggregates.
+
+    Returns
+    -------
+    list of narwhals.Expr
+        One expression per output column (two for money: the limbs); a ``last``
+        aggregate returns its packed key, which :func:`_unpack_last` turns back.
+    """
+    pred = _row_filter(agg, cut_day, window)
+    value = nw.col(agg.source)
+
+    def kept(expr: Any, otherwise: Any = None) -> Any:
+        if pred is None:
+            return expr
+        chosen = nw.when(pred).then(expr)
+        return chosen if otherwise is None else chosen.otherwise(otherwise)
+
+    if agg.reduction == "sum" and agg.source == "quantity":
+        return [kept(value, 0.0).sum().alias(agg.name)]
+    if agg.reduction == "sum":
+        names = [agg.name, agg.name + LOW] if agg.money else [agg.name]
+        sources = [agg.source, agg.source + LOW] if agg.money else [agg.source]
+        if agg.money:  # integer-valued floats: exact sums in any order
+            return [
+                kept(nw.col(src), 0.0).sum().alias(name)
+                for name, src in zip(names, sources, strict=True)
+            ]
+        # DuckDB sums integers into 128 bits, which pandas holds as objects
+        return [kept(value.cast(nw.Int64), 0).sum().cast(nw.Int64).alias(agg.name)]
+    if agg.reduction == "sum_sq":
+        return [kept(value * value, 0).sum().cast(nw.Int64).alias(agg.name)]
+    if agg.reduction == "min":
+        return [kept(value).min().alias(agg.name)]
+    if agg.reduction == "max":
+        expr = kept(value).max()
+        return [
+            expr.cast(nw.Float64).alias(agg.name) if agg.source == "gap" else expr.alias(agg.name)
+        ]
+    if agg.reduction == "last":
+        # the value on the latest day that has one: the maximum of day * 2**GAP_BITS + value
+        return [kept(nw.col("day") * (1 << GAP_BITS) + value).max().alias(agg.name)]
+    raise ValueError(f"no engine expression for {agg.reduction} of {agg.source} ({agg.name})")
+
+
+def _unpack_last(table: Any, aggregates: tuple[Aggregate, ...]) -> Any:
+    """Turn the packed keys of ``last`` aggregates back into their values."""
+    last = [a.name for a in aggregates if a.reduction == "last"]
+    if not last:
+        return table
+    return table.with_columns(
+        *((nw.col(name) % (1 << GAP_BITS)).cast(nw.Float64).alias(name) for name in last)
+    )
+
+
+def aggregate_marked_rows(
+    marked: Any, aggregates: tuple[Aggregate, ...], cut_day: int | None, window: int | None
+) -> Any:
+    """Group marked rows by customer and evaluate ``aggregates``: the one engine definition.
+
+    Parameters
+    ----------
+    marked : narwhals.LazyFrame
+        Marked rows (see ``custintel.backends._aggregates``): canonical rows
+        marked by one window (DuckDB) or one sort (Polars,
+        :func:`~custintel.backends._polars_plan.sorted_marked_rows`), or rows
+        grouped by (customer, day) first (Spark).
+    aggregates : tuple of Aggregate
+        What to compute (``n_unique`` aggregates are left to the caller).
+    cut_day, window : int, optional
+        Cutoff and trend window of the churn aggregates.
+
+    Returns
+    -------
+    narwhals.LazyFrame
+        ``customer_id`` and one column per aggregate (money: two).
+    """
+    expressions = [
+        expr
+        for agg in aggregates
+        if agg.reduction != "n_unique"
+        for expr in aggregate_expressions(agg, cut_day, window)
+    ]
+    return _unpack_last(marked.group_by(_ID).agg(*expressions), aggregates)
 
 
 def _packed_key_bounds(prepared: Prepared | None) -> tuple[int, int] | None:
@@ -218,6 +273,30 @@ def _packed_key_bounds(prepared: Prepared | None) -> tuple[int, int] | None:
         and prepared.last_day - prepared.first_day < (1 << DAY_BITS)
     )
     return (id_min, prepared.first_day) if fits else None
+
+
+def marked_rows(rows: Any, roles: tuple[str, ...], *, prepared: Prepared | None = None) -> Any:
+    """Mark canonical rows for :func:`aggregate_marked_rows`, with the plan that suits the engine.
+
+    - **Polars with integer ids**: one sort by a packed (customer, refund?, day)
+      key and global shifts, in Polars' streaming engine
+      (:func:`~custintel.backends._polars_plan.sorted_marked_rows`).
+    - **DuckDB**: one window per customer over the rows themselves; DuckDB's
+      high-cardinality (customer, day) group-by costs as much as the window.
+    - **Spark** (and Polars with other ids): group the rows by (customer, day),
+      then one window per customer over those days. The (customer, day) step
+      pre-aggregates before any shuffle, which shrinks it by the lines per
+      occasion of line-item logs.
+    """
+    bounds = _packed_key_bounds(prepared)
+    selected = rows.select(*_row_columns(roles))
+    if bounds is not None:
+        marked = sorted_marked_rows(selected, id_min=bounds[0], day_min=bounds[1])
+        return _with_measures(marked, roles)
+    if rows.implementation is nw.Implementation.DUCKDB:
+        refund = (nw.col("amount") < 0).cast(nw.Int64).alias("refund")
+        return _with_measures(_window_marked(selected.with_columns(refund)), roles)
+    return _window_marked(_daily(rows, roles))
 
 
 def customer_table(
@@ -237,71 +316,36 @@ def customer_table(
     roles : tuple of str
         Roles present.
     cut_day, window : int, optional
-        With both given, add the churn trend and gap columns.
+        With both given, add the churn aggregates.
     prepared : Prepared, optional
         What ``rows`` came from; with integer customer ids in Polars it selects
-        the sort-based marking of
-        :func:`~custintel.backends._polars_plan.sorted_marked_rows` (same columns).
+        the sort-based marking (same columns).
 
     Returns
     -------
     narwhals.LazyFrame
-        ``customer_id``, ``n_occ`` (0 without an occasion), ``first_day``,
-        ``last_day``, ``first_spend``, ``total_spend``, ``gap_sum_sq``,
-        ``net_amount``, ``n_rows`` (purchase rows), optional
-        ``n_distinct_orders``, ``net_quantity``, ``net_margin``, and with a
-        cutoff ``last_gap_days``, ``gap_max_days``, ``occasions_recent``,
-        ``occasions_earlier``, ``spend_recent``, ``spend_earlier``.
+        ``customer_id`` and the aggregates of
+        :func:`~custintel.backends.aggregates_for` (``n_occ`` is 0 for a
+        customer without an occasion; money as two limbs).
     """
-    bounds = _packed_key_bounds(prepared)
-    if bounds is not None:
-        marked = sorted_marked_rows(
-            rows.select(*row_columns(roles)), id_min=bounds[0], day_min=bounds[1]
-        )
-        return _with_orders(aggregate_marked_rows(marked, roles, cut_day, window), rows, roles)
-    if rows.implementation is nw.Implementation.DUCKDB:
-        return _with_orders(_row_table(rows, roles, cut_day, window), rows, roles)
-    days = _with_neighbours(_daily(rows, roles))
-    bought = nw.col("buys") > 0
-    gap, day = nw.col("gap"), nw.col("day")
-    aggs = [
-        nw.col("bought").sum().alias("n_occ"),
-        nw.when(bought).then(day).min().alias("first_day"),
-        nw.when(bought).then(day).max().alias("last_day"),
-        nw.col("spend").sum().alias("total_spend"),
-        nw.when(nw.col("is_first")).then(nw.col("spend")).otherwise(0.0).sum().alias("first_spend"),
-        (gap * gap).sum().alias("gap_sum_sq"),
-        nw.col("net").sum().alias("net_amount"),
-        nw.col("buys").sum().alias("n_rows"),
-    ]
-    if "quantity" in roles:
-        aggs.append(nw.col("qty").sum().alias("net_quantity"))
-    if "cost" in roles:
-        aggs.append(nw.col("margin").sum().alias("net_margin"))
-    if cut_day is not None and window is not None:
-        recent = bought & (day > cut_day - window)
-        earlier = bought & (day > cut_day - 2 * window) & (day <= cut_day - window)
-        aggs += [
-            nw.when(nw.col("is_last")).then(gap).max().alias("last_gap_days"),
-            gap.max().alias("gap_max_days"),
-            recent.cast(nw.Float64).sum().alias("occasions_recent"),
-            earlier.cast(nw.Float64).sum().alias("occasions_earlier"),
-            nw.when(recent).then(nw.col("spend")).otherwise(0.0).sum().alias("spend_recent"),
-            nw.when(earlier).then(nw.col("spend")).otherwise(0.0).sum().alias("spend_earlier"),
-        ]
-    return _with_orders(days.group_by(_ID).agg(*aggs), rows, roles)
+    churn = cut_day is not None and window is not None
+    aggregates = aggregates_for(roles, churn=churn)
+    marked = marked_rows(rows, roles, prepared=prepared)
+    table = aggregate_marked_rows(marked, aggregates, cut_day, window)
+    for agg in aggregates:
+        if agg.reduction == "n_unique":
+            # the canonical rows: a (customer, day) row has no order id
+            kept = rows.filter(_purchase()) if agg.rows == "purchase" else rows
+            distinct = kept.group_by(_ID).agg(nw.col(agg.source).n_unique().alias(agg.name))
+            table = table.join(distinct, on=_ID, how="left")
+    return table
 
 
-def _with_orders(table: Any, rows: Any, roles: tuple[str, ...]) -> Any:
-    """Join the distinct purchase orders per customer, when order ids are mapped."""
-    if "order_id" not in roles:
-        return table
-    orders = (
-        rows.filter(_purchase())
-        .group_by(_ID)
-        .agg(nw.col("order_id").n_unique().alias("n_distinct_orders"))
-    )
-    return table.join(orders, on=_ID, how="left")
+def _holdout_table(rows: Any, roles: tuple[str, ...]) -> Any:
+    """Holdout occasions and their spend per customer, from purchase rows (no window needed)."""
+    daily = _daily(rows.filter(_purchase()), roles).with_columns(nw.lit(True).alias("opens"))
+    table = aggregate_marked_rows(daily, HOLDOUT_AGGREGATES, None, None)
+    return table.rename({name: f"holdout_{name}" for name in table.columns if name != _ID})
 
 
 def collect_customers(table: Any) -> pd.DataFrame:
@@ -321,14 +365,6 @@ def collect_customers(table: Any) -> pd.DataFrame:
     else:
         frame = table.collect().to_pandas()
     return frame.sort_values(_ID, kind="stable", ignore_index=True)
-
-
-def _ints(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype=np.int64, na_value=0)
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _customer_index(ids: pd.Series) -> pd.Index:
@@ -359,23 +395,10 @@ def finish_summary(
     present : pandas.DataFrame
         The rows of ``table`` behind ``summary``, same order.
     """
-    has_occasion = _ints(table["n_occ"]) > 0
+    has_occasion = table["n_occ"].to_numpy(dtype=np.int64, na_value=0) > 0
     warn_refund_only(int((~has_occasion).sum()))
     present = table.loc[has_occasion].reset_index(drop=True)
-    columns = summary_columns(
-        n_occasions=_ints(present["n_occ"]),
-        first_day=_ints(present["first_day"]),
-        last_day=_ints(present["last_day"]),
-        first_spend=_floats(present["first_spend"]),
-        total_spend=_floats(present["total_spend"]),
-        gap_sum_sq=_ints(present["gap_sum_sq"]),
-        n_orders=_ints(present["n_distinct_orders" if "order_id" in roles else "n_rows"]),
-        net_amount=_floats(present["net_amount"]),
-        net_quantity=_floats(present["net_quantity"]) if "quantity" in roles else None,
-        net_margin=_floats(present["net_margin"]) if "cost" in roles else None,
-        end=end,
-        scale=scale,
-    )
+    columns = summary_columns(present, end=end, scale=scale)
     summary = pd.DataFrame(columns, index=_customer_index(present[_ID]), copy=False)
     return summary, present
 
@@ -418,16 +441,11 @@ def calibration_holdout_split(
     calibration = customer_table(
         rows.filter(nw.col("day") <= cal), prepared.roles, prepared=prepared
     )
-    holdout = (
-        rows.filter((nw.col("day") > cal) & _purchase())
-        .group_by(_ID, "day")
-        .agg(nw.col("amount").sum().alias("spend"))
-        .group_by(_ID)
-        .agg(nw.len().alias("holdout_n"), nw.col("spend").sum().alias("holdout_spend"))
-    )
+    holdout = _holdout_table(rows.filter(nw.col("day") > cal), prepared.roles)
     table = collect_customers(calibration.join(holdout, on=_ID, how="left"))
     summary, present = finish_summary(table, prepared.roles, cal, scale)
-    count, spend = _ints(present["holdout_n"]), _floats(present["holdout_spend"])
+    count = present["holdout_n_occ"].to_numpy(dtype=np.int64, na_value=0)
+    spend = money(present, "holdout_total_spend")  # no holdout occasion: null, read as 0
     end = prepared.end_day
     add_holdout_columns(
         summary, count, spend, calibration_end=cal, observation_end=end, time_unit=time_unit
@@ -516,7 +534,7 @@ def churn_rows(
     keep = summary["tenure_days"].to_numpy() >= min_history
     summary = summary.loc[keep]
     present = present.loc[keep].reset_index(drop=True)
-    rows = summary.join(churn_columns(summary, present, _floats(present["total_spend"])))
+    rows = summary.join(churn_columns(summary, present))
     for role in CHURN_ATTRIBUTES:
         if role in roles:
             values = present[f"attr_{role}"].to_numpy(dtype=object)

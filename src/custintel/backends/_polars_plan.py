@@ -11,8 +11,9 @@ group-by customer of plain sums, minima and maxima follows, in Polars' streaming
 engine, at about the pandas path's CPU cost.
 
 It only marks the rows (which purchase rows open an occasion, their gaps, the
-first occasion's day); the aggregation is the one DuckDB's row plan runs too,
-``custintel.backends._features.aggregate_marked_rows``. The backend tests run every
+first occasion's day); the aggregation is the one every engine runs,
+``custintel.backends._features.aggregate_marked_rows``, generated from
+``custintel.backends.CUSTOMER_AGGREGATES``. The backend tests run every
 plan against the pandas path on every column.
 """
 
@@ -37,7 +38,7 @@ def sorted_marked_rows(rows: Any, *, id_min: int, day_min: int) -> Any:
     ----------
     rows : narwhals.LazyFrame
         Canonical rows backed by a Polars LazyFrame (``customer_id``, ``day``,
-        ``amount`` and optional ``quantity`` and ``cost``), with integer
+        ``amount``, and any measure columns, which pass through), with integer
         ``customer_id`` values in ``[id_min, id_min + 2**ID_BITS)`` and days in
         ``[day_min, day_min + 2**DAY_BITS)``.
     id_min, day_min : int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -12,7 +12,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel.basket._constraints import (
+    ItemConstraints,
+    ItemGroups,
+    ItemNames,
+    resolve_constraints,
+)
 from custintel.basket._lookup import ItemsetIndex, tuples
+from custintel.basket._measures import (
+    CORRECTIONS,
+    EXTRA_MEASURES,
+    NEEDS_N,
+    Correction,
+    check_measures,
+    extra_measure,
+    rule_measures,
+)
 from custintel.exceptions import SchemaError
 from custintel.features import canonical_order
 
@@ -98,6 +113,15 @@ def association_rules(
     min_threshold: float = 0.8,
     max_len: int | tuple[int | None, int | None] | None = None,
     prune_redundant: bool = False,
+    antecedents_include: ItemNames = None,
+    consequents_include: ItemNames = None,
+    antecedents_within: ItemNames = None,
+    consequents_within: ItemNames = None,
+    exclude: ItemNames = None,
+    item_groups: ItemGroups = None,
+    measures: str | Sequence[str] | None = None,
+    max_p_value: float | None = None,
+    correction: Correction = "holm",
 ) -> pd.DataFrame:
     r"""Generate the association rules A -> C of a table of frequent itemsets.
 
@@ -112,7 +136,8 @@ def association_rules(
         of an itemset must be present). mlxtend's table (``itemsets`` of
         frozensets, ``support``) is accepted too.
     metric : str, default="confidence"
-        Metric to filter on: any of :data:`RULE_METRICS`.
+        Metric to filter on: any of :data:`RULE_METRICS` or of
+        :data:`EXTRA_MEASURES` (``"cosine"``, ``"odds_ratio"``, ...).
     min_threshold : float, default=0.8
         Keep rules whose ``metric`` is at least this.
     max_len : int or tuple of (int or None, int or None), optional
@@ -122,7 +147,35 @@ def association_rules(
     prune_redundant : bool, default=False
         Drop every rule :math:`A \to C` for which a more general rule
         :math:`A' \to C` with :math:`A' \subsetneq A` has the same or a higher
-        confidence: the extra items of :math:`A` add nothing.
+        confidence: the extra items of :math:`A` add nothing. The more general
+        rule need not meet the item constraints below.
+    antecedents_include, consequents_include : item or group name, or list, optional
+        Keep the rules whose antecedent (consequent) holds at least one of
+        these items, or an item of one of these groups (see ``item_groups``).
+        Each constraint takes one label or a list (or tuple, or set) of
+        labels; name an item labelled by a tuple inside a list.
+    antecedents_within, consequents_within : item or group name, or list, optional
+        Keep the rules whose antecedent (consequent) holds only these items,
+        or items of these groups: ``consequents_within="dairy"`` recommends
+        dairy products only.
+    exclude : item or group name, or list, optional
+        Drop every rule with one of these items (or an item of these groups)
+        on either side.
+    item_groups : mapping or pandas.Series, optional
+        Group of each item (item -> group, e.g. its category), so that the
+        constraints can name groups as well as items. An item without a group
+        matches by its own label only.
+    measures : str or list of str, optional
+        More columns: names among :data:`EXTRA_MEASURES` and ``"p_value"``,
+        ``"p_adjusted"`` (Fisher's exact test), or ``"all"``; see
+        :func:`rule_measures`.
+    max_p_value : float, optional
+        Keep the rules whose corrected p-value (``p_adjusted``) is at most
+        this, e.g. 0.05; adds the columns ``p_value`` and ``p_adjusted``.
+    correction : {"holm", "bh", "bonferroni"}, default="holm"
+        Multiple-testing correction of ``p_adjusted``. The family is every
+        candidate rule that meets the item constraints and ``max_len``, not
+        only the rules above ``min_threshold``; see Notes.
 
     Returns
     -------
@@ -132,21 +185,29 @@ def association_rules(
         ``antecedent_support``, ``consequent_support``, ``support``,
         ``confidence``, ``lift``, ``leverage``, ``conviction``,
         ``zhangs_metric``, ``jaccard``, ``certainty`` and ``kulczynski``.
-        Rows are ordered by itemset length, itemset, then antecedent.
-        ``attrs`` records ``metric``, ``min_threshold`` and ``n_baskets``.
+        Then the columns asked for with ``measures`` (and ``p_value``,
+        ``p_adjusted`` with ``max_p_value``). Rows are ordered by itemset
+        length, itemset, then antecedent. ``attrs`` records ``metric``,
+        ``min_threshold``, ``n_baskets`` and ``n_candidates``, the number of
+        candidate rules that met the constraints (the family of the p-value
+        correction).
 
     Raises
     ------
     ValueError
-        For an unknown ``metric``, a non-finite ``min_threshold`` or a bad
-        ``max_len``.
+        For an unknown ``metric`` or measure, a non-finite ``min_threshold``,
+        a bad ``max_len`` or ``max_p_value``, a constraint that names no item
+        or group of the table, or when a measure needs the number of baskets
+        and the table does not record it.
     SchemaError
-        When ``itemsets`` is not an itemsets table, holds closed or maximal
-        itemsets only, or misses a subset of one of its itemsets.
+        When ``itemsets`` is empty, is not an itemsets table, holds closed or
+        maximal itemsets only, or misses a subset of one of its itemsets.
 
     See Also
     --------
     frequent_itemsets : The itemsets this function reads.
+    constrained_itemsets : Mine only the itemsets that constrained rules use.
+    rule_measures : Add measures and p-values to an existing rules table.
 
     Notes
     -----
@@ -171,7 +232,29 @@ def association_rules(
     numbers: a test compares every metric on the Groceries data. Confidence
     is computed from counts when the table has them. ``certainty`` is
     mlxtend's form of the certainty factor, which is negative without bound
-    when A makes C rarer and :math:`s_C` is close to 1.
+    when A makes C rarer and :math:`s_C` is close to 1. The measures of
+    ``measures=`` are defined in :func:`rule_measures`.
+
+    Item constraints are checked while the rules are enumerated, before any
+    metric is computed for the output. To also save mining work, mine with
+    :func:`constrained_itemsets` (``exclude`` and required items).
+
+    The p-values test each rule against independence of A and C (Fisher's
+    exact test, one-sided). Testing thousands of rules finds many with
+    p < 0.05 by chance, so ``p_adjusted`` corrects for the number of tests:
+    Holm's method bounds the chance of keeping any rule that is chance alone,
+    Benjamini-Hochberg's the expected share of such rules among those kept.
+    The family is every candidate rule (``attrs["n_candidates"]``), so that
+    filtering by ``min_threshold`` first does not hide tests: the rules left
+    out are treated as having larger p-values than those kept, which keeps
+    the correction valid (conservative). Rules of infrequent itemsets are
+    not in the family; for strict inference, find the rules on one half of
+    the baskets and test them on the other [1]_.
+
+    References
+    ----------
+    .. [1] Webb, G. I. (2007), "Discovering significant patterns", Machine
+       Learning, 68 (1), 1-33.
 
     Examples
     --------
@@ -188,9 +271,44 @@ def association_rules(
 
     Confidence is 2 / 3 (2 of the 3 bread baskets hold milk), lift
     (2/3) / (3/4) = 8/9: buying bread makes milk slightly less likely here.
+
+    Only the rules that recommend milk, with Fisher's exact test (four baskets
+    prove nothing: p = 1):
+
+    >>> rules = association_rules(
+    ...     itemsets, min_threshold=0.5, consequents_include="milk", measures=["p_value"]
+    ... )
+    >>> rules[["antecedents", "consequents", "confidence", "p_value"]]
+      antecedents consequents  confidence  p_value
+    0    (bread,)     (milk,)    0.666667      1.0
     """
-    if metric not in _METRIC_FUNCTIONS:
-        raise ValueError(f"metric must be one of {list(RULE_METRICS)}, got {metric!r}")
+    if metric not in _METRIC_FUNCTIONS and metric not in EXTRA_MEASURES:
+        hint = (
+            "; p-values filter with max_p_value=, e.g. 0.05"
+            if metric in ("p_value", "p_adjusted")
+            else ""
+        )
+        raise ValueError(
+            f"metric must be one of {[*RULE_METRICS, *EXTRA_MEASURES]}, got {metric!r}{hint}"
+        )
+    names = list(check_measures(measures))
+    if metric in EXTRA_MEASURES:  # show the column the rules were filtered on
+        names = list(check_measures([*names, metric]))
+    if max_p_value is not None:
+        if (
+            isinstance(max_p_value, bool)
+            or not isinstance(max_p_value, numbers.Real)
+            or not 0.0 < float(max_p_value) <= 1.0
+        ):
+            raise ValueError(
+                f"max_p_value must be a level in (0, 1], e.g. 0.05; got {max_p_value!r}"
+            )
+        names = list(check_measures([*names, "p_adjusted"]))
+    if correction not in CORRECTIONS:
+        raise ValueError(
+            f"correction must be one of {list(CORRECTIONS)}, got {correction!r}: 'holm' "
+            "controls the chance of any false rule, 'bh' the expected share of false rules"
+        )
     if (
         isinstance(min_threshold, bool)
         or not isinstance(min_threshold, numbers.Real)
@@ -199,14 +317,69 @@ def association_rules(
         raise ValueError(f"min_threshold must be a number, got {min_threshold!r}")
     max_antecedent, max_consequent = _check_max_len(max_len)
     table = _parse_itemsets(itemsets)
-    return _rules(
+    needs_n = NEEDS_N.intersection([*names, metric])
+    if needs_n and table.n_baskets is None:
+        raise ValueError(
+            f"{sorted(needs_n)} need the number of baskets, which this itemsets table does not "
+            "record; pass the output of custintel's frequent_itemsets, or set "
+            "itemsets.attrs['n_baskets'] = len(baskets) on mlxtend's table"
+        )
+    constraints = resolve_constraints(
+        table.labels,
+        antecedents_include=antecedents_include,
+        consequents_include=consequents_include,
+        antecedents_within=antecedents_within,
+        consequents_within=consequents_within,
+        exclude=exclude,
+        item_groups=item_groups,
+    )
+    rules = _rules(
         table,
         metric=metric,
         min_threshold=float(min_threshold),
         max_antecedent=max_antecedent,
         max_consequent=max_consequent,
         prune_redundant=bool(prune_redundant),
+        constraints=constraints,
     )
+    if names:
+        rules = rule_measures(
+            rules,
+            names,
+            correction=correction,
+            n_tests=max(rules.attrs["n_candidates"], len(rules)),
+        )
+    if max_p_value is not None:
+        rules = rules.loc[rules["p_adjusted"].to_numpy() <= float(max_p_value)]
+        rules = rules.reset_index(drop=True)
+    return rules
+
+
+def rules_or_empty(itemsets: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    """Return :func:`association_rules`, or an empty rules table for an empty itemsets table.
+
+    For code inside the package that mines many basket sets and treats "no
+    frequent item" as "no rule" (the recommender falls back on popularity,
+    the support search steps down); users get the clear error instead.
+    """
+    if isinstance(itemsets, pd.DataFrame) and len(itemsets) == 0:
+        frame = pd.DataFrame(
+            {
+                "antecedents": np.zeros(0, dtype=object),
+                "consequents": np.zeros(0, dtype=object),
+                **{name: np.zeros(0, dtype=np.float64) for name in RULE_METRICS},
+            }
+        )
+        frame.attrs.update(
+            {
+                "metric": options.get("metric", "confidence"),
+                "min_threshold": float(options.get("min_threshold", 0.8)),
+                "n_baskets": itemsets.attrs.get("n_baskets"),
+                "n_candidates": 0,
+            }
+        )
+        return frame
+    return association_rules(itemsets, **options)
 
 
 def _check_max_len(max_len: Any) -> tuple[int | None, int | None]:
@@ -253,6 +426,17 @@ def _parse_itemsets(itemsets: Any) -> _ItemsetTable:
             f"or mlxtend's 'itemsets' and 'support'; columns present: "
             f"{[str(c) for c in itemsets.columns]}",
             reason="missing_column",
+        )
+    if len(itemsets) == 0:
+        at = itemsets.attrs.get("min_support")
+        where = "" if at is None else f" at min_support={at}"
+        of = itemsets.attrs.get("n_baskets")
+        baskets = "" if of is None else f" of {of:,} baskets"
+        raise SchemaError(
+            f"the itemsets table is empty: no item is frequent{where}{baskets}, so there are no "
+            "rules to find. Lower min_support (below the support of the most common item), "
+            "or check the baskets: are they empty, or did an item filter remove everything?",
+            reason="empty_itemsets",
         )
     sets = [tuple(s) for s in itemsets[column].tolist()]
     support = itemsets["support"].to_numpy(dtype=np.float64)
@@ -329,6 +513,7 @@ def _rules(
     max_antecedent: int | None,
     max_consequent: int | None,
     prune_redundant: bool,
+    constraints: ItemConstraints | None = None,
 ) -> pd.DataFrame:
     lengths = sorted(k for k in table.levels if k >= 2)
     candidates = sum(len(table.levels[k].support) * (2**k - 2) for k in lengths)
@@ -338,6 +523,7 @@ def _rules(
             "max_len, or mine the itemsets with a higher min_support or a smaller max_len"
         )
     parts: list[dict[str, np.ndarray]] = []
+    n_candidates = 0  # rules that meet max_len and the item constraints, before the metric
     previous: tuple[np.ndarray, np.ndarray] | None = None  # (confidence, best general) tables
     for length in lengths:
         level = table.levels[length]
@@ -376,9 +562,21 @@ def _rules(
                 conf_rev[:, m] = level.support / s_c[:, m]
         s_ac = np.broadcast_to(level.support[:, None], (n, width))
         with np.errstate(divide="ignore", invalid="ignore"):
-            score = _METRIC_FUNCTIONS[metric](s_ac, s_a, s_c, conf, conf_rev)
+            if metric in _METRIC_FUNCTIONS:
+                score = _METRIC_FUNCTIONS[metric](s_ac, s_a, s_c, conf, conf_rev)
+            else:
+                score = extra_measure(metric, s_ac, s_a, s_c, table.n_baskets)
         keep = np.zeros((n, width), dtype=bool)
         keep[:, masks] = score[:, masks] >= min_threshold
+        if constraints is not None and constraints.active:
+            for m in masks:
+                a_cols = _bits(m, length)
+                c_cols = [p for p in range(length) if p not in a_cols]
+                allowed = constraints.allowed(level.codes[:, a_cols], level.codes[:, c_cols])
+                keep[:, m] &= allowed
+                n_candidates += int(allowed.sum())
+        else:
+            n_candidates += n * len(masks)
         best = np.full((n, width), -np.inf)
         if prune_redundant:
             best = _best_general(table, length, masks, previous)
@@ -424,7 +622,12 @@ def _rules(
             )
     frame = pd.DataFrame(columns)
     frame.attrs.update(
-        {"metric": metric, "min_threshold": min_threshold, "n_baskets": table.n_baskets}
+        {
+            "metric": metric,
+            "min_threshold": min_threshold,
+            "n_baskets": table.n_baskets,
+            "n_candidates": n_candidates,
+        }
     )
     return frame
 

@@ -54,15 +54,24 @@ class ModelComparison:
         return str(self.table.index[self.table["best"]][0])
 
 
-def _default_models() -> dict[str, Any]:
-    from custintel.clv import BetaGeoModel, ModifiedBetaGeoModel, NBDModel, ParetoNBDModel
+def _default_models(split: pd.DataFrame) -> dict[str, Any]:
+    from custintel.clv import (
+        BetaGeoModel,
+        MBGCNBDModel,
+        ModifiedBetaGeoModel,
+        NBDModel,
+        ParetoNBDModel,
+    )
 
-    return {
+    models: dict[str, Any] = {
         "BG/NBD": BetaGeoModel(),
         "MBG/NBD": ModifiedBetaGeoModel(),
         "Pareto/NBD": ParetoNBDModel(),
         "NBD": NBDModel(),
     }
+    if "litt" in split.columns:  # the timing-regularity model needs the log gaps
+        models["MBG/CNBD-k"] = MBGCNBDModel()
+    return models
 
 
 def compare_models(split: pd.DataFrame, models: Mapping[str, Any] | None = None) -> ModelComparison:
@@ -81,7 +90,9 @@ def compare_models(split: pd.DataFrame, models: Mapping[str, Any] | None = None)
         ``duration_holdout``), in the unit the models should work in.
     models : mapping of str to purchase model, optional
         Unfitted (or fitted: they are refitted) purchase models by name.
-        Default: BG/NBD, MBG/NBD, Pareto/NBD and NBD, unpenalised.
+        Default: BG/NBD, MBG/NBD, Pareto/NBD and NBD, unpenalised, and
+        MBG/CNBD-k (k chosen by likelihood) when ``split`` has the ``litt``
+        column of :func:`~custintel.features.add_litt`.
 
     Returns
     -------
@@ -131,7 +142,7 @@ def compare_models(split: pd.DataFrame, models: Mapping[str, Any] | None = None)
         )
     if split.empty:
         raise ValueError("split has no customers: the calibration period holds no purchase")
-    candidates = dict(_default_models() if models is None else models)
+    candidates = dict(_default_models(split) if models is None else models)
     if not candidates:
         raise ValueError("models is empty: pass at least one purchase model by name")
     for name, model in candidates.items():
@@ -190,7 +201,7 @@ def compare_models(split: pd.DataFrame, models: Mapping[str, Any] | None = None)
     ]
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
     table["n_params"] = table["n_params"].astype(np.int64)
-    table["boundary"] = table["boundary"].fillna(False).astype(bool)
+    table["boundary"] = table["boundary"].eq(True)  # NaN (model failed) is not a boundary
     table["error"] = table["error"].fillna("").astype(object)
     table = table.sort_values("holdout_mae", kind="stable", na_position="last")
     table["best"] = False

@@ -21,6 +21,7 @@ from custintel.features._profitability import (
     customer_attributes,
     customer_profitability,
 )
+from custintel.features._regularity import add_litt, estimate_regularity, inter_purchase_log_sum
 from custintel.features._summary import SUMMARY_COLUMNS, summarize_customers
 from custintel.features._timeline import repeat_purchase_timeline
 
@@ -29,12 +30,15 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "TransactionBaskets",
     "active_periods",
+    "add_litt",
     "basket_matrix",
     "calibration_holdout_split",
     "canonical_order",
     "churn_features",
     "customer_attributes",
     "customer_profitability",
+    "estimate_regularity",
+    "inter_purchase_log_sum",
     "lapse_durations",
     "make_churn_dataset",
     "repeat_purchase_timeline",

@@ -10,9 +10,11 @@ import pandas as pd
 
 from custintel._validation import to_day
 from custintel.backends import (
+    HOLDOUT_AGGREGATES,
     TimeUnit,
     add_holdout_columns,
     check_calibration_end,
+    money,
     unit_days,
 )
 from custintel.features._engines import in_every_engine
@@ -101,9 +103,9 @@ def calibration_holdout_split(
     in_calibration = days <= calibration
     summary = summary_from_validated(validated, calibration_day, scale, rows=in_calibration)
 
-    holdout = customer_totals(validated, ~in_calibration)
+    holdout = customer_totals(validated, ~in_calibration, aggregates=HOLDOUT_AGGREGATES)
     codes = validated.customers.get_indexer(summary.index)
-    count, spend = holdout.n_occasions[codes], holdout.total_spend[codes]
+    count, spend = holdout["n_occ"][codes], money(holdout.values, "total_spend")[codes]
     add_holdout_columns(
         summary, count, spend, calibration_end=calibration, observation_end=end, time_unit=time_unit
     )

@@ -1,8 +1,10 @@
 """``churn_features`` and ``make_churn_dataset``: leak-free churn features and labels.
 
-The column definitions shared with the engine builders (the gap, ratio and
+The per-customer aggregates (``custintel.backends.CUSTOMER_AGGREGATES``, the
+summary's and the churn ones, evaluated in one pass of the numpy kernels) and
+the column definitions shared with the engine builders (the gap, ratio and
 trend arithmetic, the attribute set, ``p_no_purchase`` and the argument
-checks) are imported from :mod:`custintel.backends`, so both paths run one
+checks) are imported from :mod:`custintel.backends`, so every engine runs one
 definition.
 """
 
@@ -18,6 +20,7 @@ from custintel._validation import ValidatedTransactions, to_day
 from custintel.backends import (
     CHURN_ATTRIBUTES,
     CHURN_DROPPED_COLUMNS,
+    aggregates_for,
     btyd_no_purchase,
     check_cutoff,
     check_min_history,
@@ -27,6 +30,7 @@ from custintel.backends import (
 )
 from custintel.exceptions import SchemaError
 from custintel.features._engines import in_every_engine
+from custintel.features._occasions import customer_totals
 from custintel.features._profitability import mode_dense, mode_sorted
 from custintel.features._summary import summary_from_validated
 from custintel.schema import TransactionSchema, validated_transactions
@@ -320,8 +324,24 @@ def _features(
     cut_day = int(cut.astype(np.int64))
     before = validated.days <= cut_day
     rows = None if bool(before.all()) else np.flatnonzero(before)
+    roles = tuple(validated.columns)
+    # One pass of the numpy kernels evaluates the summary's and the churn aggregates.
+    wanted = (
+        aggregates_for(roles, churn=True)
+        if summary is None
+        else tuple(
+            a for a in aggregates_for(roles, churn=True) if a.churn or a.name == "total_spend"
+        )
+    )
+    totals = customer_totals(
+        validated,
+        None if rows is None else before,
+        aggregates=wanted,
+        cut_day=cut_day,
+        window=window_days,
+    )
     if summary is None:
-        X = summary_from_validated(validated, cut, 1.0, rows=None if rows is None else before)
+        X = summary_from_validated(validated, cut, 1.0, totals=totals)
     else:
         X = _given_summary(summary, validated, cut)
     X.attrs.update({"observation_end": str(cut), "time_unit": "D"})
@@ -333,7 +353,7 @@ def _features(
             f"cutoff {cut}; pass a later cutoff or a smaller min_history"
         )
     codes = validated.customers.get_indexer(X.index)
-    X = X.join(_gap_features(validated, rows, codes, X, cut_day, window_days))
+    X = X.join(churn_columns(X, {name: v[codes] for name, v in totals.values.items()}))
     attributes = [role for role in CHURN_ATTRIBUTES if validated.has(role)]
     if attributes:
         for role in attributes:
@@ -422,77 +442,3 @@ def _given_summary(
     X = summary.copy(deep=False)
     X.attrs = {}
     return X
-
-
-def _gap_features(
-    validated: ValidatedTransactions,
-    rows: np.ndarray | None,
-    codes: np.ndarray,
-    X: pd.DataFrame,
-    cut_day: int,
-    window: int,
-) -> pd.DataFrame:
-    """Gap and trend aggregates of the purchase occasions up to the cutoff, in X's row order.
-
-    ``rows`` are the sorted rows on or before the cutoff (None: every row).
-    A purchase occasion is a (customer, day) with at least one non-negative
-    amount; its spend is their sum. The sorted rows are grouped by runs of
-    equal (customer, day), so no group-by hashing or sorting is needed.
-    """
-    amounts = validated.columns["amount"].to_numpy(dtype=float)[_sorted_rows(validated, rows)]
-    purchase = amounts >= 0
-    customer_codes, days = validated.customer_codes, validated.days
-    if rows is not None:
-        customer_codes, days = customer_codes[rows], days[rows]
-    customer = customer_codes[purchase].astype(np.int64)
-    day = days[purchase].astype(np.int64)
-    amounts = amounts[purchase]
-    n_codes = len(validated.customers)
-    if len(day):
-        opens = np.empty(len(day), dtype=bool)
-        opens[0] = True
-        np.logical_or(customer[1:] != customer[:-1], day[1:] != day[:-1], out=opens[1:])
-        starts = np.flatnonzero(opens)
-    else:
-        starts = np.zeros(0, dtype=np.int64)
-    # Spend sums go through pandas' group sums (compensated summation, in row order), which
-    # the engines' sums agree with to the last bit more often than plain numpy sums do; a
-    # tree threshold can sit exactly on such a sum.
-    occasion = np.cumsum(opens) - 1 if len(day) else np.zeros(0, dtype=np.int64)
-    spend = pd.Series(amounts).groupby(occasion, sort=False).sum().to_numpy()
-    customer, day = customer[starts], day[starts]
-    same = np.r_[False, customer[1:] == customer[:-1]]
-    gaps = np.where(same, np.diff(day, prepend=day[:1]), np.nan)
-    # The last occasion of each customer carries its last gap (NaN for one occasion).
-    last = np.r_[customer[1:] != customer[:-1], True] if len(customer) else np.zeros(0, bool)
-    last_gap = np.full(n_codes, np.nan)
-    last_gap[customer[last]] = gaps[last]
-    gap_max = np.full(n_codes, -np.inf)
-    np.maximum.at(gap_max, customer[same], gaps[same])
-    gap_max[np.isneginf(gap_max)] = np.nan
-    recent = day > cut_day - window
-    earlier = (day > cut_day - 2 * window) & ~recent
-
-    sums = (
-        pd.DataFrame(
-            {
-                "occasions_recent": recent.astype(float),
-                "occasions_earlier": earlier.astype(float),
-                "spend_recent": np.where(recent, spend, 0.0),
-                "spend_earlier": np.where(earlier, spend, 0.0),
-                "spend": spend,
-            }
-        )
-        .groupby(customer, sort=False)
-        .sum()
-        .reindex(codes)
-    )
-    aggregates = pd.DataFrame(
-        {
-            "last_gap_days": last_gap[codes],
-            "gap_max_days": gap_max[codes],
-            **{name: sums[name].to_numpy() for name in sums.columns if name != "spend"},
-        },
-        index=X.index,
-    )
-    return churn_columns(X, aggregates, sums["spend"].to_numpy())

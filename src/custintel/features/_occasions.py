@@ -16,6 +16,13 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import ValidatedTransactions
+from custintel.backends import (
+    LOW,
+    Aggregate,
+    aggregates_for,
+    reduce_marked,
+    to_fixed,
+)
 
 BLOCK_ROWS = 1 << 20
 
@@ -73,47 +80,33 @@ def customer_blocks(
 class CustomerTotals:
     """Per-customer aggregates, one entry per customer code (all customers).
 
-    A purchase occasion is a customer-day with at least one non-negative
-    amount; its spend is the sum of those amounts. Customers without an
-    occasion in the rows considered have ``n_occasions == 0``.
-
     Attributes
     ----------
-    n_occasions : numpy.ndarray
-        Purchase occasions.
-    first_day, last_day : numpy.ndarray
-        Day number (days since 1970-01-01) of the first and last occasion.
-    first_spend, total_spend : numpy.ndarray
-        Spend of the first occasion and of all occasions.
-    gap_sum_sq : numpy.ndarray
-        Sum of squared days between consecutive occasions.
+    values : dict of str to numpy.ndarray
+        Each aggregate of :data:`custintel.backends.CUSTOMER_AGGREGATES` asked for,
+        by name (money as two float limbs, the low one's name ending in ``_lo``).
+        Customers without a purchase occasion in the rows considered have
+        ``n_occ == 0``, zero sums and NaN gaps.
     has_rows : numpy.ndarray
         Whether the customer has any row (purchase or refund).
-    net_amount : numpy.ndarray
-        Sum of all amounts, refunds included.
-    n_orders : numpy.ndarray
-        Distinct orders with a purchase row, or purchase rows without order ids.
-    net_quantity, net_margin : numpy.ndarray or None
-        Sums of quantity and of amount minus cost, when those roles are mapped.
     """
 
-    n_occasions: np.ndarray
-    first_day: np.ndarray
-    last_day: np.ndarray
-    first_spend: np.ndarray
-    total_spend: np.ndarray
-    gap_sum_sq: np.ndarray
+    values: dict[str, np.ndarray]
     has_rows: np.ndarray
-    net_amount: np.ndarray
-    n_orders: np.ndarray
-    net_quantity: np.ndarray | None
-    net_margin: np.ndarray | None
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
 
 
 def customer_totals(
-    validated: ValidatedTransactions, rows: np.ndarray | None = None
+    validated: ValidatedTransactions,
+    rows: np.ndarray | None = None,
+    *,
+    aggregates: tuple[Aggregate, ...] | None = None,
+    cut_day: int | None = None,
+    window: int | None = None,
 ) -> CustomerTotals:
-    """Aggregate sorted transactions per customer, block by block.
+    """Evaluate the per-customer aggregates on sorted transactions, block by block.
 
     Parameters
     ----------
@@ -122,30 +115,39 @@ def customer_totals(
     rows : numpy.ndarray of bool, optional
         Sorted-row mask restricting the rows considered (e.g. a calibration
         period).
+    aggregates : tuple of Aggregate, optional
+        Which aggregates; default: the summary's (:func:`custintel.backends.aggregates_for`
+        of the mapped roles).
+    cut_day, window : int, optional
+        Cutoff and trend window, for churn aggregates.
 
     Returns
     -------
     CustomerTotals
     """
+    if aggregates is None:
+        aggregates = aggregates_for(tuple(validated.columns))
     n_codes = len(validated.customers)
-    int_zeros, float_zeros = np.zeros(n_codes, dtype=np.int64), np.zeros(n_codes)
-    totals = CustomerTotals(
-        n_occasions=int_zeros.copy(),
-        first_day=int_zeros.copy(),
-        last_day=int_zeros.copy(),
-        first_spend=float_zeros.copy(),
-        total_spend=float_zeros.copy(),
-        gap_sum_sq=float_zeros.copy(),
-        has_rows=np.zeros(n_codes, dtype=bool),
-        net_amount=float_zeros.copy(),
-        n_orders=int_zeros.copy(),
-        net_quantity=float_zeros.copy() if validated.has("quantity") else None,
-        net_margin=float_zeros.copy() if validated.has("cost") else None,
-    )
-    source = {
+    values = {
+        a.name: (
+            np.full(n_codes, np.nan)
+            if a.reduction in ("last", "max") and a.source == "gap"
+            else np.zeros(n_codes, dtype=np.float64 if a.source == "quantity" else np.int64)
+        )
+        for a in aggregates
+    }
+    for agg in aggregates:
+        if agg.money:
+            values[agg.name] = np.zeros(n_codes)
+            values[agg.name + LOW] = np.zeros(n_codes)
+    totals = CustomerTotals(values=values, has_rows=np.zeros(n_codes, dtype=bool))
+    sources = {a.source for a in aggregates} | {"amount"}
+    if "margin" in sources:
+        sources.add("cost")
+    source: dict[str, np.ndarray] = {
         role: validated.columns[role].to_numpy()
         for role in ("amount", "quantity", "cost", "order_id")
-        if validated.has(role)
+        if role in sources and validated.has(role)
     }
     row_ends = np.cumsum(validated.counts)
     for lo, hi in customer_blocks(row_ends):
@@ -157,70 +159,74 @@ def customer_totals(
             if len(codes) == 0:
                 continue
         block = {role: values[positions] for role, values in source.items()}
-        _add_block(totals, codes, days, block)
+        _add_block(totals, aggregates, codes, days, block, cut_day, window)
     return totals
 
 
 def _add_block(
-    totals: CustomerTotals, codes: np.ndarray, days: np.ndarray, block: dict[str, np.ndarray]
+    totals: CustomerTotals,
+    aggregates: tuple[Aggregate, ...],
+    codes: np.ndarray,
+    days: np.ndarray,
+    block: dict[str, np.ndarray],
+    cut_day: int | None,
+    window: int | None,
 ) -> None:
-    """Aggregate one block of whole customers into ``totals`` (by customer code)."""
+    """Mark one block of whole customers and evaluate the aggregates into ``totals``."""
     amounts = block["amount"].astype(np.float64, copy=False)
+    high, low = to_fixed(amounts)
     starts = run_starts(codes)
     present = codes[starts]
     totals.has_rows[present] = True
-    totals.net_amount[present] = np.add.reduceat(amounts, starts)
-    if totals.net_quantity is not None:
-        totals.net_quantity[present] = np.add.reduceat(block["quantity"].astype(np.float64), starts)
-    if totals.net_margin is not None:
-        totals.net_margin[present] = np.add.reduceat(amounts - block["cost"], starts)
+    limbs = {"net": high, "net" + LOW: low}
+    sums: dict[str, np.ndarray] = {}
+    for agg in aggregates:
+        if not agg.on_all_rows:
+            continue
+        if agg.source == "quantity":
+            totals.values[agg.name][present] = np.add.reduceat(
+                block["quantity"].astype(np.float64), starts
+            )
+            continue
+        if agg.source == "margin":
+            cost_high, cost_low = to_fixed(block["cost"].astype(np.float64))
+            limbs["margin"], limbs["margin" + LOW] = high - cost_high, low - cost_low
+        for suffix in ("", LOW):
+            sums[agg.source + suffix] = np.add.reduceat(limbs[agg.source + suffix], starts)
+            totals.values[agg.name + suffix][present] = sums[agg.source + suffix]
 
     purchase = amounts >= 0
-    if not purchase.all():
-        codes, days, amounts = codes[purchase], days[purchase], amounts[purchase]
+    if purchase.all():
+        # no refund rows: the purchase rows are the rows, and spend is net
+        known = {"spend": sums["net"], "spend" + LOW: sums["net" + LOW]} if "net" in sums else {}
+    else:
+        known = {}
+        codes, days, high, low = codes[purchase], days[purchase], high[purchase], low[purchase]
         block = {role: values[purchase] for role, values in block.items()}
         if len(codes) == 0:
             return
         starts = run_starts(codes)
         present = codes[starts]
-    ends = np.append(starts[1:], len(codes))
 
-    # A row opens an occasion when its day differs from the previous row's,
-    # or when it is the customer's first row.
-    opens = np.empty(len(codes), dtype=bool)
-    opens[0] = True
-    np.not_equal(days[1:], days[:-1], out=opens[1:])
-    opens[starts] = True
-    n_occasions = np.add.reduceat(opens, starts, dtype=np.int64)
-    total_spend = np.add.reduceat(amounts, starts)
-    first_day, last_day = days[starts], days[ends - 1]
-
-    # Spend of the first occasion: the customer's leading rows on their first day.
-    first_rows = np.add.reduceat(
-        days == np.repeat(first_day, ends - starts), starts, dtype=np.int64
-    )
-    bounds = np.empty(2 * len(starts), dtype=np.int64)
-    bounds[0::2] = starts
-    bounds[1::2] = np.minimum(starts + first_rows, len(codes) - 1)
-    first_spend = np.where(n_occasions > 1, np.add.reduceat(amounts, bounds)[0::2], total_spend)
-
-    # Squared gaps between consecutive rows of a customer; rows of one day add 0.
+    # Rows are in (customer, day) order: a row opens an occasion when it starts its
+    # customer or its day differs from the previous row's; the gap is that difference.
     gaps = np.zeros(len(codes), dtype=np.int64)
-    np.subtract(days[1:], days[:-1], out=gaps[:-1], casting="unsafe")
-    gaps[ends - 1] = 0  # no gap across customers (nor after the last row)
-
-    totals.n_occasions[present] = n_occasions
-    totals.first_day[present] = first_day
-    totals.last_day[present] = last_day
-    totals.first_spend[present] = first_spend
-    totals.total_spend[present] = total_spend
-    totals.gap_sum_sq[present] = np.add.reduceat(gaps * gaps, starts)
-    if "order_id" in block:
-        order_codes, _ = pd.factorize(block["order_id"])
-        customer_of_order = np.empty(order_codes.max() + 1, dtype=np.int64)
-        customer_of_order[order_codes] = codes  # validated: an order has one customer
-        totals.n_orders[present] = np.bincount(customer_of_order, minlength=present.max() + 1)[
-            present
-        ]
-    else:
-        totals.n_orders[present] = ends - starts
+    np.subtract(days[1:], days[:-1], out=gaps[1:], casting="unsafe")
+    gaps[starts] = 0
+    opens = gaps != 0
+    opens[starts] = True
+    marked = {
+        "day": days,
+        "opens": opens,
+        "gap": gaps,
+        "spend": high,
+        "spend" + LOW: low,
+    }
+    if "order_id" in block and any(a.source == "order_id" for a in aggregates):
+        marked["order_id"] = pd.factorize(block["order_id"])[0]
+    on_purchases = tuple(a for a in aggregates if not a.on_all_rows)
+    reduced = reduce_marked(
+        on_purchases, marked, starts, cut_day=cut_day, window=window, known=known
+    )
+    for name, value in reduced.items():
+        totals.values[name][present] = value

@@ -16,7 +16,7 @@ from custintel.backends import (
     warn_refund_only,
 )
 from custintel.features._engines import in_every_engine
-from custintel.features._occasions import customer_totals
+from custintel.features._occasions import CustomerTotals, customer_totals
 from custintel.schema import TransactionSchema, validated_transactions
 from custintel.typing import TransactionsLike
 
@@ -143,6 +143,8 @@ def summary_from_validated(
     end_day: np.datetime64,
     scale: float,
     rows: np.ndarray | None = None,
+    *,
+    totals: CustomerTotals | None = None,
 ) -> pd.DataFrame:
     """Build the customer summary from validated transactions.
 
@@ -156,24 +158,20 @@ def summary_from_validated(
         Days per time unit.
     rows : numpy.ndarray of bool, optional
         Restrict to these rows (e.g. a calibration period).
+    totals : CustomerTotals, optional
+        The aggregates of these rows, when the caller computed them (with more
+        aggregates, e.g. the churn ones); else computed here.
 
     Returns
     -------
     pandas.DataFrame
     """
-    totals = customer_totals(validated, rows)
-    present = np.flatnonzero(totals.n_occasions > 0)
+    if totals is None:
+        totals = customer_totals(validated, rows)
+    present = np.flatnonzero(totals["n_occ"] > 0)
+    every = len(present) == len(totals.has_rows)  # no gather when every customer bought
     columns = summary_columns(
-        n_occasions=totals.n_occasions[present],
-        first_day=totals.first_day[present],
-        last_day=totals.last_day[present],
-        first_spend=totals.first_spend[present],
-        total_spend=totals.total_spend[present],
-        gap_sum_sq=totals.gap_sum_sq[present],
-        n_orders=totals.n_orders[present],
-        net_amount=totals.net_amount[present],
-        net_quantity=None if totals.net_quantity is None else totals.net_quantity[present],
-        net_margin=None if totals.net_margin is None else totals.net_margin[present],
+        totals.values if every else {name: v[present] for name, v in totals.values.items()},
         end=int(end_day.astype(np.int64)),
         scale=scale,
     )

@@ -32,7 +32,18 @@ def _tables(gains: Any) -> dict[str, pd.DataFrame]:
     )
 
 
-def plot_gains(gains: Any, *, kind: str = "gains", ax: Any = None) -> Any:
+def _positive_class(gains: Any) -> str:
+    """Name the outcome a gains table ranks: a backtest ranks the rarer of churn and stay."""
+    y_test = getattr(gains, "y_test", None)
+    if y_test is not None and hasattr(gains, "gains"):
+        # backtest() ranks churners when they are the minority, else the customers who stayed.
+        return "churners" if float(np.mean(y_test)) <= 0.5 else "customers who stayed"
+    return "positives (y = 1)"
+
+
+def plot_gains(
+    gains: Any, *, kind: str = "gains", positive: str | None = None, ax: Any = None
+) -> Any:
     """Plot cumulative gains or lift by decile, one line per model.
 
     Parameters
@@ -44,6 +55,13 @@ def plot_gains(gains: Any, *, kind: str = "gains", ax: Any = None) -> Any:
         ``"gains"``: share of all positives captured against the share of
         customers targeted, with the random diagonal. ``"lift"``: lift of
         each group, with the line at 1.
+    positive : str, optional
+        Name of the outcome the score ranks (the class counted as 1 by
+        :func:`~custintel.churn.gains_table`), plural, e.g. ``"churners"``;
+        written on the axis and in the title. A
+        :class:`~custintel.churn.BacktestResult` names it itself (churners, or
+        the customers who stayed when they are the rarer outcome); a bare table
+        says "positives (y = 1)".
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -51,10 +69,19 @@ def plot_gains(gains: Any, *, kind: str = "gains", ax: Any = None) -> Any:
     -------
     matplotlib.axes.Axes
         One line per model, in the order given, then the reference line.
+
+    Examples
+    --------
+    >>> from custintel.churn import gains_table
+    >>> table = gains_table([1, 0, 1, 0, 0], [0.9, 0.1, 0.8, 0.3, 0.2], n_bins=5)
+    >>> plot_gains(table, positive="churners").get_ylabel()
+    'share of churners captured'
     """
     if kind not in ("gains", "lift"):
-        raise ValueError(f"kind must be 'gains' or 'lift', got {kind!r}")
+        raise ValueError(f"kind must be 'gains' or 'lift', got '{kind}'")
     tables = _tables(gains)
+    if positive is None:
+        positive = _positive_class(gains)
     ax = axes(ax)
     for name, table in tables.items():
         if kind == "gains":
@@ -66,11 +93,13 @@ def plot_gains(gains: Any, *, kind: str = "gains", ax: Any = None) -> Any:
     if kind == "gains":
         ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
         ax.set_xlabel("share of customers targeted")
-        ax.set_ylabel("share of outcomes captured")
+        ax.set_ylabel(f"share of {positive} captured")
+        ax.set_title(f"Cumulative gains: {positive} found by targeting the highest scores first")
     else:
         ax.axhline(1.0, linestyle=":", color="grey", label="random")
         ax.set_xlabel("group (1 = highest scores)")
-        ax.set_ylabel("lift")
+        ax.set_ylabel(f"lift (rate of {positive} / overall rate)")
+        ax.set_title(f"Lift: {positive} by score group")
     ax.legend()
     return ax
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from custintel.clv import alive_path
-from custintel.plotting._mpl import axes
+from custintel.plotting._mpl import axes, duration_label, resolve_time_unit
 
 __all__ = [
     "plot_alive_path",
@@ -20,7 +20,12 @@ __all__ = [
 
 
 def plot_calibration_vs_holdout(
-    model: Any, X: pd.DataFrame, *, max_frequency: int = 7, ax: Any = None
+    model: Any,
+    X: pd.DataFrame,
+    *,
+    max_frequency: int = 7,
+    time_unit: str | None = None,
+    ax: Any = None,
 ) -> Any:
     """Plot actual vs predicted holdout purchases by calibration-period frequency.
 
@@ -37,6 +42,9 @@ def plot_calibration_vs_holdout(
         Output of :func:`custintel.calibration_holdout_split`.
     max_frequency : int, default=7
         Frequencies above this are pooled.
+    time_unit : {"D", "W"}, optional
+        Unit of ``duration_holdout``, named on the axis; by default
+        ``X.attrs['time_unit']`` (recorded by the split).
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -64,7 +72,9 @@ def plot_calibration_vs_holdout(
     labels[-1] = f"{labels[-1]}+"
     ax.set_xticks(table.index, labels)
     ax.set_xlabel("purchases in the calibration period")
-    ax.set_ylabel(f"mean purchases in the holdout ({duration:g} units)")
+    unit = resolve_time_unit(time_unit, X, model)
+    holdout = f" ({duration_label(duration, unit)})" if np.isfinite(duration) else ""
+    ax.set_ylabel(f"mean purchases in the holdout{holdout}")
     ax.set_title("Calibration vs holdout purchases")
     ax.legend()
     return ax
@@ -72,11 +82,13 @@ def plot_calibration_vs_holdout(
 
 def plot_frequency_recency_matrix(
     model: Any,
+    X: pd.DataFrame | None = None,
     *,
-    T: float,
+    T: float | None = None,
     kind: str = "purchases",
     t: float = 1.0,
     max_frequency: int | None = None,
+    time_unit: str | None = None,
     ax: Any = None,
 ) -> Any:
     """Plot expected purchases, or P(alive), over a grid of frequencies and recencies.
@@ -88,30 +100,77 @@ def plot_frequency_recency_matrix(
     ----------
     model : PurchaseModel
         A fitted purchase model.
-    T : float
-        Age of the hypothetical customers, in the model's time unit.
+    X : pandas.DataFrame, optional
+        The customer table the model was fitted on (``frequency``, ``T``). When
+        given, the grid covers its range: frequencies up to its largest
+        ``frequency`` and customers of its largest age ``T``, and its
+        ``attrs['time_unit']`` names the unit.
+    T : float, optional
+        Age of the hypothetical customers, in the model's time unit; required
+        without ``X``.
     kind : {"purchases", "alive"}, default="purchases"
         Expected purchases in the next ``t``, or the probability of being alive.
     t : float, default=1.0
-        Horizon for ``kind="purchases"``.
+        Horizon for ``kind="purchases"``, in the model's time unit.
     max_frequency : int, optional
-        Largest frequency shown; defaults to ``T`` rounded, at most 50.
+        Largest frequency shown; defaults to the largest ``frequency`` in ``X``,
+        or without ``X`` to ``T`` rounded up (the most repeat purchases a
+        customer of age ``T`` can make at one occasion per time unit).
+    time_unit : {"D", "W"}, optional
+        Unit of ``T``, ``t`` and recency, named on the axes and in the title;
+        by default ``X.attrs['time_unit']`` or the model's ``time_unit_``.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import custintel as ci
+    >>> from custintel.clv import BetaGeoModel
+    >>> from custintel.datasets import load_cdnow
+    >>> X = ci.summarize_customers(load_cdnow(), observation_end="1998-06-30",
+    ...                            time_unit="W", duplicates="keep")
+    >>> ax = plot_frequency_recency_matrix(BetaGeoModel().fit(X), X)
+    >>> [float(limit) for limit in ax.get_ylim()]     # CDNOW's largest frequency
+    [0.0, 170.0]
+    >>> ax.get_title()
+    'expected purchases in the next 1 week for customers of age 77.9 weeks'
     """
     if kind not in ("purchases", "alive"):
-        raise ValueError(f"kind must be 'purchases' or 'alive', got {kind!r}")
-    top = int(max_frequency if max_frequency is not None else min(max(T, 1), 50))
+        raise ValueError(f"kind must be 'purchases' or 'alive', got '{kind}'")
+    if X is not None:
+        missing = {"frequency", "T"} - set(X.columns)
+        if missing:
+            raise ValueError(
+                f"X lacks {sorted(missing)}; pass the customer table the model was fitted on "
+                "(custintel.summarize_customers)"
+            )
+        if len(X) == 0:
+            raise ValueError("X has no customers; pass the table the model was fitted on")
+    if T is None:
+        if X is None:
+            raise ValueError(
+                "give the customers' age T, or the customer table X to take its largest T"
+            )
+        T = float(X["T"].max())
+    T = float(T)
+    if not np.isfinite(T) or T <= 0:
+        raise ValueError(f"T must be a positive age, got {T:g}")
+    if max_frequency is None:
+        top = int(X["frequency"].max()) if X is not None else int(np.ceil(T))
+    else:
+        top = int(max_frequency)
+    top = max(top, 1)
+    unit = resolve_time_unit(time_unit, X, model)
     frequency, recency = np.meshgrid(np.arange(top + 1), np.linspace(0, T, 50), indexing="ij")
-    grid = pd.DataFrame({"frequency": frequency.ravel(), "recency": recency.ravel(), "T": float(T)})
+    grid = pd.DataFrame({"frequency": frequency.ravel(), "recency": recency.ravel(), "T": T})
     grid.loc[grid["frequency"] == 0, "recency"] = 0.0
     if kind == "purchases":
         values = model.predict_purchases(grid, t=t)
-        label = f"expected purchases in the next {t:g}"
+        label = f"expected purchases in the next {duration_label(t, unit)}"
     else:
         values = model.predict_proba_alive(grid)
         label = "P(alive)"
@@ -124,9 +183,10 @@ def plot_frequency_recency_matrix(
         cmap="viridis",
     )
     ax.figure.colorbar(image, ax=ax, label=label)
-    ax.set_xlabel("recency (time of last purchase)")
+    unit_words = duration_label(2, unit).split(" ", 1)[1]
+    ax.set_xlabel(f"recency (time of last purchase, {unit_words})")
     ax.set_ylabel("frequency (repeat purchases)")
-    ax.set_title(f"{label} for customers of age {T:g}")
+    ax.set_title(f"{label} for customers of age {duration_label(round(T, 1), unit)}")
     return ax
 
 

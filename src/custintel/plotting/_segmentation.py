@@ -36,9 +36,18 @@ def _heatmap(ax: Any, table: pd.DataFrame, fmt: str, cmap: str) -> Any:
 
 
 def plot_rfm_heatmap(
-    scores: pd.DataFrame, *, value: pd.Series | None = None, ax: Any = None
+    scores: pd.DataFrame,
+    *,
+    value: pd.Series | None = None,
+    n_bins: int | None = None,
+    ax: Any = None,
 ) -> Any:
     """Draw customers (or the mean of ``value``) by R score and F score.
+
+    Every score from 1 to ``n_bins`` gets a row and a column, also a score no
+    customer earned (with ties, CDNOW's many one-time buyers leave F score 2
+    empty): its cells read 0 customers (or stay blank for means) and the axis
+    label names the unused scores.
 
     Parameters
     ----------
@@ -47,6 +56,10 @@ def plot_rfm_heatmap(
     value : pandas.Series, optional
         A per-customer value (e.g. ``total_amount``) to average in each cell;
         by default cells count customers.
+    n_bins : int, optional
+        The segmenter's ``n_bins`` (scores run 1..``n_bins``); by default the
+        largest score in any of the ``r_score``, ``f_score`` and ``m_score``
+        columns.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -54,24 +67,50 @@ def plot_rfm_heatmap(
     -------
     matplotlib.axes.Axes
         Rows are R scores (best at the top), columns F scores.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> scores = pd.DataFrame({"r_score": [1, 3, 3], "f_score": [1, 1, 3]})
+    >>> ax = plot_rfm_heatmap(scores)
+    >>> ax.get_xlabel()
+    'F score (no customer has F score 2)'
+    >>> ax.images[0].get_array().tolist()     # rows R = 3, 2, 1; columns F = 1, 2, 3
+    [[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
     """
     for col in ("r_score", "f_score"):
         if col not in scores.columns:
-            raise ValueError(f"scores must be RFMSegmenter output with column {col!r}")
+            raise ValueError(f"scores must be RFMSegmenter output with column '{col}'")
+    present = [c for c in ("r_score", "f_score", "m_score") if c in scores.columns]
+    if n_bins is None:
+        top = scores[present].max().max() if len(scores) else 1
+        n_bins = int(top) if pd.notna(top) else 1
+    levels = pd.Index(range(1, int(n_bins) + 1))
     ax = axes(ax)
     if value is None:
         table = pd.crosstab(scores["r_score"], scores["f_score"])
+        table = table.reindex(index=levels, columns=levels, fill_value=0)
         fmt, title = ",.0f", "customers by R and F score"
     else:
         v = pd.Series(value).reindex(scores.index).astype("float64")
         table = pd.crosstab(scores["r_score"], scores["f_score"], values=v, aggfunc="mean")
+        table = table.reindex(index=levels, columns=levels)
         fmt, title = ",.1f", f"mean {value.name or 'value'} by R and F score"
     table = table.sort_index(ascending=False)
     _heatmap(ax, table, fmt, "Blues")
-    ax.set_xlabel("F score")
-    ax.set_ylabel("R score")
+    ax.set_xlabel("F score" + _unused(scores["f_score"], levels, "F"))
+    ax.set_ylabel("R score" + _unused(scores["r_score"], levels, "R"))
     ax.set_title(title)
     return ax
+
+
+def _unused(column: pd.Series, levels: pd.Index, letter: str) -> str:
+    """Say which scores of ``levels`` no customer has, e.g. ``' (no customer has F score 2)'``."""
+    unused = [int(level) for level in levels.difference(pd.Index(column.unique()))]
+    if not unused:
+        return ""
+    names = ", ".join(str(u) for u in unused)
+    return f" (no customer has {letter} score{'s' if len(unused) > 1 else ''} {names})"
 
 
 def plot_segment_bars(profile: pd.DataFrame, *, ax: Any = None) -> Any:
