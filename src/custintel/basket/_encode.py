@@ -19,12 +19,14 @@ import pandas as pd
 from pandas.api import types as ptypes
 from scipy import sparse
 
+from custintel.backends import as_pandas
 from custintel.exceptions import SchemaError
 from custintel.features import canonical_order
 
 __all__ = ["EncodedBaskets", "encode_baskets"]
 
 _N_EXAMPLES = 5
+_OTHER_FRAME_MODULES = frozenset({"polars", "pyarrow", "narwhals"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ def encode_baskets(data: Any, *, items: Any = None) -> EncodedBaskets:
         )
     if isinstance(data, pd.DataFrame):
         return _from_one_hot(data)
+    if (type(data).__module__ or "").split(".")[0] in _OTHER_FRAME_MODULES:
+        # A polars, pyarrow or narwhals one-hot frame; iterating one would yield its
+        # columns (or rows of values), not baskets.
+        return _from_one_hot(as_pandas(data))
     if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Iterable):
         raise SchemaError(
             f"baskets must be a list of item lists (e.g. [['milk', 'bread'], ['milk']]), the "

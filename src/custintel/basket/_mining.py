@@ -1,10 +1,20 @@
-"""The frequent-itemset kernel: pair counts, then Eclat on packed bitsets.
+"""The frequent-itemset search: a compiled depth-first miner, and a numpy fallback.
 
-Items are ranked from the rarest up, and every itemset grows from its rarest
-item ``i``. Its baskets are a subset of ``T_i``, the baskets holding ``i``,
-so ``T_i`` is the bit universe: the tidset of an itemset is a row of
-``ceil(|T_i| / 64)`` ``uint64`` words. On sparse data this is hundreds of
-times shorter than a bitset over all baskets.
+:func:`mine` runs the numba kernels of :mod:`custintel.basket._kernels`
+(Eclat in LCM's occurrence-delivery form, with database reduction): memory
+grows with the frequent items' occurrences and the output, never with the
+square of the catalogue, and ``max_itemsets`` is checked as itemsets are
+found, so a search that would explode stops early with bounded memory.
+numba is a dependency; the numpy miner below is kept for interpreters numba
+does not support yet (each new CPython release is supported a few months
+after it ships; free-threaded builds and PyPy are not) and as the baseline
+the benchmark measures the kernels against. It refuses a basket with more
+than ``_MAX_BASKET_PAIRS`` frequent pairs, and weighted support needs numba.
+
+The numpy miner: items are ranked from the rarest up, and every itemset
+grows from its rarest item ``i``. Its baskets are a subset of ``T_i``, the
+baskets holding ``i``, so ``T_i`` is the bit universe: the tidset of an
+itemset is a row of ``ceil(|T_i| / 64)`` ``uint64`` words.
 
 1. Item counts are a ``bincount`` of the column indices.
 2. Pair counts come from enumerating the pairs within each basket (restricted
@@ -21,19 +31,21 @@ Top items with similar universe sizes are processed together, padded to one
 width, so the Python overhead is per batch and per level, not per itemset.
 The frontier is joined a slice of parent nodes at a time, bounded in bytes,
 and each slice's children are grown to the end before the next slice (depth
-first), so memory stays bounded however deep the lattice goes;
-``max_itemsets`` stops a search that would blow up.
+first).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
 
-__all__ = ["MinedItemsets", "min_count_for", "mine"]
+__all__ = ["Engine", "MinedItemsets", "min_count_for", "mine"]
+
+Engine = Literal["auto", "numba", "numpy"]
 
 # Temporaries (candidate AND rows) are processed in chunks of about this size.
 _CHUNK_BYTES = 1 << 25
@@ -41,6 +53,8 @@ _CHUNK_BYTES = 1 << 25
 _BATCH_BYTES = 1 << 27
 # Candidate pairs are generated in slices of at most this many.
 _CANDIDATE_SLICE = 1 << 22
+# The numpy miner refuses a basket with more pairs than this (about 40 bytes each).
+_MAX_BASKET_PAIRS = 1 << 25
 # Pair counts go to a dense n x n array (a bincount) when it fits in this size.
 _DENSE_COUNT_BYTES = 1 << 27
 # Frequent pairs are looked up in a dense n x n table (int32) up to this many items.
@@ -100,10 +114,13 @@ class MinedItemsets:
         rows in lexicographic order.
     counts : list of numpy.ndarray
         ``int64`` basket counts, aligned with ``codes``.
+    weights : list of numpy.ndarray or None
+        With basket weights, the ``float64`` weight sums, aligned with ``codes``.
     """
 
     codes: list[np.ndarray] = field(default_factory=list)
     counts: list[np.ndarray] = field(default_factory=list)
+    weights: list[np.ndarray] | None = None
 
     @property
     def total(self) -> int:
@@ -136,6 +153,9 @@ def mine(
     *,
     max_len: int | None,
     max_itemsets: int,
+    weights: np.ndarray | None = None,
+    min_weight: float = 0.0,
+    engine: Engine = "auto",
 ) -> MinedItemsets:
     """Find every itemset held by at least ``min_count`` baskets.
 
@@ -149,22 +169,108 @@ def mine(
         Longest itemset to find.
     max_itemsets : int
         Stop with :class:`TooManyItemsetsError` beyond this many itemsets.
+    weights : numpy.ndarray, optional
+        Non-negative ``float64`` weight of each basket. An itemset is then
+        frequent when its baskets' weights sum to at least ``min_weight``
+        (and it has ``min_count`` baskets).
+    min_weight : float, default=0.0
+        Minimum weight sum, with ``weights``.
+    engine : {"auto", "numba", "numpy"}, default="auto"
+        The compiled search (numba), or the vectorised numpy one; ``"auto"``
+        uses numba when it imports.
 
     Returns
     -------
     MinedItemsets
     """
+    kernels = _compiled() if engine in ("auto", "numba") else None
+    if engine == "numba" and kernels is None:  # pragma: no cover - numba is a dependency
+        raise ImportError("engine='numba' needs numba: pip install numba")
+    if kernels is None and weights is not None:
+        raise ValueError("weighted support needs the compiled miner: pip install numba")
     n_items = matrix.shape[1]
     item_counts = np.bincount(matrix.indices, minlength=n_items).astype(np.int64)
-    frequent = np.flatnonzero(item_counts >= min_count)
-    collector = _Collector(max_itemsets)
+    frequent_mask = item_counts >= min_count
+    if weights is not None:
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        item_weights = np.bincount(matrix.indices, weights=weights[rows], minlength=n_items)
+        frequent_mask &= item_weights >= min_weight
+    frequent = np.flatnonzero(frequent_mask)
     # Rank codes: items in ascending count (ties by column), so the first item of
     # an itemset in rank order is its rarest.
     by_rank = frequent[np.lexsort((frequent, item_counts[frequent]))].astype(np.int32)
+    if kernels is not None:
+        # Column order, not rarest first: the search is a little slower (about 15 % on
+        # Online Retail) but its output needs no sorting, which costs more than that.
+        return _mine_compiled(
+            kernels,
+            matrix,
+            frequent.astype(np.int32),
+            min_count,
+            max_len,
+            max_itemsets,
+            weights,
+            min_weight,
+        )
+    collector = _Collector(max_itemsets)
     collector.add(np.arange(len(by_rank), dtype=np.int32)[:, None], item_counts[by_rank])
     if len(by_rank) >= 2 and (max_len is None or max_len >= 2):
         _mine_pairs_and_beyond(matrix, by_rank, min_count, max_len, collector)
     return _finish(collector, by_rank)
+
+
+def _compiled() -> Any:
+    """Return the numba kernels module, or ``None`` when numba does not import."""
+    try:
+        from custintel.basket import _kernels
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return _kernels
+
+
+def _mine_compiled(
+    kernels: Any,
+    matrix: sparse.csr_matrix,
+    by_rank: np.ndarray,
+    min_count: int,
+    max_len: int | None,
+    max_itemsets: int,
+    weights: np.ndarray | None,
+    min_weight: float,
+) -> MinedItemsets:
+    """Depth-first occurrence delivery (see :mod:`custintel.basket._kernels`)."""
+    result = MinedItemsets(weights=[] if weights is not None else None)
+    if len(by_rank) == 0:
+        return result
+    rank_of = np.full(matrix.shape[1], -1, dtype=np.int32)
+    rank_of[by_rank] = np.arange(len(by_rank), dtype=np.int32)
+    indptr, indices = kernels.restrict(
+        matrix.indptr.astype(np.int64, copy=False), matrix.indices, rank_of
+    )
+    weighted = weights is not None
+    status, n, parent, item, count, weight = kernels.search(
+        indptr,
+        indices,
+        len(by_rank),
+        np.ascontiguousarray(weights, dtype=np.float64) if weighted else np.zeros(1),
+        weighted,
+        int(min_count),
+        float(min_weight),
+        0 if max_len is None else int(max_len),
+        int(max_itemsets),
+    )
+    if status == kernels.STATUS_TOO_MANY:
+        raise TooManyItemsetsError(int(n))
+    del indptr, indices
+    length = kernels.depths(parent, n)
+    # Items are ranked in column order, so each length's itemsets come out sorted.
+    for size in range(1, int(length.max()) + 1 if n else 1):
+        codes, nodes = kernels.gather(parent, item, length, n, size, by_rank)
+        result.codes.append(codes)
+        result.counts.append(count[nodes])
+        if result.weights is not None:
+            result.weights.append(weight[nodes])
+    return result
 
 
 def _restrict(matrix: sparse.csr_matrix, by_rank: np.ndarray) -> sparse.csr_matrix:
@@ -270,6 +376,14 @@ def _mine_pairs_and_beyond(
     collector: _Collector,
 ) -> None:
     x = _restrict(matrix, by_rank)
+    largest = int(np.diff(x.indptr).max()) if x.shape[0] else 0
+    if largest * (largest - 1) // 2 > _MAX_BASKET_PAIRS:
+        # The vectorised pair step holds one basket's pairs at once (about 40 bytes each).
+        raise ValueError(
+            f"one basket holds {largest:,} frequent items, {largest * (largest - 1) // 2:,} "
+            "pairs, too many for the numpy miner's memory; install numba (the compiled "
+            "miner has no such limit), raise min_support or pass max_basket_size"
+        )
     chunks = _row_chunks(x)
     pairs = _PairTable(x, chunks, min_count)
     collector.add(np.column_stack([pairs.first, pairs.second]), pairs.counts)
