@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from custintel._validation import to_day
 from custintel.basket._encode import EncodedBaskets, encode_baskets
 from custintel.basket._itemsets import _check_positive_int, check_min_support, frequent_itemsets
-from custintel.basket._rules import RULE_METRICS, association_rules
+from custintel.basket._rules import RULE_METRICS, rules_or_empty
 from custintel.exceptions import SchemaError
 from custintel.export import ANY_NUMBER, UNIT_INTERVAL, Domain, ExportReader, as_float, show
 from custintel.features import canonical_order, transaction_baskets
@@ -236,7 +236,7 @@ class CrossSellRecommender(BaseEstimator):
             max_len=self.max_len,
             max_itemsets=self.max_itemsets,
         )
-        rules = association_rules(
+        rules = rules_or_empty(
             itemsets, min_threshold=float(self.min_confidence), max_len=(None, 1)
         )
         ranked = _sort_rules(rules, self.rank_by)

@@ -440,7 +440,11 @@ def _parse_itemsets(itemsets: Any) -> _ItemsetTable:
         )
     sets = [tuple(s) for s in itemsets[column].tolist()]
     support = itemsets["support"].to_numpy(dtype=np.float64)
-    count = itemsets["count"].to_numpy(dtype=np.int64) if "count" in itemsets.columns else None
+    # A weighted table's supports are weighted, its counts are not: confidence and lift
+    # must come from the supports then.
+    weighted = bool(itemsets.attrs.get("weighted", False))
+    has_count = "count" in itemsets.columns and not weighted
+    count = itemsets["count"].to_numpy(dtype=np.int64) if has_count else None
     n_baskets = itemsets.attrs.get("n_baskets")
     if n_baskets is None and count is not None and len(count) and support[0] > 0:
         n_baskets = round(count[0] / support[0])

@@ -10,7 +10,7 @@ import numpy as np
 
 from custintel.basket._encode import encode_baskets
 from custintel.basket._itemsets import frequent_itemsets
-from custintel.basket._rules import association_rules
+from custintel.basket._rules import rules_or_empty
 
 __all__ = ["SupportChoice", "choose_min_support"]
 
@@ -131,7 +131,7 @@ def choose_min_support(
             logger.info("min support %.4g mined too many itemsets: %s", support, err)
             break
         n_rules = len(
-            association_rules(itemsets, min_threshold=float(min_confidence), max_len=(None, 1))
+            rules_or_empty(itemsets, min_threshold=float(min_confidence), max_len=(None, 1))
         )
         tried.append((support, n_rules))
         if n_rules >= aim or support <= lowest:
