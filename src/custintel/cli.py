@@ -458,6 +458,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="most association rules kept, the best by confidence and lift (default 5000)",
     )
     report.add_argument(
+        "--max-basket-size",
+        type=_positive_int,
+        default=500,
+        metavar="N",
+        help="orders with more items than this (bulk orders) are left out of rule mining, "
+        "with a note (default 500)",
+    )
+    report.add_argument(
         "--penalizer",
         type=_non_negative,
         metavar="FLOAT",
@@ -540,6 +548,7 @@ _KEYWORD_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "penalizer": (("penalizer", "--penalizer"),),
     "n_jobs": (("n_jobs", "--n-jobs"),),
     "max_rules": (("max_rules", "--max-rules"),),
+    "max_basket_size": (("max_basket_size", "--max-basket-size"),),
     "currency": (("currency", "--currency"),),
     "sep": (("sep", "--sep"),),
     "decimal": (("decimal", "--decimal"),),
@@ -1073,6 +1082,7 @@ def _report(args: argparse.Namespace) -> int:
         penalizer=args.penalizer,
         n_jobs=args.n_jobs,
         max_rules=args.max_rules,
+        max_basket_size=args.max_basket_size,
         currency=args.currency,
         verbose=not args.quiet,
         **_cleaning(args),

@@ -268,3 +268,19 @@ def test_running_out_of_memory_while_mining_is_a_skip_not_a_crash(
     result = cross_sell_step(log, min_support=0.05)
     assert result.skipped is not None and "out of memory" in result.skipped
     assert "--min-support" in result.skipped
+
+
+def test_bulk_orders_are_left_out_of_mining_with_a_note(log: ValidatedLog) -> None:
+    frame = log.frame
+    first = frame.drop_duplicates("customer_id").head(3)
+    bulk = first.loc[first.index.repeat(600)].copy()
+    bulk["order_id"] = np.repeat([f"BULK{i}" for i in range(3)], 600)
+    bulk["item_id"] = np.tile([f"SKU{j}" for j in range(600)], 3)
+    wide = validate_step(pd.concat([frame, bulk], ignore_index=True), horizon=180)
+    result = cross_sell_step(wide)
+    assert result.skipped is None and result.rules is not None and len(result.rules)
+    assert not any("SKU" in str(items) for items in result.rules["antecedents"])
+    assert any("3 orders with more than 500 items" in n for n in result.notes)
+    # Without the limit the same orders make every set of their items frequent: refused.
+    kept = cross_sell_step(wide, min_support=0.001, max_basket_size=None)
+    assert kept.skipped is not None and "max_basket_size" in kept.skipped

@@ -97,6 +97,10 @@ class CrossSellRecommender(BaseEstimator):
         :func:`~custintel.basket.frequent_itemsets`.
     schema : TransactionSchema, dict or None, default=None
         Column mapping of transaction input.
+    max_basket_size : int or None, default=None
+        Baskets with more items than this (bulk orders, data errors) are
+        left out of mining and counted in ``n_baskets_dropped_``; they still
+        count for item popularity. ``None`` keeps every basket.
     max_rules : int or None, default=None
         Keep at most this many rules, the best by ``rank_by`` (then
         confidence, lift, support); ``n_rules_found_`` says how many were
@@ -112,6 +116,9 @@ class CrossSellRecommender(BaseEstimator):
         most popular first; the popularity fallback.
     n_baskets_ : int
         Number of baskets fitted on.
+    n_baskets_dropped_ : int
+        Baskets left out of mining by ``max_basket_size`` (0 for a model
+        rebuilt from an export).
     n_rules_found_ : int
         Rules mined before the ``max_rules`` cap (``len(rules_)`` when no
         cap applied).
@@ -154,6 +161,7 @@ class CrossSellRecommender(BaseEstimator):
     max_itemsets: int = 1_000_000
     schema: TransactionSchema | Mapping[str, str] | None = None
     max_rules: int | None = None
+    max_basket_size: int | None = None
 
     # --- fitting -------------------------------------------------------------------------
 
@@ -235,7 +243,9 @@ class CrossSellRecommender(BaseEstimator):
             min_support=self.min_support,
             max_len=self.max_len,
             max_itemsets=self.max_itemsets,
+            max_basket_size=self.max_basket_size,
         )
+        self.n_baskets_dropped_ = int(itemsets.attrs.get("n_baskets_dropped", 0))
         rules = rules_or_empty(
             itemsets, min_threshold=float(self.min_confidence), max_len=(None, 1)
         )
@@ -711,14 +721,15 @@ class CrossSellRecommender(BaseEstimator):
         model.rules_ = _sort_rules(pd.DataFrame(columns), model.rank_by)
         model.n_baskets_ = n_baskets
         model.n_rules_found_ = len(model.rules_)
+        model.n_baskets_dropped_ = 0
         return model
 
     @classmethod
     def _from_params(cls, reader: ExportReader, value: Any) -> CrossSellRecommender:
         """Build the estimator from an export's ``params``, checked as ``fit`` checks them."""
         names = tuple(cls().get_params(deep=False))
-        # Exports written before max_rules existed kept every rule.
-        later = ("max_rules",)
+        # Exports written before max_rules (max_basket_size) existed kept every rule (basket).
+        later = ("max_rules", "max_basket_size")
         required = tuple(n for n in names if n not in later)
         params = reader.keys(value, "params", required=required, optional=later, where="parameter")
         model = cls(**params)
@@ -726,6 +737,8 @@ class CrossSellRecommender(BaseEstimator):
         def check() -> None:
             model._check_params()
             _check_positive_int(model.max_itemsets, "max_itemsets")
+            if model.max_basket_size is not None:
+                _check_positive_int(model.max_basket_size, "max_basket_size")
             TransactionSchema.coerce(model.schema)
 
         # OverflowError: float(10**400)

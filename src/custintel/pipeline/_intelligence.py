@@ -93,6 +93,7 @@ _LATER_PARAMS: dict[str, Any] = {
     "exclude_items": None,
     "penalizer": None,
     "max_rules": 5000,
+    "max_basket_size": None,
     "currency": None,
     "n_jobs": None,
 }
@@ -212,6 +213,11 @@ class CustomerIntelligence(BaseEstimator):
         Most association rules kept: the automatic minimum support aims at a
         few hundred to a few thousand rules, and when more are found the
         best ``max_rules`` are kept (by confidence, then lift) with a note.
+    max_basket_size : int or None, default=500
+        Orders with more distinct items than this (bulk orders, data
+        errors) are left out of rule mining, with a note saying how many;
+        ``None`` mines every order. One order of thousands of items would
+        otherwise make every set of its items frequent.
     currency : str or None, default=None
         Currency of the amounts (e.g. ``"GBP"``), for the report; it changes
         no number.
@@ -344,6 +350,7 @@ class CustomerIntelligence(BaseEstimator):
         duplicates: str = "warn",
         penalizer: float | None = None,
         max_rules: int = 5000,
+        max_basket_size: int | None = 500,
         currency: str | None = None,
         random_state: int | None = 0,
         n_jobs: int | None = None,
@@ -363,6 +370,7 @@ class CustomerIntelligence(BaseEstimator):
         self.duplicates = duplicates
         self.penalizer = penalizer
         self.max_rules = max_rules
+        self.max_basket_size = max_basket_size
         self.currency = currency
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -401,6 +409,11 @@ class CustomerIntelligence(BaseEstimator):
         rules = self.max_rules
         if isinstance(rules, bool) or not isinstance(rules, (int, np.integer)) or rules < 1:
             raise ValueError(f"max_rules must be an integer >= 1, got {rules!r}")
+        size = self.max_basket_size
+        if size is not None and (
+            isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1
+        ):
+            raise ValueError(f"max_basket_size must be None or an integer >= 1, got {size!r}")
         if self.currency is not None and (
             not isinstance(self.currency, str) or not self.currency.strip()
         ):
@@ -596,7 +609,10 @@ class CustomerIntelligence(BaseEstimator):
             profitability = profitability_step(log, customers)
         with step("mine rules and recommend", timings):
             cross_sell = cross_sell_step(
-                log, min_support=self.min_support, max_rules=self.max_rules
+                log,
+                min_support=self.min_support,
+                max_rules=self.max_rules,
+                max_basket_size=self.max_basket_size,
             )
         self._assemble(log, customers, clv, churn, segments, profitability, cross_sell, timings)
 

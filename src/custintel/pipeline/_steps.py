@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from custintel._progress import current_bar
+from custintel.basket import MiningBudgetError
 from custintel.exceptions import ConvergenceError, SchemaError, quiet
 from custintel.pipeline._results import (
     ChurnResult,
@@ -756,7 +757,11 @@ def profitability_step(log: ValidatedLog, customers: CustomerSummary) -> Profita
 
 
 def cross_sell_step(
-    log: ValidatedLog, *, min_support: float | None = None, max_rules: int | None = 5000
+    log: ValidatedLog,
+    *,
+    min_support: float | None = None,
+    max_rules: int | None = 5000,
+    max_basket_size: int | None = 500,
 ) -> CrossSellResult:
     """Mine association rules and fit the recommender, when items and orders are mapped.
 
@@ -771,6 +776,9 @@ def cross_sell_step(
     max_rules : int or None, default=5000
         Most rules kept (the best by confidence, then lift); a note says how
         many were found when more were. ``None`` keeps them all.
+    max_basket_size : int or None, default=500
+        Orders with more items are left out of mining (and of the automatic
+        support), with a note; ``None`` mines every order.
 
     Returns
     -------
@@ -789,11 +797,23 @@ def cross_sell_step(
                 baskets = transaction_baskets(frame, level="order", context=False)
                 labels = np.empty(len(baskets.items), dtype=object)
                 labels[:] = baskets.items.tolist()
-                support = choose_min_support((baskets.matrix, labels)).min_support
-            recommender = CrossSellRecommender(min_support=support, max_rules=max_rules).fit(frame)
+                matrix = baskets.matrix
+                if max_basket_size is not None:
+                    matrix = matrix[np.diff(matrix.indptr) <= max_basket_size]
+                support = choose_min_support((matrix, labels)).min_support
+            recommender = CrossSellRecommender(
+                min_support=support, max_rules=max_rules, max_basket_size=max_basket_size
+            ).fit(frame)
         except MINING_FAILURES as exc:
             reason = f"cross-sell skipped: mining the baskets failed ({_failure_text(exc)})"
             return CrossSellResult(None, support, [reason], skipped=reason)
+        dropped = int(recommender.n_baskets_dropped_)
+        if dropped:
+            notes.append(
+                f"cross-sell: {dropped:,} orders with more than {max_basket_size:,} items (bulk "
+                "orders) were left out of rule mining; raise max_basket_size "
+                "(--max-basket-size) to mine them"
+            )
         found, kept = int(recommender.n_rules_found_), len(recommender.rules_)
         if found > kept:
             notes.append(
@@ -812,9 +832,9 @@ def cross_sell_step(
     return CrossSellResult(recommender=None, min_support=None, notes=notes)
 
 
-#: What a failed mining run raises: the miner's cost guards (``ValueError`` with the
+#: What a failed mining run raises: the miner's budget (``MiningBudgetError``, with the
 #: numbers and the fix) and an allocation the machine could not give.
-MINING_FAILURES: tuple[type[BaseException], ...] = (MemoryError, ValueError)
+MINING_FAILURES: tuple[type[BaseException], ...] = (MemoryError, MiningBudgetError)
 
 
 def _failure_text(exc: BaseException) -> str:
