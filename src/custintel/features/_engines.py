@@ -5,18 +5,27 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 import pandas as pd
 
-from custintel._validation import CleaningPolicies
-from custintel.backends import dispatch
+from custintel._validation import CleaningPolicies, as_pandas
+from custintel.backends import dispatch, engine_of
 
 #: The builders' keywords that are cleaning policies of ``validate_transactions``.
 _POLICIES = ("refunds", "observation_end", "duplicates")
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _with_tx(
+    tx: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Return ``args`` and ``kwargs`` with the transactions replaced by ``tx``."""
+    if args:
+        return (tx, *args[1:]), kwargs
+    return args, {**kwargs, "tx": tx}
 
 
 def in_every_engine(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -47,8 +56,16 @@ def in_every_engine(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         @functools.wraps(builder)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
             tx = args[0] if args else kwargs.get("tx")
+            if (type(tx).__module__ or "").startswith("narwhals"):
+                native_args, native_kwargs = _with_tx(cast(Any, tx).to_native(), args, kwargs)
+                return run(*native_args, **native_kwargs)  # the frame narwhals wraps
             if isinstance(tx, pd.DataFrame):
                 return builder(*args, **kwargs)
+            if engine_of(tx) is None:
+                # pyarrow tables: the pandas path (as_pandas converts them, and raises the
+                # usual not_a_dataframe error for anything that is not a frame)
+                frame_args, frame_kwargs = _with_tx(as_pandas(tx), args, kwargs)
+                return builder(*frame_args, **frame_kwargs)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             arguments = dict(bound.arguments)
