@@ -26,17 +26,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel.clv._fit import (
     _LOG_BOUND,
+    COEF_BOUND,
     LogLikelihood,
     MLEResult,
     check_converged,
     fit_mle,
     standard_errors,
 )
-from custintel.exceptions import SchemaError
+from custintel.exceptions import DataQualityWarning, SchemaError, warn
 from custintel.export import NONNEGATIVE, Domain, ExportReader, as_float, show
 from custintel.typing import CustomerTable
 
 __all__ = [
+    "COEFFICIENT_RANGE",
     "FITTED_RANGE",
     "ParametricModel",
     "PurchaseMaths",
@@ -55,6 +57,46 @@ FITTED_RANGE = Domain(
     label=f"> 0, within [{math.exp(-_LOG_BOUND):.3g}, {math.exp(_LOG_BOUND):.3g}] "
     "(the range fit estimates in)",
 )
+#: Where a fitted covariate coefficient can be.
+COEFFICIENT_RANGE = Domain(
+    -COEF_BOUND, COEF_BOUND, label=f"a real number within [-{COEF_BOUND:g}, {COEF_BOUND:g}]"
+)
+#: Longest covariate list a model (or an export) may name.
+_MAX_COVARIATES = 200
+
+
+def by_parameter_group(
+    function: Callable[..., Any], params: Sequence[Any], *arrays: np.ndarray
+) -> Any:
+    """Evaluate ``function(params, *arrays)`` where ``params`` holds per-customer arrays.
+
+    For maths that takes scalar parameters only (Pareto/NBD's integral
+    :math:`I(y)`): customers are grouped by their parameter vector (one group
+    per distinct covariate pattern of the parameters that vary) and
+    ``function`` runs once per group, vectorised within it. Scalar entries of
+    ``params`` are shared. ``function`` returns an array of shape ``(n, ...)``
+    or a tuple of such arrays; the result is assembled in customer order.
+    """
+    n = len(arrays[0])
+    columns = [np.broadcast_to(np.asarray(p, dtype=np.float64), (n,)) for p in params]
+    varying = [j for j, p in enumerate(params) if np.ndim(p) > 0]
+    if not varying:
+        return function(np.array([float(p) for p in params]), *arrays)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([columns[j] for j in varying]))
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    out: Any = None
+    for g in range(len(uniques)):
+        rows = order[starts[g] : starts[g + 1]]
+        theta = np.array([float(c[rows[0]]) for c in columns])
+        value = function(theta, *(a[rows] for a in arrays))
+        parts = value if isinstance(value, tuple) else (value,)
+        if out is None:
+            out = [np.empty((n, *np.shape(v)[1:])) for v in parts]
+        for target, v in zip(out, parts, strict=True):
+            target[rows] = v
+    assert out is not None
+    return tuple(out) if isinstance(value, tuple) else out[0]
 
 
 def check_customer_table(
@@ -250,6 +292,10 @@ class ParametricModel(BaseEstimator):
     param_names: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[str, ...]] = ()
     integer_columns: ClassVar[tuple[str, ...]] = ()
+    #: The covariate groups a model takes, ``{group: ((parameter, sign), ...)}``: with the
+    #: hyperparameter ``<group>_covariates`` naming columns ``z``, each listed parameter
+    #: becomes per customer ``parameter * exp(sign * gamma_group' z)``.
+    covariate_links: ClassVar[Mapping[str, tuple[tuple[str, int], ...]]] = {}
 
     penalizer: float = 0.0
     initial_params: Mapping[str, float] | None = None
@@ -279,22 +325,166 @@ class ParametricModel(BaseEstimator):
     ) -> tuple[LogLikelihood, np.ndarray]:
         """Return the likelihood terms the optimiser sums, and their weights.
 
-        By default identical customers are merged (:func:`compress_rows`) and
-        each remaining row is one term of :meth:`_loglik`. A model with
-        sufficient statistics can override this to return fewer, aggregated
-        terms; the weighted sum, its mean and Hessian must stay those of the
-        whole table.
+        By default identical customers (covariates included) are merged
+        (:func:`compress_rows`) and each remaining row is one term of
+        :meth:`_loglik`. A model with sufficient statistics can override this
+        to return fewer, aggregated terms (when it has no covariates); the
+        weighted sum, its mean and Hessian must stay those of the whole table.
         """
         data, merged = compress_rows(arrays, weights)
-        return (lambda params: self._loglik(params, data)), merged
+        if not self._coef_names():
+            return (lambda params: self._loglik(params, data)), merged
+        return (lambda theta: self._covariate_loglik(theta, data)), merged
+
+    # --- covariates ------------------------------------------------------------------
+
+    def _covariates(self) -> dict[str, tuple[str, ...]]:
+        """Return the covariate columns of each group the model takes (empty when unused)."""
+        return {
+            group: tuple(getattr(self, f"{group}_covariates", None) or ())
+            for group in self.covariate_links
+        }
+
+    def _coef_names(self) -> list[str]:
+        """Names of the covariate coefficients: ``"<group>:<column>"``."""
+        return [f"{g}:{c}" for g, columns in self._covariates().items() for c in columns]
+
+    def _all_param_names(self) -> list[str]:
+        return [*self.param_names, *self._coef_names()]
+
+    def _covariate_columns(self) -> list[str]:
+        """Every column the covariates read, once each, in order."""
+        return list(dict.fromkeys(c for cols in self._covariates().values() for c in cols))
+
+    def _link(
+        self, theta: np.ndarray, arrays: Mapping[str, np.ndarray]
+    ) -> tuple[list[Any], dict[int, Any]]:
+        """Return each customer's model parameters and how they depend on the coefficients.
+
+        ``theta`` is ``(base parameters..., coefficients...)`` or a matrix
+        of draws, one per row; the parameter ``j`` linked to covariates is
+        ``theta[j] * exp(sum of sign * gamma' z)`` per customer (shape
+        ``(n,)``, or ``(n_draws, n)`` for draws); the others stay scalars
+        (``(n_draws, 1)`` for draws). The second result maps each linked
+        parameter to ``(multiplier exp(...), [(coefficient position, sign,
+        z column), ...])``.
+        """
+        k = len(self.param_names)
+        theta = np.asarray(theta, dtype=np.float64)
+        draws = theta.ndim == 2
+        base = [theta[:, j : j + 1] if draws else float(theta[j]) for j in range(k)]
+        eta: dict[int, Any] = {}
+        uses: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+        position = k
+        for group, columns in self._covariates().items():
+            if not columns:
+                continue
+            Z = np.column_stack([arrays[c] for c in columns])
+            gamma = (
+                theta[:, position : position + len(columns)]
+                if draws
+                else theta[position : position + len(columns)]
+            )
+            score = gamma @ Z.T if draws else Z @ gamma
+            for name, sign in self.covariate_links[group]:
+                j = self.param_names.index(name)
+                eta[j] = eta.get(j, 0.0) + sign * score
+                uses.setdefault(j, []).extend(
+                    (position + c, sign, Z[:, c]) for c in range(len(columns))
+                )
+            position += len(columns)
+        with np.errstate(over="ignore"):
+            multipliers = {j: np.exp(v) for j, v in eta.items()}
+        params = [base[j] * multipliers[j] if j in eta else base[j] for j in range(k)]
+        return params, {j: (multipliers[j], uses[j]) for j in uses}
+
+    def _covariate_loglik(
+        self, theta: np.ndarray, data: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""Per-customer log-likelihood and its gradient in ``(base parameters, coefficients)``.
+
+        The model's :meth:`_loglik` gives the gradient in each customer's own
+        parameters; the chain rule through :meth:`_link` does the rest:
+        :math:`\partial\theta_{ij}/\partial\theta_j = e^{\eta_{ij}}` and
+        :math:`\partial\theta_{ij}/\partial\gamma_c = \pm z_{ic}\theta_{ij}`.
+        """
+        params, uses = self._link(theta, data)
+        ll, grad_i = self._loglik(params, data)  # type: ignore[arg-type]
+        full = np.zeros((len(ll), len(theta)))
+        for j in range(len(self.param_names)):
+            if j in uses:
+                multiplier, terms = uses[j]
+                full[:, j] = grad_i[:, j] * multiplier  # exact when the covariates are 0
+                local = grad_i[:, j] * params[j]
+                for c, sign, z in terms:
+                    full[:, c] += sign * z * local
+            else:
+                full[:, j] = grad_i[:, j]
+        return ll, full
+
+    def _check_covariates(self) -> None:
+        """Check the ``<group>_covariates`` hyperparameters (``ValueError``)."""
+        for group in self.covariate_links:
+            name = f"{group}_covariates"
+            value = getattr(self, name, None)
+            if value is None:
+                continue
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise ValueError(
+                    f"{name} must be None or a list of column names, got {show(value)}; "
+                    f"e.g. {name}=['customer_type']"
+                )
+            if len(value) > _MAX_COVARIATES:
+                raise ValueError(f"{name} names {len(value)} columns; at most {_MAX_COVARIATES}")
+            for column in value:
+                if not isinstance(column, str) or not column or len(column) > 200:
+                    raise ValueError(
+                        f"{name} must list column names (non-empty text), got {show(column)}"
+                    )
+                if column in self.columns:
+                    raise ValueError(
+                        f"{name}: {column!r} is one of the model's own columns "
+                        f"{list(self.columns)}; a covariate is another customer attribute"
+                    )
+            if len(set(value)) != len(value):
+                raise ValueError(f"{name} names a column twice: {show(list(value))}")
+
+    def _warn_constant_covariates(self, arrays: Mapping[str, np.ndarray]) -> None:
+        constant = [
+            c for c in self._covariate_columns() if np.ptp(arrays[c]) == 0 and len(arrays[c])
+        ]
+        if constant:
+            warn(
+                f"{type(self).__name__}: covariates {constant} take one value for every "
+                "customer fitted; their effects are not identified (a constant only rescales "
+                "the baseline parameter), so their standard errors are NaN. Drop them, or "
+                "centre them and fit on customers that differ.",
+                DataQualityWarning,
+            )
 
     # --- shared machinery -------------------------------------------------------------
 
     def _checked_table(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
-        """Check ``X`` has the model's columns; return them as float arrays and its index."""
-        return check_customer_table(
-            X, self.columns, model_name=type(self).__name__, integer_columns=self.integer_columns
+        """Check ``X`` has the model's columns (and covariates); return them as float arrays."""
+        name = type(self).__name__
+        arrays, index = check_customer_table(
+            X, self.columns, model_name=name, integer_columns=self.integer_columns
         )
+        covariates = self._covariate_columns()
+        if covariates:
+            missing = [c for c in covariates if c not in X.columns]
+            if missing:
+                named = {f"{g}_covariates": list(c) for g, c in self._covariates().items() if c}
+                raise SchemaError(
+                    f"{name} uses covariates {named}, but the customer table lacks "
+                    f"{missing}; columns present: {[str(c) for c in X.columns]}. Add these "
+                    "columns (one value per customer, numeric, e.g. 0/1 dummies) to the table "
+                    "you fit and predict on.",
+                    reason="missing_column",
+                )
+            values, _ = check_customer_table(X, covariates, model_name=name, nonnegative=False)
+            arrays.update(values)
+        return arrays, index
 
     def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
         """Return the checked columns of ``X`` the likelihood reads, and their index."""
@@ -320,6 +510,8 @@ class ParametricModel(BaseEstimator):
         """
         self._check_params()
         arrays, _ = self._prepare(X)
+        if self._coef_names():
+            self._warn_constant_covariates(arrays)
         weights = (
             np.ones(len(X))
             if sample_weight is None
@@ -342,14 +534,16 @@ class ParametricModel(BaseEstimator):
                 ],
                 dtype=np.float64,
             )
+        n_coef = len(self._coef_names())
         result = fit_mle(
             loglik,
-            initial,
+            np.concatenate([initial, np.zeros(n_coef)]),
             weights=fit_weights,
             penalizer=float(self.penalizer),
             max_iter=self.max_iter,
             on_failure="return",
             model_name=type(self).__name__,
+            positive=np.arange(len(initial) + n_coef) < len(initial),
         )
         result = self._after_fit(result, arrays, weights)
         check_converged(result, on_failure=self.on_failure, model_name=type(self).__name__)
@@ -368,6 +562,7 @@ class ParametricModel(BaseEstimator):
 
     def _check_params(self) -> None:
         """Check the hyperparameters; raise ``ValueError`` naming the first bad one."""
+        self._check_covariates()
         if not isinstance(self.on_failure, str) or self.on_failure not in ("raise", "warn"):
             raise ValueError(f"on_failure must be 'raise' or 'warn', got {show(self.on_failure)}")
         if not as_float(self.penalizer) >= 0 or math.isinf(as_float(self.penalizer)):
@@ -412,7 +607,7 @@ class ParametricModel(BaseEstimator):
         -------
         float
         """
-        params = self._params
+        params = self._theta
         arrays, _ = self._prepare(X)
         n_rows = len(next(iter(arrays.values())))
         weights = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
@@ -421,30 +616,51 @@ class ParametricModel(BaseEstimator):
         return float(np.einsum("i,i->", ll, term_weights) / weights.sum())
 
     def _set_fitted(self, result: MLEResult, *, n_customers: float) -> None:
-        self.params_ = pd.Series(result.params, index=list(self.param_names), name="estimate")
+        names = self._all_param_names()
+        self.params_ = pd.Series(result.params, index=names, name="estimate")
         self.log_likelihood_ = result.log_likelihood
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
-        self.bse_ = pd.Series(
-            standard_errors(result.hessian), index=list(self.param_names), name="se"
-        )
+        self.bse_ = pd.Series(standard_errors(result.hessian), index=names, name="se")
         self.n_customers_ = n_customers
+        self._set_covariance(_inverse(result.hessian))
+
+    def _set_covariance(self, covariance: np.ndarray) -> None:
+        # Kept as plain nested tuples: a fitted model holds no arrays (no training data).
+        self._covariance = tuple(tuple(map(float, row)) for row in covariance)
+
+    def _covariance_matrix(self) -> np.ndarray | None:
+        covariance = getattr(self, "_covariance", None)
+        return None if covariance is None else np.array(covariance, dtype=np.float64)
 
     @property
     def _params(self) -> np.ndarray:
+        """The model's own parameters (without covariate coefficients)."""
+        check_is_fitted(self, "params_")
+        return self.params_.to_numpy()[: len(self.param_names)]
+
+    @property
+    def _theta(self) -> np.ndarray:
+        """All estimates: the model's parameters, then the covariate coefficients."""
         check_is_fitted(self, "params_")
         return self.params_.to_numpy()
 
     def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95% Wald intervals.
+        r"""Estimates with standard errors and 95% Wald intervals (and tests of covariates).
 
         Returns
         -------
         pandas.DataFrame
-            One row per parameter: ``estimate``, ``se``, ``lower_95``, ``upper_95``.
+            One row per parameter: ``estimate``, ``se``, ``lower_95``,
+            ``upper_95``. A model with covariates has a row per coefficient
+            (``"<group>:<column>"``, e.g. ``"purchase:age"``) and two more
+            columns: ``z``, the Wald statistic :math:`\hat\gamma / \mathrm{se}`,
+            and ``p_value``, its two-sided p-value :math:`2\Phi(-|z|)` for the
+            test of :math:`\gamma = 0` (NaN for the model's own parameters,
+            which are positive by definition).
         """
-        estimates = pd.Series(self._params, index=self.params_.index)
-        return pd.DataFrame(
+        estimates = pd.Series(self._theta, index=self.params_.index)
+        table = pd.DataFrame(
             {
                 "estimate": estimates,
                 "se": self.bse_,
@@ -452,12 +668,21 @@ class ParametricModel(BaseEstimator):
                 "upper_95": estimates + 1.959964 * self.bse_,
             }
         )
+        coefficients = self._coef_names()
+        if coefficients:
+            from scipy.special import ndtr
+
+            z = (estimates / self.bse_).where(estimates.index.isin(coefficients))
+            table["z"] = z
+            table["p_value"] = 2.0 * ndtr(-np.abs(z.to_numpy()))
+        return table
 
     #: Fields of :meth:`to_dict` a hand-written export may leave out.
     _EXPORT_OPTIONAL: ClassVar[tuple[str, ...]] = (
         "hyperparameters",
         "standard_errors",
         "n_customers",
+        "covariance",
     )
     #: Domain of each parameter in an export; parameters not listed are in FITTED_RANGE.
     param_domains: ClassVar[Mapping[str, Domain]] = {}
@@ -469,21 +694,27 @@ class ParametricModel(BaseEstimator):
         -------
         dict
             ``model``, ``format_version``, ``hyperparameters``, ``params``,
-            ``standard_errors``, ``log_likelihood``, ``converged`` and
-            ``n_customers``. Numbers that are not finite (a standard error
-            that could not be computed) are ``None``, so the export is
-            strict JSON.
+            ``standard_errors``, ``log_likelihood``, ``converged``,
+            ``n_customers`` and ``covariance`` (the estimates' covariance
+            matrix, rows and columns in the order of ``params``, which
+            prediction intervals draw from; ``None`` when it could not be
+            computed). Numbers that are not finite (a standard error that
+            could not be computed) are ``None``, so the export is strict JSON.
         """
-        params = self._params
+        params = self._theta
+        covariance = self._covariance_matrix()
+        if covariance is not None and not np.all(np.isfinite(covariance)):
+            covariance = None
         return {
             "model": type(self).__name__,
             "format_version": _FORMAT_VERSION,
             "hyperparameters": {k: _jsonable(v) for k, v in self.get_params().items()},
-            "params": dict(zip(self.param_names, map(float, params), strict=True)),
+            "params": dict(zip(self._all_param_names(), map(float, params), strict=True)),
             "standard_errors": {k: _jsonable(float(v)) for k, v in self.bse_.items()},
             "log_likelihood": _jsonable(float(self.log_likelihood_)),
             "converged": bool(self.converged_),
             "n_customers": _jsonable(float(self.n_customers_)),
+            "covariance": None if covariance is None else covariance.tolist(),
         }
 
     @classmethod
@@ -549,28 +780,32 @@ class ParametricModel(BaseEstimator):
             required=("params", "log_likelihood", "converged"),
             optional=cls._EXPORT_OPTIONAL,
         )
-        values = reader.keys(data["params"], "params", required=cls.param_names, where="parameter")
+        model = cls._from_hyperparameters(reader, data)
+        # The covariates named by the (checked) hyperparameters fix the coefficients expected.
+        names = model._all_param_names()
+        coefficients = set(model._coef_names())
+        values = reader.keys(data["params"], "params", required=names, where="parameter")
         params = np.array(
             [
                 reader.number(
                     values[name],
                     f"params.{name}",
-                    cls.param_domains.get(name, FITTED_RANGE),
-                    label=f"parameter {name!r}",
+                    COEFFICIENT_RANGE
+                    if name in coefficients
+                    else cls.param_domains.get(name, FITTED_RANGE),
+                    label=f"{'coefficient' if name in coefficients else 'parameter'} {name!r}",
                 )
-                for name in cls.param_names
+                for name in names
             ],
             dtype=np.float64,
         )
-
-        model = cls._from_hyperparameters(reader, data)
         errors: Mapping[str, Any] = {}
         if "standard_errors" in data:
             errors = reader.keys(
                 data["standard_errors"],
                 "standard_errors",
                 required=(),
-                optional=cls.param_names,
+                optional=names,
                 where="parameter",
             )
         bse = [
@@ -581,10 +816,11 @@ class ParametricModel(BaseEstimator):
                 allow_none=True,
                 label=f"standard error of {name!r}",
             )
-            for name in cls.param_names
+            for name in names
         ]
-        model.params_ = pd.Series(params, index=list(cls.param_names), name="estimate")
-        model.bse_ = pd.Series(bse, index=list(cls.param_names), name="se", dtype=np.float64)
+        model.params_ = pd.Series(params, index=names, name="estimate")
+        model.bse_ = pd.Series(bse, index=names, name="se", dtype=np.float64)
+        model._set_covariance(_read_covariance(reader, data.get("covariance"), len(names)))
         model.log_likelihood_ = reader.number(
             data["log_likelihood"], "log_likelihood", allow_none=True
         )
@@ -613,6 +849,244 @@ class ParametricModel(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")
+
+
+#: Most parameter-draw by customer values held at once by an interval computation.
+_DRAW_BLOCK = 1 << 22
+
+
+def check_interval(interval: Any) -> float | None:
+    """Return the interval level as a float in (0, 1), or ``None``; ``ValueError`` otherwise."""
+    if interval is None:
+        return None
+    if isinstance(interval, (bool, np.bool_)) or not 0 < as_float(interval) < 1:
+        raise ValueError(
+            f"interval must be None or a level between 0 and 1, e.g. interval=0.9 for a "
+            f"90% interval, got {show(interval)}"
+        )
+    return as_float(interval)
+
+
+def draw_parameters(model: Any, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    r"""Draw parameter vectors from the fitted model's asymptotic normal distribution.
+
+    Draws are made on the scale the optimiser uses: :math:`\log\theta` for
+    the model's positive parameters (whose covariance is the inverse
+    Hessian mapped by the delta method, :math:`J \Sigma J` with
+    :math:`J = \mathrm{diag}(1/\hat\theta)`), and the coefficients as they
+    are; drawn positive parameters are exponentiated, so they stay positive.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_draws, n_parameters)``, in natural parameters.
+    """
+    if (
+        isinstance(n_draws, (bool, np.bool_))
+        or not isinstance(n_draws, (int, np.integer))
+        or n_draws < 2
+    ):
+        raise ValueError(f"n_draws must be a whole number >= 2, got {show(n_draws)}")
+    center, root, positive = _optimiser_scale(model)
+    u = center + rng.standard_normal((int(n_draws), len(center))) @ root.T
+    return _natural(u, positive)
+
+
+def _natural(u: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    return np.where(positive, np.exp(np.where(positive, u, 0.0)), u)
+
+
+def _optimiser_scale(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the estimate on the optimiser's scale and a square root of its covariance.
+
+    Also returns which parameters are positive (on the log scale there).
+    """
+    theta = model._theta
+    covariance = model._covariance_matrix()
+    name = type(model).__name__
+    if covariance is None or not np.all(np.isfinite(covariance)):
+        raise ValueError(
+            f"{name}: the parameters' covariance is not available (the Hessian at the "
+            "estimate is not positive definite, e.g. a parameter on a bound or an "
+            "unidentified covariate), so prediction intervals cannot be computed; check "
+            "summary() for NaN standard errors"
+        )
+    positive = np.arange(len(theta)) < len(model.param_names)
+    scale = np.where(positive, 1.0 / theta, 1.0)
+    center = np.where(positive, np.log(np.where(positive, theta, 1.0)), theta)
+    cov_u = covariance * np.outer(scale, scale)
+    values, vectors = np.linalg.eigh((cov_u + cov_u.T) / 2)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    return center, root, positive
+
+
+def bootstrap_interval(
+    model: Any,
+    point: np.ndarray,
+    at: Callable[[Any, np.ndarray], np.ndarray],
+    keys: Sequence[np.ndarray],
+    name: str,
+    index: pd.Index,
+    level: float,
+    n_draws: int,
+    random_state: Any,
+    *,
+    method: str = "bootstrap",
+    scale: str = "log",
+) -> pd.DataFrame:
+    r"""Return the percentile interval of a prediction over parameter draws (bootstrap).
+
+    With ``method="delta"`` the interval is the delta method's instead: the
+    prediction's gradient in the optimiser's parameters by forward
+    differences (one evaluation per parameter), its variance
+    :math:`J \Sigma J'` on the ``scale`` of the prediction (``"log"`` for
+    expectations, ``"logit"`` for probabilities), and normal bounds there
+    mapped back, so they stay in range.
+
+    ``at(draws, rows)`` evaluates the prediction for the customers ``rows``
+    at each row of ``draws``: ``(n_draws, len(rows))``. ``model`` may be a
+    tuple of independently fitted models: ``draws`` is then a tuple of
+    matrices, one per model. Customers with equal
+    ``keys`` (the prediction's inputs) are evaluated once. The work is done in
+    blocks of customers, so memory stays bounded for any table.
+    """
+    if method not in ("bootstrap", "delta"):
+        raise ValueError(f"interval_method must be 'bootstrap' or 'delta', got {show(method)}")
+    if method == "delta":
+        return _delta_interval(model, point, at, keys, name, index, level, scale)
+    rng = np.random.default_rng(random_state)
+    if isinstance(model, tuple):  # independent fits (CLV: purchases and spend)
+        draws: Any = tuple(draw_parameters(m, n_draws, rng) for m in model)
+    else:
+        draws = draw_parameters(model, n_draws, rng)
+    n = len(point)
+    codes, first = _distinct_rows(keys, n)
+    m = len(first)
+    lower, upper = np.empty(m), np.empty(m)
+    block = max(1, _DRAW_BLOCK // int(n_draws))
+    tails = [(1.0 - level) / 2.0, (1.0 + level) / 2.0]
+    for start in range(0, m, block):
+        rows = first[start : start + block]
+        values = at(draws, rows)
+        lo, hi = np.quantile(values, tails, axis=0)
+        lower[start : start + len(rows)] = lo
+        upper[start : start + len(rows)] = hi
+    return pd.DataFrame({name: point, "lower": lower[codes], "upper": upper[codes]}, index=index)
+
+
+def _delta_interval(
+    model: Any,
+    point: np.ndarray,
+    at: Callable[[Any, np.ndarray], np.ndarray],
+    keys: Sequence[np.ndarray],
+    name: str,
+    index: pd.Index,
+    level: float,
+    scale: str,
+) -> pd.DataFrame:
+    """Return the delta-method interval of :func:`bootstrap_interval` (``method="delta"``)."""
+    from scipy.special import expit, logit, ndtri
+
+    models = model if isinstance(model, tuple) else (model,)
+    spaces = [_optimiser_scale(m) for m in models]
+    sizes = [len(center) for center, _, _ in spaces]
+    n_rows = 1 + sum(sizes)
+    # Row 0: every model at its estimate; then one row per parameter, that one stepped.
+    blocks, steps, offset = [], [], 1
+    for center, _, positive in spaces:
+        u = np.tile(center, (n_rows, 1))
+        h = 1e-6 * np.maximum(1.0, np.abs(center))
+        u[offset + np.arange(len(center)), np.arange(len(center))] += h
+        blocks.append(_natural(u, positive))
+        steps.append(h)
+        offset += len(center)
+    draws: Any = tuple(blocks) if isinstance(model, tuple) else blocks[0]
+    step = np.concatenate(steps)
+    covariance = np.zeros((sum(sizes), sum(sizes)))
+    offset = 0
+    for (_, root, _), k in zip(spaces, sizes, strict=True):
+        covariance[offset : offset + k, offset : offset + k] = root @ root.T
+        offset += k
+    # No merging of identical customers here: for a handful of evaluations it costs more
+    # than it saves.
+    m = len(point)
+    first = np.arange(m)
+    lower, upper = np.empty(m), np.empty(m)
+    z = float(ndtri((1.0 + level) / 2.0))
+    block = max(1, _DRAW_BLOCK // n_rows)
+    for start in range(0, m, block):
+        rows = first[start : start + block]
+        values = at(draws, rows)
+        f = values[0]
+        jacobian = (values[1:] - f) / step[:, None]  # (k, rows)
+        sd = np.sqrt(np.maximum(np.einsum("jr,jk,kr->r", jacobian, covariance, jacobian), 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if scale == "logit":
+                width = z * sd / (f * (1.0 - f))
+                centre = logit(f)
+                lo, hi = expit(centre - width), expit(centre + width)
+            else:
+                width = z * sd / f
+                lo, hi = f * np.exp(-width), f * np.exp(width)
+        # A prediction on the edge of its range (0, a probability of 1) stays there.
+        edge = ~np.isfinite(width)
+        lo, hi = np.where(edge, f, lo), np.where(edge, f, hi)
+        lower[start : start + len(rows)] = lo
+        upper[start : start + len(rows)] = hi
+    return pd.DataFrame({name: point, "lower": lower, "upper": upper}, index=index)
+
+
+def _distinct_rows(keys: Sequence[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return each row's code among the distinct rows of ``keys``, and each code's first row."""
+    if not keys:
+        return np.zeros(n, dtype=np.intp), np.zeros(min(n, 1), dtype=np.intp)
+    # Combine the columns' own codes (hashing 1-D arrays is fast; a MultiIndex is not).
+    combined, size = np.zeros(n, dtype=np.int64), 1
+    for key in keys:
+        column, levels = pd.factorize(np.asarray(key))
+        if size * len(levels) >= 2**62:
+            combined, seen = pd.factorize(combined)
+            size = len(seen)
+        combined = combined * len(levels) + column
+        size *= len(levels)
+    codes, uniques = pd.factorize(combined)
+    if len(uniques) > 0.9 * n:
+        return np.arange(n), np.arange(n)
+    first = np.full(len(uniques), n, dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(n))
+    return codes, first
+
+
+def _read_covariance(reader: ExportReader, value: Any, k: int) -> np.ndarray:
+    """Check an exported covariance and return it as a ``(k, k)`` array.
+
+    It must be ``k`` rows of ``k`` finite numbers, symmetric, with a
+    non-negative diagonal; ``None`` (or absent) is "not available" (all NaN).
+    """
+    if value is None:
+        return np.full((k, k), np.nan)
+    rows = reader.array(value, "covariance", length=k)
+    matrix = np.array(
+        [reader.numbers(row, f"covariance[{i}]", length=k) for i, row in enumerate(rows)]
+    )
+    scale = np.sqrt(np.outer(np.abs(np.diag(matrix)), np.abs(np.diag(matrix)))) + 1e-300
+    if np.any(np.diag(matrix) < 0) or np.any(np.abs(matrix - matrix.T) > 1e-8 * scale):
+        reader.fail(
+            "field 'covariance' is not a covariance matrix (it must be symmetric with a "
+            "non-negative diagonal)"
+        )
+    return matrix
+
+
+def _inverse(hessian: np.ndarray) -> np.ndarray:
+    """Covariance of the estimates (inverse Hessian); NaN where it is not positive definite."""
+    try:
+        covariance = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        return np.full_like(hessian, np.nan)
+    if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) <= 0):
+        return np.full_like(hessian, np.nan)
+    return np.asarray((covariance + covariance.T) / 2)
 
 
 def _jsonable(value: Any) -> Any:
@@ -705,11 +1179,27 @@ class PurchaseModel(ParametricModel):
     integer_columns: ClassVar[tuple[str, ...]] = ("frequency",)
     #: The model's array maths.
     maths: ClassVar[PurchaseMaths]
+    #: Whether :attr:`maths` broadcasts per-customer parameter arrays; if not,
+    #: covariate models evaluate it once per distinct parameter vector
+    #: (:func:`by_parameter_group`).
+    broadcasts: ClassVar[bool] = True
 
     def _loglik(
         self, params: np.ndarray, data: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray]:
-        return self.maths.loglik(params, data["frequency"], data["recency"], data["T"])
+        return self._evaluate(
+            self.maths.loglik, params, data["frequency"], data["recency"], data["T"]
+        )
+
+    def _evaluate(self, function: Callable[..., Any], params: Any, *arrays: Any) -> Any:
+        """Call a maths function with (possibly per-customer) parameters."""
+        if self.broadcasts or all(np.ndim(p) == 0 for p in params):
+            return function(params, *arrays)
+        customers = [a for a in arrays if np.ndim(a) > 0]
+        scalars = arrays[len(customers) :]
+        return by_parameter_group(
+            lambda theta, *rows: function(theta, *rows, *scalars), params, *customers
+        )
 
     def _check_data(self, arrays: dict[str, np.ndarray], index: pd.Index) -> None:
         check_recency(arrays, index, type(self).__name__)
@@ -743,57 +1233,235 @@ class PurchaseModel(ParametricModel):
         """Return the maths and parameters predictions use: the model's own by default.
 
         A model whose fit reduced to a nested model (a boundary solution)
-        predicts with that model's.
+        predicts with that model's. A model with covariates has no single
+        parameter vector: what needs one (the count distribution, new
+        customers, simulation) refuses with a clear error.
         """
+        if self._coef_names():
+            raise ValueError(
+                f"{type(self).__name__} has covariates ({', '.join(self._coef_names())}): "
+                "each customer has their own parameters, so this prediction, which needs one "
+                "parameter set for everyone, is not available. Use predict_purchases, "
+                "predict_proba_alive or predict_proba_no_purchase (which read each customer's "
+                "covariates), or fit without covariates."
+            )
         return self.maths, self._params
 
-    def _predict(self, X: Any, name: str, formula: str, t: Any = None) -> pd.Series:
+    def _predict(
+        self,
+        X: Any,
+        name: str,
+        formula: str,
+        t: Any = None,
+        *,
+        interval: Any = None,
+        n_draws: int = 200,
+        random_state: Any = None,
+        interval_method: str = "bootstrap",
+    ) -> pd.Series | pd.DataFrame:
         """Evaluate the :attr:`maths` function ``formula`` on the customer table ``X``."""
+        options = {
+            "method": interval_method,
+            "scale": "logit" if formula.startswith("proba") else "log",
+        }
         horizon = () if t is None else (self._horizon(t),)
+        level = check_interval(interval)
         check_is_fitted(self, "params_")
         arrays, index = self._prepare(X)
-        maths, params = self._scoring()
         frequency = arrays["frequency"]
         recency = arrays.get("recency", np.zeros_like(frequency))  # NBD: unused
-        values = getattr(maths, formula)(params, frequency, recency, arrays["T"], *horizon)
-        return pd.Series(values, index=index, name=name)
+        columns = (frequency, recency, arrays["T"])
+        if not self._coef_names():
+            maths, params = self._scoring()
+            function = getattr(maths, formula)
+            values = function(params, *columns, *horizon)
+            if level is None:
+                return pd.Series(values, index=index, name=name)
+
+            def at(theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
+                return self._draw_values(function, theta, [c[rows] for c in columns], horizon)
+
+            # A boundary solution predicts with the nested NBD fit: draw its parameters.
+            source = self if maths is self.maths else getattr(self, "nested_model_", self)
+            return bootstrap_interval(
+                source, values, at, columns, name, index, level, n_draws, random_state, **options
+            )
+        function = getattr(self.maths, formula)
+        own, _ = self._link(self._theta, arrays)
+        values = self._evaluate(function, own, *columns, *horizon)
+        if level is None:
+            return pd.Series(values, index=index, name=name)
+
+        def at_cov(theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            sub = {k: v[rows] for k, v in arrays.items()}
+            draws, _ = self._link(theta, sub)
+            cols = [c[rows] for c in columns]
+            return self._draw_values(function, draws, cols, horizon, linked=True)
+
+        keys = [*columns, *(arrays[c] for c in self._covariate_columns())]
+        return bootstrap_interval(
+            self, values, at_cov, keys, name, index, level, n_draws, random_state, **options
+        )
+
+    def _draw_expected(
+        self, draws: np.ndarray, arrays: Mapping[str, np.ndarray], times: Sequence[float]
+    ) -> list[np.ndarray]:
+        """Return the expected purchases at each horizon of ``times`` for each parameter draw.
+
+        Returns one ``(n_draws, n_customers)`` array per horizon; ``draws``
+        are those of :func:`draw_parameters` for this model (or, for a
+        boundary solution, its nested model).
+        """
+        frequency = arrays["frequency"]
+        columns = [frequency, arrays.get("recency", np.zeros_like(frequency)), arrays["T"]]
+        if self._coef_names():
+            function = self.maths.expected_purchases
+            params, _ = self._link(draws, arrays)
+        else:
+            maths, _ = self._scoring()
+            function = maths.expected_purchases
+            params = [draws[:, j : j + 1] for j in range(draws.shape[1])]
+        return [
+            self._draw_values(function, params, columns, (float(t),), linked=True) for t in times
+        ]
+
+    def _draw_values(
+        self,
+        function: Callable[..., Any],
+        params: Any,
+        columns: list[np.ndarray],
+        horizon: tuple[float, ...],
+        *,
+        linked: bool = False,
+    ) -> np.ndarray:
+        """Evaluate ``function`` at a block of parameter draws: ``(n_draws, n_customers)``.
+
+        ``params`` is a matrix of draws (one row each), or with ``linked`` the
+        per-customer parameters of :meth:`_link` for the draws. Broadcasting
+        maths gets every draw at once; the other is looped over draws.
+        """
+        if not linked:
+            params = [params[:, j : j + 1] for j in range(params.shape[1])]
+        n_draws = max(np.shape(p)[0] for p in params)
+        if self.broadcasts:
+            values = function(params, *(c[None, :] for c in columns), *horizon)
+            return np.broadcast_to(values, (n_draws, len(columns[0])))
+        out = np.empty((n_draws, len(columns[0])))
+        for d in range(n_draws):
+            row: list[Any] = []
+            for p in params:
+                v = np.asarray(p)[d]
+                row.append(float(v[0]) if v.size == 1 else v)
+            out[d] = self._evaluate(function, row, *columns, *horizon)
+        return out
 
     # --- public API ------------------------------------------------------------------
 
-    def predict_purchases(self, X: CustomerTable, *, t: float) -> pd.Series:
+    def predict_purchases(
+        self,
+        X: CustomerTable,
+        *,
+        t: float,
+        interval: float | None = None,
+        n_draws: int = 200,
+        random_state: Any = None,
+        interval_method: str = "bootstrap",
+    ) -> pd.Series | pd.DataFrame:
         """Predict the expected number of purchases in the next ``t`` time units.
 
         Parameters
         ----------
         X : pandas.DataFrame
-            Customer table with ``frequency``, ``recency`` and ``T``.
+            Customer table with ``frequency``, ``recency`` and ``T`` (and the
+            covariate columns of a model fitted with covariates).
         t : float
             Horizon, in the time unit of the table.
+        interval : float or None, default=None
+            With a level such as 0.9, return the point prediction with the
+            bounds of its interval from the uncertainty of the estimated
+            parameters (see *Prediction intervals* in the lifetime value
+            guide): a parametric bootstrap, ``n_draws`` parameter vectors
+            drawn from the estimates' asymptotic normal distribution on the
+            scale the optimiser uses (log of the positive parameters,
+            covariate coefficients as they are), and the percentiles of the
+            prediction over the draws. It is an interval for the expected
+            value, not for the customer's actual count.
+        n_draws : int, default=200
+            Parameter draws for ``interval``.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seed of the draws.
+        interval_method : {"bootstrap", "delta"}, default="bootstrap"
+            ``"delta"`` replaces the draws by the delta method on the
+            optimiser's scale: the prediction's gradient by forward
+            differences (one evaluation per parameter, so a few times the
+            cost of the point prediction instead of about ``n_draws``
+            times), and normal bounds on the log scale (logit for
+            probabilities), mapped back.
 
         Returns
         -------
-        pandas.Series
+        pandas.Series or pandas.DataFrame
             ``expected_purchases``: the conditional expectation per customer,
             indexed like ``X``.
+            With ``interval``: a DataFrame with columns ``expected_purchases`` (the point
+            prediction, as without it), ``lower`` and ``upper``.
         """
-        return self._predict(X, "expected_purchases", "expected_purchases", t)
+        return self._predict(
+            X,
+            "expected_purchases",
+            "expected_purchases",
+            t,
+            interval=interval,
+            n_draws=n_draws,
+            random_state=random_state,
+            interval_method=interval_method,
+        )
 
-    def predict_proba_alive(self, X: CustomerTable) -> pd.Series:
+    def predict_proba_alive(
+        self,
+        X: CustomerTable,
+        *,
+        interval: float | None = None,
+        n_draws: int = 200,
+        random_state: Any = None,
+        interval_method: str = "bootstrap",
+    ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer is still active at the end of observation.
 
         Parameters
         ----------
         X : pandas.DataFrame
             The customer table, as for :meth:`predict_purchases`.
+        interval, n_draws, random_state, interval_method
+            As for :meth:`predict_purchases`.
 
         Returns
         -------
-        pandas.Series
+        pandas.Series or pandas.DataFrame
             ``proba_alive`` per customer, indexed like ``X``.
+            With ``interval``: a DataFrame with columns ``proba_alive`` (the point
+            prediction, as without it), ``lower`` and ``upper``.
         """
-        return self._predict(X, "proba_alive", "proba_alive")
+        return self._predict(
+            X,
+            "proba_alive",
+            "proba_alive",
+            interval=interval,
+            n_draws=n_draws,
+            random_state=random_state,
+            interval_method=interval_method,
+        )
 
-    def predict_proba_no_purchase(self, X: CustomerTable, *, t: float) -> pd.Series:
+    def predict_proba_no_purchase(
+        self,
+        X: CustomerTable,
+        *,
+        t: float,
+        interval: float | None = None,
+        n_draws: int = 200,
+        random_state: Any = None,
+        interval_method: str = "bootstrap",
+    ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer makes no purchase in the next ``t``.
 
         This is the churn score that ranks customers correctly. ``1 - P(alive)``
@@ -804,14 +1472,27 @@ class PurchaseModel(ParametricModel):
         ----------
         X, t
             The customer table and the horizon, as for :meth:`predict_purchases`.
+        interval, n_draws, random_state, interval_method
+            As for :meth:`predict_purchases`.
 
         Returns
         -------
-        pandas.Series
+        pandas.Series or pandas.DataFrame
             ``proba_no_purchase``, P(no purchase in (T, T + t]) per customer,
             indexed like ``X``.
+            With ``interval``: a DataFrame with columns ``proba_no_purchase`` (the point
+            prediction, as without it), ``lower`` and ``upper``.
         """
-        return self._predict(X, "proba_no_purchase", "proba_no_purchase", t)
+        return self._predict(
+            X,
+            "proba_no_purchase",
+            "proba_no_purchase",
+            t,
+            interval=interval,
+            n_draws=n_draws,
+            random_state=random_state,
+            interval_method=interval_method,
+        )
 
     def expected_purchases_new_customer(self, t: Any) -> np.ndarray:
         """Return E[X(t)], the expected repeat purchases of a new customer by age ``t``.

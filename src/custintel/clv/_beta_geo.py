@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
@@ -11,7 +13,7 @@ from custintel.clv import _beta_geo_math as bgm
 from custintel.clv._base import PurchaseMaths
 from custintel.clv._boundary import DropoutModel
 from custintel.clv._counts import CountMaths, PurchaseCountMixin
-from custintel.clv._fit import LogLikelihood
+from custintel.clv._fit import LogLikelihood, MLEResult
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
 
@@ -23,10 +25,21 @@ def _counts(modified: bool) -> CountMaths:
     )
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class _BetaGeoBase(PurchaseCountMixin, DropoutModel):
     """Shared implementation; ``_modified`` selects the model."""
 
+    purchase_covariates: Sequence[str] | None = None
+    dropout_covariates: Sequence[str] | None = None
+
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    # CLVTools' bgnbd with static covariates (src/bgnbd.cpp, bgnbd_staticcov_alpha_i,
+    # _a_i, _b_i): alpha_i = alpha exp(-gamma_p' z), a_i = a exp(gamma_d' z),
+    # b_i = b exp(gamma_d' z), one dropout coefficient vector for a and b.
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {
+        "purchase": (("alpha", -1),),
+        "dropout": (("a", 1), ("b", 1)),
+    }
     dropout_params: ClassVar[tuple[str, ...]] = ("a", "b")
     edge: ClassVar[str] = "a -> 0: no customer drops out"
     _modified: ClassVar[bool] = False
@@ -35,9 +48,20 @@ class _BetaGeoBase(PurchaseCountMixin, DropoutModel):
     )
     count_maths: ClassVar[CountMaths] = _counts(False)
 
+    def _after_fit(
+        self, result: MLEResult, arrays: dict[str, np.ndarray], weights: np.ndarray
+    ) -> MLEResult:
+        if self._coef_names():
+            # The NBD comparison has no covariates: it is not run for a covariate fit.
+            self.boundary_, self.nested_model_, self.dropout_test_ = False, None, None
+            return result
+        return super()._after_fit(result, arrays, weights)
+
     def _fit_terms(
         self, arrays: dict[str, np.ndarray], weights: np.ndarray
     ) -> tuple[LogLikelihood, np.ndarray]:
+        if self._coef_names():
+            return super()._fit_terms(arrays, weights)
         # The likelihood is summed from sufficient statistics (totals per distinct
         # count and age; see beta_geo_stats) instead of per customer: one term of
         # weight n reaches fit_mle, so its mean, total and Hessian are those of
@@ -80,6 +104,27 @@ class BetaGeoModel(_BetaGeoBase):
     against the nested NBD model (``dropout_test_``, ``nested_model_``); a
     fit at :math:`a \to 0` is a boundary solution (``boundary_``) that
     predicts as :class:`NBDModel`: see *When the data show no dropout* there.
+
+    Parameters
+    ----------
+    purchase_covariates : list of str or None, default=None
+        Columns of the customer table (numeric, one value per customer, such
+        as 0/1 dummies of ``customer_type``) that shift the purchase rate:
+        :math:`\alpha_i = \alpha e^{-\gamma_P' z_i}`, so a positive
+        coefficient multiplies the customer's expected purchase rate by
+        :math:`e^{\gamma_P}` per unit of the covariate.
+    dropout_covariates : list of str or None, default=None
+        Columns that shift the dropout process: :math:`a_i = a e^{\gamma_D'
+        z_i}` and :math:`b_i = b e^{\gamma_D' z_i}`, one coefficient for both,
+        as in CLVTools' ``bgnbd`` with static covariates (``src/bgnbd.cpp``,
+        ``bgnbd_staticcov_alpha_i``, ``_a_i`` and ``_b_i``; Fader and Hardie
+        2007). The coefficients are fitted with the other parameters and
+        appear in ``params_`` as ``"purchase:<column>"`` and
+        ``"dropout:<column>"``, with standard errors and Wald tests in
+        ``summary()``; predictions read each customer's columns. Predictions
+        that need one parameter set for everyone (``predict_proba_purchases``,
+        new customers, ``sample``) refuse a model with covariates, and the
+        test against the nested NBD model is not run for it.
 
     See Also
     --------
@@ -153,6 +198,12 @@ class BetaGeoModel(_BetaGeoBase):
        Model", Marketing Science, 24 (2), 275-284.
     .. [2] Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2008), "Computing
        P(alive) Using the BG/NBD Model", http://brucehardie.com/notes/021/.
+    .. [3] Fader, P. S. and Hardie, B. G. S. (2007), "Incorporating
+       Time-Invariant Covariates into the Pareto/NBD and BG/NBD Models",
+       http://brucehardie.com/notes/019/.
+    .. [4] Bachmann, P., Meierer, M. and Naef, J. (2021), "The Role of
+       Time-Varying Contextual Factors in Latent Attrition Models for
+       Customer Base Analysis", Marketing Science, 40 (4), 783-809 (CLVTools).
 
     Examples
     --------
@@ -191,9 +242,10 @@ class ModifiedBetaGeoModel(_BetaGeoBase):
     probability :math:`p \sim \mathrm{Beta}(a, b)`. So a customer without a
     repeat purchase may already be gone, which BG/NBD rules out.
 
-    Its options, fitted attributes (including the test against the nested
-    NBD model and ``boundary_``) and parameters are those of
-    :class:`BetaGeoModel`.
+    Its options (``purchase_covariates`` and ``dropout_covariates`` too, in
+    BG/NBD's parametrisation: CLVTools has no MBG/NBD), fitted attributes
+    (including the test against the nested NBD model and ``boundary_``) and
+    parameters are those of :class:`BetaGeoModel`.
 
     See Also
     --------

@@ -166,8 +166,9 @@ def beta_geo_loglik(
 
     Parameters
     ----------
-    params : numpy.ndarray
-        ``(r, alpha, a, b)``, all positive.
+    params : sequence of float or numpy.ndarray
+        ``(r, alpha, a, b)``, all positive; each may be an array of one value
+        per customer (a model with covariates), broadcast against ``x``.
     x, t_x, T : numpy.ndarray
         Repeat purchases, recency and age (``0 <= t_x <= T``).
 
@@ -176,10 +177,15 @@ def beta_geo_loglik(
     ll : numpy.ndarray
         Shape ``(n,)``.
     grad : numpy.ndarray
-        Shape ``(n, 4)``: derivatives with respect to ``r``, ``alpha``, ``a`` and ``b``.
+        Shape ``(n, 4)``: derivatives with respect to ``r``, ``alpha``, ``a`` and
+        ``b`` (each customer's own, for per-customer parameters).
     """
     r, alpha, a, _b = params
-    counts, spread = _per_count(np.asarray(x, dtype=np.float64))
+    if any(np.ndim(p) > 0 for p in params):
+        # per-customer parameters (covariates): the count-only terms are per customer too
+        counts, spread = np.asarray(x, dtype=np.float64), None
+    else:
+        counts, spread = _per_count(np.asarray(x, dtype=np.float64))
     terms = _count_terms(params, counts, modified=modified)
     if spread is not None:
         terms = _CountTerms(*(values[spread] for values in terms))
@@ -421,7 +427,7 @@ def proba_no_purchase(
 def alive_expected_purchases(
     r: np.ndarray | float,
     alpha: np.ndarray | float,
-    a: float,
+    a: np.ndarray | float,
     b: np.ndarray | float,
     t: np.ndarray | float,
 ) -> np.ndarray:
@@ -454,7 +460,7 @@ def alive_expected_purchases(
     ----------
     r, alpha : float or numpy.ndarray
         Shape and rate of the Gamma distribution of the purchase rate.
-    a : float
+    a : float or numpy.ndarray
         First Beta parameter of the dropout probability.
     b : float or numpy.ndarray
         Second Beta parameter of the dropout probability.
@@ -466,31 +472,34 @@ def alive_expected_purchases(
     numpy.ndarray
         Expected purchases, broadcast over the inputs.
     """
-    r_b, alpha_b, b_b, t_b = np.broadcast_arrays(
-        *(np.asarray(v, dtype=np.float64) for v in (r, alpha, b, t))
+    r_b, alpha_b, a_b, b_b, t_b = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (r, alpha, a, b, t))
     )
     shape = r_b.shape
-    r_, alpha_, b_, t_ = (v.ravel() for v in (r_b, alpha_b, b_b, t_b))
+    r_, alpha_, a_, b_, t_ = (v.ravel() for v in (r_b, alpha_b, a_b, b_b, t_b))
     y = t_ / alpha_
-    c = a + b_ - 1.0
+    c = a_ + b_ - 1.0
     out = np.full(r_.shape, np.nan)
     lower = -np.expm1(-r_ * np.log1p(y))
     upper = r_ * y
 
     series = y * np.maximum(1.0, (r_ + 1.0) / 2.0) <= 0.5
     if series.any():
-        out[series] = _series(r_[series], y[series], a, c[series])
+        out[series] = _series(r_[series], y[series], a_[series], c[series])
 
     todo = np.flatnonzero(~series)
     if todo.size:
-        out[todo] = _hyp2f1_form(r_[todo], y[todo], a, c[todo])
+        out[todo] = _hyp2f1_form(r_[todo], y[todo], a_[todo], c[todo])
         todo = todo[~_plausible(out[todo], lower[todo], upper[todo])]
     if todo.size:
+        a_t = a_[todo]
         with np.errstate(all="ignore"):
-            out[todo] = c[todo] / (a - 1.0) * (1.0 - hyp2f1(r_[todo], a - 1.0, c[todo], -y[todo]))
+            out[todo] = (
+                c[todo] / (a_t - 1.0) * (1.0 - hyp2f1(r_[todo], a_t - 1.0, c[todo], -y[todo]))
+            )
         todo = todo[~_plausible(out[todo], lower[todo], upper[todo])]
     for i in todo:
-        out[i] = _quadrature(float(r_[i]), float(y[i]), a, float(b_[i]))
+        out[i] = _quadrature(float(r_[i]), float(y[i]), float(a_[i]), float(b_[i]))
     return np.clip(out, lower, upper).reshape(shape)
 
 
@@ -499,21 +508,23 @@ def _plausible(values: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.n
     return np.isfinite(values) & (values >= lower - slack) & (values <= upper + slack)
 
 
-def _series(r: np.ndarray, y: np.ndarray, a: float, c: np.ndarray) -> np.ndarray:
+def _series(r: np.ndarray, y: np.ndarray, a: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Power series of :func:`alive_expected_purchases` in ``-y`` (|ratios| <= 1/2 here)."""
     term = r * y
     total = term.copy()
     n = 1.0
     active = np.flatnonzero(term != 0)
     while active.size and n < 200:
-        term[active] *= -(r[active] + n) * (a - 1.0 + n) * y[active] / ((c[active] + n) * (n + 1))
+        term[active] *= (
+            -(r[active] + n) * (a[active] - 1.0 + n) * y[active] / ((c[active] + n) * (n + 1))
+        )
         total[active] += term[active]
         active = active[np.abs(term[active]) > 1e-17 * np.abs(total[active])]
         n += 1.0
     return total
 
 
-def _hyp2f1_form(r: np.ndarray, y: np.ndarray, a: float, c: np.ndarray) -> np.ndarray:
+def _hyp2f1_form(r: np.ndarray, y: np.ndarray, a: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Euler-transformed closed form, interpolated in ``a`` across its removable point ``a = 1``.
 
     Near ``a = 1`` the closed form divides a small difference by ``a - 1``; the
@@ -522,20 +533,27 @@ def _hyp2f1_form(r: np.ndarray, y: np.ndarray, a: float, c: np.ndarray) -> np.nd
     order h**4).
     """
     h = 1e-3
-    if abs(a - 1.0) >= h:
+    near = np.abs(a - 1.0) < h
+    if not near.any():
         return _euler(r, y, a, c)
+    out = np.empty_like(y)
+    far = ~near
+    if far.any():
+        out[far] = _euler(r[far], y[far], a[far], c[far])
+    r, y, a, c = r[near], y[near], a[near], c[near]
     b = c - a + 1.0
     nodes = (-2.0, -1.0, 1.0, 2.0)
     u = (a - 1.0) / h
     total = np.zeros_like(y)
     for j, node in enumerate(nodes):
-        weight = np.prod([(u - m) / (node - m) for k, m in enumerate(nodes) if k != j])
+        weight = np.prod([(u - m) / (node - m) for k, m in enumerate(nodes) if k != j], axis=0)
         a_j = 1.0 + node * h
         total += weight * _euler(r, y, a_j, a_j + b - 1.0)
-    return total
+    out[near] = total
+    return out
 
 
-def _euler(r: np.ndarray, y: np.ndarray, a: float, c: np.ndarray) -> np.ndarray:
+def _euler(r: np.ndarray, y: np.ndarray, a: np.ndarray | float, c: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         head = np.exp((1.0 - a) * np.log1p(y))
         value = c / (a - 1.0) * (1.0 - head * hyp2f1(c - r, a - 1.0, c, y / (1.0 + y)))

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from custintel.clv import _pareto_nbd_math as pareto_nbd_math
-from custintel.clv._base import PurchaseModel
+from custintel.clv._base import PurchaseModel, bootstrap_interval, check_interval
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
 from custintel.clv._gamma_gamma import GammaGammaModel
@@ -120,7 +120,9 @@ class CLVModel(BaseEstimator):
         self.time_unit_ = getattr(X, "attrs", {}).get("time_unit")
         return self
 
-    def predict_purchases(self, X: CustomerTable, *, t: float) -> pd.Series:
+    def predict_purchases(
+        self, X: CustomerTable, *, t: float, **interval: Any
+    ) -> pd.Series | pd.DataFrame:
         """Predict purchases in the next ``t`` with the fitted purchase model.
 
         Parameters
@@ -129,28 +131,34 @@ class CLVModel(BaseEstimator):
             Customer table.
         t : float
             Horizon in the table's time unit.
+        **interval
+            ``interval``, ``n_draws`` and ``random_state``, passed on to the
+            purchase model's ``predict_purchases``.
 
         Returns
         -------
-        pandas.Series
+        pandas.Series or pandas.DataFrame
         """
         check_is_fitted(self, "purchase_model_")
-        return self.purchase_model_.predict_purchases(X, t=t)
+        return self.purchase_model_.predict_purchases(X, t=t, **interval)
 
-    def predict_spend(self, X: CustomerTable) -> pd.Series:
+    def predict_spend(self, X: CustomerTable, **interval: Any) -> pd.Series | pd.DataFrame:
         """Predict the expected spend per purchase with the fitted spend model.
 
         Parameters
         ----------
         X : pandas.DataFrame
             Customer table.
+        **interval
+            ``interval``, ``n_draws`` and ``random_state``, passed on to
+            :meth:`GammaGammaModel.predict_spend`.
 
         Returns
         -------
-        pandas.Series
+        pandas.Series or pandas.DataFrame
         """
         check_is_fitted(self, "spend_model_")
-        return self.spend_model_.predict_spend(X)
+        return self.spend_model_.predict_spend(X, **interval)
 
     def predict_clv(
         self,
@@ -160,7 +168,11 @@ class CLVModel(BaseEstimator):
         discount_rate: float = 0.0,
         margin: float | Any = 1.0,
         period_length: float | None = None,
-    ) -> pd.Series:
+        interval: float | None = None,
+        n_draws: int = 200,
+        random_state: Any = None,
+        interval_method: str = "bootstrap",
+    ) -> pd.Series | pd.DataFrame:
         """Predict each customer's discounted lifetime value over ``horizon`` periods.
 
         Parameters
@@ -178,34 +190,81 @@ class CLVModel(BaseEstimator):
             Length of one period in the table's time unit. Defaults to a month
             (30.4375 days, or 4.348 weeks) when the table's ``attrs`` record its
             time unit; otherwise it must be given.
+        interval : float or None, default=None
+            With a level such as 0.9, also return the bounds of the interval
+            of each customer's expected CLV from the uncertainty of both
+            models' estimates: a parametric bootstrap, ``n_draws`` draws of
+            the purchase model's and, independently, the spend model's
+            parameters (each from its estimates' asymptotic normal
+            distribution, on the optimiser's scale: log of the positive
+            parameters, covariate coefficients as they are); the CLV is
+            computed at each pair of draws and the bounds are its
+            percentiles. The interval is for the expected value, not for the
+            customer's realised value.
+        n_draws : int, default=200
+            Parameter draws for ``interval``.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seed of the draws.
+        interval_method : {"bootstrap", "delta"}, default="bootstrap"
+            ``"delta"``: the delta method instead of draws (a few point
+            predictions' cost instead of about ``n_draws``), with normal
+            bounds on the log scale; see the purchase models'
+            ``predict_purchases``; the
+            gradient is in both models' parameters.
 
         Returns
         -------
-        pandas.Series
-            Discounted CLV per customer, indexed like ``X``.
+        pandas.Series or pandas.DataFrame
+            Discounted CLV per customer, indexed like ``X``. With
+            ``interval``: a DataFrame with columns ``clv``, ``lower`` and
+            ``upper``.
         """
         check_is_fitted(self, "purchase_model_")
         if int(horizon) != horizon or horizon < 1:
             raise ValueError(f"horizon must be a whole number of periods >= 1, got {horizon!r}")
         if not np.isfinite(discount_rate) or discount_rate <= -1:
             raise ValueError(f"discount_rate must be a finite number > -1, got {discount_rate!r}")
+        level = check_interval(interval)
         step = self._period_length(X, period_length)
         margins = self._margins(X, margin)
         spend = self.spend_model_.predict_spend(X).to_numpy()
-        total = np.zeros(len(X))
-        previous = np.zeros(len(X))
-        by_period = _purchases_by(
-            self.purchase_model_, X, [k * step for k in range(1, int(horizon) + 1)]
+        times = [k * step for k in range(1, int(horizon) + 1)]
+        by_period = _purchases_by(self.purchase_model_, X, times)
+        value = _discounted_value(by_period, spend, margins, discount_rate)
+        if level is None:
+            return pd.Series(value, index=X.index, name="clv")
+        purchase, spend_model = self.purchase_model_, self.spend_model_
+        arrays, _ = purchase._prepare(X)
+        spend_arrays, _ = spend_model._checked_table(X)
+        maths, _ = purchase._scoring() if not purchase._coef_names() else (purchase.maths, None)
+        # A boundary solution predicts with the nested NBD fit: draw its parameters.
+        source = purchase if maths is purchase.maths else purchase.nested_model_
+
+        def at(draws: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> np.ndarray:
+            purchase_draws, spend_draws = draws
+            sub = {k: v[rows] for k, v in arrays.items()}
+            # The delta method steps one model's parameters at a time: the purchase
+            # model's repeated rows are evaluated once.
+            unique, inverse = np.unique(purchase_draws, axis=0, return_inverse=True)
+            cumulative = [c[inverse.ravel()] for c in purchase._draw_expected(unique, sub, times)]
+            spend_at = spend_model._spend(
+                spend_draws, {k: v[rows] for k, v in spend_arrays.items()}
+            )
+            return _discounted_value(cumulative, spend_at, margins[rows], discount_rate)
+
+        keys = [*arrays.values(), *spend_arrays.values(), margins]
+        return bootstrap_interval(
+            (source, spend_model),
+            value,
+            at,
+            keys,
+            "clv",
+            X.index,
+            level,
+            n_draws,
+            random_state,
+            method=interval_method,
         )
-        for k, cumulative in enumerate(by_period, start=1):
-            total += (cumulative - previous) / (1.0 + discount_rate) ** k
-            previous = cumulative
-        with np.errstate(invalid="ignore"):
-            value = margins * spend * total
-        # No margin or no purchases is no value, even where the mean spend is infinite
-        # (Gamma-Gamma with p x + q <= 1), where the product would be 0 * inf = NaN.
-        value[(margins == 0) | (total == 0)] = 0.0
-        return pd.Series(value, index=X.index, name="clv")
 
     def _period_length(self, X: Any, period_length: float | None) -> float:
         if period_length is not None:
@@ -332,6 +391,24 @@ def _nested(model_cls: Any, data: Mapping[str, Any], field: str) -> Any:
         ) from None
 
 
+def _discounted_value(
+    by_period: list[np.ndarray], spend: np.ndarray, margins: np.ndarray, discount_rate: float
+) -> np.ndarray:
+    """Margin x spend x discounted purchases per period (any shape that broadcasts)."""
+    total = np.zeros(np.shape(by_period[0]))
+    previous = np.zeros_like(total)
+    for k, cumulative in enumerate(by_period, start=1):
+        total = total + (cumulative - previous) / (1.0 + discount_rate) ** k
+        previous = cumulative
+    margins, spend, total = np.broadcast_arrays(margins, spend, total)
+    with np.errstate(invalid="ignore"):
+        value = margins * spend * total
+    # No margin or no purchases is no value, even where the mean spend is infinite
+    # (Gamma-Gamma with p x + q <= 1), where the product would be 0 * inf = NaN.
+    value[(margins == 0) | (total == 0)] = 0.0
+    return value
+
+
 def _purchases_by(model: PurchaseModel, X: Any, times: list[float]) -> list[np.ndarray]:
     """Return ``model.predict_purchases(X, t=t)`` for each of ``times``, as arrays.
 
@@ -339,7 +416,7 @@ def _purchases_by(model: PurchaseModel, X: Any, times: list[float]) -> list[np.n
     for all horizons instead of once per horizon; the values are the same to
     the last bit.
     """
-    if isinstance(model, ParetoNBDModel):
+    if isinstance(model, ParetoNBDModel) and not model._coef_names():
         maths, params = model._scoring()
         if maths is ParetoNBDModel.maths:  # not reduced to a nested model
             checked = [model._horizon(t) for t in times]

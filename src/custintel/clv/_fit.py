@@ -26,6 +26,9 @@ LogLikelihood = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 _GRADIENT_TOL = 1e-4  # on the mean log-likelihood per customer, in log-parameter space
 _LOG_BOUND = 15.0  # parameters stay within exp(-15) .. exp(15) of 1
+#: Covariate coefficients (real-valued, optimised as they are) stay within +-this: exp(50 z)
+#: already overflows nothing a model can use, and a bound keeps L-BFGS-B's line search sane.
+COEF_BOUND = 50.0
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,9 @@ def fit_mle(
     max_iter: int = 1000,
     on_failure: str = "raise",
     model_name: str = "model",
+    positive: np.ndarray | None = None,
 ) -> MLEResult:
-    """Maximise a weighted log-likelihood over positive parameters.
+    """Maximise a weighted log-likelihood over positive parameters (and real coefficients).
 
     Parameters
     ----------
@@ -93,15 +97,24 @@ def fit_mle(
         (:func:`check_converged`).
     model_name : str, default="model"
         Name used in messages.
+    positive : numpy.ndarray of bool or None, default=None
+        Which parameters are positive (optimised on the log scale, within
+        ``exp(±15)``); the others are real coefficients (covariate effects),
+        optimised as they are, within ``±COEF_BOUND``. ``None``: all positive.
 
     Returns
     -------
     MLEResult
     """
     total_weight = float(weights.sum())
+    k = len(initial)
+    pos = np.ones(k, dtype=bool) if positive is None else np.asarray(positive, dtype=bool)
+
+    def natural(x: np.ndarray) -> np.ndarray:
+        return np.where(pos, np.exp(np.where(pos, x, 0.0)), x)
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        params = np.exp(log_params)
+        params = natural(log_params)
         ll, grad = loglik(params)
         # einsum, not @: BLAS threads cost more than they save on these sizes
         value = -np.einsum("i,i->", ll, weights) / total_weight + penalizer * float(params @ params)
@@ -110,10 +123,13 @@ def fit_mle(
         )
         if not np.isfinite(value) or not np.all(np.isfinite(grad_natural)):
             return np.inf, np.zeros_like(log_params)
-        return float(value), grad_natural * params  # chain rule for log-parameters
+        # chain rule for log-parameters; coefficients are their own scale
+        return float(value), np.where(pos, grad_natural * params, grad_natural)
 
-    x = np.log(np.asarray(initial, dtype=np.float64))
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x)
+    start = np.asarray(initial, dtype=np.float64)
+    x = np.where(pos, np.log(np.where(pos, start, 1.0)), start)
+    limits = np.where(pos, _LOG_BOUND, COEF_BOUND)
+    bounds = [(-float(b), float(b)) for b in limits]
     n_iter, message, converged = 0, "", False
     for _attempt in range(3):  # L-BFGS-B can stop on a flat stretch; restart from there
         result = optimize.minimize(
@@ -129,7 +145,7 @@ def fit_mle(
         improved = result.fun < objective(x)[0] - 1e-15 or _attempt == 0
         x = result.x
         _, gradient = objective(x)
-        at_bound = np.abs(np.abs(x) - _LOG_BOUND) < 1e-6
+        at_bound = np.abs(np.abs(x) - limits) < 1e-6
         converged = bool(np.all(np.abs(gradient[~at_bound]) < _GRADIENT_TOL)) and np.isfinite(
             result.fun
         )
@@ -137,14 +153,15 @@ def fit_mle(
             break
         logger.debug("%s: restarting L-BFGS-B (%s)", model_name, message)
 
-    params = np.exp(x)
+    params = natural(x)
     ll, _ = loglik(params)
     log_likelihood = float(np.einsum("i,i->", ll, weights))
-    hessian = _hessian(loglik, params, weights, penalizer)
-    at_bound = np.abs(np.abs(x) - _LOG_BOUND) < 1e-6
+    hessian = _hessian(loglik, params, weights, penalizer, positive=pos)
+    at_bound = np.abs(np.abs(x) - limits) < 1e-6
     if np.any(at_bound):
         converged = False
-        message = f"{BOUND_MESSAGE} exp(±{_LOG_BOUND:g}); {message}"
+        coefficients = "" if pos.all() else f" (coefficients ±{COEF_BOUND:g})"
+        message = f"{BOUND_MESSAGE} exp(±{_LOG_BOUND:g}){coefficients}; {message}"
     result = MLEResult(params, log_likelihood, converged, n_iter, hessian, message, at_bound)
     if on_failure != "return":
         check_converged(result, on_failure=on_failure, model_name=model_name)
@@ -170,9 +187,18 @@ def check_converged(result: MLEResult, *, on_failure: str, model_name: str) -> N
 
 
 def _hessian(
-    loglik: LogLikelihood, params: np.ndarray, weights: np.ndarray, penalizer: float
+    loglik: LogLikelihood,
+    params: np.ndarray,
+    weights: np.ndarray,
+    penalizer: float,
+    *,
+    positive: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Hessian of the total penalised negative log-likelihood (natural parameters)."""
+    """Hessian of the total penalised negative log-likelihood (natural parameters).
+
+    Central differences of the analytic gradient, with a step relative to the
+    parameter (coefficients, which may be 0, get a step of at least 1e-5).
+    """
     total_weight = float(weights.sum())
 
     def gradient(p: np.ndarray) -> np.ndarray:
@@ -182,7 +208,8 @@ def _hessian(
     k = len(params)
     hessian = np.empty((k, k))
     for j in range(k):
-        step = 1e-5 * max(abs(params[j]), 1e-8)
+        floor = 1e-8 if positive is None or positive[j] else 1.0
+        step = 1e-5 * max(abs(params[j]), floor)
         up, down = params.copy(), params.copy()
         up[j] += step
         down[j] -= step

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from custintel.clv._base import ParametricModel
+from custintel.clv._base import ParametricModel, bootstrap_interval, check_interval
 from custintel.clv._fit import MLEResult, _hessian, fit_mle, standard_errors
 from custintel.clv._gamma_gamma_math import gamma_gamma_loglik
 from custintel.exceptions import DataQualityWarning, warn
@@ -46,6 +47,17 @@ class GammaGammaModel(ParametricModel):
         the bound; checked by the sign of the derivative in ``q``, with a
         search of ``q > q_min`` when it is not) and its standard error is
         NaN. ``None`` fits without a bound.
+
+    spend_covariates : list of str or None, default=None
+        Columns of the customer table (numeric, one value per customer) that
+        shift the spend level: customer :math:`i`'s rate
+        :math:`\nu_i \sim \mathrm{Gamma}(q, \gamma e^{\delta' z_i})`, i.e.
+        :math:`\nu_i = \nu e^{-\delta' z_i}`, so every expected spend is
+        multiplied by :math:`e^{\delta' z_i}` (CLVTools' Gamma-Gamma has no
+        covariates; this is the natural choice, the scale of the spend
+        distribution). The coefficients :math:`\delta` are in ``params_`` as
+        ``"spend:<column>"``, with standard errors and Wald tests in
+        :meth:`summary`; predictions read each customer's columns.
 
     Attributes
     ----------
@@ -91,8 +103,10 @@ class GammaGammaModel(ParametricModel):
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
     columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     integer_columns: ClassVar[tuple[str, ...]] = ("frequency",)
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {"spend": (("gamma", 1),)}
 
     q_min: float | None = None
+    spend_covariates: Sequence[str] | None = None
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -129,13 +143,20 @@ class GammaGammaModel(ParametricModel):
             "on_failure": "return",
             "model_name": type(self).__name__,
         }
+        # p, q, gamma are positive; covariate coefficients (after them) are not
+        positive = np.arange(len(free.params)) < 3
 
         def at_bound(pg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            ll, grad = loglik(np.array([pg[0], q_min, pg[1]]))
-            return ll, grad[:, [0, 2]]
+            ll, grad = loglik(np.insert(pg, 1, q_min))
+            return ll, np.delete(grad, 1, axis=1)
 
-        fixed = fit_mle(at_bound, free.params[[0, 2]], **options)  # type: ignore[arg-type]
-        params = np.array([fixed.params[0], q_min, fixed.params[1]])
+        fixed = fit_mle(
+            at_bound,
+            np.delete(free.params, 1),
+            positive=np.delete(positive, 1),
+            **options,  # type: ignore[arg-type]
+        )
+        params = np.insert(fixed.params, 1, q_min)
         _, grad = loglik(params)
         slope = (
             float(fit_weights @ grad[:, 1])
@@ -144,17 +165,23 @@ class GammaGammaModel(ParametricModel):
         if slope > 1e-6 * max(1.0, abs(fixed.log_likelihood)):
             # The likelihood still rises into q > q_min: the constrained maximum is inside.
             def above(pdg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                return loglik(np.array([pdg[0], q_min + pdg[1], pdg[2]]))
+                theta = pdg.copy()
+                theta[1] += q_min
+                return loglik(theta)
 
-            start = np.array([params[0], 1.0, params[2]])
-            inside = fit_mle(above, start, **options)  # type: ignore[arg-type]
+            start = params.copy()
+            start[1] = 1.0
+            inside = fit_mle(above, start, positive=positive, **options)  # type: ignore[arg-type]
             if inside.log_likelihood > fixed.log_likelihood:
-                shifted = np.array([inside.params[0], q_min + inside.params[1], inside.params[2]])
-                hessian = _hessian(loglik, shifted, fit_weights, float(self.penalizer))
+                shifted = inside.params.copy()
+                shifted[1] += q_min
+                hessian = _hessian(
+                    loglik, shifted, fit_weights, float(self.penalizer), positive=positive
+                )
                 return replace(inside, params=shifted, hessian=hessian)
         self.q_constrained_ = True
         self._q_fixed_hessian = fixed.hessian
-        hessian = _hessian(loglik, params, fit_weights, float(self.penalizer))
+        hessian = _hessian(loglik, params, fit_weights, float(self.penalizer), positive=positive)
         return MLEResult(
             params,
             fixed.log_likelihood,
@@ -162,7 +189,7 @@ class GammaGammaModel(ParametricModel):
             free.n_iter + fixed.n_iter,
             hessian,
             f"q held at q_min = {q_min:g}; {fixed.message}",
-            np.array([fixed.at_bound[0], False, fixed.at_bound[1]]),
+            np.insert(fixed.at_bound, 1, False),
         )
 
     def _prepare(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
@@ -230,9 +257,10 @@ class GammaGammaModel(ParametricModel):
         if self._q_fixed_hessian is not None:
             # q sits on its bound: no standard error for it; those of p and gamma with q fixed.
             errors = standard_errors(self._q_fixed_hessian)
-            self.bse_ = pd.Series(
-                [errors[0], np.nan, errors[1]], index=list(self.param_names), name="se"
-            )
+            self.bse_ = pd.Series(np.insert(errors, 1, np.nan), index=self.params_.index, name="se")
+            # Intervals hold q at its bound: no variance for it, none shared with it.
+            covariance = np.linalg.pinv(self._q_fixed_hessian)
+            self._set_covariance(np.insert(np.insert(covariance, 1, 0.0, axis=0), 1, 0.0, axis=1))
         q = float(self.params_["q"])
         if q <= 1 and self.q_constrained_:
             warn(
@@ -257,27 +285,78 @@ class GammaGammaModel(ParametricModel):
     ) -> tuple[np.ndarray, np.ndarray]:
         return gamma_gamma_loglik(params, data["frequency"], data["monetary_value"])
 
-    def predict_spend(self, X: CustomerTable) -> pd.Series:
+    def predict_spend(
+        self,
+        X: CustomerTable,
+        *,
+        interval: float | None = None,
+        n_draws: int = 200,
+        random_state: Any = None,
+        interval_method: str = "bootstrap",
+    ) -> pd.Series | pd.DataFrame:
         r"""Return the expected mean value of each customer's future purchases.
 
         Parameters
         ----------
         X : pandas.DataFrame
-            Customer table with ``frequency`` and ``monetary_value``.
+            Customer table with ``frequency`` and ``monetary_value`` (and the
+            ``spend_covariates`` columns of a model fitted with them).
+        interval : float or None, default=None
+            With a level such as 0.9, also return the bounds of the interval
+            of the expected spend from the uncertainty of the estimates: a
+            parametric bootstrap over ``n_draws`` draws of the parameters on
+            the optimiser's scale (log of ``p``, ``q``, ``gamma``;
+            coefficients as they are), as for the purchase models'
+            ``predict_purchases``.
+        n_draws : int, default=200
+            Parameter draws for ``interval``.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seed of the draws.
+        interval_method : {"bootstrap", "delta"}, default="bootstrap"
+            ``"delta"``: the delta method instead of draws (a few point
+            predictions' cost instead of about ``n_draws``), with normal
+            bounds on the log scale; see the purchase models'
+            ``predict_purchases``.
 
         Returns
         -------
-        pandas.Series
-            Indexed like ``X``; one-time buyers get the population mean
-            :math:`p\gamma/(q-1)`. Infinite where :math:`px + q \le 1` (for
-            one-time buyers: ``q <= 1``), where the mean does not exist.
+        pandas.Series or pandas.DataFrame
+            ``expected_spend``, indexed like ``X``; one-time buyers get the
+            population mean :math:`p\gamma/(q-1)`. Infinite where
+            :math:`px + q \le 1` (for one-time buyers: ``q <= 1``), where the
+            mean does not exist. With ``interval``: a DataFrame with columns
+            ``expected_spend``, ``lower`` and ``upper``.
         """
-        p, q, g = self._params
+        level = check_interval(interval)
+        theta = self._theta
         arrays, index = self._checked_table(X)
+        spend = self._spend(theta, arrays)
+        if level is None:
+            return pd.Series(spend, index=index, name="expected_spend")
+
+        def at(draws: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            return self._spend(draws, {k: v[rows] for k, v in arrays.items()})
+
+        keys = [arrays[c] for c in (*self.columns, *self._covariate_columns())]
+        return bootstrap_interval(
+            self,
+            spend,
+            at,
+            keys,
+            "expected_spend",
+            index,
+            level,
+            n_draws,
+            random_state,
+            method=interval_method,
+        )
+
+    def _spend(self, theta: np.ndarray, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """Return the expected spend per customer at ``theta`` (or per draw, for a matrix)."""
+        (p, q, g), _ = self._link(theta, arrays)
         x, m = arrays["frequency"], arrays["monetary_value"]
         # The posterior mean of 1/nu exists only when p x + q > 1; otherwise E[M] is infinite
         # (the formula would turn negative there).
         denominator = p * x + q - 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            spend = np.where(denominator > 0, p * (g + x * m) / denominator, np.inf)
-        return pd.Series(spend, index=index, name="expected_spend")
+            return np.asarray(np.where(denominator > 0, p * (g + x * m) / denominator, np.inf))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -10,12 +12,13 @@ from custintel.clv import _pareto_nbd_math as math
 from custintel.clv._base import PurchaseMaths
 from custintel.clv._boundary import DropoutModel
 from custintel.clv._counts import CountMaths, PurchaseCountMixin
-from custintel.clv._fit import LogLikelihood
+from custintel.clv._fit import LogLikelihood, MLEResult
 from custintel.clv._pareto_nbd_predictive import PARETO_NBD_COUNTS
 
 __all__ = ["ParetoNBDModel"]
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class ParetoNBDModel(PurchaseCountMixin, DropoutModel):
     r"""Pareto/NBD model of how often customers buy and when they stop.
 
@@ -35,6 +38,25 @@ class ParetoNBDModel(PurchaseCountMixin, DropoutModel):
     fit at :math:`s \to 0` or :math:`\beta \to \infty` is a boundary
     solution (``boundary_``) that predicts as :class:`NBDModel`, instead of
     a ``ConvergenceError``: see *When the data show no dropout* in the guide.
+
+    Parameters
+    ----------
+    purchase_covariates : list of str or None, default=None
+        Columns of the customer table (numeric, one value per customer) that
+        shift the purchase rate: :math:`\alpha_i = \alpha e^{-\gamma_P' z_i}`
+        (a positive coefficient multiplies the expected purchase rate by
+        :math:`e^{\gamma_P}` per unit).
+    dropout_covariates : list of str or None, default=None
+        Columns that shift the dropout rate: :math:`\beta_i = \beta
+        e^{-\gamma_D' z_i}` (a positive coefficient multiplies the expected
+        dropout rate by :math:`e^{\gamma_D}`). This is CLVTools' ``pnbd`` with
+        static covariates (``src/pnbd.cpp``, ``pnbd_staticcov_alpha_i`` and
+        ``pnbd_staticcov_beta_i``; Fader and Hardie 2007). Coefficients,
+        standard errors and Wald tests are in ``params_``, ``bse_`` and
+        ``summary()``; predictions read each customer's columns. The
+        likelihood's integral takes one :math:`(\alpha, \beta)` at a time, so
+        it runs once per distinct covariate pattern: quick for dummies, slow
+        for a continuous covariate with a value per customer.
 
     Notes
     -----
@@ -92,6 +114,9 @@ class ParetoNBDModel(PurchaseCountMixin, DropoutModel):
     .. [4] Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "'Counting
        Your Customers' the Easy Way: An Alternative to the Pareto/NBD Model",
        Marketing Science, 24 (2), 275-284 (the CDNOW estimates).
+    .. [5] Fader, P. S. and Hardie, B. G. S. (2007), "Incorporating
+       Time-Invariant Covariates into the Pareto/NBD and BG/NBD Models",
+       http://brucehardie.com/notes/019/.
 
     Examples
     --------
@@ -110,15 +135,38 @@ class ParetoNBDModel(PurchaseCountMixin, DropoutModel):
     Name: expected_purchases, dtype: float64
     """
 
+    purchase_covariates: Sequence[str] | None = None
+    dropout_covariates: Sequence[str] | None = None
+
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    # CLVTools' pnbd with static covariates (src/pnbd.cpp, pnbd_staticcov_alpha_i and
+    # _beta_i): alpha_i = alpha exp(-gamma_p' z), beta_i = beta exp(-gamma_d' z).
+    covariate_links: ClassVar[dict[str, tuple[tuple[str, int], ...]]] = {
+        "purchase": (("alpha", -1),),
+        "dropout": (("beta", -1),),
+    }
+    # The integral I(y) takes one (alpha, beta): a covariate model runs it once per
+    # distinct covariate pattern.
+    broadcasts: ClassVar[bool] = False
     dropout_params: ClassVar[tuple[str, ...]] = ("s", "beta")
     edge: ClassVar[str] = "s -> 0 or beta -> infinity: no customer drops out"
     maths: ClassVar[PurchaseMaths] = PurchaseMaths.of(math, loglik="pareto_nbd_loglik")
     count_maths: ClassVar[CountMaths] = PARETO_NBD_COUNTS
 
+    def _after_fit(
+        self, result: MLEResult, arrays: dict[str, np.ndarray], weights: np.ndarray
+    ) -> MLEResult:
+        if self._coef_names():
+            # The NBD comparison has no covariates: it is not run for a covariate fit.
+            self.boundary_, self.nested_model_, self.dropout_test_ = False, None, None
+            return result
+        return super()._after_fit(result, arrays, weights)
+
     def _fit_terms(
         self, arrays: dict[str, np.ndarray], weights: np.ndarray
     ) -> tuple[LogLikelihood, np.ndarray]:
+        if self._coef_names():
+            return super()._fit_terms(arrays, weights)
         # Index the distinct (x, t_x) and (x, T) pairs once per fit; identical
         # customers are those with the same two pairs, merged by hashing two codes.
         layout = math.make_layout(arrays["frequency"], arrays["recency"], arrays["T"])

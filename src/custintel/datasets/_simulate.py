@@ -88,6 +88,7 @@ def make_transactions(
     spend_params: Mapping[str, float] | None = None,
     n_items: int = 200,
     random_state: int | np.random.Generator | None = None,
+    covariate_effects: Mapping[str, Mapping[str, float]] | None = None,
 ) -> SimulatedTransactions:
     r"""Simulate a line-level transaction log from BG/NBD and Gamma-Gamma.
 
@@ -125,6 +126,21 @@ def make_transactions(
     random_state : int, numpy.random.Generator or None, default=None
         Seed or generator, passed to :func:`numpy.random.default_rng`. The
         same seed gives the same output.
+    covariate_effects : mapping or None, default=None
+        Plant effects of the customer attributes on behaviour, e.g.
+        ``{"purchase": {"customer_type=B2B": 0.7}, "dropout":
+        {"channel=Online": -0.5}, "spend": {"region=North": 0.3}}``. Keys of
+        the inner mappings are 0/1 dummies ``"<attribute>=<level>"``; with
+        :math:`z_i` the customer's dummies and :math:`\gamma` the values,
+        in CLVTools' parametrisation of BG/NBD with static covariates,
+        :math:`\lambda_i \sim \operatorname{Gamma}(r, \alpha
+        e^{-\gamma_P' z_i})` (purchase rates scaled by
+        :math:`e^{\gamma_P' z_i}`), :math:`p_i \sim \operatorname{Beta}(a
+        e^{\gamma_D' z_i}, b e^{\gamma_D' z_i})` and :math:`\nu_i \sim
+        \operatorname{Gamma}(q, \gamma e^{\gamma_S' z_i})` (expected spend
+        scaled by :math:`e^{\gamma_S' z_i}`). ``None`` (the default) keeps
+        the attributes independent of behaviour (and the output of a seed
+        unchanged).
 
     Returns
     -------
@@ -247,16 +263,25 @@ def make_transactions(
     start_ts, window_end = _check_window(start, end, acq)
     bgnbd = _merge_params(purchase_params, DEFAULT_PURCHASE_PARAMS, "purchase_params")
     gamma_gamma = _merge_params(spend_params, DEFAULT_SPEND_PARAMS, "spend_params")
+    effects = _check_effects(covariate_effects)
     rng = np.random.default_rng(random_state)
 
     catalogue = _make_catalogue(rng, n_items)
+    # With planted effects the attributes come first, as behaviour depends on them.
+    attribute_codes = _draw_attributes(rng, n_customers) if effects else None
+    shift = _effect_scores(effects, attribute_codes, n_customers)
 
     # --- customers and their BG/NBD purchase times --------------------------
     # Sorted uniforms: customer ids follow the order of acquisition.
     acquired = np.sort(rng.random(n_customers)) * acq
     horizon = (window_end - start_ts) / pd.Timedelta(days=1) - acquired  # T_i in days
-    lam = rng.gamma(bgnbd["r"], 1.0 / bgnbd["alpha"], n_customers)
-    p_drop = rng.beta(bgnbd["a"], bgnbd["b"], n_customers)
+    if effects:
+        lam = rng.gamma(bgnbd["r"], np.exp(shift["purchase"]) / bgnbd["alpha"])
+        dropout_scale = np.exp(shift["dropout"])
+        p_drop = rng.beta(bgnbd["a"] * dropout_scale, bgnbd["b"] * dropout_scale)
+    else:
+        lam = rng.gamma(bgnbd["r"], 1.0 / bgnbd["alpha"], n_customers)
+        p_drop = rng.beta(bgnbd["a"], bgnbd["b"], n_customers)
     # K_i ~ Geometric(p_i) on {1, 2, ...} by inversion; float, since p_i -> 0 gives inf.
     with np.errstate(divide="ignore"):
         n_until_drop = np.floor(np.log1p(-rng.random(n_customers)) / np.log1p(-p_drop)) + 1.0
@@ -294,7 +319,10 @@ def make_transactions(
     order_owner = order_owner[chrono]
     order_ns = order_ns[chrono]
 
-    nu = rng.gamma(gamma_gamma["q"], 1.0 / gamma_gamma["gamma"], n_customers)
+    if effects:
+        nu = rng.gamma(gamma_gamma["q"], np.exp(-shift["spend"]) / gamma_gamma["gamma"])
+    else:
+        nu = rng.gamma(gamma_gamma["q"], 1.0 / gamma_gamma["gamma"], n_customers)
     order_value = rng.standard_gamma(gamma_gamma["p"], n_orders) / nu[order_owner]
 
     # --- order lines ----------------------------------------------------------
@@ -310,10 +338,8 @@ def make_transactions(
     cost *= amount
 
     # --- assemble ---------------------------------------------------------------
-    attribute_codes = {
-        name: rng.choice(len(levels), size=n_customers, p=probs).astype(np.int8)
-        for name, (levels, probs) in _ATTRIBUTES.items()
-    }
+    if attribute_codes is None:
+        attribute_codes = _draw_attributes(rng, n_customers)
     line_owner = order_owner[line_order]
     line_attributes = {
         name: _categorical(attribute_codes[name][line_owner], levels)
@@ -540,6 +566,72 @@ def _check_window(
             "earlier start or fewer acquisition_days"
         )
     return start_ts, window_end
+
+
+def _draw_attributes(rng: np.random.Generator, n_customers: int) -> dict[str, np.ndarray]:
+    return {
+        name: rng.choice(len(levels), size=n_customers, p=probs).astype(np.int8)
+        for name, (levels, probs) in _ATTRIBUTES.items()
+    }
+
+
+_EFFECT_GROUPS = ("purchase", "dropout", "spend")
+
+
+def _check_effects(
+    effects: Mapping[str, Mapping[str, float]] | None,
+) -> dict[str, dict[tuple[str, int], float]]:
+    """Check ``covariate_effects``; return ``{group: {(attribute, level code): effect}}``."""
+    if effects is None:
+        return {}
+    if not isinstance(effects, Mapping):
+        raise ValueError(
+            "covariate_effects must be a mapping such as "
+            "{'purchase': {'customer_type=B2B': 0.7}}, got " + type(effects).__name__
+        )
+    dummies = [f"{a}={level}" for a, (levels, _) in _ATTRIBUTES.items() for level in levels]
+    checked: dict[str, dict[tuple[str, int], float]] = {}
+    for group, terms in effects.items():
+        if group not in _EFFECT_GROUPS:
+            raise ValueError(
+                f"unknown group {group!r} in covariate_effects; valid groups are "
+                f"{list(_EFFECT_GROUPS)}"
+            )
+        if not isinstance(terms, Mapping):
+            raise ValueError(f"covariate_effects[{group!r}] must map dummies to effects")
+        for dummy, value in terms.items():
+            attribute, _, level = str(dummy).partition("=")
+            levels = _ATTRIBUTES.get(attribute, ((), ()))[0]
+            if level not in levels:
+                raise ValueError(
+                    f"unknown dummy {dummy!r} in covariate_effects[{group!r}]; valid dummies "
+                    f"are {dummies}"
+                )
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not math.isfinite(float(value))
+            ):
+                raise ValueError(
+                    f"covariate_effects[{group!r}][{dummy!r}] must be a finite number, "
+                    f"got {value!r}"
+                )
+            checked.setdefault(group, {})[(attribute, levels.index(level))] = float(value)
+    return checked
+
+
+def _effect_scores(
+    effects: dict[str, dict[tuple[str, int], float]],
+    codes: dict[str, np.ndarray] | None,
+    n_customers: int,
+) -> dict[str, np.ndarray]:
+    """Each customer's ``gamma' z`` per group (zeros without effects)."""
+    scores = {group: np.zeros(n_customers) for group in _EFFECT_GROUPS}
+    for group, terms in effects.items():
+        for (attribute, level), value in terms.items():
+            assert codes is not None
+            scores[group] += value * (codes[attribute] == level)
+    return scores
 
 
 def _merge_params(
