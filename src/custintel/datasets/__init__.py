@@ -1,6 +1,15 @@
 """Datasets: the bundled CDNOW log and a seeded transaction simulator."""
 
+from custintel.datasets._campaign import DEAL_TYPES, SimulatedCampaign, make_campaign
 from custintel.datasets._cdnow import load_cdnow, load_cdnow_summary
 from custintel.datasets._simulate import SimulatedTransactions, make_transactions
 
-__all__ = ["SimulatedTransactions", "load_cdnow", "load_cdnow_summary", "make_transactions"]
+__all__ = [
+    "DEAL_TYPES",
+    "SimulatedCampaign",
+    "SimulatedTransactions",
+    "load_cdnow",
+    "load_cdnow_summary",
+    "make_campaign",
+    "make_transactions",
+]

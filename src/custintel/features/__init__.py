@@ -21,22 +21,34 @@ from custintel.features._profitability import (
     customer_attributes,
     customer_profitability,
 )
+from custintel.features._promotions import (
+    CAMPAIGN_COLUMNS,
+    DEAL_COLUMNS,
+    campaign_outcomes,
+    deal_sensitivity,
+    on_promotion,
+)
 from custintel.features._summary import SUMMARY_COLUMNS, summarize_customers
 from custintel.features._timeline import repeat_purchase_timeline
 
 __all__ = [
+    "CAMPAIGN_COLUMNS",
+    "DEAL_COLUMNS",
     "PROFITABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "TransactionBaskets",
     "active_periods",
     "basket_matrix",
     "calibration_holdout_split",
+    "campaign_outcomes",
     "canonical_order",
     "churn_features",
     "customer_attributes",
     "customer_profitability",
+    "deal_sensitivity",
     "lapse_durations",
     "make_churn_dataset",
+    "on_promotion",
     "repeat_purchase_timeline",
     "summarize_customers",
     "transaction_baskets",
