@@ -268,3 +268,22 @@ def test_running_out_of_memory_while_mining_is_a_skip_not_a_crash(
     result = cross_sell_step(log, min_support=0.05)
     assert result.skipped is not None and "out of memory" in result.skipped
     assert "--min-support" in result.skipped
+
+
+def test_deal_segments_come_with_a_promotion_column_and_only_then(log: ValidatedLog) -> None:
+    from custintel.datasets import make_campaign
+    from custintel.pipeline import deal_segments
+
+    assert deal_segments(log) is None
+    sim = make_campaign(300, random_state=1)
+    with_deals = validate_step(sim.transactions, horizon=180)
+    deals = deal_segments(with_deals)
+    assert deals is not None
+    assert set(deals["deal_segment"].astype(str)) <= {
+        "full-price",
+        "deal-responsive",
+        "deal-driven",
+    }
+    assert deals.index.equals(summarise_step(with_deals).summary.index)
+    result = segment_step(with_deals, summarise_step(with_deals))
+    pd.testing.assert_frame_equal(result.deals, deals)

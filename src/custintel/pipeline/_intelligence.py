@@ -253,6 +253,10 @@ class CustomerIntelligence(BaseEstimator):
     migration_ : SegmentMigration or None
         RFM segments ``horizon`` days before the observation end against
         those at the end (on the same cut points).
+    deals_ : pandas.DataFrame or None
+        Each customer's deal sensitivity and ``deal_segment`` (full-price,
+        deal-responsive, deal-driven), when the data have a ``promotion``,
+        ``discount`` or ``list_amount`` column; else ``None``.
     churn_model_ : ChurnClassifier
         Trained at ``observation_end - churn_horizon_``, with a leaf size of
         one twentieth of the customers (between 10 and the default 200).
@@ -687,6 +691,7 @@ class CustomerIntelligence(BaseEstimator):
         self.value_tiers_ = segments.value_tiers
         self.lifecycle_ = segments.lifecycle
         self.migration_ = segments.migration
+        self.deals_ = segments.deals
         self.pareto_ = profitability.pareto
         self.whale_ = profitability.whale
         self.abc_thresholds_ = list(profitability.abc_thresholds)

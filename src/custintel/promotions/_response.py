@@ -221,7 +221,12 @@ def campaign_response(
     if by is not None:
         values = outcomes[by]
         lacking: list[str] = []
-        for value in pd.unique(values.dropna()):
+        if isinstance(values.dtype, pd.CategoricalDtype):  # in category order
+            present = set(values.dropna().unique())
+            levels = [v for v in values.cat.categories if v in present]
+        else:
+            levels = list(pd.unique(values.dropna()))
+        for value in levels:
             part = frame.loc[(values == value).to_numpy()]
             row = _one_group(part, level)
             if not (row["n_treatment"] and row["n_control"]):
