@@ -16,6 +16,11 @@ from custintel.features._basket import (
 from custintel.features._calibration import calibration_holdout_split
 from custintel.features._churn import churn_features, make_churn_dataset
 from custintel.features._cohorts import active_periods, lapse_durations
+from custintel.features._early_life import (
+    EARLY_LIFE_COLUMNS,
+    early_life_features,
+    make_early_life_dataset,
+)
 from custintel.features._profitability import (
     PROFITABILITY_COLUMNS,
     customer_attributes,
@@ -34,6 +39,7 @@ from custintel.features._timeline import repeat_purchase_timeline
 __all__ = [
     "CAMPAIGN_COLUMNS",
     "DEAL_COLUMNS",
+    "EARLY_LIFE_COLUMNS",
     "PROFITABILITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "TransactionBaskets",
@@ -46,8 +52,10 @@ __all__ = [
     "customer_attributes",
     "customer_profitability",
     "deal_sensitivity",
+    "early_life_features",
     "lapse_durations",
     "make_churn_dataset",
+    "make_early_life_dataset",
     "on_promotion",
     "repeat_purchase_timeline",
     "summarize_customers",
