@@ -167,6 +167,15 @@ CASES: dict[str, Case] = {
         lambda model, X: model.predict(X),
         columns=("deal_order_share",),
     ),
+    "LookalikeModel": Case(
+        lambda: acquisition.LookalikeModel(),
+        lambda: {
+            "X": summary_days()[["n_orders", "tenure_days"]].copy(),
+            "y": summary_days()["total_amount"].to_numpy(),
+        },
+        lambda model, X: model.predict_proba(X),
+        columns=("n_orders",),
+    ),
     "EarlyLifeValueModel": Case(
         lambda: acquisition.EarlyLifeValueModel(min_samples_leaf=10),
         lambda: {"X": early_life()[0].copy(), "y": early_life()[1].copy()},

@@ -86,6 +86,7 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
             "CustomerIntelligence",
             "UpliftModel",
             "EarlyLifeValueModel",
+            "LookalikeModel",
         ),
         "no transform method: predictions, not a feature transform",
     ),
@@ -103,6 +104,7 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
             "DealSegmenter",
             "UpliftModel",
             "EarlyLifeValueModel",
+            "LookalikeModel",
         ),
         "no to_dict/from_dict: CustomerSegmenter, the deal segments, the uplift and early-life "
         "models and the profitability analyses are not part of a bundle; "

@@ -7,5 +7,6 @@ the first order and the first weeks say instead (built by
 """
 
 from custintel.acquisition._early_value import EarlyLifeValueModel
+from custintel.acquisition._lookalike import LookalikeModel
 
-__all__ = ["EarlyLifeValueModel"]
+__all__ = ["EarlyLifeValueModel", "LookalikeModel"]
