@@ -150,6 +150,17 @@ def _exclude_items(value: Any) -> Any:
     return tuple(str(v) for v in value)
 
 
+def _text_column(values: np.ndarray) -> Any:
+    """Return text with gaps as one dtype whatever the values: ``str`` where pandas infers it.
+
+    An array of only ``None`` would stay ``object`` while one with some text
+    becomes ``str`` (pandas 3): the column must not change type with the data.
+    """
+    series = pd.Series(values, dtype=object)
+    infers_text = int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("future.infer_string")
+    return series.astype("str").array if infers_text else series.array
+
+
 class CustomerIntelligence(BaseEstimator):
     """Run segmentation, churn, CLV, cross-sell and 80/20 on one transaction log.
 
@@ -934,7 +945,7 @@ class CustomerIntelligence(BaseEstimator):
                 "expected_clv": value,
                 # the expected loss: P(churn) times the CLV over the same (churn) window
                 "value_at_risk": churn * value_in_window,
-                "churn_reason": reasons,
+                "churn_reason": _text_column(reasons),
                 "abc_class": apply_thresholds(
                     f[self.value_column_].to_numpy(dtype=float), self.abc_thresholds_
                 ),
