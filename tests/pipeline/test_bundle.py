@@ -406,10 +406,10 @@ def test_a_checksum_error_says_whether_the_size_or_the_content_changed(
     path = same_size / "segments.json"
     text = path.read_bytes()
     path.write_bytes(text[:-2] + (b"  " if text[-2:] != b"  " else b"\n\n"))
-    with pytest.raises(InvalidModelError, match="size matches .* but its SHA-256 differs"):
+    with pytest.raises(InvalidModelError, match=r"size matches .* but its SHA-256 differs"):
         load_bundle(same_size)
     shorter = _copy(bundle, tmp_path / "short")
     path = shorter / "segments.json"
     path.write_bytes(path.read_bytes()[:-10])
-    with pytest.raises(InvalidModelError, match="its size is .* bytes, the manifest says"):
+    with pytest.raises(InvalidModelError, match=r"its size is .* bytes, the manifest says"):
         load_bundle(shorter)
