@@ -21,8 +21,10 @@ cohort's realised value held by the 10 % with the highest forecast; ties are
 broken at random, seeded). Datasets: CDNOW (bundled), Online Retail
 (``../shared/data``, cleaned as the main job cleans it; horizon 180 days, the
 file covers one year) and the simulator (``make_transactions``, 6,000
-customers acquired over a year). New customers are at most 90 days old; the training
-rows are at ages 0, 7, 14, 30, 60 and 90 days.
+customers acquired over a year), plain and with first orders that reveal the
+customer's purchase rate (``plant_first_basket_effects``, strength 1). New
+customers are at most 90 days old; the training rows are at ages 0, 7, 14, 30,
+60 and 90 days.
 
 Run::
 
@@ -50,6 +52,7 @@ COHORTS = {
     "cdnow": ("1997-01-01", "1997-02-14", "1997-02-15", "1997-03-31", 365),
     "online_retail": ("2010-12-01", "2011-03-31", "2011-04-01", "2011-06-10", 180),
     "simulated": ("2023-01-01", "2023-06-30", "2023-10-02", "2023-12-31", 365),
+    "simulated_first_basket": ("2023-01-01", "2023-06-30", "2023-10-02", "2023-12-31", 365),
 }
 AGES = (0, 7, 14, 30, 60, 90)
 
@@ -91,10 +94,12 @@ def run(name: str) -> dict[str, float]:
     from custintel.features import early_life_features, make_early_life_dataset
 
     train_from, train_until, test_from, today, horizon = COHORTS[name]
-    if name == "simulated":  # acquisition over a whole year, so that there are new customers
-        from custintel.datasets import make_transactions
+    if name.startswith("simulated"):  # acquisition over a whole year: there are new customers
+        from custintel.datasets import make_transactions, plant_first_basket_effects
 
-        tx = make_transactions(6000, acquisition_days=365, random_state=0).transactions
+        sim = make_transactions(6000, acquisition_days=365, random_state=0)
+        planted = name == "simulated_first_basket"
+        tx = plant_first_basket_effects(sim) if planted else sim.transactions
     else:
         tx = transactions(name)
     with warnings.catch_warnings():

@@ -121,3 +121,32 @@ def test_unseen_categories_read_as_missing() -> None:
     model = EarlyLifeValueModel().fit(X, y)
     new = pd.DataFrame({"first_amount": [20.0], "channel": pd.Categorical(["partner"])})
     assert np.isfinite(model.predict(new)).all()
+
+
+@pytest.mark.slow
+def test_a_planted_first_basket_signal_is_read_where_btyd_cannot() -> None:
+    from custintel.clv import BetaGeoModel, GammaGammaModel
+    from custintel.datasets import plant_first_basket_effects
+    from custintel.features import summarize_customers
+
+    sim = make_transactions(4000, acquisition_days=365, random_state=4)
+    tx = plant_first_basket_effects(sim, strength=1.0)
+    X, y = make_early_life_dataset(
+        tx,
+        horizon_days=365,
+        ages=(0, 30, 60, 90),
+        acquired_until="2023-06-30",
+        duplicates="keep",
+    )
+    model = EarlyLifeValueModel().fit(X, y.clip(lower=0))
+    today = "2023-12-31"
+    past = tx.loc[tx["timestamp"] < "2024-01-01"]
+    new = early_life_features(past, max_age_days=90, observation_end=today, duplicates="keep")
+    later = tx.loc[tx["timestamp"] >= "2024-01-01"].groupby("customer_id")["amount"].sum()
+    truth = later.reindex(new.index, fill_value=0.0)
+    summary = summarize_customers(past, observation_end=today, duplicates="keep")
+    purchases = BetaGeoModel().fit(summary).predict_purchases(summary, t=365)
+    spend = GammaGammaModel().fit(summary[summary["frequency"] > 0]).predict_spend(summary)
+    btyd = (purchases * spend).reindex(new.index)
+    early = stats.spearmanr(model.predict(new), truth).statistic
+    assert early > stats.spearmanr(btyd, truth).statistic + 0.1

@@ -2,14 +2,17 @@
 
 from custintel.datasets._campaign import DEAL_TYPES, SimulatedCampaign, make_campaign
 from custintel.datasets._cdnow import load_cdnow, load_cdnow_summary
+from custintel.datasets._first_basket import STARTER_ITEM, plant_first_basket_effects
 from custintel.datasets._simulate import SimulatedTransactions, make_transactions
 
 __all__ = [
     "DEAL_TYPES",
+    "STARTER_ITEM",
     "SimulatedCampaign",
     "SimulatedTransactions",
     "load_cdnow",
     "load_cdnow_summary",
     "make_campaign",
     "make_transactions",
+    "plant_first_basket_effects",
 ]
