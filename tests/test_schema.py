@@ -516,6 +516,9 @@ def test_line_level_roles_in_their_documented_order() -> None:
         "channel",
         "region",
         "customer_type",
+        "discount",
+        "list_amount",
+        "promotion",
     )
     schema = TransactionSchema.coerce({"unit_price": "UnitPrice", "item_name": "Description"})
     assert schema.resolve(pd.Index(["customer_id", "timestamp", "amount"])) == {

@@ -46,7 +46,13 @@ def test_every_public_estimator_names_what_it_reads() -> None:
     import custintel.profitability
     import custintel.segmentation
 
-    aliases = {"CustomerTable", "CustomerFeatures", "CustomerValues", "BasketsLike"}
+    aliases = {
+        "CustomerTable",
+        "CustomerFeatures",
+        "CustomerValues",
+        "BasketsLike",
+        "TransactionsLike",
+    }
     seen = []
     for package in (
         custintel.segmentation,

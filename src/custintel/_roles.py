@@ -22,4 +22,7 @@ OPTIONAL_ROLES: tuple[str, ...] = (
     "channel",
     "region",
     "customer_type",
+    "discount",
+    "list_amount",
+    "promotion",
 )

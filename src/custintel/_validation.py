@@ -58,7 +58,17 @@ logger = logging.getLogger("custintel")
 #: Example rows an error message shows at most.
 N_EXAMPLES = 5
 #: Roles whose columns must be numbers.
-NUMERIC_ROLES: tuple[str, ...] = ("amount", "quantity", "unit_price", "cost", "margin")
+NUMERIC_ROLES: tuple[str, ...] = (
+    "amount",
+    "quantity",
+    "unit_price",
+    "cost",
+    "margin",
+    "discount",
+    "list_amount",
+)
+#: Line columns that shrink with the line when a return reduces a purchase.
+PRO_RATA_ROLES: tuple[str, ...] = ("cost", "discount")
 #: Roles whose columns are labels that must not be missing.
 LABEL_ROLES: tuple[str, ...] = ("order_id", "item_id")
 #: Roles that describe the customer (kept as given).
@@ -809,6 +819,14 @@ def resolve_columns(
             "they describe the same thing (margin = amount - cost), so map only one, e.g. "
             "TransactionSchema(margin=None) after renaming or dropping the other column",
             reason="cost_and_margin",
+        )
+    if "discount" in mapping and "list_amount" in mapping:
+        raise SchemaError(
+            f"both discount ({mapping['discount']!r}) and list_amount "
+            f"({mapping['list_amount']!r}) are mapped; they describe the same thing "
+            "(discount = list_amount - amount), so map only one, e.g. "
+            "TransactionSchema(list_amount=None)",
+            reason="discount_and_list_amount",
         )
     return mapping
 
@@ -1647,9 +1665,10 @@ def _pair_returns(
             share = new_quantity / old_quantity
         else:
             share = np.divide(new_amount, old_amount, out=np.zeros(len(rows)), where=old_amount > 0)
-        if "cost" in columns:
-            cost = columns["cost"].to_numpy(dtype=np.float64)[rows]
-            columns["cost"] = _with_values(columns["cost"], rows, cost * share)
+        for role in PRO_RATA_ROLES:
+            if role in columns:
+                old = columns[role].to_numpy(dtype=np.float64)[rows]
+                columns[role] = _with_values(columns[role], rows, old * share)
     return columns, keep, unmatched
 
 
@@ -1754,6 +1773,9 @@ def run_validation(
     if "margin" in columns:
         margin = columns.pop("margin")
         columns["cost"] = (columns["amount"] - margin).rename("cost")
+    if "list_amount" in columns:
+        listed = columns.pop("list_amount")
+        columns["discount"] = (listed - columns["amount"]).rename("discount")
 
     amount = columns["amount"].to_numpy(dtype=np.float64)
     keep = np.ones(len(df), dtype=bool)

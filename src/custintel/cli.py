@@ -227,6 +227,9 @@ _ROLE_HELP = {
     "channel": "the sales channel",
     "region": "the region or country",
     "customer_type": "the customer type, e.g. consumer or business",
+    "discount": "the amount taken off the line's list price (0 at full price)",
+    "list_amount": "the line's amount before discount (instead of a discount column)",
+    "promotion": "a promotion flag or campaign code of the line (empty: no promotion)",
 }
 #: Other spellings of role options.
 _ROLE_ALIASES = {"item_id": ("--item",)}

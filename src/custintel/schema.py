@@ -131,6 +131,17 @@ class TransactionSchema:
         Region of the customer or store.
     customer_type : str or None, default=None
         Customer type, e.g. consumer or business account.
+    discount : str or None, default=None
+        Amount taken off the line's list price, in currency (0 when the
+        line was sold at full price); for deal sensitivity
+        (:func:`~custintel.features.deal_sensitivity`).
+    list_amount : str or None, default=None
+        The line's amount before any discount (list price times quantity);
+        an alternative to ``discount``, which is then ``list_amount - amount``.
+    promotion : str or None, default=None
+        Whether the line was sold on a promotion: a flag (``True``/``1``/
+        ``"yes"``) or a campaign code. Missing values, ``False``, ``0``,
+        ``""``, ``"0"``, ``"no"``, ``"false"`` and ``"none"`` mean no promotion.
 
     Examples
     --------
@@ -161,6 +172,9 @@ class TransactionSchema:
     channel: str | None = None
     region: str | None = None
     customer_type: str | None = None
+    discount: str | None = None
+    list_amount: str | None = None
+    promotion: str | None = None
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

@@ -397,3 +397,19 @@ def test_a_manifest_written_before_the_later_params_loads(bundle: Path, tmp_path
     loaded = load_bundle(old)
     assert loaded.n_jobs is None and loaded.max_rules == 5000 and loaded.currency is None
     assert loaded.missing_ids == "raise" and loaded.penalizer is None
+
+
+def test_a_checksum_error_says_whether_the_size_or_the_content_changed(
+    bundle: Path, tmp_path: Path
+) -> None:
+    same_size = _copy(bundle, tmp_path / "same")
+    path = same_size / "segments.json"
+    text = path.read_bytes()
+    path.write_bytes(text[:-2] + (b"  " if text[-2:] != b"  " else b"\n\n"))
+    with pytest.raises(InvalidModelError, match=r"size matches .* but its SHA-256 differs"):
+        load_bundle(same_size)
+    shorter = _copy(bundle, tmp_path / "short")
+    path = shorter / "segments.json"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(InvalidModelError, match=r"its size is .* bytes, the manifest says"):
+        load_bundle(shorter)

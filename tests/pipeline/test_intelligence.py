@@ -371,3 +371,13 @@ def test_value_at_risk_pairs_the_churn_window_with_the_clv_over_it(
         c["value_at_risk"], c["churn_probability"] * in_window.reindex(c.index), rtol=1e-12
     )
     assert (c["value_at_risk"] < c["churn_probability"] * c["expected_clv"] + 1e-9).all()
+
+
+def test_churn_reason_keeps_its_type_when_no_customer_is_at_risk(
+    fitted: CustomerIntelligence, pipeline_tx: pd.DataFrame
+) -> None:
+    scores = fitted.customers_
+    safe = scores.index[scores["churn_probability"] < 0.3]
+    calm = fitted.score(pipeline_tx.loc[pipeline_tx["customer_id"].isin(safe)])
+    assert calm["churn_reason"].isna().all()
+    assert calm["churn_reason"].dtype == scores["churn_reason"].dtype

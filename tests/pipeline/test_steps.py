@@ -284,3 +284,22 @@ def test_bulk_orders_are_left_out_of_mining_with_a_note(log: ValidatedLog) -> No
     # Without the limit the same orders make every set of their items frequent: refused.
     kept = cross_sell_step(wide, min_support=0.001, max_basket_size=None)
     assert kept.skipped is not None and "max_basket_size" in kept.skipped
+
+
+def test_deal_segments_come_with_a_promotion_column_and_only_then(log: ValidatedLog) -> None:
+    from custintel.datasets import make_campaign
+    from custintel.pipeline import deal_segments
+
+    assert deal_segments(log) is None
+    sim = make_campaign(300, random_state=1)
+    with_deals = validate_step(sim.transactions, horizon=180)
+    deals = deal_segments(with_deals)
+    assert deals is not None
+    assert set(deals["deal_segment"].astype(str)) <= {
+        "full-price",
+        "deal-responsive",
+        "deal-driven",
+    }
+    assert deals.index.equals(summarise_step(with_deals).summary.index)
+    result = segment_step(with_deals, summarise_step(with_deals))
+    pd.testing.assert_frame_equal(result.deals, deals)

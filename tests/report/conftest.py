@@ -46,10 +46,11 @@ def minimal_report(
 @pytest.fixture(scope="session")
 def pipeline_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of a real CustomerIntelligence fitted on simulated data."""
-    from custintel.datasets import make_transactions
+    from custintel.datasets import make_campaign
     from custintel.pipeline import CustomerIntelligence
 
-    tx = make_transactions(200, random_state=3).transactions
+    # Simulated customers with promotions and discounts, so the report has every section.
+    tx = make_campaign(300, random_state=3).transactions
     ci = CustomerIntelligence(horizon=120).fit(tx)
     return write_report(ci, tmp_path_factory.mktemp("pipeline"))
 

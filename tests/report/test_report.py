@@ -70,7 +70,7 @@ def _assert_self_contained(text: str, page: _Page) -> None:
 
 def test_full_report_has_every_section_with_its_plots(full_report, ci_full):
     text, page = _parse(full_report)
-    assert page.sections == [key for key, _ in SECTIONS]
+    assert page.sections == [key for key, _ in SECTIONS if key != "promotions"]
     assert len(page.actions) == 10 and all(len(a) > 30 for a in page.actions)
     # Months, cohorts, regions, Pareto, ABC, whale, segment bars, RFM heatmap, migration,
     # gains, calibration, CLV distribution and the tracking plot.
@@ -127,7 +127,7 @@ def test_action_lines_are_computed_from_the_data(full_report, ci_full):
 
 def test_missing_optional_parts_become_notes(minimal_report, ci_minimal):
     text, page = _parse(minimal_report)
-    assert page.sections == [key for key, _ in SECTIONS]
+    assert page.sections == [key for key, _ in SECTIONS if key != "promotions"]
     _assert_self_contained(text, page)
     for because in (
         "whale curve is not available because the data has no cost column",
@@ -213,11 +213,13 @@ def test_report_of_a_real_customer_intelligence(pipeline_report):
     assert pipeline_report.name == "report.html"
     assert page.sections == [key for key, _ in SECTIONS]
     _assert_self_contained(text, page)
-    # Items, costs and two years of history: every part is there, nothing failed.
+    # Items, costs, promotions and two years of history: every part is there, nothing failed.
     assert "not available" not in text
     assert "could not be computed" not in text
-    assert len(page.images) == 14
-    assert page.actions[0].startswith("200 customers placed")
+    assert len(page.images) == 15
+    assert page.actions[0].startswith("300 customers placed")
+    promotions = page.actions[[key for key, _ in SECTIONS].index("promotions")]
+    assert "buy mostly on deals" in promotions and "full-price customers" in promotions
     assert "churn window and CLV horizon 120 days" in text
 
 

@@ -13,9 +13,15 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 import custintel as ci
-from custintel import basket, churn, clv, profitability, segmentation
-from custintel.datasets import make_transactions
-from custintel.features import customer_profitability, make_churn_dataset
+from custintel import acquisition, basket, churn, clv, profitability, promotions, segmentation
+from custintel.datasets import make_campaign, make_transactions
+from custintel.features import (
+    campaign_outcomes,
+    customer_profitability,
+    deal_sensitivity,
+    make_churn_dataset,
+    make_early_life_dataset,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,30 @@ def churn_data() -> tuple[pd.DataFrame, pd.Series]:
 @cache
 def profit_table() -> pd.DataFrame:
     return customer_profitability(transactions())
+
+
+@cache
+def campaign() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deal measures before a simulated campaign (400 customers), and each contact's features."""
+    sim = make_campaign(400, random_state=0)
+    before = sim.transactions.loc[sim.transactions["timestamp"] < sim.contact_date]
+    deals = deal_sensitivity(before, duplicates="keep")
+    outcomes = campaign_outcomes(sim.transactions, sim.contacts, window_days=60)
+    X = deals.reindex(outcomes["customer_id"]).fillna(0.0).astype(np.float64)
+    X.index = outcomes.index
+    return deals, X.assign(group=outcomes["group"], responded=outcomes["responded"])
+
+
+@cache
+def early_life() -> tuple[pd.DataFrame, pd.Series]:
+    return make_early_life_dataset(transactions(), horizon_days=180, ages=(0, 30))
+
+
+def _uplift_data() -> dict[str, Any]:
+    _, contacts = campaign()
+    X = contacts.drop(columns=["group", "responded"])
+    treated = (contacts["group"] == "treatment").to_numpy()
+    return {"X": X, "y": treated, "fit_params": {"y": contacts["responded"].to_numpy()}}
 
 
 def _frame(table: Callable[[], pd.DataFrame]) -> Callable[[], dict[str, Any]]:
@@ -126,6 +156,32 @@ CASES: dict[str, Case] = {
         columns=("days_since_last", "n_orders", "total_amount", "frequency"),
     ),
     "LifecycleSegmenter": Case(segmentation.LifecycleSegmenter, _frame(summary_days)),
+    "DealSegmenter": Case(
+        segmentation.DealSegmenter,
+        lambda: {"X": campaign()[0].copy()},
+        columns=("deal_order_share",),
+    ),
+    "UpliftModel": Case(
+        lambda: promotions.UpliftModel(),
+        _uplift_data,
+        lambda model, X: model.predict(X),
+        columns=("deal_order_share",),
+    ),
+    "LookalikeModel": Case(
+        lambda: acquisition.LookalikeModel(),
+        lambda: {
+            "X": summary_days()[["n_orders", "tenure_days"]].copy(),
+            "y": summary_days()["total_amount"].to_numpy(),
+        },
+        lambda model, X: model.predict_proba(X),
+        columns=("n_orders",),
+    ),
+    "EarlyLifeValueModel": Case(
+        lambda: acquisition.EarlyLifeValueModel(min_samples_leaf=10),
+        lambda: {"X": early_life()[0].copy(), "y": early_life()[1].copy()},
+        lambda model, X: model.predict(X),
+        columns=("first_amount",),
+    ),
     "ChurnClassifier": Case(
         lambda: churn.ChurnClassifier(max_iter=10, min_samples_leaf=20, cv=2),
         lambda: {"X": churn_data()[0].copy(), "y": churn_data()[1].copy()},

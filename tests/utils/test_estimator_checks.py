@@ -19,7 +19,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
-from custintel import basket, churn, clv, profitability, segmentation
+from custintel import acquisition, basket, churn, clv, profitability, promotions, segmentation
 from custintel.exceptions import SchemaError
 from custintel.utils import CHECKS, check_estimator, iter_checks
 from custintel.utils.estimator_checks import assert_identical
@@ -46,7 +46,7 @@ def _params() -> list[Any]:
 def test_every_public_estimator_is_checked() -> None:
     """New estimators must be added to tests/utils/_cases.py."""
     found = set()
-    for module in (clv, segmentation, churn, basket, profitability):
+    for module in (clv, segmentation, churn, basket, profitability, promotions, acquisition):
         for name in module.__all__:
             obj = getattr(module, name)
             if isinstance(obj, type) and issubclass(obj, BaseEstimator):
@@ -84,6 +84,9 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
             "ParetoAnalysis",
             "WhaleCurve",
             "CustomerIntelligence",
+            "UpliftModel",
+            "EarlyLifeValueModel",
+            "LookalikeModel",
         ),
         "no transform method: predictions, not a feature transform",
     ),
@@ -93,9 +96,19 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
     )
     | {"CustomerIntelligence": "score takes transactions, not one row per customer"},
     "json_round_trip": dict.fromkeys(
-        ("CustomerSegmenter", "ParetoAnalysis", "WhaleCurve", "CustomerIntelligence"),
-        "no to_dict/from_dict: CustomerSegmenter and the profitability analyses are not "
-        "part of a bundle; CustomerIntelligence saves a bundle folder instead",
+        (
+            "CustomerSegmenter",
+            "ParetoAnalysis",
+            "WhaleCurve",
+            "CustomerIntelligence",
+            "DealSegmenter",
+            "UpliftModel",
+            "EarlyLifeValueModel",
+            "LookalikeModel",
+        ),
+        "no to_dict/from_dict: CustomerSegmenter, the deal segments, the uplift and early-life "
+        "models and the profitability analyses are not part of a bundle; "
+        "CustomerIntelligence saves a bundle folder instead",
     ),
 }
 

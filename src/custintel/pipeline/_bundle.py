@@ -459,14 +459,17 @@ def _read_file(folder: Path, name: str, entry: Any) -> bytes:
             "missing_file",
         )
     data = file.read_bytes()
-    if len(data) != entry["bytes"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise _refuse(
-            f"{str(file)!r} does not match the bundle manifest (size {len(data):,} bytes, "
-            f"expected {entry['bytes']:,}; or its SHA-256 differs): the file was changed or "
-            "truncated after saving; the bundle is refused, save it again",
-            "checksum_mismatch",
-        )
-    return data
+    if len(data) != entry["bytes"]:
+        what = f"its size is {len(data):,} bytes, the manifest says {entry['bytes']:,}"
+    elif hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        what = f"its size matches ({len(data):,} bytes) but its SHA-256 differs"
+    else:
+        return data
+    raise _refuse(
+        f"{str(file)!r} does not match the bundle manifest ({what}): the file was changed or "
+        "truncated after saving; the bundle is refused, save it again",
+        "checksum_mismatch",
+    )
 
 
 def _json(data: bytes, name: str, folder: Path) -> Any:

@@ -151,6 +151,17 @@ def _exclude_items(value: Any) -> Any:
     return tuple(str(v) for v in value)
 
 
+def _text_column(values: np.ndarray) -> Any:
+    """Return text with gaps as one dtype whatever the values: ``str`` where pandas infers it.
+
+    An array of only ``None`` would stay ``object`` while one with some text
+    becomes ``str`` (pandas 3): the column must not change type with the data.
+    """
+    series = pd.Series(values, dtype=object)
+    infers_text = int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("future.infer_string")
+    return series.astype("str").array if infers_text else series.array
+
+
 class CustomerIntelligence(BaseEstimator):
     """Run segmentation, churn, CLV, cross-sell and 80/20 on one transaction log.
 
@@ -259,6 +270,10 @@ class CustomerIntelligence(BaseEstimator):
     migration_ : SegmentMigration or None
         RFM segments ``horizon`` days before the observation end against
         those at the end (on the same cut points).
+    deals_ : pandas.DataFrame or None
+        Each customer's deal sensitivity and ``deal_segment`` (full-price,
+        deal-responsive, deal-driven), when the data have a ``promotion``,
+        ``discount`` or ``list_amount`` column; else ``None``.
     churn_model_ : ChurnClassifier
         Trained at ``observation_end - churn_horizon_``, with a leaf size of
         one twentieth of the customers (between 10 and the default 200).
@@ -703,6 +718,7 @@ class CustomerIntelligence(BaseEstimator):
         self.value_tiers_ = segments.value_tiers
         self.lifecycle_ = segments.lifecycle
         self.migration_ = segments.migration
+        self.deals_ = segments.deals
         self.pareto_ = profitability.pareto
         self.whale_ = profitability.whale
         self.abc_thresholds_ = list(profitability.abc_thresholds)
@@ -945,7 +961,7 @@ class CustomerIntelligence(BaseEstimator):
                 "expected_clv": value,
                 # the expected loss: P(churn) times the CLV over the same (churn) window
                 "value_at_risk": churn * value_in_window,
-                "churn_reason": reasons,
+                "churn_reason": _text_column(reasons),
                 "abc_class": apply_thresholds(
                     f[self.value_column_].to_numpy(dtype=float), self.abc_thresholds_
                 ),

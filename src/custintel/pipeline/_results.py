@@ -200,6 +200,11 @@ class SegmentsResult:
         Days between the two segmentations: the horizon, or half the history
         when the horizon leaves too short a baseline; ``None`` when there is
         no migration (or, for a hand-built result, means the horizon).
+    deals : pandas.DataFrame or None, default=None
+        With a ``promotion``, ``discount`` or ``list_amount`` column: each
+        customer's :func:`~custintel.features.deal_sensitivity` and
+        ``deal_segment`` (:class:`~custintel.segmentation.DealSegmenter`);
+        ``None`` without such columns.
     """
 
     rfm: Any
@@ -208,6 +213,7 @@ class SegmentsResult:
     migration: Any
     notes: list[str] = field(default_factory=list)
     migration_days: int | None = None
+    deals: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ recomputes a feature or a model of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -50,6 +51,7 @@ __all__ = [
     "churn_step",
     "clv_step",
     "cross_sell_step",
+    "deal_segments",
     "fit_clv",
     "item_names",
     "profitability_step",
@@ -673,10 +675,13 @@ MIN_BASELINE_DAYS = 90
 
 
 def segment_step(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResult:
-    """Fit RFM, value tiers and lifecycle stages, and the migration over the last horizon.
+    """Fit RFM, value tiers and lifecycle stages, the migration, and deal segments.
 
-    The migration compares the RFM segments at the observation end with
-    those one horizon earlier, when at least ``MIN_BASELINE_DAYS`` of
+    Deal segments (:class:`~custintel.segmentation.DealSegmenter` on
+    :func:`~custintel.features.deal_sensitivity`) are found when the log has
+    a ``promotion`` or ``discount`` column. The migration compares the RFM
+    segments at the observation end with those one horizon earlier, when at
+    least ``MIN_BASELINE_DAYS`` of
     history precede that day; otherwise with those half the history earlier
     (with a note), and it is skipped, with a note, when even that leaves
     less than ``MIN_BASELINE_DAYS`` on either side.
@@ -690,6 +695,39 @@ def segment_step(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResul
     -------
     SegmentsResult
     """
+    result = _behaviour_segments(log, customers)
+    deals = deal_segments(log)
+    return result if deals is None else dataclasses.replace(result, deals=deals)
+
+
+def deal_segments(log: ValidatedLog) -> pd.DataFrame | None:
+    """Return each customer's deal sensitivity and deal segment, or ``None`` without deal columns.
+
+    Parameters
+    ----------
+    log : ValidatedLog
+        What :func:`validate_step` returned.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        :func:`~custintel.features.deal_sensitivity` columns and
+        ``deal_segment``, indexed by ``customer_id``.
+    """
+    from custintel.features import deal_sensitivity
+    from custintel.segmentation import DealSegmenter
+
+    if not {"promotion", "discount"} & set(log.frame.columns):
+        return None
+    with quiet():  # the log was validated and its problems reported already
+        table = deal_sensitivity(
+            log.frame, observation_end=str(log.observation_end.date()), duplicates="keep"
+        )
+    table["deal_segment"] = DealSegmenter().fit_transform(table)["deal_segment"]
+    return table
+
+
+def _behaviour_segments(log: ValidatedLog, customers: CustomerSummary) -> SegmentsResult:
     from custintel.segmentation import (
         LifecycleSegmenter,
         RFMSegmenter,

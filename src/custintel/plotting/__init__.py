@@ -22,6 +22,7 @@ from custintel.plotting._clv import (
     plot_period_transactions,
 )
 from custintel.plotting._profitability import plot_abc, plot_pareto, plot_whale_curve
+from custintel.plotting._promotions import plot_campaign_lift, plot_qini_curve
 from custintel.plotting._segmentation import plot_migration, plot_rfm_heatmap, plot_segment_bars
 from custintel.plotting._trends import money_axis_label, plot_breakdown, plot_monthly_activity
 
@@ -32,6 +33,7 @@ __all__ = [
     "plot_breakdown",
     "plot_calibration_curve",
     "plot_calibration_vs_holdout",
+    "plot_campaign_lift",
     "plot_clv_distribution",
     "plot_cohort_heatmap",
     "plot_cumulative_purchases",
@@ -43,6 +45,7 @@ __all__ = [
     "plot_monthly_activity",
     "plot_pareto",
     "plot_period_transactions",
+    "plot_qini_curve",
     "plot_rfm_heatmap",
     "plot_segment_bars",
     "plot_survival_curve",

@@ -17,6 +17,7 @@ from custintel.report._crosssell import crosssell_section
 from custintel.report._document import Section, guarded, page
 from custintel.report._overview import overview_section
 from custintel.report._profitability import pareto_section
+from custintel.report._promotions import promotions_section
 from custintel.report._quality import quality_section
 from custintel.report._result import result_of
 from custintel.report._segments import segments_section
@@ -34,6 +35,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("churn", "Churn risk"),
     ("clv", "Customer lifetime value"),
     ("crosssell", "Cross-sell"),
+    ("promotions", "Promotions"),
     ("actions", "Action lists"),
 )
 """Sections of the report in page order: (HTML id, heading)."""
@@ -75,7 +77,7 @@ def render_report(model: Any) -> str:
             "the HTML report draws its plots with matplotlib: pip install 'custintel[plot]'"
         )
     horizon = result.log.horizon
-    builders: dict[str, Callable[[], Section]] = {
+    builders: dict[str, Callable[[], Section | None]] = {
         "overview": lambda: overview_section(result),
         "quality": lambda: quality_section(result),
         "trends": lambda: trends_section(result),
@@ -85,12 +87,14 @@ def render_report(model: Any) -> str:
         "churn": lambda: churn_section(result, horizon),
         "clv": lambda: clv_section(result, horizon),
         "crosssell": lambda: crosssell_section(result),
+        "promotions": lambda: promotions_section(result),
         "actions": lambda: actions_section(result),
     }
     currency = getattr(result, "currency", None)
     # Every amount of every section carries the currency of the data.
     with fmt.currency(currency):
-        sections = [_section(key, title, builders[key]) for key, title in SECTIONS]
+        built = [_section(key, title, builders[key]) for key, title in SECTIONS]
+    sections = [section for section in built if section is not None]
     ov = result.customers.overview
     subtitle = (
         f"{fmt.count(ov.get('n_customers'))} customers, {fmt.date(ov.get('first_date'))} to "
@@ -107,9 +111,10 @@ def render_report(model: Any) -> str:
     )
 
 
-def _section(key: str, title: str, build: Callable[[], Section]) -> Section:
+def _section(key: str, title: str, build: Callable[[], Section | None]) -> Section | None:
     # A section that cannot be computed becomes a note, so the rest of the report survives.
-    holder: list[Section] = []
+    # A builder returns None for a section the data do not call for (no promotions).
+    holder: list[Section | None] = []
 
     def run() -> str:
         holder.append(build())

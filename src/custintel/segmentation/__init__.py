@@ -6,6 +6,7 @@ returns pandas objects indexed by ``customer_id``.
 """
 
 from custintel.segmentation._clusters import CustomerSegmenter
+from custintel.segmentation._deal import DEAL_SEGMENTS, DealSegmenter
 from custintel.segmentation._lifecycle import STAGES, LifecycleSegmenter
 from custintel.segmentation._reports import (
     SegmentMigration,
@@ -22,9 +23,11 @@ from custintel.segmentation._rfm import (
 from custintel.segmentation._value_tier import ValueTierSegmenter, default_playbook
 
 __all__ = [
+    "DEAL_SEGMENTS",
     "SEGMENT_NAMES",
     "STAGES",
     "CustomerSegmenter",
+    "DealSegmenter",
     "LifecycleSegmenter",
     "RFMSegmenter",
     "SegmentMigration",
