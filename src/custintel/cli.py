@@ -386,9 +386,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     summarize.add_argument(
         "--time-unit",
-        choices=["D", "W"],
+        choices=["h", "D", "W", "M"],
         default="D",
-        help="unit of recency and T: D = days (default), W = weeks",
+        help="unit of recency and T: h = hours, D = days (default), W = weeks, "
+        "M = months of 365.25/12 days",
     )
     _add_policy_options(summarize)
 

@@ -416,3 +416,19 @@ def test_round_trips(fitted: BetaGeoBetaBinomModel, donations, tmp_path) -> None
         )
     assert clone(fitted).get_params() == fitted.get_params()
     assert not hasattr(clone(fitted), "params_")
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "delta"])
+def test_proba_alive_intervals_hold_the_point_and_stay_in_unit_interval(
+    donations: tuple[pd.DataFrame, np.ndarray], method: str
+) -> None:
+    X, weights = donations
+    model = BetaGeoBetaBinomModel().fit(X, sample_weight=weights)
+    out = model.predict_proba_alive(
+        X, periods_ahead=2, interval=0.9, n_draws=100, random_state=0, interval_method=method
+    )
+    point = model.predict_proba_alive(X, periods_ahead=2)
+    np.testing.assert_allclose(out["proba_alive"], point)
+    assert ((out["lower"] <= out["proba_alive"]) & (out["proba_alive"] <= out["upper"])).all()
+    assert ((out["lower"] >= 0) & (out["upper"] <= 1)).all()
+    assert (out["upper"] - out["lower"]).max() > 0

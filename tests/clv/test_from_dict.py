@@ -352,12 +352,12 @@ def test_clv_structure(exports: dict[str, dict[str, Any]]) -> None:
     for field in ("time_unit", "purchase_model", "spend_model"):
         assert _reason(CLVModel, {k: v for k, v in data.items() if k != field}) == ("missing_field")
     assert _reason(CLVModel, {**data, "extra": 1}) == "unknown_field"
-    units: list[Any] = ["M", "d", "days", 7, True, ["W"]]
+    units: list[Any] = ["Q", "d", "days", 7, True, ["W"]]
     for unit in units:
         with pytest.raises(InvalidModelError, match="time_unit") as info:
             CLVModel.from_dict({**data, "time_unit": unit})
         assert info.value.reason == "bad_parameter"
-    for good in ("D", "W", None):
+    for good in ("h", "D", "W", "M", None):
         assert CLVModel.from_dict({**data, "time_unit": good}).time_unit_ == good
     for field in ("purchase_model", "spend_model"):
         for value in (None, "BetaGeoModel", json.dumps(data[field]), [data[field]]):

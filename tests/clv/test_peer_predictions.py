@@ -422,7 +422,7 @@ def test_alive_path_inputs() -> None:
     with pytest.raises(ValueError, match="before the last purchase"):
         alive_path(model, ["2024-01-01", "2024-01-15"], observation_end="2024-01-10")
     with pytest.raises(ValueError, match="time_unit"):
-        alive_path(model, ["2024-01-01"], time_unit="M")
+        alive_path(model, ["2024-01-01"], time_unit="Y")
     with pytest.raises(ValueError, match="timestamp"):
         alive_path(model, pd.DataFrame({"date": ["2024-01-01"]}))
     with pytest.raises(ValueError, match="at least one purchase"):

@@ -116,3 +116,35 @@ def test_engines_agree_on_the_new_units(tiny_tx: pd.DataFrame, unit: str) -> Non
         got = summarize_customers(native, time_unit=unit)  # type: ignore[arg-type]
         for column in ("frequency", "recency", "T"):
             np.testing.assert_allclose(got[column], expected[column], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["BetaGeoModel", "ParetoNBDModel", "GammaGammaModel"])
+def test_every_model_refuses_a_table_in_another_unit_and_exports_its_unit(name: str) -> None:
+    import custintel.clv as clv
+    from custintel.datasets import load_cdnow
+    from custintel.exceptions import SchemaError
+    from custintel.features import summarize_customers
+
+    tx = load_cdnow()
+    weekly = summarize_customers(tx, time_unit="W", duplicates="keep")
+    daily = summarize_customers(tx, time_unit="D", duplicates="keep")
+    table = weekly[weekly["frequency"] > 0] if name == "GammaGammaModel" else weekly
+    model = getattr(clv, name)().fit(table)
+    assert model.time_unit_ == "W"
+    predict = (
+        (lambda m, X: m.predict_spend(X))
+        if name == "GammaGammaModel"
+        else (lambda m, X: m.predict_purchases(X, t=10))
+    )
+    with pytest.raises(SchemaError) as err:
+        predict(model, daily.head(5))
+    assert err.value.reason == "time_unit_mismatch"
+    with pytest.raises(SchemaError):
+        model.score(daily.head(5))
+    rebuilt = type(model).from_dict(model.to_dict())
+    assert rebuilt.time_unit_ == "W"
+    with pytest.raises(SchemaError):
+        predict(rebuilt, daily.head(5))
+    plain = daily.head(5).copy()
+    plain.attrs.clear()  # a hand-made table records no unit: not checked
+    predict(model, plain)

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["alive_path"]
+from custintel.clv._time_units import UNIT_DAYS
 
-_UNIT_DAYS = {"D": 1.0, "W": 7.0}
+__all__ = ["alive_path"]
 
 
 def _purchase_days(purchases: Any) -> tuple[np.ndarray, bool]:
@@ -102,8 +102,11 @@ def alive_path(
     >>> round(float(path["proba_alive"].iloc[-1]), 3)
     0.215
     """
-    if time_unit not in _UNIT_DAYS:
-        raise ValueError(f"time_unit must be 'D' or 'W', got {time_unit!r}")
+    if time_unit not in UNIT_DAYS:
+        raise ValueError(
+            f"time_unit must be 'h', 'D', 'W' or 'M' (hours, days, weeks, months of "
+            f"365.25/12 days), got {time_unit!r}"
+        )
     occasions, dated = _purchase_days(purchases)
     first, last = occasions[0], occasions[-1]
     if dated:
@@ -115,7 +118,7 @@ def alive_path(
                 f"{pd.Timestamp(last).date()}; pass a later day or leave it out"
             )
         grid = np.arange(first, end + np.timedelta64(1, "D"), np.timedelta64(1, "D"))
-        scale = _UNIT_DAYS[time_unit] * 86_400e9
+        scale = UNIT_DAYS[time_unit] * 86_400e9
 
         def elapsed(times: np.ndarray) -> np.ndarray:
             return (times - first).astype("timedelta64[ns]").astype(np.float64) / scale

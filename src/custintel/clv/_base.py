@@ -33,6 +33,7 @@ from custintel.clv._fit import (
     fit_mle,
     standard_errors,
 )
+from custintel.clv._time_units import UNIT_DAYS, check_time_unit, table_time_unit
 from custintel.exceptions import DataQualityWarning, SchemaError, warn
 from custintel.export import NONNEGATIVE, Domain, ExportReader, as_float, show
 from custintel.typing import CustomerTable
@@ -548,6 +549,7 @@ class ParametricModel(BaseEstimator):
         result = self._after_fit(result, arrays, weights)
         check_converged(result, on_failure=self.on_failure, model_name=type(self).__name__)
         self._set_fitted(result, n_customers=float(weights.sum()))
+        self.time_unit_ = table_time_unit(X)
         return self
 
     def _after_fit(
@@ -608,6 +610,7 @@ class ParametricModel(BaseEstimator):
         float
         """
         params = self._theta
+        self._check_time_unit(X)
         arrays, _ = self._prepare(X)
         n_rows = len(next(iter(arrays.values())))
         weights = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
@@ -677,12 +680,17 @@ class ParametricModel(BaseEstimator):
             table["p_value"] = 2.0 * ndtr(-np.abs(z.to_numpy()))
         return table
 
+    def _check_time_unit(self, X: Any) -> None:
+        """Refuse ``X`` in another time unit than the fit's (both recorded in ``attrs``)."""
+        check_time_unit(getattr(self, "time_unit_", None), X, model_name=type(self).__name__)
+
     #: Fields of :meth:`to_dict` a hand-written export may leave out.
     _EXPORT_OPTIONAL: ClassVar[tuple[str, ...]] = (
         "hyperparameters",
         "standard_errors",
         "n_customers",
         "covariance",
+        "time_unit",
     )
     #: Domain of each parameter in an export; parameters not listed are in FITTED_RANGE.
     param_domains: ClassVar[Mapping[str, Domain]] = {}
@@ -715,6 +723,7 @@ class ParametricModel(BaseEstimator):
             "converged": bool(self.converged_),
             "n_customers": _jsonable(float(self.n_customers_)),
             "covariance": None if covariance is None else covariance.tolist(),
+            "time_unit": getattr(self, "time_unit_", None),
         }
 
     @classmethod
@@ -828,6 +837,9 @@ class ParametricModel(BaseEstimator):
         model.n_iter_ = 0
         model.n_customers_ = reader.number(
             data.get("n_customers"), "n_customers", NONNEGATIVE, allow_none=True
+        )
+        model.time_unit_ = reader.choice(
+            data.get("time_unit"), "time_unit", tuple(UNIT_DAYS), allow_none=True
         )
         return model
 
@@ -1260,6 +1272,7 @@ class PurchaseModel(ParametricModel):
         interval_method: str = "bootstrap",
     ) -> pd.Series | pd.DataFrame:
         """Evaluate the :attr:`maths` function ``formula`` on the customer table ``X``."""
+        self._check_time_unit(X)
         options = {
             "method": interval_method,
             "scale": "logit" if formula.startswith("proba") else "log",

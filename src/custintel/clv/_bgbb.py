@@ -9,7 +9,14 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from custintel.clv import _bgbb_math as bgbb
-from custintel.clv._base import PurchaseMaths, PurchaseModel, _describe, check_recency
+from custintel.clv._base import (
+    PurchaseMaths,
+    PurchaseModel,
+    _describe,
+    bootstrap_interval,
+    check_interval,
+    check_recency,
+)
 from custintel.exceptions import SchemaError
 from custintel.typing import CustomerTable
 
@@ -122,7 +129,16 @@ class BetaGeoBetaBinomModel(PurchaseModel):
     def _ages(self, t: Any) -> np.ndarray:
         return bgbb.whole_numbers(t, "t")
 
-    def predict_proba_alive(self, X: CustomerTable, *, periods_ahead: int = 1) -> pd.Series:
+    def predict_proba_alive(
+        self,
+        X: CustomerTable,
+        *,
+        periods_ahead: int = 1,
+        interval: float | None = None,
+        n_draws: int = 200,
+        random_state: Any = None,
+        interval_method: str = "bootstrap",
+    ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer is alive ``periods_ahead`` opportunities on.
 
         Parameters
@@ -133,12 +149,15 @@ class BetaGeoBetaBinomModel(PurchaseModel):
             A whole number ``m >= 0``: P(alive at opportunity ``T + m``).
             The default 1 is the next opportunity (FHS 2010, eq. 11); 0 is
             the last one observed. Lifetimes calls it ``m_periods_in_future``.
+        interval, n_draws, random_state, interval_method
+            As for :meth:`custintel.clv.BetaGeoModel.predict_purchases`: with
+            a level, the point value with ``lower`` and ``upper`` bounds.
 
         Returns
         -------
-        pandas.Series
+        pandas.Series or pandas.DataFrame
             ``proba_alive`` per customer, indexed like ``X``; it decreases in
-            ``periods_ahead``.
+            ``periods_ahead``. With ``interval``, a DataFrame.
 
         Examples
         --------
@@ -156,12 +175,32 @@ class BetaGeoBetaBinomModel(PurchaseModel):
         [0.74, 0.055]
         """
         m = float(bgbb.whole_numbers(periods_ahead, "periods_ahead"))
+        level = check_interval(interval)
         check_is_fitted(self, "params_")
         arrays, index = self._prepare(X)
-        values = bgbb.proba_alive(
-            self._params, arrays["frequency"], arrays["recency"], arrays["T"], m
+        f, r, T = arrays["frequency"], arrays["recency"], arrays["T"]
+        values = bgbb.proba_alive(self._params, f, r, T, m)
+        if level is None:
+            return pd.Series(values, index=index, name="proba_alive")
+
+        def at(draws: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            return np.stack(
+                [bgbb.proba_alive(theta, f[rows], r[rows], T[rows], m) for theta in draws]
+            )
+
+        return bootstrap_interval(
+            self,
+            values,
+            at,
+            [f, r, T],
+            "proba_alive",
+            index,
+            level,
+            n_draws,
+            random_state,
+            method=interval_method,
+            scale="logit",
         )
-        return pd.Series(values, index=index, name="proba_alive")
 
     def predict_proba_purchases_new(self, t: Any, n: Any) -> np.ndarray:
         r"""Return :math:`P(X(t) = n)`: ``n`` transactions of a new customer in ``t`` opportunities.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,9 +15,12 @@ from custintel.clv import _pareto_nbd_math as pareto_nbd_math
 from custintel.clv._base import PurchaseModel, bootstrap_interval, check_interval
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
 from custintel.clv._bgbb import BetaGeoBetaBinomModel
+from custintel.clv._cnbd import MBGCNBDModel
+from custintel.clv._dert import dert
 from custintel.clv._gamma_gamma import GammaGammaModel
 from custintel.clv._nbd import NBDModel
 from custintel.clv._pareto_nbd import ParetoNBDModel
+from custintel.clv._time_units import check_time_unit
 from custintel.exceptions import InvalidModelError
 from custintel.export import ExportReader
 from custintel.typing import CustomerTable
@@ -25,7 +29,12 @@ __all__ = ["CLVModel"]
 
 #: Days per month (365.25 / 12), the default discounting period for daily tables.
 DAYS_PER_MONTH = 30.4375
-_MONTH_IN_UNITS = {"D": DAYS_PER_MONTH, "W": DAYS_PER_MONTH / 7}
+_MONTH_IN_UNITS = {
+    "h": DAYS_PER_MONTH * 24,
+    "D": DAYS_PER_MONTH,
+    "W": DAYS_PER_MONTH / 7,
+    "M": 1.0,
+}
 _FORMAT_VERSION = 1
 
 #: The purchase models an export may name: this table, never a lookup by name.
@@ -37,6 +46,7 @@ _PURCHASE_MODELS: dict[str, type[PurchaseModel]] = {
         ParetoNBDModel,
         BetaGeoBetaBinomModel,
         NBDModel,
+        MBGCNBDModel,
     )
 }
 
@@ -164,7 +174,7 @@ class CLVModel(BaseEstimator):
         self,
         X: Any,
         *,
-        horizon: int,
+        horizon: float,
         discount_rate: float = 0.0,
         margin: float | Any = 1.0,
         period_length: float | None = None,
@@ -172,6 +182,7 @@ class CLVModel(BaseEstimator):
         n_draws: int = 200,
         random_state: Any = None,
         interval_method: str = "bootstrap",
+        discounting: str = "discrete",
     ) -> pd.Series | pd.DataFrame:
         """Predict each customer's discounted lifetime value over ``horizon`` periods.
 
@@ -211,6 +222,16 @@ class CLVModel(BaseEstimator):
             bounds on the log scale; see the purchase models'
             ``predict_purchases``; the
             gradient is in both models' parameters.
+        discounting : {"discrete", "continuous"}, default="discrete"
+            ``"discrete"``: the purchases of period ``k`` are discounted by
+            ``(1 + discount_rate) ** -k`` at the period's end. ``"continuous"``:
+            ``discount_rate`` is a continuous rate per period and each purchase
+            at time ``t`` is weighted ``exp(-discount_rate * t / period_length)``,
+            CLVTools' definition (DERT, Fader, Hardie and Lee 2005; see
+            :func:`~custintel.clv.dert`); ``horizon`` may then be
+            ``math.inf`` for the whole future. Convert an annual rate with
+            :func:`~custintel.clv.continuous_discount_rate`. Intervals are
+            for discrete discounting only.
 
         Returns
         -------
@@ -220,7 +241,11 @@ class CLVModel(BaseEstimator):
             ``upper``.
         """
         check_is_fitted(self, "purchase_model_")
-        if int(horizon) != horizon or horizon < 1:
+        check_time_unit(self.time_unit_, X, model_name="CLVModel")
+        if discounting not in ("discrete", "continuous"):
+            raise ValueError(f"discounting must be 'discrete' or 'continuous', got {discounting!r}")
+        forever = discounting == "continuous" and horizon == math.inf
+        if not forever and (int(horizon) != horizon or horizon < 1):
             raise ValueError(f"horizon must be a whole number of periods >= 1, got {horizon!r}")
         if not np.isfinite(discount_rate) or discount_rate <= -1:
             raise ValueError(f"discount_rate must be a finite number > -1, got {discount_rate!r}")
@@ -228,6 +253,19 @@ class CLVModel(BaseEstimator):
         step = self._period_length(X, period_length)
         margins = self._margins(X, margin)
         spend = self.spend_model_.predict_spend(X).to_numpy()
+        if discounting == "continuous":
+            if level is not None:
+                raise ValueError(
+                    "interval is available with discounting='discrete' only; drop interval= "
+                    "or discount per period"
+                )
+            total = dert(
+                self.purchase_model_,
+                X,
+                discount_rate=discount_rate / step,
+                horizon=None if forever else horizon * step,
+            ).to_numpy()
+            return pd.Series(margins * spend * total, index=X.index, name="clv")
         times = [k * step for k in range(1, int(horizon) + 1)]
         by_period = _purchases_by(self.purchase_model_, X, times)
         value = _discounted_value(by_period, spend, margins, discount_rate)

@@ -415,7 +415,6 @@ class MBGCNBDModel(PurchaseModel):
 
     _EXPORT_OPTIONAL: ClassVar[tuple[str, ...]] = (
         *PurchaseModel._EXPORT_OPTIONAL,
-        "time_unit",
         "k_log_likelihoods",
     )
 

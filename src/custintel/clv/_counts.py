@@ -210,6 +210,7 @@ class PurchaseCountMixin:
         horizon = self._horizon(t)  # type: ignore[attr-defined]
         counts, scalar = check_counts(n)
         check_is_fitted(self, "params_")
+        self._check_time_unit(X)  # type: ignore[attr-defined]
         arrays, index = self._prepare(X)  # type: ignore[attr-defined]
         maths, params = self._count_scoring()
         columns = {

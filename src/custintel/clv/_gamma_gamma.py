@@ -252,6 +252,7 @@ class GammaGammaModel(ParametricModel):
                 )
             sample_weight = weights[keep]
         kept = pd.DataFrame(arrays, index=index)
+        kept.attrs.update(getattr(X, "attrs", {}))  # the time unit of the table fitted
         super().fit(kept, sample_weight=sample_weight)
         self.n_excluded_ = excluded
         if self._q_fixed_hessian is not None:
@@ -327,6 +328,7 @@ class GammaGammaModel(ParametricModel):
             mean does not exist. With ``interval``: a DataFrame with columns
             ``expected_spend``, ``lower`` and ``upper``.
         """
+        self._check_time_unit(X)
         level = check_interval(interval)
         theta = self._theta
         arrays, index = self._checked_table(X)
