@@ -16,6 +16,7 @@ import custintel as ci
 from custintel import acquisition, basket, churn, clv, profitability, promotions, segmentation
 from custintel.datasets import make_campaign, make_transactions
 from custintel.features import (
+    add_litt,
     campaign_outcomes,
     customer_profitability,
     deal_sensitivity,
@@ -48,6 +49,11 @@ def summary_days() -> pd.DataFrame:
 @cache
 def summary_weeks() -> pd.DataFrame:
     return ci.summarize_customers(transactions(), time_unit="W")
+
+
+@cache
+def summary_weeks_litt() -> pd.DataFrame:
+    return add_litt(summary_weeks(), transactions())
 
 
 @cache
@@ -131,6 +137,12 @@ CASES: dict[str, Case] = {
         lambda: {"X": _DONATIONS.copy(), "fit_params": {"sample_weight": _DONORS.copy()}},
         _btyd_output,
     ),
+    "MBGCNBDModel": Case(
+        lambda: clv.MBGCNBDModel(k_max=3),
+        _frame(summary_weeks_litt),
+        _btyd_output,
+        columns=(*_BTYD_COLUMNS, "litt"),
+    ),
     "GammaGammaModel": Case(
         clv.GammaGammaModel,
         _frame(summary_weeks),
@@ -193,6 +205,12 @@ CASES: dict[str, Case] = {
         lambda: {"X": transactions().copy()},
         lambda model, X: model.recommend(X, n=3),
         columns=("customer_id", "order_id", "item_id", "timestamp", "amount"),
+    ),
+    "SequentialRecommender": Case(
+        lambda: basket.SequentialRecommender(min_support=0.02),
+        lambda: {"X": transactions().copy()},
+        lambda model, X: model.recommend(X, n=3),
+        columns=("customer_id", "item_id", "timestamp", "amount"),
     ),
     "ParetoAnalysis": Case(profitability.ParetoAnalysis, _frame(summary_days)),
     "WhaleCurve": Case(profitability.WhaleCurve, _frame(profit_table)),

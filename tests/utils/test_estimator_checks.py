@@ -81,6 +81,8 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
             "CLVModel",
             "ChurnClassifier",
             "CrossSellRecommender",
+            "SequentialRecommender",
+            "MBGCNBDModel",
             "ParetoAnalysis",
             "WhaleCurve",
             "CustomerIntelligence",
@@ -91,7 +93,13 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
         "no transform method: predictions, not a feature transform",
     ),
     "rows_scored_independently": dict.fromkeys(
-        ("ShiftedBetaGeoModel", "CrossSellRecommender", "ParetoAnalysis", "WhaleCurve"),
+        (
+            "ShiftedBetaGeoModel",
+            "CrossSellRecommender",
+            "SequentialRecommender",
+            "ParetoAnalysis",
+            "WhaleCurve",
+        ),
         "the output is a population-level table, not one row per input row",
     )
     | {"CustomerIntelligence": "score takes transactions, not one row per customer"},

@@ -34,7 +34,7 @@ from custintel.clv._fit import (
     standard_errors,
 )
 from custintel.clv._time_units import UNIT_DAYS, check_time_unit, table_time_unit
-from custintel.exceptions import DataQualityWarning, SchemaError, warn
+from custintel.exceptions import DataQualityWarning, SchemaError, plain, warn
 from custintel.export import NONNEGATIVE, Domain, ExportReader, as_float, show
 from custintel.typing import CustomerTable
 
@@ -221,7 +221,7 @@ def check_recency(arrays: dict[str, np.ndarray], index: pd.Index, model_name: st
 
 def _describe(index: pd.Index, column: str, values: np.ndarray, bad: np.ndarray, what: str) -> str:
     positions = np.flatnonzero(bad)[:5]
-    examples = ", ".join(f"{index[i]!r}: {values[i]!r}" for i in positions)
+    examples = ", ".join(f"{plain(index[i])!r}: {plain(values[i])!r}" for i in positions)
     count = f"{int(bad.sum()):,} of {len(values):,}"
     return f"{count} values in column {column!r} {what} (e.g. {examples})"
 

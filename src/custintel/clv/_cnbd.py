@@ -21,7 +21,7 @@ from custintel.clv._fit import (
     standard_errors,
 )
 from custintel.clv._time_units import UNIT_DAYS, check_time_unit, table_time_unit
-from custintel.exceptions import DataQualityWarning, InvalidModelError, SchemaError, warn
+from custintel.exceptions import DataQualityWarning, InvalidModelError, SchemaError, plain, warn
 from custintel.export import Domain, ExportReader, show
 from custintel.typing import CustomerTable
 
@@ -513,5 +513,5 @@ def _usable(
 
 def _examples(index: pd.Index, values: np.ndarray, bad: np.ndarray, what: str) -> str:
     positions = np.flatnonzero(bad)[:5]
-    examples = ", ".join(f"{index[i]!r}: {float(values[i]):.6g}" for i in positions)
+    examples = ", ".join(f"{plain(index[i])!r}: {float(values[i]):.6g}" for i in positions)
     return f"{int(bad.sum()):,} of {len(values):,} values in column 'litt' {what} (e.g. {examples})"

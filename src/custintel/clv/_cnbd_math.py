@@ -36,6 +36,7 @@ from scipy.special import (
 )
 
 from custintel.clv import _beta_geo_math as bgm
+from custintel.exceptions import plain
 
 __all__ = [
     "cnbd_loglik",
@@ -57,7 +58,7 @@ _MAX_PURCHASES = 200_000  # hard stop of the series (never reached on real horiz
 def _split(params: np.ndarray) -> tuple[int, float, float, float, float]:
     k = round(float(params[0]))
     if k < 1 or k != float(params[0]):
-        raise ValueError(f"k must be a whole number >= 1, got {params[0]!r}")
+        raise ValueError(f"k must be a whole number >= 1, got {plain(params[0])!r}")
     return k, float(params[1]), float(params[2]), float(params[3]), float(params[4])
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from custintel.clv import _shifted_beta_geo_math as sbg
 from custintel.clv._base import ParametricModel, check_nonnegative
-from custintel.exceptions import SchemaError
+from custintel.exceptions import SchemaError, plain
 from custintel.typing import CustomerTable
 
 __all__ = ["ShiftedBetaGeoModel"]
@@ -54,7 +54,7 @@ def _survivor_counts(X: Any) -> np.ndarray:
     def note(bad: np.ndarray, what: str) -> None:
         if bad.any():
             where = np.flatnonzero(bad)[:5]
-            examples = ", ".join(f"period {i}: {values[i]!r}" for i in where)
+            examples = ", ".join(f"period {i}: {plain(values[i])!r}" for i in where)
             problems.append(f"{int(bad.sum())} counts {what} ({examples})")
 
     finite = np.isfinite(values)
@@ -65,7 +65,7 @@ def _survivor_counts(X: Any) -> np.ndarray:
     rises[1:] = np.diff(values) > 0
     note(rises, "exceed the count of the period before (survivors cannot increase)")
     if finite[0] and values[0] <= 0:
-        problems.append(f"the cohort is empty at period 0 (survivors[0] = {values[0]!r})")
+        problems.append(f"the cohort is empty at period 0 (survivors[0] = {plain(values[0])!r})")
     if problems:
         raise SchemaError(
             f"{name}: survivor counts must be non-increasing whole numbers >= 0 with "

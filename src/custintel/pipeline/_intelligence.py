@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from custintel._progress import progress_bar
-from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, quiet, warn
+from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, plain, quiet, warn
 from custintel.pipeline._results import (
     ChurnResult,
     CLVResult,
@@ -130,7 +130,7 @@ def _check_exclude_items(value: Any) -> None:
     bad = [v for v in value if not isinstance(v, (str, int, np.integer))]
     if bad:
         raise ValueError(
-            f"exclude_items must hold item ids (text or whole numbers), got {bad[0]!r}"
+            f"exclude_items must hold item ids (text or whole numbers), got {plain(bad[0])!r}"
         )
 
 

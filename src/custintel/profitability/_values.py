@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import as_customer_table
-from custintel.exceptions import SchemaError
+from custintel.exceptions import SchemaError, plain
 
 __all__ = ["TOLERANCE", "customer_values", "finite_values", "one_row_per_customer", "rank_order"]
 
@@ -21,7 +21,7 @@ _NEGATIVE_POLICIES = ("raise", "clip", "drop", "allow")
 
 def _examples(index: pd.Index, values: np.ndarray, bad: np.ndarray) -> str:
     positions = np.flatnonzero(bad)[:5]
-    return ", ".join(f"{index[i]!r}: {values[i]!r}" for i in positions)
+    return ", ".join(f"{plain(index[i])!r}: {plain(values[i])!r}" for i in positions)
 
 
 def customer_values(

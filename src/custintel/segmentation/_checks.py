@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from custintel._validation import as_customer_table
-from custintel.exceptions import SchemaError
+from custintel.exceptions import SchemaError, plain
 from custintel.export import ExportReader, export_header
 
 __all__ = [
@@ -128,7 +128,7 @@ def customer_columns(
         bad = np.isinf(values) if col in allow_nan else ~np.isfinite(values)
         if bad.any():
             where = np.flatnonzero(bad)[:5]
-            examples = ", ".join(f"{X.index[i]!r}: {values[i]!r}" for i in where)
+            examples = ", ".join(f"{plain(X.index[i])!r}: {plain(values[i])!r}" for i in where)
             raise SchemaError(
                 f"{owner}: {int(bad.sum()):,} of {len(values):,} values in column {col!r} are "
                 f"NaN or infinite (e.g. {examples}); drop or fill those customers first",
