@@ -174,3 +174,24 @@ def test_feature_builders_take_every_kind_of_transaction_log(
         customer_profitability(log),
         check_categorical=False,
     )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_clv_models_take_every_kind_of_customer_table(kind: str, customers: pd.DataFrame) -> None:
+    from custintel.clv import BetaGeoModel, CLVModel, GammaGammaModel, ParetoNBDModel
+
+    table = customers[["frequency", "recency", "T", "monetary_value"]]
+    for model in (BetaGeoModel(), ParetoNBDModel()):
+        expected = model.fit(table).predict_purchases(table, t=30)
+        other = type(model)().fit(_as(kind, table))
+        _same(expected, other.predict_purchases(_as(kind, table), t=30))
+    repeat = table[table["frequency"] > 0]
+    spend = GammaGammaModel().fit(repeat).predict_spend(repeat)
+    _same(spend, GammaGammaModel().fit(_as(kind, repeat)).predict_spend(_as(kind, repeat)))
+    clv = CLVModel().fit(table).predict_clv(table, horizon=6, period_length=30.0)
+    other_clv = (
+        CLVModel()
+        .fit(_as(kind, table))
+        .predict_clv(_as(kind, table), horizon=6, period_length=30.0)
+    )
+    _same(clv, other_clv)

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._validation import as_customer_table
 from custintel.clv._fit import (
     _LOG_BOUND,
     COEF_BOUND,
@@ -137,9 +138,11 @@ def check_customer_table(
         negative values or non-integers, naming the column, the count and
         examples.
     """
+    X = as_customer_table(X, owner=model_name)
     if not isinstance(X, pd.DataFrame):
         raise SchemaError(
-            f"{model_name} expects a customer table (pandas DataFrame) with columns "
+            f"{model_name} expects a customer table (a pandas, polars or pyarrow frame) with "
+            "columns "
             f"{list(columns)}, got {type(X).__name__}; build one with "
             "custintel.summarize_customers(transactions)",
             reason="not_a_dataframe",
@@ -468,6 +471,7 @@ class ParametricModel(BaseEstimator):
     def _checked_table(self, X: Any) -> tuple[dict[str, np.ndarray], pd.Index]:
         """Check ``X`` has the model's columns (and covariates); return them as float arrays."""
         name = type(self).__name__
+        X = as_customer_table(X, owner=name)
         arrays, index = check_customer_table(
             X, self.columns, model_name=name, integer_columns=self.integer_columns
         )
@@ -510,6 +514,7 @@ class ParametricModel(BaseEstimator):
         self
         """
         self._check_params()
+        X = as_customer_table(X, owner=type(self).__name__)
         arrays, _ = self._prepare(X)
         if self._coef_names():
             self._warn_constant_covariates(arrays)

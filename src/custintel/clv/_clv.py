@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._validation import as_customer_table
 from custintel.clv import _pareto_nbd_math as pareto_nbd_math
 from custintel.clv._base import PurchaseModel, bootstrap_interval, check_interval
 from custintel.clv._beta_geo import BetaGeoModel, ModifiedBetaGeoModel
@@ -123,6 +124,7 @@ class CLVModel(BaseEstimator):
         -------
         self
         """
+        X = as_customer_table(X, owner="CLVModel")
         purchase = BetaGeoModel() if self.purchase_model is None else clone(self.purchase_model)
         spend = GammaGammaModel() if self.spend_model is None else clone(self.spend_model)
         self.purchase_model_ = purchase.fit(X)
@@ -241,6 +243,7 @@ class CLVModel(BaseEstimator):
             ``upper``.
         """
         check_is_fitted(self, "purchase_model_")
+        X = as_customer_table(X, owner="CLVModel")
         check_time_unit(self.time_unit_, X, model_name="CLVModel")
         if discounting not in ("discrete", "continuous"):
             raise ValueError(f"discounting must be 'discrete' or 'continuous', got {discounting!r}")
