@@ -46,6 +46,7 @@ __all__ = [
     "as_customer_table",
     "as_pandas",
     "describe_column",
+    "engine_or_pandas",
     "exclusion_rule",
     "resolve_columns",
     "row_word",
@@ -665,6 +666,36 @@ def _other_frame_to_pandas(df: Any) -> pd.DataFrame | None:
             "(pip install 'custintel[parquet]') or pass df.to_pandas()",
             reason="conversion_failed",
         ) from exc
+
+
+def engine_or_pandas(df: Any) -> Any:
+    """Unwrap a narwhals frame and turn a pyarrow table into pandas; leave the rest alone.
+
+    Polars, DuckDB and Spark frames stay as they are, for the engine paths;
+    pandas frames and anything that is not a frame are returned unchanged.
+
+    Parameters
+    ----------
+    df : object
+        A frame of any supported library.
+
+    Returns
+    -------
+    object
+        ``df``, its native frame (narwhals), or a pandas frame (pyarrow).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> type(engine_or_pandas(pa.table({"a": [1]}))).__name__
+    'DataFrame'
+    """
+    module = type(df).__module__ or ""
+    if module.startswith("narwhals"):
+        return engine_or_pandas(df.to_native())
+    if module.startswith("pyarrow") and type(df).__name__ in {"Table", "RecordBatch"}:
+        return as_pandas(df)
+    return df
 
 
 def as_customer_table(X: Any, *, owner: str) -> Any:

@@ -195,3 +195,36 @@ def test_clv_models_take_every_kind_of_customer_table(kind: str, customers: pd.D
         .predict_clv(_as(kind, table), horizon=6, period_length=30.0)
     )
     _same(clv, other_clv)
+
+
+@pytest.mark.parametrize("kind", ["polars", "pyarrow", "narwhals"])
+def test_profiles_and_the_recommender_take_every_kind(
+    kind: str, transactions: pd.DataFrame
+) -> None:
+    from custintel.basket import CrossSellRecommender
+    from custintel.segmentation import RFMSegmenter, segment_profile
+
+    summary = summarize_customers(transactions)
+    segments = RFMSegmenter().fit_transform(summary)
+    expected = segment_profile(segments, summary)
+    expected = expected.set_axis(expected.index.astype(str)).sort_index()
+    convert = TRANSACTION_KINDS[kind]
+    got = segment_profile(convert(segments.reset_index()), convert(summary.reset_index()))
+    # Other libraries carry no pandas category order: the same rows, in another order.
+    got = got.set_axis(got.index.astype(str)).sort_index()
+    _same(expected, got, check_categorical=False)
+    rules = CrossSellRecommender(min_support=0.05).fit(transactions).rules_
+    _same(rules, CrossSellRecommender(min_support=0.05).fit(convert(transactions)).rules_)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["pyarrow", "narwhals"])
+def test_the_main_job_takes_every_kind(kind: str) -> None:
+    from custintel.pipeline import CustomerIntelligence
+
+    tx = make_transactions(200, random_state=1, start="2022-01-01", acquisition_days=365)
+    log = tx.transactions
+    expected = CustomerIntelligence(horizon=180).fit(log).score(log)
+    convert = TRANSACTION_KINDS[kind]
+    got = CustomerIntelligence(horizon=180).fit(convert(log)).score(convert(log))
+    _same(expected.sort_index(), got.sort_index())

@@ -17,7 +17,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from custintel._validation import to_day
+from custintel._validation import engine_or_pandas, to_day
 from custintel.basket._encode import EncodedBaskets, encode_baskets
 from custintel.basket._itemsets import _check_positive_int, check_min_support, frequent_itemsets
 from custintel.basket._rules import RULE_METRICS, rules_or_empty
@@ -188,6 +188,7 @@ class CrossSellRecommender(BaseEstimator):
             The fitted recommender.
         """
         self._check_params()
+        X = engine_or_pandas(X)
         if _is_transactions(X):
             if customer_ids is not None:
                 raise ValueError(
@@ -365,6 +366,7 @@ class CrossSellRecommender(BaseEstimator):
     def _queries(self, data: Any) -> tuple[sparse.csr_matrix, pd.Index]:
         """Encode what each customer holds over the fitted items."""
         known = self._item_labels()
+        data = engine_or_pandas(data)
         if _is_transactions(data):
             baskets = transaction_baskets(data, self.schema, level="customer", context=False)
             matrix, labels, index = baskets.matrix, _labels(baskets.items), baskets.rows

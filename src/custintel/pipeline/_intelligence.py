@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from custintel._progress import progress_bar
+from custintel._validation import engine_or_pandas
 from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, plain, quiet, warn
 from custintel.pipeline._results import (
     ChurnResult,
@@ -502,7 +503,7 @@ class CustomerIntelligence(BaseEstimator):
     ) -> ValidatedLog:
         with step("validate", timings):
             log = validate_step(
-                tx,
+                engine_or_pandas(tx),
                 horizon=horizon,
                 schema=self.schema,
                 observation_end=self.observation_end,
@@ -806,6 +807,7 @@ class CustomerIntelligence(BaseEstimator):
 
     def _scoring_input(self, tx: Any) -> Any:
         """Refuse input without a column the model was trained with; drop unused role columns."""
+        tx = engine_or_pandas(tx)
         names = getattr(tx, "collect_schema", None)  # polars: names without a PerformanceWarning
         columns = names().names() if callable(names) else getattr(tx, "columns", None)
         if columns is None:

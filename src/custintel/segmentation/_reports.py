@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
 from custintel.segmentation._checks import one_row_per_customer
 
@@ -15,6 +16,7 @@ __all__ = ["SegmentMigration", "segment_migration", "segment_profile", "segment_
 
 
 def _labels(obj: Any, name: str, column: str) -> pd.Series:
+    obj = as_customer_table(obj, owner=name)
     if isinstance(obj, pd.DataFrame):
         if column not in obj.columns:
             raise SchemaError(
@@ -210,6 +212,7 @@ def segment_profile(
     B                1        0.333333     60.0            0.6         0.0
     """
     labels = _labels(segments, "segments", segment)
+    customers = as_customer_table(customers, owner="segment_profile")
     if not isinstance(customers, pd.DataFrame) or revenue not in customers.columns:
         raise SchemaError(
             f"segment_profile: customers must be a DataFrame with a {revenue!r} column",
