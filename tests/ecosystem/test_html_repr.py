@@ -58,3 +58,22 @@ def test_text_display_leaves_the_html_out() -> None:
     with config_context(display="text"):
         bundle = ChurnClassifier()._repr_mimebundle_()
     assert "text/html" not in bundle
+
+
+def test_btyd_and_clv_models_show_estimates_and_standard_errors() -> None:
+    from custintel.clv import BetaGeoModel, CLVModel, ShiftedBetaGeoModel
+    from custintel.datasets import load_cdnow_summary
+
+    summary = load_cdnow_summary()
+    assert "fitted estimates" not in BetaGeoModel()._repr_mimebundle_()["text/html"]
+    bg = BetaGeoModel().fit(summary)
+    html = bg._repr_mimebundle_()["text/html"]
+    assert "BetaGeoModel: fitted estimates" in html
+    for name in ("r", "alpha", "a", "b"):
+        assert f"<th>{name}</th>" in html
+    assert f"{bg.params_['r']:.4g}" in html and f"{bg.bse_['r']:.4g}" in html
+    clv = CLVModel().fit(summary)
+    html = clv._repr_html_inner()
+    assert "purchase model: BetaGeoModel" in html and "spend model: GammaGammaModel" in html
+    sbg = ShiftedBetaGeoModel().fit([1000, 631, 468, 382, 326, 289, 262, 241])
+    assert "ShiftedBetaGeoModel: fitted estimates" in sbg._repr_html_inner()

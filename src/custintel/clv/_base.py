@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._repr import EstimatesReprMixin
 from custintel._validation import as_customer_table
 from custintel.clv._fit import (
     _LOG_BOUND,
@@ -250,7 +251,7 @@ def compress_rows(
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
-class ParametricModel(BaseEstimator):
+class ParametricModel(EstimatesReprMixin, BaseEstimator):
     """Base class of the parametric CLV models, fitted by maximum likelihood.
 
     Every model of :mod:`custintel.clv` but :class:`~custintel.clv.CLVModel`
@@ -652,6 +653,23 @@ class ParametricModel(BaseEstimator):
         """All estimates: the model's parameters, then the covariate coefficients."""
         check_is_fitted(self, "params_")
         return self.params_.to_numpy()
+
+    def _estimates_tables(self) -> dict[str, pd.DataFrame]:
+        """Return the estimates the notebook display shows (``{}`` until fitted)."""
+        if not hasattr(self, "params_"):
+            return {}
+        fit = pd.DataFrame(
+            {
+                "value": [
+                    f"{self.log_likelihood_:,.2f}",
+                    str(bool(self.converged_)),
+                    f"{self.n_customers_:,.0f}",
+                    str(getattr(self, "time_unit_", None)),
+                ]
+            },
+            index=["log-likelihood", "converged", "customers", "time unit"],
+        )
+        return {"estimates (95 % Wald intervals)": self.summary(), "fit": fit}
 
     def summary(self) -> pd.DataFrame:
         r"""Estimates with standard errors and 95% Wald intervals (and tests of covariates).

@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._repr import EstimatesReprMixin
 from custintel._validation import as_customer_table
 from custintel.clv import _pareto_nbd_math as pareto_nbd_math
 from custintel.clv._base import PurchaseModel, bootstrap_interval, check_interval
@@ -52,7 +53,7 @@ _PURCHASE_MODELS: dict[str, type[PurchaseModel]] = {
 }
 
 
-class CLVModel(BaseEstimator):
+class CLVModel(EstimatesReprMixin, BaseEstimator):
     r"""Customer lifetime value: expected purchases × expected spend × margin, discounted.
 
     A meta-estimator that fits a purchase model (BG/NBD by default) and a spend
@@ -131,6 +132,17 @@ class CLVModel(BaseEstimator):
         self.spend_model_ = spend.fit(X)
         self.time_unit_ = getattr(X, "attrs", {}).get("time_unit")
         return self
+
+    def _estimates_tables(self) -> dict[str, pd.DataFrame]:
+        """Return both models' estimates for the notebook display (``{}`` until fitted)."""
+        if not hasattr(self, "purchase_model_"):
+            return {}
+        return {
+            f"purchase model: {type(self.purchase_model_).__name__}": (
+                self.purchase_model_.summary()
+            ),
+            "spend model: GammaGammaModel": self.spend_model_.summary(),
+        }
 
     def predict_purchases(
         self, X: CustomerTable, *, t: float, **interval: Any
