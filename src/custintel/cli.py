@@ -178,6 +178,21 @@ def _non_negative(value: str) -> float:
     return number
 
 
+def _clv_covariates(value: str) -> str | list[str]:
+    """Check ``--clv-covariates``: 'auto' or a comma-separated list of attribute roles."""
+    if value.strip() == "auto":
+        return "auto"
+    roles = [part.strip() for part in value.split(",") if part.strip()]
+    known = ("customer_type", "region", "channel")
+    unknown = [r for r in roles if r not in known]
+    if not roles or unknown or len(set(roles)) != len(roles):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not 'auto' or a comma-separated list of distinct roles among "
+            f"{', '.join(known)}, e.g. --clv-covariates region,channel"
+        )
+    return roles
+
+
 def _date(value: str) -> str:
     """Check a ``--as-of`` date on the command line; the text is passed on as given."""
     import pandas as pd
@@ -477,6 +492,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "converge (default: none)",
     )
     report.add_argument(
+        "--clv-covariates",
+        type=_clv_covariates,
+        metavar="ROLES",
+        help="customer attributes the CLV models may read as covariates: 'auto' (every "
+        "mapped one of customer_type, region, channel) or a comma-separated list; the "
+        "covariate models are chosen only when they forecast the holdout better "
+        "(default: none)",
+    )
+    report.add_argument(
         "--n-jobs",
         type=_n_jobs,
         metavar="N",
@@ -550,6 +574,7 @@ _KEYWORD_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "missing_ids": (("missing_ids", "--missing-ids"),),
     "exclude_items": (("exclude_items", "--exclude-items"),),
     "penalizer": (("penalizer", "--penalizer"),),
+    "clv_covariates": (("clv_covariates", "--clv-covariates"),),
     "n_jobs": (("n_jobs", "--n-jobs"),),
     "max_rules": (("max_rules", "--max-rules"),),
     "max_basket_size": (("max_basket_size", "--max-basket-size"),),
@@ -1084,6 +1109,7 @@ def _report(args: argparse.Namespace) -> int:
         margin=args.clv_margin,
         min_support=args.min_support,
         penalizer=args.penalizer,
+        clv_covariates=args.clv_covariates,
         n_jobs=args.n_jobs,
         max_rules=args.max_rules,
         max_basket_size=args.max_basket_size,

@@ -253,3 +253,29 @@ def test_score_continuous_timestamps_as_pandas_does(to_spark: Any, tmp_path: Pat
             )
         else:
             assert got[column].tolist() == expected[column].tolist(), column
+
+
+def test_score_a_covariate_clv_model_as_pandas_does(
+    to_spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bundle whose CLV model reads customer_type as a covariate: Spark computes each
+    # customer's attribute in-engine and the 0/1 column in score_customers, like pandas.
+    from custintel.datasets import make_transactions
+    from custintel.pipeline import CustomerIntelligence, _steps
+    from custintel.spark import score
+
+    monkeypatch.setattr(_steps, "CANDIDATES", {})  # the covariate model alone in the choice
+    tx = make_transactions(
+        800, random_state=2, covariate_effects={"purchase": {"customer_type=B2B": 0.9}}
+    ).transactions
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ci = CustomerIntelligence(
+            duplicates="keep", refunds="net", horizon=180, clv_covariates=["customer_type"]
+        ).fit(tx)
+        expected = _as_plain(ci.score(tx))
+    assert ci.clv_covariates_ == {"customer_type": ["B2B"]}
+    folder = ci.save(tmp_path / "models")
+    got = _as_plain(score(to_spark(tx), folder).toPandas().set_index("customer_id").sort_index())
+    for column in ("p_alive", "expected_purchases", "expected_clv"):
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-9, err_msg=column)

@@ -22,6 +22,7 @@ from custintel.pipeline._results import (
 )
 from custintel.pipeline._scoring import id_columns, output_frame, read_transactions, score_file
 from custintel.pipeline._steps import (
+    MIN_REGULARITY,
     STEPS,
     churn_step,
     clv_step,
@@ -36,6 +37,7 @@ from custintel.pipeline._steps import (
 
 __all__ = [
     "CUSTOMER_COLUMNS",
+    "MIN_REGULARITY",
     "STEPS",
     "BundleVersionWarning",
     "CLVResult",

@@ -173,6 +173,7 @@ def _manifest(ci: Any, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "abc_thresholds": ci.abc_thresholds_,
                 "churn_features": ci.churn_features_,
                 "churn_horizon_days": ci.churn_horizon_,
+                "clv_covariates": getattr(ci, "clv_covariates_", {}),
             }
         ),
         "metrics": _metrics(ci),

@@ -8,7 +8,7 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from custintel._progress import progress_bar
 from custintel._validation import engine_or_pandas
 from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, plain, quiet, warn
+from custintel.pipeline._covariates import add_dummies, check_covariate_spec, check_encoding
 from custintel.pipeline._results import (
     ChurnResult,
     CLVResult,
@@ -93,6 +94,7 @@ _LATER_PARAMS: dict[str, Any] = {
     "missing_ids": "raise",
     "exclude_items": None,
     "penalizer": None,
+    "clv_covariates": None,
     "max_rules": 5000,
     "max_basket_size": None,
     "currency": None,
@@ -221,6 +223,15 @@ class CustomerIntelligence(BaseEstimator):
         :class:`~custintel.clv.BetaGeoModel`); ``None`` is 0, the plain
         maximum likelihood. A small value (0.001 to 0.01) helps a fit that
         does not converge.
+    clv_covariates : None, "auto" or list of str, default=None
+        Customer attributes the CLV purchase models may read as covariates:
+        ``"auto"`` for every mapped one of ``customer_type``, ``region`` and
+        ``channel``, or a list of these roles (map your own column to a role
+        in the schema). Each becomes 0/1 columns, one per value held by at
+        least 1 % of customers (and 30), at most five besides the most
+        frequent value. BG/NBD with these covariates (in its purchase and
+        dropout processes) joins the model choice and are chosen only when they forecast the holdout
+        better; ``clv_covariates_`` holds the encoding the chosen model reads.
     max_rules : int, default=5000
         Most association rules kept: the automatic minimum support aims at a
         few hundred to a few thousand rules, and when more are found the
@@ -292,6 +303,9 @@ class CustomerIntelligence(BaseEstimator):
         ``holdout_mae``, ``log_likelihood`` and ``chosen`` per candidate.
     clv_holdout_ : pandas.DataFrame
         ``frequency_holdout`` and ``predicted_holdout`` per calibration customer.
+    clv_covariates_ : dict of str to list of str
+        Per attribute role, the values with a 0/1 covariate column that the
+        chosen CLV model reads (``"<role>=<value>"``); empty when it reads none.
     rules_ : pandas.DataFrame or None
         The association rules (one-item consequents); ``None`` without items.
     recommender_ : CrossSellRecommender or None
@@ -365,6 +379,7 @@ class CustomerIntelligence(BaseEstimator):
         exclude_items: Any = None,
         duplicates: str = "warn",
         penalizer: float | None = None,
+        clv_covariates: str | Sequence[str] | None = None,
         max_rules: int = 5000,
         max_basket_size: int | None = 500,
         currency: str | None = None,
@@ -385,6 +400,7 @@ class CustomerIntelligence(BaseEstimator):
         self.exclude_items = exclude_items
         self.duplicates = duplicates
         self.penalizer = penalizer
+        self.clv_covariates = clv_covariates
         self.max_rules = max_rules
         self.max_basket_size = max_basket_size
         self.currency = currency
@@ -422,6 +438,7 @@ class CustomerIntelligence(BaseEstimator):
             raise ValueError(
                 f"penalizer must be None or a finite number >= 0 (e.g. 0.001), got {penalizer!r}"
             )
+        check_covariate_spec(self.clv_covariates)
         rules = self.max_rules
         if isinstance(rules, bool) or not isinstance(rules, (int, np.integer)) or rules < 1:
             raise ValueError(f"max_rules must be an integer >= 1, got {rules!r}")
@@ -616,7 +633,7 @@ class CustomerIntelligence(BaseEstimator):
             customers = summarise_step(log, margin=self.margin)
         require_history(log)
         with step("fit CLV models", timings):
-            clv = clv_step(log, customers, penalizer=self.penalizer)
+            clv = clv_step(log, customers, penalizer=self.penalizer, covariates=self.clv_covariates)
         with step("train churn classifier", timings):
             churn = churn_step(log, customers, random_state=self.random_state, n_jobs=self.n_jobs)
         with step("segment customers", timings):
@@ -712,6 +729,7 @@ class CustomerIntelligence(BaseEstimator):
         self.clv_model_ = clv.model
         self.clv_selection_ = clv.selection
         self.clv_holdout_ = clv.holdout
+        self.clv_covariates_ = dict(clv.covariates)
         self.churn_model_ = churn.model
         self.churn_backtest_ = churn.backtest
         self.churn_features_ = list(churn.features)
@@ -791,6 +809,7 @@ class CustomerIntelligence(BaseEstimator):
         """Name the customer features that the fitted models read when scoring."""
         names = ["frequency", "recency", "T", "monetary_value", "total_amount"]
         names += [self.value_column_, *self.churn_features_]
+        names += list(getattr(self, "clv_covariates_", {}))
         if self.recommender_ is not None:
             names.append("items")
         return list(dict.fromkeys(names))
@@ -911,6 +930,9 @@ class CustomerIntelligence(BaseEstimator):
         with parallel_config(n_jobs=self.n_jobs):
             churn = self.churn_model_.predict_proba(f[self.churn_features_])[:, 1]
         clv = self.clv_model_
+        # the covariate columns of a model that reads customer attributes
+        encoding = getattr(self, "clv_covariates_", {})  # absent in older pickles: none
+        f = add_dummies(f, f, encoding) if encoding else f
         months = max(1, round(horizon / _DAYS_PER_MONTH))
         monthly_rate = (1.0 + self.discount_rate) ** (1.0 / 12.0) - 1.0
         churn_days = int(getattr(self, "churn_horizon_", horizon))
@@ -1192,6 +1214,14 @@ class CustomerIntelligence(BaseEstimator):
         ):
             raise refuse("churn_horizon_days", churn_horizon, f"a whole number in [1, {horizon}]")
         ci.churn_horizon_ = churn_horizon
+        purchase = getattr(fitted.get("clv_model_"), "purchase_model_", None)
+        try:  # absent before bundles carried covariates: none
+            ci.clv_covariates_ = check_encoding(
+                scoring.get("clv_covariates"),
+                purchase._covariate_columns() if purchase is not None else [],
+            )
+        except ValueError as err:
+            raise refuse("clv_covariates", scoring.get("clv_covariates"), str(err)) from err
         ci.margin_ = float(margin)
         ci.value_column_ = scoring["value_column"]
         ci.abc_thresholds_ = [math.inf if v is None else float(v) for v in thresholds]

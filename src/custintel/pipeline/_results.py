@@ -141,6 +141,9 @@ class CLVResult:
         L2 penalty of the fits.
     holdout_days : int or None, default=None
         Length of the holdout period of the model choice.
+    covariates : dict of str to list of str, default={}
+        The attribute encoding the chosen model reads (``"<role>=<value>"``
+        0/1 columns); empty when it reads none.
     """
 
     model: Any
@@ -149,6 +152,7 @@ class CLVResult:
     notes: list[str] = field(default_factory=list)
     penalizer: float = 0.0
     holdout_days: int | None = None
+    covariates: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
