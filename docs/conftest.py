@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.csv.gz"
-NEEDS_SHARED_DATA = {"online-retail.md"}
+NEEDS_SHARED_DATA = {"online-retail.md", "basket.md"}
 _PYTHON_FENCE = re.compile(r"^([ \t]*)```python[^\n]*\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 
 

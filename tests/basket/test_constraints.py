@@ -181,6 +181,74 @@ def test_constrained_mining_gives_the_same_constrained_rules(
     assert mined.attrs["n_baskets"] == len(baskets)
 
 
+def test_constrained_mining_judges_bulk_baskets_by_their_full_size() -> None:
+    # The bulk basket holds milk, bread and 10 SKUs (12 items > 5): frequent_itemsets leaves
+    # it out, so milk is in 3 of 4 baskets. Dropping the SKUs first (they are not frequent
+    # with milk) used to shrink it to 2 items, keep it, and count milk in 4 of 5.
+    bulk = ["milk", "bread", *(f"SKU{k}" for k in range(10))]
+    baskets = [["milk", "bread"], ["milk"], ["bread"], ["milk", "bread"], bulk]
+    full = frequent_itemsets(baskets, min_support=0.4, max_basket_size=5)
+    mined = constrained_itemsets(baskets, min_support=0.4, require="milk", max_basket_size=5)
+    pd.testing.assert_frame_equal(mined, full, check_like=True)
+    assert full["support"].tolist() == [0.75, 0.75, 0.5]
+    assert mined.attrs["n_baskets"] == 4 and mined.attrs["n_baskets_dropped"] == 1
+    assert mined.attrs["max_basket_size"] == 5 and mined.attrs["n_items_dropped"] == 10
+
+
+def test_constrained_mining_screens_by_weighted_support() -> None:
+    # {milk, yogurt} is in 1 basket of 4 (0.25 < 0.5) but holds 10 of the 13 units of
+    # weight (0.769 >= 0.5): the screen must weigh the baskets as the miner does.
+    baskets = [["milk", "yogurt"], ["milk"], ["milk"], ["bread"]]
+    weights = [10.0, 1.0, 1.0, 1.0]
+    full = frequent_itemsets(baskets, min_support=0.5, weights=weights)
+    mined = constrained_itemsets(baskets, min_support=0.5, require="milk", weights=weights)
+    pd.testing.assert_frame_equal(mined, full, check_like=True)
+    assert mined["itemset"].tolist() == [("milk",), ("yogurt",), ("milk", "yogurt")]
+    assert mined.attrs["weighted"] and mined.attrs["total_weight"] == 13.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    baskets=BASKETS,
+    min_support=SUPPORTS,
+    require=st.lists(NAMES, min_size=1, max_size=2),
+    seed=st.integers(0, 2**16),
+    max_basket_size=st.none() | st.integers(1, 5),
+)
+def test_weighted_and_size_limited_constrained_mining_keeps_the_full_supports(
+    baskets: list[list[str]],
+    min_support: float,
+    require: list[str],
+    seed: int,
+    max_basket_size: int | None,
+) -> None:
+    rng = np.random.default_rng(seed)
+    weights = rng.exponential(size=len(baskets)) * rng.integers(0, 2, size=len(baskets))
+    assume(weights[[len(set(b)) <= (max_basket_size or 99) for b in baskets]].sum() > 0)
+    options: dict[str, Any] = {"weights": weights, "max_basket_size": max_basket_size}
+    full = frequent_itemsets(baskets, min_support=min_support, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        try:
+            mined = constrained_itemsets(
+                baskets, min_support=min_support, require=require, item_groups=GROUPS, **options
+            )
+        except ValueError as err:
+            assert "none of these" in str(err)
+            return
+    # Every kept itemset has the full table's support and count ...
+    merged = mined.merge(full, on="itemset", suffixes=("", "_full"))
+    assert len(merged) == len(mined)
+    assert (merged["count"] == merged["count_full"]).all()
+    np.testing.assert_allclose(merged["support"], merged["support_full"])
+    # ... and every frequent itemset with a required item is kept.
+    wanted = {i for i, g in GROUPS.items() if g in require} | set(require)
+    needed = {s for s in full["itemset"] if wanted & set(s)}
+    assert needed <= set(mined["itemset"])
+    for key in ("n_baskets", "n_baskets_dropped", "total_weight"):
+        assert mined.attrs.get(key) == full.attrs.get(key)
+
+
 def test_constrained_mining_on_groceries_drops_most_items() -> None:
     baskets = load_groceries()
     full = frequent_itemsets(baskets, min_support=0.005)

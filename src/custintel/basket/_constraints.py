@@ -18,7 +18,13 @@ import pandas as pd
 from scipy import sparse
 
 from custintel.basket._encode import encode_baskets
-from custintel.basket._itemsets import check_min_support, frequent_itemsets
+from custintel.basket._itemsets import (
+    check_min_support,
+    check_optional_positive_int,
+    check_weights,
+    drop_bulk_baskets,
+    frequent_itemsets,
+)
 from custintel.exceptions import warn
 from custintel.typing import BasketsLike
 
@@ -194,7 +200,11 @@ def constrained_itemsets(
     items : sequence, optional
         Column labels of a bare sparse matrix.
     **mining
-        Passed to :func:`frequent_itemsets` (``max_len``, ``max_itemsets``).
+        Passed to :func:`frequent_itemsets` (``max_len``, ``max_itemsets``,
+        ``weights``, ``max_basket_size``). A basket is judged against
+        ``max_basket_size`` by all its items, before any is dropped, and
+        ``require`` screens items by weighted support when ``weights`` are
+        given, so the table stays that of :func:`frequent_itemsets`.
 
     Returns
     -------
@@ -245,7 +255,15 @@ def constrained_itemsets(
     0     (milk,)   (yogurt,)    0.666667
     """
     min_support = check_min_support(min_support)
+    max_basket_size = check_optional_positive_int(
+        mining.pop("max_basket_size", None), "max_basket_size"
+    )
+    weights = mining.pop("weights", None)
     encoded = encode_baskets(baskets, items=items)
+    basket_weights = None if weights is None else check_weights(weights, encoded.n_baskets)
+    # Bulk baskets are judged by their full size, as frequent_itemsets judges them:
+    # dropping items first would shrink them under the limit and change every support.
+    encoded, basket_weights, n_dropped = drop_bulk_baskets(encoded, basket_weights, max_basket_size)
     matrix, labels = encoded.matrix, encoded.labels
     n_baskets = encoded.n_baskets
     rules = resolve_constraints(labels, exclude=exclude, item_groups=item_groups)
@@ -265,14 +283,30 @@ def constrained_itemsets(
             )
         # Count, for each item j, the baskets holding j and a given required item r (r
         # itself included: its own count); j can join an itemset with r only if some such
-        # count reaches min_support, compared as the miner compares (count / N).
-        x = sparse.csr_matrix(matrix, dtype=np.int64)
-        pair_counts = (x[:, np.flatnonzero(required)].T @ x).tocsc()
-        best = np.asarray(pair_counts.max(axis=0).todense()).ravel()
-        keep &= best / float(n_baskets) >= min_support
+        # count reaches min_support, compared as the miner compares (count / N). Weighted,
+        # the pair's weight must reach min_support of the total weight, and a few rare
+        # baskets of great weight can carry it: sum the weights, not the baskets.
+        if basket_weights is None:
+            x = sparse.csr_matrix(matrix, dtype=np.int64)
+            pair_counts = (x[:, np.flatnonzero(required)].T @ x).tocsc()
+            best = np.asarray(pair_counts.max(axis=0).todense()).ravel()
+            keep &= best / float(n_baskets) >= min_support
+        else:
+            x = sparse.csr_matrix(matrix, dtype=np.float64)
+            weighted = sparse.diags(basket_weights) @ x[:, np.flatnonzero(required)]
+            pair_weights = (weighted.T @ x).tocsc()
+            best = np.asarray(pair_weights.max(axis=0).todense()).ravel()
+            # A screen only: a hair of slack against rounding in the sums' order.
+            keep &= best >= min_support * float(basket_weights.sum()) * (1 - 1e-9)
     kept = np.flatnonzero(keep)
     table = frequent_itemsets(
-        (matrix[:, kept], labels[kept]), min_support=min_support, kind="all", **mining
+        (matrix[:, kept], labels[kept]),
+        min_support=min_support,
+        kind="all",
+        weights=basket_weights,
+        **mining,
     )
     table.attrs["n_items_dropped"] = int(len(labels) - len(kept))
+    if max_basket_size is not None:
+        table.attrs.update({"max_basket_size": max_basket_size, "n_baskets_dropped": n_dropped})
     return table

@@ -210,14 +210,14 @@ def frequent_itemsets(
     0  (bread, milk)      0.5      2       2
     """
     min_support = check_min_support(min_support)
-    max_len = _check_optional_positive_int(max_len, "max_len")
+    max_len = check_optional_positive_int(max_len, "max_len")
     if kind not in ("all", "closed", "maximal"):
         raise ValueError(
             f"kind must be 'all', 'closed' or 'maximal', got {kind!r}; 'closed' keeps itemsets "
             "with no superset of the same support, 'maximal' those with no frequent superset"
         )
     max_itemsets = _check_positive_int(max_itemsets, "max_itemsets")
-    max_basket_size = _check_optional_positive_int(max_basket_size, "max_basket_size")
+    max_basket_size = check_optional_positive_int(max_basket_size, "max_basket_size")
     if is_spark_frame(baskets):
         if weights is not None or max_basket_size is not None or kind != "all" or items is not None:
             raise ValueError(
@@ -227,22 +227,8 @@ def frequent_itemsets(
             )
         return _spark_frequent_itemsets(baskets, min_support=min_support, max_len=max_len)
     encoded = encode_baskets(baskets, items=items)
-    basket_weights = None if weights is None else _check_weights(weights, encoded.n_baskets)
-    n_dropped = 0
-    if max_basket_size is not None:
-        sizes = np.diff(encoded.matrix.indptr)
-        kept = sizes <= max_basket_size
-        n_dropped = int((~kept).sum())
-        if n_dropped:
-            encoded = EncodedBaskets(encoded.matrix[kept], encoded.labels)
-            if basket_weights is not None:
-                basket_weights = basket_weights[kept]
-            if encoded.n_baskets == 0:
-                raise ValueError(
-                    f"all {n_dropped:,} baskets hold more than max_basket_size="
-                    f"{max_basket_size:,} items (the smallest holds {int(sizes.min()):,}); "
-                    "raise max_basket_size"
-                )
+    basket_weights = None if weights is None else check_weights(weights, encoded.n_baskets)
+    encoded, basket_weights, n_dropped = drop_bulk_baskets(encoded, basket_weights, max_basket_size)
     mined = mine_encoded(
         encoded,
         min_support=min_support,
@@ -308,7 +294,32 @@ def _spark_frequent_itemsets(df: Any, *, min_support: float, max_len: int | None
     return frame
 
 
-def _check_weights(weights: Any, n_baskets: int) -> np.ndarray:
+def drop_bulk_baskets(
+    encoded: EncodedBaskets, weights: np.ndarray | None, max_basket_size: int | None
+) -> tuple[EncodedBaskets, np.ndarray | None, int]:
+    """Leave out the baskets with more than ``max_basket_size`` items, and their weights.
+
+    Returns the kept baskets, their weights and how many baskets were left out;
+    raises a ``ValueError`` when none is left.
+    """
+    if max_basket_size is None:
+        return encoded, weights, 0
+    sizes = np.diff(encoded.matrix.indptr)
+    kept = sizes <= max_basket_size
+    n_dropped = int((~kept).sum())
+    if not n_dropped:
+        return encoded, weights, 0
+    if not kept.any():
+        raise ValueError(
+            f"all {n_dropped:,} baskets hold more than max_basket_size="
+            f"{max_basket_size:,} items (the smallest holds {int(sizes.min()):,}); "
+            "raise max_basket_size"
+        )
+    encoded = EncodedBaskets(encoded.matrix[kept], encoded.labels)
+    return encoded, None if weights is None else weights[kept], n_dropped
+
+
+def check_weights(weights: Any, n_baskets: int) -> np.ndarray:
     """Return basket weights as a float array, or raise a ``ValueError`` saying what is wrong."""
     values = weights.to_numpy() if isinstance(weights, (pd.Series, pd.Index)) else weights
     try:
@@ -438,7 +449,7 @@ def _check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-def _check_optional_positive_int(value: Any, name: str) -> int | None:
+def check_optional_positive_int(value: Any, name: str) -> int | None:
     return None if value is None else _check_positive_int(value, name)
 
 

@@ -1113,16 +1113,20 @@ def item_names(frame: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     frame : pandas.DataFrame
-        Canonical transactions with ``item_id`` and ``item_name``.
+        Canonical transactions with ``item_id`` and ``item_name``, such as
+        the ``frame`` of :func:`~custintel.schema.validated_transactions`.
 
     Returns
     -------
     pandas.Series
         Indexed by ``item_id`` (text), named ``item_name``; an item whose
         lines carry no name is left out. Ties go to the name seen first.
+        ``frame["item_id"].map(item_names(frame))`` names every line, e.g.
+        to mine rules on names rather than stock codes.
 
     Examples
     --------
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"item_id": ["A", "A", "A", "B"],
     ...                       "item_name": ["mug", "Mug", "mug", None]})
     >>> item_names(frame).to_dict()
