@@ -290,3 +290,11 @@ def test_compare_models_includes_mbg_cnbd(btydplus_cohort: pd.DataFrame) -> None
     # the default candidates take MBG/CNBD-k in when the split carries litt
     assert "MBG/CNBD-k" in compare_models(split).table.index
     assert "MBG/CNBD-k" not in compare_models(split.drop(columns="litt")).table.index
+
+
+def test_intervals_are_refused_with_the_reason() -> None:
+    model = _model(TRUTH)
+    X = model.sample(300, T=52, random_state=0)
+    fitted = MBGCNBDModel(k=3).fit(X)
+    with pytest.raises(ValueError, match="k is chosen by comparing whole fits"):
+        fitted.predict_purchases(X, t=26, interval=0.9)

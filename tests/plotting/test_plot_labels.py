@@ -3,6 +3,8 @@ silently dropped score columns. Checked through what the returned Axes hold."""
 
 from __future__ import annotations
 
+import copy
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -71,8 +73,13 @@ def test_matrix_without_a_table(full_model: BetaGeoModel) -> None:
     assert ax.get_title() == "P(alive) for customers of age 30 weeks"
     ax = plot_frequency_recency_matrix(full_model, T=2.5, t=7, time_unit="D")
     assert ax.get_title() == "expected purchases in the next 7 days for customers of age 2.5 days"
-    # a unit nobody recorded is named as such, never a bare number
+    # without a table, the unit the model was fitted in
     ax = plot_frequency_recency_matrix(full_model, T=10.0)
+    assert "in the next 1 week for customers of age 10 weeks" in ax.get_title()
+    # a unit nobody recorded is named as such, never a bare number
+    unrecorded = copy.deepcopy(full_model)
+    unrecorded.time_unit_ = None
+    ax = plot_frequency_recency_matrix(unrecorded, T=10.0)
     assert "in the next 1 time unit for customers of age 10 time units" in ax.get_title()
     with pytest.raises(ValueError, match="customers' age T"):
         plot_frequency_recency_matrix(full_model)

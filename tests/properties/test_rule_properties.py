@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from custintel.basket import CrossSellRecommender, association_rules, frequent_itemsets
+from custintel.exceptions import SchemaError
 
 # 40 under the default profiles; see tests/properties/conftest.py.
 EXAMPLES = max(1, settings.default.max_examples * 2 // 5)
@@ -58,6 +60,10 @@ def test_rule_metrics_hold_their_ranges_and_ignore_basket_order(
     baskets: list[list[str]], min_support: float, seed: int
 ) -> None:
     itemsets = frequent_itemsets(baskets, min_support=min_support, max_len=3)
+    if itemsets.empty:  # nothing frequent: a clear error, never an empty table (issue 21)
+        with pytest.raises(SchemaError, match="the itemsets table is empty"):
+            association_rules(itemsets, min_threshold=0.0)
+        return
     rules = association_rules(itemsets, min_threshold=0.0)
     s_a, s_c, s_ac = rules["antecedent_support"], rules["consequent_support"], rules["support"]
     eps = 1e-12

@@ -939,6 +939,9 @@ def _optimiser_scale(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     theta = model._theta
     covariance = model._covariance_matrix()
     name = type(model).__name__
+    unavailable = getattr(model, "interval_unavailable", None)
+    if unavailable:
+        raise ValueError(f"{name}: prediction intervals are not available: {unavailable}")
     if covariance is None or not np.all(np.isfinite(covariance)):
         raise ValueError(
             f"{name}: the parameters' covariance is not available (the Hessian at the "

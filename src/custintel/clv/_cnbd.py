@@ -176,6 +176,13 @@ class MBGCNBDModel(PurchaseModel):
     k: int | None = None
     k_max: int = 12
 
+    #: Why ``interval=`` is refused: the parameters have no joint covariance with k.
+    interval_unavailable: ClassVar[str] = (
+        "k is chosen by comparing whole fits, not estimated, so the parameters have no "
+        "joint covariance to draw from; use the point predictions, or BG/NBD or MBG/NBD "
+        "(ModifiedBetaGeoModel) for intervals"
+    )
+
     # --- checks -----------------------------------------------------------------------
 
     def _check_params(self) -> None:
