@@ -513,3 +513,30 @@ def test_every_feature_column_is_bit_identical_on_shuffled_continuous_logs(
         if isinstance(left, tuple):
             left, right = left[0], right[0]
         pd.testing.assert_frame_equal(left, right, check_exact=True)
+
+
+@pytest.mark.slow
+def test_one_bundle_scores_alike_from_every_engine(tmp_path: Any) -> None:
+    # Issue 19: pandas, Polars (eager, lazy) and DuckDB scoring of one bundle agree (Spark:
+    # tests/backends/test_spark.py), on simulated lines with continuous timestamps.
+    import warnings
+
+    from custintel.datasets import make_transactions
+    from custintel.pipeline import CustomerIntelligence, load_bundle
+
+    tx = make_transactions(600, random_state=0).transactions
+    assert (tx["timestamp"].dt.microsecond > 0).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = CustomerIntelligence(duplicates="keep", refunds="net").fit(tx)
+    bundle = load_bundle(fitted.save(tmp_path / "models"))
+    expected = bundle.score(tx)
+    pd.testing.assert_frame_equal(expected, fitted.customers_)
+    for name, convert in CONVERTERS.items():
+        got = bundle.score(convert(tx))
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, obj=name)
+    # fitting from DuckDB is fitting the same rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = CustomerIntelligence(duplicates="keep", refunds="net").fit(_duckdb(tx))
+    pd.testing.assert_frame_equal(again.customers_, fitted.customers_)

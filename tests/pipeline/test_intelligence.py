@@ -381,3 +381,10 @@ def test_churn_reason_keeps_its_type_when_no_customer_is_at_risk(
     calm = fitted.score(pipeline_tx.loc[pipeline_tx["customer_id"].isin(safe)])
     assert calm["churn_reason"].isna().all()
     assert calm["churn_reason"].dtype == scores["churn_reason"].dtype
+
+
+def test_a_spark_frame_is_pointed_to_spark_scoring() -> None:
+    fake = type("DataFrame", (), {"__module__": "pyspark.sql.dataframe"})()
+    with pytest.raises(SchemaError, match=r"custintel\.spark\.score") as err:
+        CustomerIntelligence().fit(fake)
+    assert err.value.reason == "spark_frame"

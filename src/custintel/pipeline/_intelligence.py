@@ -165,6 +165,28 @@ def _text_column(values: np.ndarray) -> Any:
     return series.astype("str").array if infers_text else series.array
 
 
+def _local_frame(tx: Any) -> Any:
+    """Return transactions the main job reads on this machine: pandas, Polars or Arrow.
+
+    A DuckDB relation is read through Arrow (the job validates and sorts on
+    this machine anyway), so it fits and scores exactly as the same rows in
+    pandas do. A Spark DataFrame is refused with the way to score it in Spark.
+    """
+    tx = engine_or_pandas(tx)
+    module = type(tx).__module__ or ""
+    if module.startswith("duckdb"):
+        to_arrow = getattr(tx, "to_arrow_table", None) or tx.fetch_arrow_table
+        return engine_or_pandas(to_arrow())
+    if module.startswith("pyspark"):
+        raise SchemaError(
+            "CustomerIntelligence reads transactions on this machine; got a Spark DataFrame. "
+            "Score it in Spark with custintel.spark.score(df, bundle_folder), or collect it "
+            "first (df.toPandas()) when it fits in memory",
+            reason="spark_frame",
+        )
+    return tx
+
+
 class CustomerIntelligence(BaseEstimator):
     """Run segmentation, churn, CLV, cross-sell and 80/20 on one transaction log.
 
@@ -520,7 +542,7 @@ class CustomerIntelligence(BaseEstimator):
     ) -> ValidatedLog:
         with step("validate", timings):
             log = validate_step(
-                engine_or_pandas(tx),
+                _local_frame(tx),
                 horizon=horizon,
                 schema=self.schema,
                 observation_end=self.observation_end,
@@ -826,7 +848,7 @@ class CustomerIntelligence(BaseEstimator):
 
     def _scoring_input(self, tx: Any) -> Any:
         """Refuse input without a column the model was trained with; drop unused role columns."""
-        tx = engine_or_pandas(tx)
+        tx = _local_frame(tx)
         names = getattr(tx, "collect_schema", None)  # polars: names without a PerformanceWarning
         columns = names().names() if callable(names) else getattr(tx, "columns", None)
         if columns is None:
