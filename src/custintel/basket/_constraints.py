@@ -194,7 +194,8 @@ def constrained_itemsets(
     items : sequence, optional
         Column labels of a bare sparse matrix.
     **mining
-        Passed to :func:`frequent_itemsets` (``max_len``, ``max_itemsets``).
+        Passed to :func:`frequent_itemsets` (``max_len``, ``max_itemsets``,
+        ``progress``).
 
     Returns
     -------

@@ -547,10 +547,14 @@ class CustomerIntelligence(BaseEstimator):
         """Log each step's time to standard error while ``verbose`` is on.
 
         In a terminal a progress bar over the job's steps shows as well
-        (``done`` steps already run), with the log lines above it.
+        (``done`` steps already run), with the log lines above it; long steps
+        nest their own bar below it (itemset mining).
         """
         if not self.verbose:
-            yield
+            # A silent bar marks the job quiet: steps that show their own bar when
+            # left to decide (progress=None, e.g. itemset mining) show none either.
+            with progress_bar(None, desc="custintel", enabled=False):
+                yield
             return
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("custintel: %(message)s"))
