@@ -6,21 +6,39 @@ pipes, files and notebooks' captured streams get no bar characters. Without
 tqdm installed there is no bar either; nothing else changes.
 
 One bar at a time is current (a context variable), so a step deep inside the
-main job can report to the job's bar without being handed it.
+main job can report to the job's bar without being handed it, and a function
+called with ``progress=None`` (automatic) knows whether the job around it
+shows feedback: inside a job whose bar is off (``verbose=False``, or not a
+terminal) it shows none either; inside a shown bar its own bar nests below the
+job's and is cleared when done. An automatic bar appears only once its work
+has run for :data:`AUTO_DELAY` seconds, so quick calls leave no trace.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Bar", "current_bar", "iterate", "progress_bar", "stderr_is_terminal"]
+__all__ = [
+    "AUTO_DELAY",
+    "Bar",
+    "current_bar",
+    "follow",
+    "is_shown",
+    "iterate",
+    "progress_bar",
+    "stderr_is_terminal",
+]
 
 T = TypeVar("T")
+
+#: Seconds an automatic bar (``enabled=None``) waits before it first shows.
+AUTO_DELAY = 0.5
 
 _CURRENT: ContextVar[Bar | None] = ContextVar("custintel_progress_bar", default=None)
 
@@ -66,9 +84,37 @@ def stderr_is_terminal() -> bool:
         return False
 
 
+def is_shown(bar: Bar) -> bool:
+    """Return whether ``bar`` is a real bar (not the silent stand-in of a quiet run).
+
+    Parameters
+    ----------
+    bar : Bar
+        As yielded by :func:`progress_bar`.
+
+    Returns
+    -------
+    bool
+    """
+    return not isinstance(bar, _NoBar)
+
+
+def _wanted(enabled: bool | None) -> tuple[bool, float]:
+    """Resolve ``enabled`` (``None``: automatic) to whether a bar may show, and its delay."""
+    if enabled is None:
+        outer = _CURRENT.get()
+        return not isinstance(outer, _NoBar), AUTO_DELAY
+    return bool(enabled), 0.0
+
+
 @contextmanager
 def progress_bar(
-    total: float | None, *, desc: str, unit: str = "it", enabled: bool = True, initial: float = 0
+    total: float | None,
+    *,
+    desc: str,
+    unit: str = "it",
+    enabled: bool | None = True,
+    initial: float = 0,
 ) -> Iterator[Bar]:
     """Show a tqdm bar on standard error for the work inside the block.
 
@@ -80,9 +126,12 @@ def progress_bar(
         What the bar is for.
     unit : str, default="it"
         Name of one unit (``"step"``, ``"rows"``).
-    enabled : bool, default=True
-        The caller's wish (``verbose``); even when true, the bar appears only
-        when standard error is a terminal.
+    enabled : bool or None, default=True
+        The caller's wish (``verbose``, ``progress``); even when true, the bar
+        appears only when standard error is a terminal. ``None`` is automatic
+        (a function's ``progress=None``): off inside a block whose bar is off
+        (a quiet job), otherwise on, shown once the work has run for
+        :data:`AUTO_DELAY` seconds.
     initial : float, default=0
         Units already done (e.g. validation run before ``fit``).
 
@@ -98,20 +147,21 @@ def progress_bar(
     ...     for _ in range(3):
     ...         bar.update()
     """
-    bar: Bar
-    if not enabled or not stderr_is_terminal():
-        bar = _NoBar()
+    wanted, delay = _wanted(enabled)
+    wanted = wanted and stderr_is_terminal()
+    if wanted:  # tqdm is imported only when a bar will show
+        try:
+            from tqdm import tqdm
+            from tqdm.contrib.logging import logging_redirect_tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            wanted = False
+    if not wanted:
+        bar: Bar = _NoBar()
         token = _CURRENT.set(bar)
         try:
             yield bar
         finally:
             _CURRENT.reset(token)
-        return
-    try:
-        from tqdm import tqdm
-        from tqdm.contrib.logging import logging_redirect_tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        yield _NoBar()
         return
     outer = _CURRENT.get()
     nested = outer is not None and not isinstance(outer, _NoBar)
@@ -123,6 +173,7 @@ def progress_bar(
             initial=initial,
             file=sys.stderr,
             dynamic_ncols=True,
+            delay=delay,
             leave=not nested,  # a bar inside a bar disappears when its work is done
         ) as shown,
         logging_redirect_tqdm(loggers=[logging.getLogger("custintel")]),
@@ -145,7 +196,12 @@ def current_bar() -> Bar | None:
 
 
 def iterate(
-    items: Iterable[T], *, total: float | None, desc: str, unit: str = "it", enabled: bool = True
+    items: Iterable[T],
+    *,
+    total: float | None,
+    desc: str,
+    unit: str = "it",
+    enabled: bool | None = True,
 ) -> Iterator[T]:
     """Yield ``items``, advancing a bar by one for each (see :func:`progress_bar`).
 
@@ -172,3 +228,61 @@ def iterate(
         for item in items:
             yield item
             bar.update()
+
+
+def follow(work: Callable[[], T], bar: Bar, done: Callable[[], float], *, every: float = 0.1) -> T:
+    """Return ``work()``, moving ``bar`` to ``done()`` every ``every`` seconds meanwhile.
+
+    For compiled kernels that release the GIL and count their own progress
+    in an array: the kernel runs in a worker thread while this thread moves
+    the bar, so the kernel pays one store per unit of work and nothing else.
+    When ``bar`` is not shown, ``work`` runs here, with no thread.
+
+    Parameters
+    ----------
+    work : callable
+        The work, without arguments.
+    bar : Bar
+        As yielded by :func:`progress_bar`.
+    done : callable
+        Units done so far; read after ``work`` ends too, so ``work`` should
+        leave it at the total.
+    every : float, default=0.1
+        Seconds between two reads of ``done``.
+
+    Returns
+    -------
+    object
+        What ``work`` returned; an exception it raised is raised here.
+
+    Examples
+    --------
+    >>> with progress_bar(1, desc="demo", enabled=False) as bar:
+    ...     follow(lambda: 42, bar, lambda: 1)
+    42
+    """
+    if not is_shown(bar):
+        return work()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # raised again in the caller's thread
+            outcome["error"] = exc
+
+    # A daemon thread: an interrupted caller does not wait for the kernel at exit.
+    worker = threading.Thread(target=run, name="custintel-progress", daemon=True)
+    worker.start()
+    seen: float = 0
+    while True:
+        worker.join(every)
+        now = done()
+        bar.update(now - seen)  # also refreshes a bar still at zero once its delay is over
+        seen = now
+        if not worker.is_alive():
+            break
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value

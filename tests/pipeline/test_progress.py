@@ -99,3 +99,18 @@ def test_bucketed_scoring_shows_a_bar_over_the_buckets(
     monkeypatch.setattr("sys.stderr", quiet)
     score_file(fitted, source, tmp_path / "b.parquet", rows_per_bucket=2000)
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.slow
+def test_mining_nests_its_bar_below_the_job_s_and_is_quiet_in_a_quiet_job(
+    monkeypatch: pytest.MonkeyPatch, pipeline_tx: pd.DataFrame
+) -> None:
+    # Automatic bars show at once here (they wait half a second by default).
+    monkeypatch.setattr(_progress, "AUTO_DELAY", 0.0)
+    shown = _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=True)
+    assert "choose min support" in shown and "frequent itemsets" in shown
+    # Nested bars are drawn one line below the job's (tqdm moves the cursor up with ESC[A)
+    # and cleared when done, so the job's bar is the last one drawn.
+    assert "\x1b[A" in shown
+    assert shown.rstrip("\n").split("\n")[-1].split("\r")[-1].startswith("score customers")
+    assert _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=False) == ""

@@ -56,6 +56,7 @@ from custintel.backends._definitions import (
     warn_refund_only,
 )
 from custintel.backends._engines import ENGINES, engine_of
+from custintel.backends._output import keep_categories
 
 if TYPE_CHECKING:
     from custintel.backends._features import churn_rows, churn_table
@@ -85,6 +86,7 @@ __all__ = [
     "dispatch",
     "engine_of",
     "from_fixed",
+    "keep_categories",
     "money",
     "positive_days",
     "prepare",

@@ -201,10 +201,10 @@ def constrained_itemsets(
         Column labels of a bare sparse matrix.
     **mining
         Passed to :func:`frequent_itemsets` (``max_len``, ``max_itemsets``,
-        ``weights``, ``max_basket_size``). A basket is judged against
-        ``max_basket_size`` by all its items, before any is dropped, and
-        ``require`` screens items by weighted support when ``weights`` are
-        given, so the table stays that of :func:`frequent_itemsets`.
+        ``weights``, ``max_basket_size``, ``progress``). A basket is judged
+        against ``max_basket_size`` by all its items, before any is dropped,
+        and ``require`` screens items by weighted support when ``weights``
+        are given, so the table stays that of :func:`frequent_itemsets`.
 
     Returns
     -------

@@ -75,6 +75,7 @@ def frequent_itemsets(
     items: Any = None,
     weights: Any = None,
     max_basket_size: int | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     r"""Find the itemsets bought together in at least a share ``min_support`` of baskets.
 
@@ -119,6 +120,13 @@ def frequent_itemsets(
         errors): one basket of 3,000 items holds 4.5 million pairs. They are
         not mined and not counted in ``n_baskets``; ``attrs`` records how
         many were left out. ``None`` keeps every basket.
+    progress : bool or None, default=None
+        Show a progress bar on standard error while mining, advancing as the
+        search finishes the itemsets that grow from each frequent item, when
+        standard error is a terminal. ``None`` (automatic) shows it only for
+        searches that run longer than half a second, and not inside a quiet
+        :class:`~custintel.pipeline.CustomerIntelligence` job (``verbose=False``);
+        ``False`` never shows one. A Spark input shows none (Spark has its own).
 
     Returns
     -------
@@ -235,6 +243,7 @@ def frequent_itemsets(
         max_len=max_len,
         max_itemsets=max_itemsets,
         weights=basket_weights,
+        progress=progress,
     )
     if kind != "all":
         mined = _filter_kind(mined, kind, encoded.matrix.shape[1])
@@ -351,6 +360,7 @@ def mine_encoded(
     max_len: int | None,
     max_itemsets: int,
     weights: np.ndarray | None = None,
+    progress: bool | None = False,
 ) -> MinedItemsets:
     """Mine encoded baskets, turning the internal blow-up signal into a clear error."""
     n_baskets = encoded.n_baskets
@@ -396,6 +406,7 @@ def mine_encoded(
             max_itemsets=max_itemsets,
             weights=weights,
             min_weight=min_weight,
+            progress=progress,
         )
     except TooManyItemsetsError as exc:
         length = int(exc.args[0])

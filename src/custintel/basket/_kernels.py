@@ -87,6 +87,7 @@ def search(
     min_weight: float,
     max_len: int,
     max_itemsets: int,
+    progress: np.ndarray,
 ) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """Find every frequent itemset of ranked, sorted baskets, depth first.
 
@@ -94,7 +95,10 @@ def search(
     - 1``, ascending within a basket), basket weights (used when
     ``weighted``), the thresholds (an itemset is frequent when its count is
     at least ``min_count`` and, when weighted, its weight sum at least
-    ``min_weight``), ``max_len`` (0 for none) and ``max_itemsets``.
+    ``min_weight``), ``max_len`` (0 for none), ``max_itemsets`` and
+    ``progress``, an ``int64`` array whose first entry the search sets to the
+    number of single items whose subtree it has finished (a progress bar
+    reads it from another thread; one store per item, nothing per itemset).
 
     Each node's baskets are reduced before they are delivered to its
     children: only the node's frequent extensions are kept (LCM's database
@@ -266,6 +270,8 @@ def search(
             break
         c = d_next[top - 1]
         d_next[top - 1] = c + 1
+        if top == 1:
+            progress[0] = c  # the single items before this one are done
         depth = top
         node_parent = child_node[c]
         node_start = child_start[c]

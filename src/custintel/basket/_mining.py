@@ -43,6 +43,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy import sparse
 
+from custintel._progress import Bar, follow, progress_bar
+
 __all__ = ["Engine", "MinedItemsets", "min_count_for", "mine"]
 
 Engine = Literal["auto", "numba", "numpy"]
@@ -156,6 +158,7 @@ def mine(
     weights: np.ndarray | None = None,
     min_weight: float = 0.0,
     engine: Engine = "auto",
+    progress: bool | None = False,
 ) -> MinedItemsets:
     """Find every itemset held by at least ``min_count`` baskets.
 
@@ -178,6 +181,10 @@ def mine(
     engine : {"auto", "numba", "numpy"}, default="auto"
         The compiled search (numba), or the vectorised numpy one; ``"auto"``
         uses numba when it imports.
+    progress : bool or None, default=False
+        Show a bar over the frequent items whose itemsets have been searched
+        (every itemset grows from one item); ``None`` decides as
+        :func:`custintel._progress.progress_bar` does.
 
     Returns
     -------
@@ -199,24 +206,28 @@ def mine(
     # Rank codes: items in ascending count (ties by column), so the first item of
     # an itemset in rank order is its rarest.
     by_rank = frequent[np.lexsort((frequent, item_counts[frequent]))].astype(np.int32)
-    if kernels is not None:
-        # Column order, not rarest first: the search is a little slower (about 15 % on
-        # Online Retail) but its output needs no sorting, which costs more than that.
-        return _mine_compiled(
-            kernels,
-            matrix,
-            frequent.astype(np.int32),
-            min_count,
-            max_len,
-            max_itemsets,
-            weights,
-            min_weight,
-        )
-    collector = _Collector(max_itemsets)
-    collector.add(np.arange(len(by_rank), dtype=np.int32)[:, None], item_counts[by_rank])
-    if len(by_rank) >= 2 and (max_len is None or max_len >= 2):
-        _mine_pairs_and_beyond(matrix, by_rank, min_count, max_len, collector)
-    return _finish(collector, by_rank)
+    with progress_bar(len(by_rank), desc="frequent itemsets", unit="item", enabled=progress) as bar:
+        if kernels is not None:
+            # Column order, not rarest first: the search is a little slower (about 15 % on
+            # Online Retail) but its output needs no sorting, which costs more than that.
+            return _mine_compiled(
+                kernels,
+                matrix,
+                frequent.astype(np.int32),
+                min_count,
+                max_len,
+                max_itemsets,
+                weights,
+                min_weight,
+                bar,
+            )
+        collector = _Collector(max_itemsets)
+        collector.add(np.arange(len(by_rank), dtype=np.int32)[:, None], item_counts[by_rank])
+        done = 0
+        if len(by_rank) >= 2 and (max_len is None or max_len >= 2):
+            done = _mine_pairs_and_beyond(matrix, by_rank, min_count, max_len, collector, bar)
+        bar.update(len(by_rank) - done)
+        return _finish(collector, by_rank)
 
 
 def _compiled() -> Any:
@@ -237,31 +248,45 @@ def _mine_compiled(
     max_itemsets: int,
     weights: np.ndarray | None,
     min_weight: float,
+    bar: Bar,
 ) -> MinedItemsets:
-    """Depth-first occurrence delivery (see :mod:`custintel.basket._kernels`)."""
+    """Depth-first occurrence delivery (see :mod:`custintel.basket._kernels`).
+
+    ``bar`` advances by one item as the search finishes each item's itemsets.
+    """
     result = MinedItemsets(weights=[] if weights is not None else None)
     if len(by_rank) == 0:
         return result
     rank_of = np.full(matrix.shape[1], -1, dtype=np.int32)
     rank_of[by_rank] = np.arange(len(by_rank), dtype=np.int32)
-    indptr, indices = kernels.restrict(
-        matrix.indptr.astype(np.int64, copy=False), matrix.indices, rank_of
+    # The restricted baskets, held only by this list: freed as soon as the search ends.
+    baskets = list(
+        kernels.restrict(matrix.indptr.astype(np.int64, copy=False), matrix.indices, rank_of)
     )
     weighted = weights is not None
-    status, n, parent, item, count, weight = kernels.search(
-        indptr,
-        indices,
-        len(by_rank),
-        np.ascontiguousarray(weights, dtype=np.float64) if weighted else np.zeros(1),
-        weighted,
-        int(min_count),
-        float(min_weight),
-        0 if max_len is None else int(max_len),
-        int(max_itemsets),
-    )
+    # Items whose itemsets are all found, written by the kernel as it goes.
+    progress = np.zeros(1, dtype=np.int64)
+
+    def search() -> tuple[Any, ...]:
+        found: tuple[Any, ...] = kernels.search(
+            *baskets,
+            len(by_rank),
+            np.ascontiguousarray(weights, dtype=np.float64) if weighted else np.zeros(1),
+            weighted,
+            int(min_count),
+            float(min_weight),
+            0 if max_len is None else int(max_len),
+            int(max_itemsets),
+            progress,
+        )
+        baskets.clear()
+        if found[0] != kernels.STATUS_TOO_MANY:
+            progress[0] = len(by_rank)
+        return found
+
+    status, n, parent, item, count, weight = follow(search, bar, lambda: int(progress[0]))
     if status == kernels.STATUS_TOO_MANY:
         raise TooManyItemsetsError(int(n))
-    del indptr, indices
     length = kernels.depths(parent, n)
     # Items are ranked in column order, so each length's itemsets come out sorted.
     for size in range(1, int(length.max()) + 1 if n else 1):
@@ -374,7 +399,13 @@ def _mine_pairs_and_beyond(
     min_count: int,
     max_len: int | None,
     collector: _Collector,
-) -> None:
+    bar: Bar,
+) -> int:
+    """Find the itemsets of two items and more; return the items reported to ``bar``.
+
+    ``bar`` advances as each batch of top items (the first, rarest item of
+    the itemsets grown) is done.
+    """
     x = _restrict(matrix, by_rank)
     largest = int(np.diff(x.indptr).max()) if x.shape[0] else 0
     if largest * (largest - 1) // 2 > _MAX_BASKET_PAIRS:
@@ -388,11 +419,11 @@ def _mine_pairs_and_beyond(
     pairs = _PairTable(x, chunks, min_count)
     collector.add(np.column_stack([pairs.first, pairs.second]), pairs.counts)
     if max_len == 2:
-        return
+        return 0
     n_extensions = np.diff(pairs.starts)
     tops = np.flatnonzero(n_extensions >= 2)
     if len(tops) == 0:
-        return
+        return 0
     # Each itemset grows from its rarest item (its first in rank order), whose baskets
     # are the bit universe: the position of each entry of x within its item's baskets.
     n_nnz = len(x.indices)
@@ -425,6 +456,7 @@ def _mine_pairs_and_beyond(
     bit_of = np.concatenate(bit_parts)
     del pair_parts, bit_parts
 
+    done = 0
     for lo, hi in _top_batches(tops, column_sizes, n_extensions):
         row_lo, row_hi = int(pairs.starts[lo]), int(pairs.starts[hi])
         n_words = (int(column_sizes[lo:hi].max()) + 63) // 64
@@ -444,6 +476,9 @@ def _mine_pairs_and_beyond(
             max_len,
             collector,
         )
+        bar.update(hi - done)  # rank codes below hi are done
+        done = hi
+    return done
 
 
 def _top_batches(

@@ -166,7 +166,12 @@ class CrossSellRecommender(BaseEstimator):
     # --- fitting -------------------------------------------------------------------------
 
     def fit(
-        self, X: BasketsLike, y: Any = None, *, customer_ids: Any = None
+        self,
+        X: BasketsLike,
+        y: Any = None,
+        *,
+        customer_ids: Any = None,
+        progress: bool | None = None,
     ) -> CrossSellRecommender:
         """Mine the rules from transactions or baskets.
 
@@ -181,6 +186,10 @@ class CrossSellRecommender(BaseEstimator):
         customer_ids : array-like, optional
             Customer of each basket, for basket input with
             ``level="customer"``: the baskets of one customer are merged.
+        progress : bool or None, default=None
+            Show a progress bar on standard error while the itemsets are
+            mined, when standard error is a terminal; ``None`` (automatic)
+            as for :func:`~custintel.basket.frequent_itemsets`.
 
         Returns
         -------
@@ -206,7 +215,7 @@ class CrossSellRecommender(BaseEstimator):
                         "each basket), or pass level='order' to treat each basket on its own"
                     )
                 matrix = _merge_rows(matrix, customer_ids)
-        return self._fit_matrix(matrix, labels)
+        return self._fit_matrix(matrix, labels, progress=progress)
 
     def _check_params(self) -> None:
         check_min_support(self.min_support)
@@ -236,7 +245,9 @@ class CrossSellRecommender(BaseEstimator):
         ):
             raise ValueError(f"max_rules must be None or an integer >= 1, got {self.max_rules!r}")
 
-    def _fit_matrix(self, matrix: sparse.csr_matrix, labels: np.ndarray) -> CrossSellRecommender:
+    def _fit_matrix(
+        self, matrix: sparse.csr_matrix, labels: np.ndarray, *, progress: bool | None = None
+    ) -> CrossSellRecommender:
         self._check_params()
         n_baskets = matrix.shape[0]
         itemsets = frequent_itemsets(
@@ -245,6 +256,7 @@ class CrossSellRecommender(BaseEstimator):
             max_len=self.max_len,
             max_itemsets=self.max_itemsets,
             max_basket_size=self.max_basket_size,
+            progress=progress,
         )
         self.n_baskets_dropped_ = int(itemsets.attrs.get("n_baskets_dropped", 0))
         rules = rules_or_empty(

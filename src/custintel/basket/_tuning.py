@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from custintel._progress import progress_bar
 from custintel.basket._encode import encode_baskets
 from custintel.basket._itemsets import frequent_itemsets
 from custintel.basket._rules import rules_or_empty
@@ -47,6 +48,7 @@ def choose_min_support(
     step: float = 0.8,
     max_baskets: int | None = 100_000,
     random_state: int | None = 0,
+    progress: bool | None = None,
 ) -> SupportChoice:
     """Pick the highest minimum support that yields a useful number of rules.
 
@@ -86,6 +88,11 @@ def choose_min_support(
         always use every basket.
     random_state : int or None, default=0
         Seed of the sample.
+    progress : bool or None, default=None
+        Show a progress bar on standard error over the supports tried, when
+        standard error is a terminal; ``None`` (automatic) as for
+        :func:`~custintel.basket.frequent_itemsets`. The minings of the walk
+        show no bars of their own.
 
     Returns
     -------
@@ -124,19 +131,23 @@ def choose_min_support(
     aim = float(np.sqrt(max(low, 1) * max(high, 1)))
     tried: list[tuple[float, int]] = []
     support = float(ceiling)
-    while True:
-        try:
-            itemsets = frequent_itemsets((matrix, labels), min_support=support, max_len=max_len)
-        except (MemoryError, ValueError) as err:  # the itemset guard: too low a support
-            logger.info("min support %.4g mined too many itemsets: %s", support, err)
-            break
-        n_rules = len(
-            rules_or_empty(itemsets, min_threshold=float(min_confidence), max_len=(None, 1))
-        )
-        tried.append((support, n_rules))
-        if n_rules >= aim or support <= lowest:
-            break
-        support = max(float(f"{support * step:.2g}"), lowest)  # round: 0.0084, not 0.008388...
+    with progress_bar(None, desc="choose min support", unit="support", enabled=progress) as bar:
+        while True:
+            try:
+                itemsets = frequent_itemsets(
+                    (matrix, labels), min_support=support, max_len=max_len, progress=False
+                )
+            except (MemoryError, ValueError) as err:  # the itemset guard: too low a support
+                logger.info("min support %.4g mined too many itemsets: %s", support, err)
+                break
+            n_rules = len(
+                rules_or_empty(itemsets, min_threshold=float(min_confidence), max_len=(None, 1))
+            )
+            tried.append((support, n_rules))
+            bar.update()
+            if n_rules >= aim or support <= lowest:
+                break
+            support = max(float(f"{support * step:.2g}"), lowest)  # 0.0084, not 0.008388...
     if not tried:
         raise ValueError(
             f"no minimum support from {ceiling} down could be mined; pass min_support yourself"

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._progress import progress_bar
 from custintel._repr import EstimatesReprMixin
 from custintel._validation import as_customer_table
 from custintel.clv._fit import (
@@ -971,6 +972,7 @@ def bootstrap_interval(
     *,
     method: str = "bootstrap",
     scale: str = "log",
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     r"""Return the percentile interval of a prediction over parameter draws (bootstrap).
 
@@ -986,7 +988,9 @@ def bootstrap_interval(
     tuple of independently fitted models: ``draws`` is then a tuple of
     matrices, one per model. Customers with equal
     ``keys`` (the prediction's inputs) are evaluated once. The work is done in
-    blocks of customers, so memory stays bounded for any table.
+    blocks of customers, so memory stays bounded for any table; with
+    ``progress`` (see :func:`custintel._progress.progress_bar`, ``None``:
+    automatic) a bar on standard error counts the distinct customers done.
     """
     if method not in ("bootstrap", "delta"):
         raise ValueError(f"interval_method must be 'bootstrap' or 'delta', got {show(method)}")
@@ -1003,12 +1007,14 @@ def bootstrap_interval(
     lower, upper = np.empty(m), np.empty(m)
     block = max(1, _DRAW_BLOCK // int(n_draws))
     tails = [(1.0 - level) / 2.0, (1.0 + level) / 2.0]
-    for start in range(0, m, block):
-        rows = first[start : start + block]
-        values = at(draws, rows)
-        lo, hi = np.quantile(values, tails, axis=0)
-        lower[start : start + len(rows)] = lo
-        upper[start : start + len(rows)] = hi
+    with progress_bar(m, desc="bootstrap interval", unit="customer", enabled=progress) as bar:
+        for start in range(0, m, block):
+            rows = first[start : start + block]
+            values = at(draws, rows)
+            lo, hi = np.quantile(values, tails, axis=0)
+            lower[start : start + len(rows)] = lo
+            upper[start : start + len(rows)] = hi
+            bar.update(len(rows))
     return pd.DataFrame({name: point, "lower": lower[codes], "upper": upper[codes]}, index=index)
 
 
@@ -1296,12 +1302,14 @@ class PurchaseModel(ParametricModel):
         n_draws: int = 200,
         random_state: Any = None,
         interval_method: str = "bootstrap",
+        progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Evaluate the :attr:`maths` function ``formula`` on the customer table ``X``."""
         self._check_time_unit(X)
-        options = {
+        options: dict[str, Any] = {
             "method": interval_method,
             "scale": "logit" if formula.startswith("proba") else "log",
+            "progress": progress,
         }
         horizon = () if t is None else (self._horizon(t),)
         level = check_interval(interval)
@@ -1405,6 +1413,7 @@ class PurchaseModel(ParametricModel):
         n_draws: int = 200,
         random_state: Any = None,
         interval_method: str = "bootstrap",
+        progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the expected number of purchases in the next ``t`` time units.
 
@@ -1436,6 +1445,13 @@ class PurchaseModel(ParametricModel):
             cost of the point prediction instead of about ``n_draws``
             times), and normal bounds on the log scale (logit for
             probabilities), mapped back.
+        progress : bool or None, default=None
+            Show a progress bar on standard error over the customers while
+            the bootstrap ``interval`` is computed, when standard error is a
+            terminal. ``None`` (automatic) shows it once the work has run
+            for half a second, and not inside a quiet
+            :class:`~custintel.pipeline.CustomerIntelligence` job; ``False``
+            never shows one.
 
         Returns
         -------
@@ -1454,6 +1470,7 @@ class PurchaseModel(ParametricModel):
             n_draws=n_draws,
             random_state=random_state,
             interval_method=interval_method,
+            progress=progress,
         )
 
     def predict_proba_alive(
@@ -1464,6 +1481,7 @@ class PurchaseModel(ParametricModel):
         n_draws: int = 200,
         random_state: Any = None,
         interval_method: str = "bootstrap",
+        progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer is still active at the end of observation.
 
@@ -1471,7 +1489,7 @@ class PurchaseModel(ParametricModel):
         ----------
         X : pandas.DataFrame
             The customer table, as for :meth:`predict_purchases`.
-        interval, n_draws, random_state, interval_method
+        interval, n_draws, random_state, interval_method, progress
             As for :meth:`predict_purchases`.
 
         Returns
@@ -1489,6 +1507,7 @@ class PurchaseModel(ParametricModel):
             n_draws=n_draws,
             random_state=random_state,
             interval_method=interval_method,
+            progress=progress,
         )
 
     def predict_proba_no_purchase(
@@ -1500,6 +1519,7 @@ class PurchaseModel(ParametricModel):
         n_draws: int = 200,
         random_state: Any = None,
         interval_method: str = "bootstrap",
+        progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer makes no purchase in the next ``t``.
 
@@ -1511,7 +1531,7 @@ class PurchaseModel(ParametricModel):
         ----------
         X, t
             The customer table and the horizon, as for :meth:`predict_purchases`.
-        interval, n_draws, random_state, interval_method
+        interval, n_draws, random_state, interval_method, progress
             As for :meth:`predict_purchases`.
 
         Returns
@@ -1531,6 +1551,7 @@ class PurchaseModel(ParametricModel):
             n_draws=n_draws,
             random_state=random_state,
             interval_method=interval_method,
+            progress=progress,
         )
 
     def expected_purchases_new_customer(self, t: Any) -> np.ndarray:

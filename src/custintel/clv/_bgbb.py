@@ -138,6 +138,7 @@ class BetaGeoBetaBinomModel(PurchaseModel):
         n_draws: int = 200,
         random_state: Any = None,
         interval_method: str = "bootstrap",
+        progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer is alive ``periods_ahead`` opportunities on.
 
@@ -149,7 +150,7 @@ class BetaGeoBetaBinomModel(PurchaseModel):
             A whole number ``m >= 0``: P(alive at opportunity ``T + m``).
             The default 1 is the next opportunity (FHS 2010, eq. 11); 0 is
             the last one observed. Lifetimes calls it ``m_periods_in_future``.
-        interval, n_draws, random_state, interval_method
+        interval, n_draws, random_state, interval_method, progress
             As for :meth:`custintel.clv.BetaGeoModel.predict_purchases`: with
             a level, the point value with ``lower`` and ``upper`` bounds.
 
@@ -200,6 +201,7 @@ class BetaGeoBetaBinomModel(PurchaseModel):
             random_state,
             method=interval_method,
             scale="logit",
+            progress=progress,
         )
 
     def predict_proba_purchases_new(self, t: Any, n: Any) -> np.ndarray:

@@ -156,8 +156,9 @@ class CLVModel(EstimatesReprMixin, BaseEstimator):
         t : float
             Horizon in the table's time unit.
         **interval
-            ``interval``, ``n_draws`` and ``random_state``, passed on to the
-            purchase model's ``predict_purchases``.
+            ``interval``, ``n_draws``, ``random_state``, ``interval_method``
+            and ``progress``, passed on to the purchase model's
+            ``predict_purchases``.
 
         Returns
         -------
@@ -174,8 +175,8 @@ class CLVModel(EstimatesReprMixin, BaseEstimator):
         X : pandas.DataFrame
             Customer table.
         **interval
-            ``interval``, ``n_draws`` and ``random_state``, passed on to
-            :meth:`GammaGammaModel.predict_spend`.
+            ``interval``, ``n_draws``, ``random_state``, ``interval_method``
+            and ``progress``, passed on to :meth:`GammaGammaModel.predict_spend`.
 
         Returns
         -------
@@ -197,6 +198,7 @@ class CLVModel(EstimatesReprMixin, BaseEstimator):
         random_state: Any = None,
         interval_method: str = "bootstrap",
         discounting: str = "discrete",
+        progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict each customer's discounted lifetime value over ``horizon`` periods.
 
@@ -246,6 +248,13 @@ class CLVModel(EstimatesReprMixin, BaseEstimator):
             ``math.inf`` for the whole future. Convert an annual rate with
             :func:`~custintel.clv.continuous_discount_rate`. Intervals are
             for discrete discounting only.
+        progress : bool or None, default=None
+            Show a progress bar on standard error over the customers while
+            the bootstrap ``interval`` is computed, when standard error is a
+            terminal. ``None`` (automatic) shows it once the work has run
+            for half a second, and not inside a quiet
+            :class:`~custintel.pipeline.CustomerIntelligence` job; ``False``
+            never shows one.
 
         Returns
         -------
@@ -317,6 +326,7 @@ class CLVModel(EstimatesReprMixin, BaseEstimator):
             n_draws,
             random_state,
             method=interval_method,
+            progress=progress,
         )
 
     def _period_length(self, X: Any, period_length: float | None) -> float:

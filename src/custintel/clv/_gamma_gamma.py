@@ -294,6 +294,7 @@ class GammaGammaModel(ParametricModel):
         n_draws: int = 200,
         random_state: Any = None,
         interval_method: str = "bootstrap",
+        progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         r"""Return the expected mean value of each customer's future purchases.
 
@@ -318,6 +319,10 @@ class GammaGammaModel(ParametricModel):
             predictions' cost instead of about ``n_draws``), with normal
             bounds on the log scale; see the purchase models'
             ``predict_purchases``.
+        progress : bool or None, default=None
+            Show a progress bar on standard error over the customers while
+            the bootstrap ``interval`` is computed, as for the purchase
+            models' ``predict_purchases``.
 
         Returns
         -------
@@ -351,6 +356,7 @@ class GammaGammaModel(ParametricModel):
             n_draws,
             random_state,
             method=interval_method,
+            progress=progress,
         )
 
     def _spend(self, theta: np.ndarray, arrays: dict[str, np.ndarray]) -> np.ndarray:

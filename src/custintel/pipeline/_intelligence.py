@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -586,10 +587,14 @@ class CustomerIntelligence(BaseEstimator):
         """Log each step's time to standard error while ``verbose`` is on.
 
         In a terminal a progress bar over the job's steps shows as well
-        (``done`` steps already run), with the log lines above it.
+        (``done`` steps already run), with the log lines above it; long steps
+        nest their own bar below it (itemset mining).
         """
         if not self.verbose:
-            yield
+            # A silent bar marks the job quiet: steps that show their own bar when
+            # left to decide (progress=None, e.g. itemset mining) show none either.
+            with progress_bar(None, desc="custintel", enabled=False):
+                yield
             return
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("custintel: %(message)s"))
@@ -636,7 +641,13 @@ class CustomerIntelligence(BaseEstimator):
         # Warnings reach the caller as usual, pointing at their own line; the
         # data-quality ones are also kept for the report. No filter is touched.
         done = 1 if isinstance(tx, ValidatedLog) else 0
-        with self._progress(done=done), collect_notes() as messages:
+        # The steps read their transformers' pandas output, whatever the caller's
+        # sklearn.set_config(transform_output=...) says.
+        with (
+            self._progress(done=done),
+            collect_notes() as messages,
+            config_context(transform_output="default"),
+        ):
             self._fit(tx, horizon)
         self.data_quality_[:0] = [*earlier, *messages]  # the same list as result_.data_quality
         return self
@@ -941,6 +952,12 @@ class CustomerIntelligence(BaseEstimator):
         missing = [c for c in self._read_features() if c not in features.columns]
         if missing:
             raise missing_features_error(missing, self.schema_mapping_)
+        # The models' transformers hand pandas on, as when they were fitted, whatever
+        # the caller's sklearn.set_config(transform_output=...) says.
+        with config_context(transform_output="default"):
+            return self._score_customers(features)
+
+    def _score_customers(self, features: pd.DataFrame) -> pd.DataFrame:
         f = features
         horizon = self.horizon_
         rfm = self.rfm_.transform(f)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from sklearn import config_context
 
 from custintel.pipeline import IntelligenceResult
 from custintel.plotting import plot_migration, plot_rfm_heatmap, plot_segment_bars
@@ -119,7 +120,8 @@ def _since(result: IntelligenceResult, horizon: int | None) -> str:
 
 
 def _rfm_heatmap(result: IntelligenceResult) -> str:
-    scores = result.segments.rfm.transform(result.customers.summary)
+    with config_context(transform_output="default"):  # pandas, whatever set_config says
+        scores = result.segments.rfm.transform(result.customers.summary)
     return figure(
         lambda ax: plot_rfm_heatmap(scores, ax=ax),
         alt="customers by R and F score",

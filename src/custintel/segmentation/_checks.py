@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -10,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from custintel._validation import as_customer_table
+from custintel.backends import keep_categories
 from custintel.exceptions import SchemaError, plain
 from custintel.export import ExportReader, export_header
 
@@ -139,15 +142,68 @@ def customer_columns(
     return out, index
 
 
+#: The dtypes of the pandas frame a segmenter's ``transform`` returned, for the wrapper
+#: around scikit-learn's ``set_output`` (which sees only the converted frame).
+_RETURNED_DTYPES: ContextVar[pd.Series | None] = ContextVar(
+    "custintel_segment_dtypes", default=None
+)
+
+
+def _recording_dtypes(transform: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a segmenter's own ``transform``: note the dtypes of the frame it returns."""
+
+    @functools.wraps(transform)
+    def recorded(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
+        out = transform(self, X, *args, **kwargs)
+        if isinstance(out, pd.DataFrame):
+            _RETURNED_DTYPES.set(out.dtypes)
+        return out
+
+    return recorded
+
+
+def _keeping_categories(transform: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap scikit-learn's ``set_output`` wrapper: Polars output keeps pandas categories."""
+
+    @functools.wraps(transform)
+    def kept(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
+        token = _RETURNED_DTYPES.set(None)
+        try:
+            out = transform(self, X, *args, **kwargs)
+            dtypes = _RETURNED_DTYPES.get()
+        finally:
+            _RETURNED_DTYPES.reset(token)
+        if dtypes is None or isinstance(out, pd.DataFrame):
+            return out
+        return keep_categories(out, dtypes)
+
+    return kept
+
+
 class Segmenter(TransformerMixin, BaseEstimator):
     """Base class of the segmenters: a transformer whose output columns are fixed.
 
     A subclass names its output columns in :attr:`output_columns` and calls
     :meth:`_remember_columns` at the end of ``fit``.
+
+    ``set_output(transform="polars")`` returns each categorical column
+    (segment, tier, stage) as a ``polars.Enum`` of all its categories, in
+    their order, as the pandas output has them; scikit-learn's own conversion
+    would keep only the categories present, in order of appearance. Methods
+    that read their own ``transform`` output call the subclass's
+    ``_transform``, which returns pandas whatever the output setting.
     """
 
     #: The columns ``transform`` returns, in order.
     output_columns: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        own = "transform" in cls.__dict__
+        if own:
+            cls.transform = _recording_dtypes(cls.__dict__["transform"])
+        super().__init_subclass__(**kwargs)  # scikit-learn wraps transform for set_output
+        if own:
+            cls.transform = _keeping_categories(cls.__dict__["transform"])
 
     def _remember_columns(self, X: pd.DataFrame) -> None:
         """Record the fitted table's columns, as scikit-learn's ``feature_names_in_``."""

@@ -189,6 +189,10 @@ class LifecycleSegmenter(ExportedSegmenter):
             purchase in own gaps), ``expected_gap_days`` and ``stage``
             (categorical in :data:`STAGES` order).
         """
+        return self._transform(X)
+
+    def _transform(self, X: CustomerTable) -> pd.DataFrame:
+        """:meth:`transform`, in pandas whatever ``set_output`` says (for the other methods)."""
         check_is_fitted(self, "typical_gap_")
         X = as_customer_table(X, owner="LifecycleSegmenter")
         now, index = customer_columns(
@@ -253,7 +257,7 @@ class LifecycleSegmenter(ExportedSegmenter):
             Lapsed (and optionally lost) customers, most valuable first:
             ``stage``, ``value``, ``days_since_last``, ``expected_gap_days``.
         """
-        stages = self.transform(X)
+        stages = self._transform(X)
         vals, _ = customer_columns(
             X, [value, "days_since_last"], owner="LifecycleSegmenter.win_back"
         )

@@ -285,6 +285,10 @@ class ValueTierSegmenter(ExportedSegmenter):
             Indexed by customer id: ``value``, ``value_share`` (of the
             fitted total) and ``tier`` (ordered categorical, best first).
         """
+        return self._transform(X)
+
+    def _transform(self, X: CustomerTable) -> pd.DataFrame:
+        """:meth:`transform`, in pandas whatever ``set_output`` says (for the other methods)."""
         check_is_fitted(self, "thresholds_")
         values, index = customer_columns(X, [self.value], owner="ValueTierSegmenter")
         v = values[:, 0]
@@ -312,7 +316,7 @@ class ValueTierSegmenter(ExportedSegmenter):
         pandas.DataFrame
             The :meth:`transform` output joined with :attr:`playbook_`.
         """
-        out = self.transform(X)
+        out = self._transform(X)
         play = self.playbook_.loc[out["tier"].astype(str)].set_axis(out.index)
         return pd.concat([out, play], axis=1)
 

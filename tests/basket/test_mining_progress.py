@@ -1,0 +1,108 @@
+"""Progress bars while mining: on standard error in a terminal, silent elsewhere, same results."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custintel import _progress
+from custintel.basket import CrossSellRecommender, choose_min_support, frequent_itemsets
+from custintel.basket import _mining as mining
+from custintel.basket._encode import encode_baskets
+
+
+class _Terminal(io.StringIO):
+    """A captured standard error that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _terminal(monkeypatch: pytest.MonkeyPatch) -> _Terminal:
+    # Set in the test's body: pytest's capture restores its own stream after fixtures.
+    stream = _Terminal()
+    monkeypatch.setattr("sys.stderr", stream)
+    return stream
+
+
+def _baskets(n: int = 3000, seed: int = 0) -> list[list[int]]:
+    rng = np.random.default_rng(seed)
+    return [list(rng.choice(40, size=6, replace=False)) for _ in range(n)]
+
+
+def _last_count(text: str) -> tuple[str, str]:
+    """The last ``done/total`` a tqdm bar printed."""
+    counts = re.findall(r"(\d+)/(\d+) \[", text)
+    assert counts, text
+    return counts[-1]
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_both_miners_show_a_bar_over_the_frequent_items(
+    monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    matrix = encode_baskets(_baskets()).matrix
+    quiet = mining.mine(matrix, 20, max_len=None, max_itemsets=10**6, engine=engine)  # type: ignore[arg-type]
+    stream = _terminal(monkeypatch)
+    shown = mining.mine(
+        matrix,
+        20,
+        max_len=None,
+        max_itemsets=10**6,
+        engine=engine,  # type: ignore[arg-type]
+        progress=True,
+    )
+    text = stream.getvalue()
+    assert "frequent itemsets" in text and "item" in text
+    # All 40 items are frequent; the bar ends full.
+    assert _last_count(text) == ("40", "40")
+    for a, b in zip(quiet.codes + quiet.counts, shown.codes + shown.counts, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_frequent_itemsets_bar_when_asked_and_none_when_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    baskets = _baskets()
+    stream = _terminal(monkeypatch)
+    shown = frequent_itemsets(baskets, min_support=0.01, progress=True)
+    assert "frequent itemsets" in stream.getvalue()
+    quiet = _terminal(monkeypatch)
+    pd.testing.assert_frame_equal(
+        frequent_itemsets(baskets, min_support=0.01, progress=False), shown
+    )
+    assert quiet.getvalue() == ""
+
+
+def test_no_bar_when_standard_error_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    frequent_itemsets(_baskets(), min_support=0.01, progress=True)
+    CrossSellRecommender(min_support=0.01).fit(_baskets(), progress=True)
+    choose_min_support(_baskets(), target=(5, 50), progress=True)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_an_automatic_bar_waits_for_slow_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = _terminal(monkeypatch)
+    monkeypatch.setattr(_progress, "AUTO_DELAY", 60.0)
+    frequent_itemsets(_baskets(), min_support=0.01)  # progress=None: quick, so no bar
+    assert stream.getvalue() == ""
+    monkeypatch.setattr(_progress, "AUTO_DELAY", 0.0)
+    frequent_itemsets(_baskets(), min_support=0.01)
+    assert "frequent itemsets" in stream.getvalue()
+
+
+def test_the_recommender_and_the_support_walk_show_bars(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = _terminal(monkeypatch)
+    CrossSellRecommender(min_support=0.01).fit(_baskets(), progress=True)
+    assert "frequent itemsets" in stream.getvalue()
+    walk = _terminal(monkeypatch)
+    choice = choose_min_support(_baskets(), target=(5, 50), progress=True)
+    text = walk.getvalue()
+    # One bar over the supports tried; the minings inside it show none of their own.
+    assert "choose min support" in text and "frequent itemsets" not in text
+    assert f"{len(choice.tried)}support" in text.replace(" ", "")
