@@ -216,15 +216,33 @@ class _CLVChoice:
     k: int | None = None
 
 
+#: Columns of the log the purchase models' statistics come from.
+TIMING_COLUMNS = ("customer_id", "timestamp", "amount")
+#: Rows of the log the regularity check reads at most: beyond, a fixed share of the
+#: customers (chosen by a hash of their id, so the same ones every run) with all their rows.
+REGULARITY_ROWS = 1_000_000
+
+
 def _regularity(tx: pd.DataFrame, calibration_end: pd.Timestamp) -> float | None:
-    """Wheat and Morrison's regularity estimate on the calibration period (None: too few gaps)."""
+    """Wheat and Morrison's regularity estimate on the calibration period (None: too few gaps).
+
+    On a log of more than :data:`REGULARITY_ROWS` rows the estimate reads a
+    sample of the customers: it is a variance over customers, and a
+    million rows hold tens of thousands of them, while validating a 10M-row
+    log again would cost seconds and half a gigabyte.
+    """
     from custintel.features import estimate_regularity
 
+    rows = tx[list(TIMING_COLUMNS)]
+    if len(rows) > REGULARITY_ROWS:
+        ids = rows["customer_id"].to_numpy()
+        buckets = pd.util.hash_array(ids) % np.uint64(10_000)
+        rows = rows[buckets < np.uint64(10_000 * REGULARITY_ROWS // len(rows))]
     try:
         with quiet():
             return float(
                 estimate_regularity(
-                    tx, observation_end=str(calibration_end.date()), duplicates="keep"
+                    rows, observation_end=str(calibration_end.date()), duplicates="keep"
                 )
             )
     except ValueError:
@@ -240,7 +258,10 @@ def _with_attributes(
 
     with quiet():
         attributes = customer_attributes(
-            tx, roles=list(covariates), observation_end=last, duplicates="keep"
+            tx[[*TIMING_COLUMNS, *covariates]],
+            roles=list(covariates),
+            observation_end=last,
+            duplicates="keep",
         )
     return add_dummies(split, attributes, covariates)
 
@@ -258,19 +279,20 @@ def _select_clv_model(
     from custintel.pipeline._covariates import dummy_columns
 
     calibration_end = end - pd.Timedelta(days=holdout_days)
+    timing = tx[list(TIMING_COLUMNS)]  # what the purchase models read: no copy of the rest
     with quiet():
         split = calibration_holdout_split(
-            tx,
+            timing,
             calibration_end=str(calibration_end.date()),
             observation_end=str(end.date()),
             duplicates="keep",
         )
     names = list(CANDIDATES)
     notes: list[str] = []
-    regularity = _regularity(tx, calibration_end)
+    regularity = _regularity(timing, calibration_end)
     if regularity is not None and regularity >= MIN_REGULARITY:
         with quiet():
-            split = add_litt(split, tx, duplicates="keep")
+            split = add_litt(split, timing, duplicates="keep")
         names.append(REGULAR_CLV_MODEL)
     columns = dummy_columns(covariates or {})
     if columns:
@@ -681,7 +703,9 @@ def clv_step(
         from custintel.features import customer_attributes
 
         with quiet():
-            attributes = customer_attributes(log.frame, roles=roles, duplicates="keep")
+            attributes = customer_attributes(
+                log.frame[[*TIMING_COLUMNS, *roles]], roles=roles, duplicates="keep"
+            )
         encoding = fit_encoding(attributes, roles)
         if not encoding:
             notes.append(
@@ -703,7 +727,7 @@ def clv_step(
         summary = _with_attributes(summary, log.frame, used, str(log.observation_end.date()))
     if chosen == REGULAR_CLV_MODEL:
         with quiet():
-            summary = add_litt(summary, log.frame, duplicates="keep")
+            summary = add_litt(summary, log.frame[list(TIMING_COLUMNS)], duplicates="keep")
     model = fit_clv(
         summary, chosen, penalizer=penalizer, covariates=dummy_columns(used), k=choice.k
     )
