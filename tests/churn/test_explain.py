@@ -328,3 +328,39 @@ def test_a_classifier_rebuilt_from_its_export_explains_alike(simulated) -> None:
     pd.testing.assert_frame_equal(churn_contributions(rebuilt, X), churn_contributions(clf, X))
     pd.testing.assert_frame_equal(rebuilt.explain(X), clf.explain(X))
     assert clf.explain(X, top=2).equals(explain_churn(clf, X, top=2))
+
+
+def test_history_reasons_in_bulk_equal_the_row_by_row_words() -> None:
+    # The stacked model's purchase-history reason is worded for all customers at once
+    # (scoring speed); it must be the row-by-row wording, every branch included.
+    from custintel.churn import _explain as ex
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    nan = np.nan
+
+    def sometimes_nan(values: np.ndarray, share: float) -> np.ndarray:
+        return np.where(rng.random(n) < share, nan, values)
+
+    table = {
+        "days_since_last": sometimes_nan(rng.integers(0, 3000, n).astype(float), 0.2),
+        "T": rng.integers(0, 4000, n).astype(float),
+        "recency": sometimes_nan(rng.integers(0, 1000, n).astype(float), 0.1),
+        "gap_mean_days": sometimes_nan(
+            np.where(rng.random(n) < 0.1, 0.0, rng.gamma(2, 40, n)), 0.3
+        ),
+        "frequency": rng.integers(0, 3, n).astype(float),
+        ex.NO_PURCHASE: sometimes_nan(rng.random(n), 0.2),
+        "horizon_days": sometimes_nan(np.full(n, 90.0), 0.5),
+    }
+    table["days_since_last"][:3] = [1.0, 1234.0, 0.5]
+    rows = np.arange(n)
+    bulk = ex._history_texts(table, rows)
+    one_by_one = [ex._purchase_model(ex._Row(table, int(i))) for i in rows]
+    assert bulk == one_by_one
+    assert any("long time since" in t for t in bulk) and any("× their usual" in t for t in bulk)
+    # without the optional columns, as for a model that does not read them
+    bare = {"T": table["T"], "recency": table["recency"], ex.NO_PURCHASE: table[ex.NO_PURCHASE]}
+    assert ex._history_texts(bare, rows[:50]) == [
+        ex._purchase_model(ex._Row(bare, int(i))) for i in rows[:50]
+    ]

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from custintel._progress import progress_bar
 from custintel._validation import engine_or_pandas
-from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, plain, quiet, warn
+from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, plain, warn
 from custintel.pipeline._covariates import add_dummies, check_covariate_spec, check_encoding
 from custintel.pipeline._results import (
     ChurnResult,
@@ -816,8 +816,6 @@ class CustomerIntelligence(BaseEstimator):
         summary it already made, not its validation, which would keep a second
         copy of the log alive.
         """
-        from custintel.features import customer_profitability
-
         if summary is None:  # fit passes the summary it already made of the same rows
             summary = _summarize(frame, end)
         churn = churn_features(
@@ -827,12 +825,12 @@ class CustomerIntelligence(BaseEstimator):
             summary=summary,
         )
         features = summary.join(churn.drop(columns=summary.columns, errors="ignore"))
-        if "cost" in frame.columns:
-            with quiet():
-                profit = customer_profitability(
-                    frame, observation_end=str(end.date()), duplicates="keep"
-                )
-            features["profit"] = profit["profit"].reindex(features.index)
+        if "cost" in frame.columns and "total_margin" in features.columns:
+            # customer_profitability's revenue - cost, from the summary's exact sums (as the
+            # Spark path computes it) instead of validating the log once more
+            revenue = features["total_amount"].to_numpy()
+            goods = revenue - features["total_margin"].to_numpy()
+            features["profit"] = revenue - goods
         if "item_id" in frame.columns:
             features["items"] = customer_items(frame, features.index)
         features.attrs.update({"observation_end": str(end.date()), "time_unit": "D"})
