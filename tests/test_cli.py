@@ -133,7 +133,7 @@ def test_report_normal_run(report_run: tuple[subprocess.CompletedProcess[str], P
     assert "7,594 transactions, 400 customers, 2022-01-01 to 2024-12-30" in run.stdout
     assert "churn backtest AUC" in run.stdout
     # The step log is on stderr, one line per step with its time.
-    assert "[1/8] validate:" in run.stderr and "[8/8] score customers:" in run.stderr
+    assert "[1/9] validate:" in run.stderr and "[9/9] score customers:" in run.stderr
     customers = pd.read_parquet(out / "customers.parquet")
     assert customers.index.name == "customer_id" and len(customers) == 400
     assert list(customers.columns) == [
@@ -156,6 +156,7 @@ def test_report_normal_run(report_run: tuple[subprocess.CompletedProcess[str], P
         "recommendation_1",
         "recommendation_2",
         "recommendation_3",
+        "early_life_value",
     ]
     csv = pd.read_csv(out / "customers.csv", index_col="customer_id")
     assert csv["value_at_risk"].to_numpy() == pytest.approx(

@@ -83,6 +83,7 @@ STEPS = (
     "summarise customers",
     "fit CLV models",
     "train churn classifier",
+    "fit early-life value model",
     "segment customers",
     "Pareto and whale analysis",
     "mine rules and recommend",
