@@ -996,3 +996,14 @@ def test_report_writes_the_action_lists(
         "report", own_file, "--out", out, "--schema", schema, "--cost", "cogs", "--horizon", "180"
     )
     assert again.returncode == 0, again.stderr
+
+
+def test_early_life_days_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "tx.csv"
+    pd.DataFrame({"cust": [1], "date": ["2024-01-01"], "revenue": [1.0]}).to_csv(
+        source, index=False
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(source), "--out", str(tmp_path), "--early-life-days", "-3"])
+    assert exit_.value.code == 2
+    assert "'-3' is not a whole number of days >= 0" in capsys.readouterr().err

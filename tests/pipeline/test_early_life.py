@@ -207,3 +207,24 @@ def test_scoring_needs_the_columns_the_early_life_model_reads(
     with pytest.raises(SchemaError, match="'quantity'") as err:
         early.score(new_tx.drop(columns="quantity"))
     assert err.value.reason == "missing_column"
+
+
+def test_chunked_file_scoring_with_a_bundle_carries_the_column(
+    early: CustomerIntelligence, new_tx: pd.DataFrame, tmp_path: Path
+) -> None:
+    from custintel.pipeline import output_frame, score_file
+
+    folder = early.save(tmp_path / "models")
+    source = tmp_path / "tx.parquet"
+    new_tx.to_parquet(source)
+    out = tmp_path / "scored.parquet"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        n = score_file(folder, source, out, rows_per_bucket=8000, batch_size=5000)
+    assert n == len(early.customers_)
+    scored = pd.read_parquet(out).sort_index()
+    expected = output_frame(early.customers_)
+    np.testing.assert_array_equal(
+        scored["early_life_value"].to_numpy(), expected["early_life_value"].to_numpy()
+    )
+    assert scored["early_life_value"].notna().sum() == expected["early_life_value"].notna().sum()
