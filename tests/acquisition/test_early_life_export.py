@@ -10,9 +10,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from custintel.acquisition import EarlyLifeValueModel
 from custintel.exceptions import InvalidModelError
+
+#: Any JSON value a hostile export may hold, infinities and NaN included (json reads them).
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=6)
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
 
 
 def _table(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -164,3 +180,40 @@ def test_a_split_on_missing_or_not_keeps_its_infinite_threshold() -> None:
     assert "inf" in export["booster"]["nodes"]["num_threshold"]
     again = EarlyLifeValueModel.from_dict(export)
     np.testing.assert_array_equal(again.predict(X), model.predict(X))
+
+
+def _leaves(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Positions in an export, long node arrays sampled (first, middle, last)."""
+    if isinstance(value, dict):
+        return [(*prefix, k) for k in value] + [
+            p for k, v in value.items() for p in _leaves(v, (*prefix, k))
+        ]
+    if isinstance(value, list) and len(value) > 3:
+        picks = sorted({0, len(value) // 2, len(value) - 1})
+        return [p for i in picks for p in [(*prefix, i), *_leaves(value[i], (*prefix, i))]]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in [(*prefix, i), *_leaves(v, (*prefix, i))]]
+    return []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_exports_are_refused_or_predict_without_crashing(
+    fitted: tuple[EarlyLifeValueModel, pd.DataFrame], data: st.DataObject
+) -> None:
+    model, test = fitted
+    export = model.to_dict()
+    path = data.draw(st.sampled_from(_leaves(export)))
+    mutated = copy.deepcopy(export)
+    target: Any = mutated
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = data.draw(_VALUES)
+    try:
+        again = EarlyLifeValueModel.from_dict(mutated)
+    except InvalidModelError:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = again.predict(test).to_numpy()
+    assert values.shape == (len(test),)
+    assert not (values < 0).any()  # exp of any raw score: never negative
