@@ -203,7 +203,7 @@ def _early_life(result: IntelligenceResult) -> list[str]:
                     ),
                     ("mean per new customer", fmt.money(float(value[new].mean()))),
                     (
-                        "their expected CLV (BTYD)",
+                        "their expected CLV (BTYD: discounted, at the margin)",
                         fmt.money(float(scores.loc[new, "expected_clv"].sum())),
                     ),
                 ]
