@@ -368,13 +368,22 @@ class CompiledBooster:
             record[field] = np.where(np.isnan(values), 0.0, values) if number else values
         record["left"][leaf] = 0
         record["right"][leaf] = 0
+        # The largest and smallest raw score any row can reach: baseline plus each tree's
+        # extreme leaf (a link such as exp checks that it cannot overflow).
+        high = low = self.baseline
         self.trees = []
         for t in range(len(offsets) - 1):
+            leaves = columns["value"][offsets[t] : offsets[t + 1]][
+                leaf[offsets[t] : offsets[t + 1]]
+            ]
+            if leaves.size:
+                high, low = high + float(leaves.max()), low + float(leaves.min())
             raw = np.ascontiguousarray(left_bitsets[bitset_offsets[t] : bitset_offsets[t + 1]])
             if not len(raw):
                 raw = np.zeros((0, BITSET_WORDS), dtype=np.uint32)
             tree = record[offsets[t] : offsets[t + 1]].copy()
             self.trees.append(tree_predictor(tree, raw.copy(), raw))
+        self.raw_range = (low, high)
 
     def _bitsets(self, value: Any, where: str) -> np.ndarray:
         if not isinstance(value, list) or not all(

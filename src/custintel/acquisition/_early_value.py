@@ -28,6 +28,7 @@ READER = ExportReader(
 )
 _RUNTIME_PARAMETERS = ("n_jobs",)  # how to run is the loader's choice, not the model's
 _AT_LEAST_ONE = Domain(1.0)
+_MAX_LOG_VALUE = 700.0  # exp(709.8) is the largest float
 
 
 class _CompiledRegressor:
@@ -350,6 +351,13 @@ class EarlyLifeValueModel(RegressorMixin, BaseEstimator):
         if export["link"] != "log":
             READER.reject("link", export["link"], "'log' (the Poisson loss)")
         booster = CompiledBooster(export["booster"], READER, "booster", used)
+        if not booster.raw_range[1] <= _MAX_LOG_VALUE:
+            READER.reject(
+                "booster.nodes.value",
+                booster.raw_range[1],
+                f"leaf values whose largest sum with the baseline is at most {_MAX_LOG_VALUE} "
+                "(the log of the value: exp of more overflows)",
+            )
         expected = sorted(c for c in used if c in seen)
         if sorted(booster.categorical) != expected:
             READER.reject(
