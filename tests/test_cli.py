@@ -133,7 +133,7 @@ def test_report_normal_run(report_run: tuple[subprocess.CompletedProcess[str], P
     assert "7,594 transactions, 400 customers, 2022-01-01 to 2024-12-30" in run.stdout
     assert "churn backtest AUC" in run.stdout
     # The step log is on stderr, one line per step with its time.
-    assert "[1/8] validate:" in run.stderr and "[8/8] score customers:" in run.stderr
+    assert "[1/9] validate:" in run.stderr and "[9/9] score customers:" in run.stderr
     customers = pd.read_parquet(out / "customers.parquet")
     assert customers.index.name == "customer_id" and len(customers) == 400
     assert list(customers.columns) == [
@@ -156,6 +156,7 @@ def test_report_normal_run(report_run: tuple[subprocess.CompletedProcess[str], P
         "recommendation_1",
         "recommendation_2",
         "recommendation_3",
+        "early_life_value",
     ]
     csv = pd.read_csv(out / "customers.csv", index_col="customer_id")
     assert csv["value_at_risk"].to_numpy() == pytest.approx(
@@ -995,3 +996,14 @@ def test_report_writes_the_action_lists(
         "report", own_file, "--out", out, "--schema", schema, "--cost", "cogs", "--horizon", "180"
     )
     assert again.returncode == 0, again.stderr
+
+
+def test_early_life_days_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "tx.csv"
+    pd.DataFrame({"cust": [1], "date": ["2024-01-01"], "revenue": [1.0]}).to_csv(
+        source, index=False
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(source), "--out", str(tmp_path), "--early-life-days", "-3"])
+    assert exit_.value.code == 2
+    assert "'-3' is not a whole number of days >= 0" in capsys.readouterr().err

@@ -217,6 +217,16 @@ def _n_jobs(value: str) -> int:
     return number
 
 
+def _days_or_off(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days >= 0")
+    return number
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -485,6 +495,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "with a note (default 500)",
     )
     report.add_argument(
+        "--early-life-days",
+        type=_days_or_off,
+        default=90,
+        metavar="DAYS",
+        help="customers at most this many days past their first purchase get an "
+        "early_life_value from their first order and first days; 0 turns it off (default 90)",
+    )
+    report.add_argument(
         "--penalizer",
         type=_non_negative,
         metavar="FLOAT",
@@ -578,6 +596,7 @@ _KEYWORD_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "n_jobs": (("n_jobs", "--n-jobs"),),
     "max_rules": (("max_rules", "--max-rules"),),
     "max_basket_size": (("max_basket_size", "--max-basket-size"),),
+    "early_life_days": (("early_life_days", "--early-life-days"),),
     "currency": (("currency", "--currency"),),
     "sep": (("sep", "--sep"),),
     "decimal": (("decimal", "--decimal"),),
@@ -1113,6 +1132,7 @@ def _report(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         max_rules=args.max_rules,
         max_basket_size=args.max_basket_size,
+        early_life_days=args.early_life_days,
         currency=args.currency,
         verbose=not args.quiet,
         **_cleaning(args),

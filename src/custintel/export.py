@@ -1,12 +1,12 @@
 """Writing and reading the plain-JSON model exports (``to_dict`` / ``from_dict``).
 
 Every estimator with a JSON export (the CLV models, the segmenters, the churn
-classifier, the cross-sell recommender) writes it with the helpers here and
-reads it back through one :class:`ExportReader`. An export may come from
-anyone (a CRM system loads what somebody else saved), so the reader refuses
-anything that is not exactly what ``to_dict`` writes: missing or unknown
-fields, wrong types, non-finite numbers, values outside their domain. Nothing
-in an export is looked up by name or executed.
+classifier, the cross-sell recommender, the early-life value model) writes it
+with the helpers here and reads it back through one :class:`ExportReader`.
+An export may come from anyone (a CRM system loads what somebody else saved),
+so the reader refuses anything that is not exactly what ``to_dict`` writes:
+missing or unknown fields, wrong types, non-finite numbers, values outside
+their domain. Nothing in an export is looked up by name or executed.
 
 Every refusal is an :class:`~custintel.exceptions.InvalidModelError` whose
 message names the field, the value, what is allowed and the fix, and whose

@@ -16,9 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import SchemaError, quiet
+from custintel.exceptions import CustintelWarning, SchemaError, quiet, warn
 
-__all__ = ["SCORE_TYPES", "score"]
+__all__ = ["NOT_SCORED", "SCORE_TYPES", "score"]
 
 #: Spark SQL type of each scored column (besides ``customer_id``).
 SCORE_TYPES: dict[str, str] = {
@@ -41,6 +41,15 @@ SCORE_TYPES: dict[str, str] = {
     "recommendation_1": "string",
     "recommendation_2": "string",
     "recommendation_3": "string",
+}
+#: Columns of :data:`custintel.pipeline.CUSTOMER_COLUMNS` that Spark leaves out, and why.
+NOT_SCORED: dict[str, str] = {
+    "early_life_value": (
+        "Spark does not build the early-life features (each new customer's first-day order "
+        "lines and first days) that the early-life value model reads; score new customers "
+        "with CustomerIntelligence.score or custintel.pipeline.score_file (the same bundle) "
+        "to get it"
+    ),
 }
 _CUSTOMER_MARKERS = ("frequency", "recency", "T", "monetary_value")
 
@@ -79,8 +88,11 @@ def score(
     pyspark.sql.DataFrame
         One row per customer: ``customer_id`` and the columns of
         :data:`custintel.pipeline.CUSTOMER_COLUMNS` (types in
-        :data:`SCORE_TYPES`; categories become strings). Lazy: nothing runs
-        until it is written or collected.
+        :data:`SCORE_TYPES`; categories become strings), except those of
+        :data:`NOT_SCORED`: ``early_life_value`` is left out, with a
+        :class:`~custintel.exceptions.CustintelWarning` when the bundle has an
+        early-life model, rather than given as NaN, which would read as "no
+        new customers". Lazy: nothing runs until it is written or collected.
 
     Raises
     ------
@@ -108,7 +120,7 @@ def score(
         scored.write.mode("overwrite").parquet("s3://shop/customer_scores/")
     """
     from custintel.backends import engine_of
-    from custintel.pipeline import load_bundle
+    from custintel.pipeline import EarlyLifeResult, load_bundle
 
     if engine_of(df) != "spark":
         raise SchemaError(
@@ -119,6 +131,13 @@ def score(
     if kind not in ("auto", "transactions", "customers"):
         raise ValueError(f"kind must be 'auto', 'transactions' or 'customers', got {kind!r}")
     ci = load_bundle(models_dir)
+    early_life = getattr(ci, "early_life_", None)
+    if early_life is not None and early_life.active:
+        warn(
+            f"custintel.spark.score leaves out early_life_value: {NOT_SCORED['early_life_value']}",
+            CustintelWarning,
+        )
+        ci.early_life_ = EarlyLifeResult(model=None, max_age_days=None, horizon_days=None)
     if as_of is None:
         as_of = str(ci.observation_end_.date())
     columns = list(df.columns)

@@ -155,7 +155,7 @@ def test_scoring_is_row_wise(fitted: CustomerIntelligence, pipeline_tx: pd.DataF
 def test_step_log(pipeline_tx: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="custintel"), pytest.raises(SchemaError):
         CustomerIntelligence(horizon=2000).fit(pipeline_tx)
-    assert "[1/8] validate" in caplog.text
+    assert "[1/9] validate" in caplog.text
 
 
 def test_history_shorter_than_horizon_is_a_clear_error(pipeline_tx: pd.DataFrame) -> None:

@@ -37,10 +37,10 @@ def test_a_terminal_run_shows_a_bar_over_the_steps(
     shown = _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=True)
     # tqdm redraws with carriage returns; the last frame has every step done.
     assert "\r" in shown
-    assert "8/8 [" in shown
+    assert "9/9 [" in shown
     assert "score customers" in shown
     # The log lines are still there, above the bar.
-    assert "custintel: [2/8] summarise customers:" in shown
+    assert "custintel: [2/9] summarise customers:" in shown
 
 
 @pytest.mark.slow
@@ -48,8 +48,8 @@ def test_no_bar_in_a_log_file_or_when_quiet(
     monkeypatch: pytest.MonkeyPatch, pipeline_tx: pd.DataFrame
 ) -> None:
     logged = _run_job(monkeypatch, io.StringIO(), pipeline_tx, verbose=True)
-    assert "\r" not in logged and "8/8 [" not in logged
-    assert "custintel: [2/8] summarise customers:" in logged
+    assert "\r" not in logged and "9/9 [" not in logged
+    assert "custintel: [2/9] summarise customers:" in logged
     assert _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=False) == ""
 
 

@@ -111,10 +111,9 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
             "CustomerIntelligence",
             "DealSegmenter",
             "UpliftModel",
-            "EarlyLifeValueModel",
             "LookalikeModel",
         ),
-        "no to_dict/from_dict: CustomerSegmenter, the deal segments, the uplift and early-life "
+        "no to_dict/from_dict: CustomerSegmenter, the deal segments, the uplift and lookalike "
         "models and the profitability analyses are not part of a bundle; "
         "CustomerIntelligence saves a bundle folder instead",
     ),

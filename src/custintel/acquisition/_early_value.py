@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +11,35 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from custintel._boosting import CompiledBooster, export_booster, json_category
 from custintel._threads import limited_threads, n_threads
 from custintel._validation import as_customer_table
 from custintel.exceptions import SchemaError
+from custintel.export import POSITIVE, Domain, ExportReader, export_header
 
 __all__ = ["EarlyLifeValueModel"]
+
+FORMAT_VERSION = 1
+
+#: Reads an EarlyLifeValueModel export; every refusal names the model.
+READER = ExportReader(
+    "EarlyLifeValueModel export",
+    fix="re-export the model with to_dict() from a fitted EarlyLifeValueModel",
+)
+_RUNTIME_PARAMETERS = ("n_jobs",)  # how to run is the loader's choice, not the model's
+_AT_LEAST_ONE = Domain(1.0)
+_MAX_LOG_VALUE = 700.0  # exp(709.8) is the largest float
+
+
+class _CompiledRegressor:
+    """The regressor of an EarlyLifeValueModel rebuilt from its export: ``exp(raw)``."""
+
+    def __init__(self, booster: CompiledBooster) -> None:
+        self.booster = booster
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Poisson loss, log link: the mean is ``exp(baseline + sum of leaves)``."""
+        return np.asarray(np.exp(self.booster.raw(X)), dtype=np.float64)
 
 
 @dataclass(kw_only=True, repr=False, eq=False)
@@ -44,7 +69,8 @@ class EarlyLifeValueModel(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     estimator_ : HistGradientBoostingRegressor
-        The fitted regressor.
+        The fitted regressor (after :meth:`from_dict`, the checked trees of
+        the export, which predict the same values).
     feature_names_in_ : numpy.ndarray
         Columns seen in ``fit``.
     columns_used_ : list of str
@@ -194,3 +220,154 @@ class EarlyLifeValueModel(RegressorMixin, BaseEstimator):
         with limited_threads(self.n_jobs):
             values = self.estimator_.predict(X)
         return pd.Series(values, index=X.index, name="early_life_value")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Export the fitted model as plain JSON-serialisable data.
+
+        The export holds the hyperparameters (not ``n_jobs``, the loader's
+        choice), the columns, the categories of each categorical column and
+        every boosted tree as columnar node arrays (the layout of
+        :meth:`ChurnClassifier.to_dict <custintel.churn.ChurnClassifier.to_dict>`),
+        so :meth:`from_dict` rebuilds a model that predicts exactly the same
+        values without unpickling anything. The prediction is
+        ``exp(baseline + sum of the trees' leaf values)`` (Poisson loss, log link).
+
+        Returns
+        -------
+        dict
+            ``model``, ``format_version``, ``hyperparameters``,
+            ``feature_names``, ``columns_used``, ``categories``, ``link``
+            (``"log"``) and ``booster``.
+        """
+        check_is_fitted(self, "estimator_")
+        header = export_header(self, FORMAT_VERSION)
+        for name in _RUNTIME_PARAMETERS:
+            header["hyperparameters"].pop(name)
+        if isinstance(self.estimator_, _CompiledRegressor):
+            booster = dict(self.estimator_.booster.export)
+        else:
+            booster = export_booster(
+                self.estimator_,
+                self.columns_used_,
+                lambda _, found: (
+                    [json_category(c) for c in found],
+                    [float(i) for i in range(len(found))],
+                ),
+            )
+        return {
+            **header,
+            "feature_names": [str(c) for c in self.feature_names_in_],
+            "columns_used": list(self.columns_used_),
+            "categories": {
+                column: [json_category(c) for c in values]
+                for column, values in self.categories_.items()
+            },
+            "link": "log",
+            "booster": booster,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str) -> EarlyLifeValueModel:
+        """Rebuild a fitted model from :meth:`to_dict` output (or its JSON text).
+
+        Every field is checked (names, types, finiteness, every tree index)
+        before anything is scored, so a hostile export is refused instead of
+        crashing the process.
+
+        Parameters
+        ----------
+        data : dict or str
+            The exported model.
+
+        Returns
+        -------
+        EarlyLifeValueModel
+            Predicts the same values as the exported one.
+
+        Raises
+        ------
+        InvalidModelError
+            When the export is malformed, with a ``reason`` (see
+            :mod:`custintel.export`).
+
+        Examples
+        --------
+        >>> import json
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"age_days": 0.0, "first_amount": rng.gamma(2, 20, 500)})
+        >>> model = EarlyLifeValueModel(max_iter=20).fit(X, rng.poisson(X["first_amount"] / 10))
+        >>> again = EarlyLifeValueModel.from_dict(json.loads(json.dumps(model.to_dict())))
+        >>> bool((again.predict(X) == model.predict(X)).all())
+        True
+        """
+        export = READER.envelope(
+            data,
+            model="EarlyLifeValueModel",
+            versions=(FORMAT_VERSION,),
+            required=(
+                "hyperparameters",
+                "feature_names",
+                "columns_used",
+                "categories",
+                "link",
+                "booster",
+            ),
+        )
+        defaults = [k for k in cls().get_params() if k not in _RUNTIME_PARAMETERS]
+        given = READER.keys(
+            export["hyperparameters"], "hyperparameters", required=defaults, where="hyperparameter"
+        )
+        params: dict[str, Any] = {}
+        for name in defaults:
+            field = f"hyperparameters.{name}"
+            value = given[name]
+            if name == "learning_rate":
+                params[name] = float(READER.number(value, field, POSITIVE))
+            elif name == "random_state":
+                params[name] = None if value is None else READER.integer(value, field)
+            else:
+                params[name] = READER.integer(value, field, _AT_LEAST_ONE)
+        model = cls(**params)
+        names = READER.strings(export["feature_names"], "feature_names")
+        if not names or len(set(names)) != len(names):
+            READER.reject("feature_names", names, "a non-empty list of distinct strings")
+        used = READER.strings(export["columns_used"], "columns_used")
+        if not used or len(set(used)) != len(used) or not set(used) <= set(names):
+            READER.reject("columns_used", used, f"a non-empty list of distinct names of {names}")
+        categories = READER.mapping(export["categories"], "categories")
+        if not set(categories) <= set(names):
+            READER.reject("categories", sorted(categories), f"a mapping from names of {names}")
+        seen: dict[str, list[Any]] = {}
+        for column, values in categories.items():
+            items = READER.array(values, f"categories.{column}")
+            for i, item in enumerate(items):
+                if not isinstance(item, (str, int, float, bool)) or (
+                    isinstance(item, float) and not np.isfinite(item)
+                ):
+                    READER.reject(f"categories.{column}[{i}]", item, "a string or a number")
+            if len(set(items)) != len(items):
+                READER.reject(f"categories.{column}", items, "distinct values")
+            seen[column] = list(items)
+        if export["link"] != "log":
+            READER.reject("link", export["link"], "'log' (the Poisson loss)")
+        booster = CompiledBooster(export["booster"], READER, "booster", used)
+        if not booster.raw_range[1] <= _MAX_LOG_VALUE:
+            READER.reject(
+                "booster.nodes.value",
+                booster.raw_range[1],
+                f"leaf values whose largest sum with the baseline is at most {_MAX_LOG_VALUE} "
+                "(the log of the value: exp of more overflows)",
+            )
+        expected = sorted(c for c in used if c in seen)
+        if sorted(booster.categorical) != expected:
+            READER.reject(
+                "booster.features",
+                booster.features,
+                f"a list whose first n_categorical entries are the categorical columns {expected}",
+            )
+        model.estimator_ = _CompiledRegressor(booster)
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+        model.n_features_in_ = len(names)
+        model.columns_used_ = list(used)
+        model.categories_ = seen
+        return model

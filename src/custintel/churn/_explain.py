@@ -38,13 +38,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel._boosting import BITSET_WORDS as _BITSET_WORDS
+from custintel._boosting import NODE_FIELDS
+from custintel._boosting import tree_runtime as _tree_runtime
 from custintel._validation import as_customer_table
-from custintel.churn._export import NODE_FIELDS, _export_booster, _tree_runtime
+from custintel.churn._export import _export_booster
 from custintel.churn._stack import NO_PURCHASE, BTYDStack, LinearStack
 
 __all__ = ["churn_contributions", "explain_churn"]
-
-_BITSET_WORDS = 8
 
 
 def _unwrap(estimator: Any) -> Any:

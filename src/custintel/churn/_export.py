@@ -43,13 +43,13 @@ raw score replaces ``raw_k`` above (calibration then applies the same way)::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
+from custintel._boosting import CompiledBooster, export_booster, json_category
 from custintel.churn._stack import (
     BTYD_FEATURES,
     DAYS_PER_UNIT,
@@ -76,52 +76,7 @@ READER = ExportReader(
     fix="re-export the model with to_dict() from a fitted ChurnClassifier",
 )
 
-#: Node fields a tree needs for scoring, in the export's order.
-NODE_FIELDS = (
-    "value",
-    "feature_idx",
-    "num_threshold",
-    "missing_go_to_left",
-    "left",
-    "right",
-    "is_leaf",
-    "is_categorical",
-    "bitset_idx",
-)
-_BITSET_WORDS = 8  # 256 categories, as scikit-learn's histogram boosting allows
 _MAX_MEMBERS = 1000
-
-
-def _tree_runtime() -> tuple[Any, Any, Any]:
-    """scikit-learn's compiled tree traversal: the predictor class, its node dtype, threads.
-
-    These live in private scikit-learn modules; they are imported in this one
-    place so that a change there shows up as one clear failure.
-    """
-    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
-    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-
-    return TreePredictor, PREDICTOR_RECORD_DTYPE, _openmp_effective_n_threads
-
-
-# --- export ------------------------------------------------------------------------------
-
-
-def _float(value: Any) -> float | None:
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _category(value: Any) -> str | int | float | bool:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, (str, bool, int, float)):
-        return value
-    raise ValueError(
-        f"category {value!r} ({type(value).__name__}) cannot be written to JSON; "
-        "cast the categorical columns to str before fitting"
-    )
 
 
 def _split_encoders(pipeline: Any) -> tuple[Any, Any]:
@@ -145,59 +100,18 @@ def _export_booster(pipeline: Any) -> dict[str, Any]:
         outer_names.extend(str(c) for c in columns)
         if name == "cat" and len(columns):
             for column, seen in zip(columns, transformer.categories_, strict=True):
-                outer_codes[str(column)] = [_category(c) for c in seen if not pd.isna(c)]
-    # The booster's own preprocessor re-encodes the categorical columns and moves
-    # them first: compose both encodings into one code per category.
-    if boost.is_categorical_ is None:  # no categorical feature: no inner preprocessor
-        mask = np.zeros(len(outer_names), dtype=bool)
-        inner: list[Any] = []
-    else:
-        mask = np.asarray(boost.is_categorical_, dtype=bool)
-        inner = boost._preprocessor.named_transformers_["encoder"].categories_
-    order = [outer_names[i] for i in np.flatnonzero(mask)]
-    order += [outer_names[i] for i in np.flatnonzero(~mask)]
-    categories: dict[str, list[Any]] = {}
-    codes: dict[str, list[float | None]] = {}
-    for column, inner_categories in zip(order[: int(mask.sum())], inner, strict=True):
-        known = [float(c) for c in inner_categories if not np.isnan(c)]
-        position = {c: float(i) for i, c in enumerate(known)}
-        categories[column] = outer_codes[column]
-        codes[column] = [position.get(float(i)) for i in range(len(outer_codes[column]))]
-    known_bitsets, f_idx_map = boost._bin_mapper.make_known_categories_bitsets()
-    offsets, bitset_offsets = [0], [0]
-    fields: dict[str, list[Any]] = {f: [] for f in NODE_FIELDS}
-    bitsets: list[list[int]] = []
-    counts: list[int] = []  # training rows per node: what explain_churn weighs node values by
-    for (predictor,) in boost._predictors:
-        nodes = predictor.nodes
-        for field in NODE_FIELDS:
-            column = nodes[field]
-            if field in ("value", "num_threshold"):
-                fields[field].extend(_float(v) for v in column)
-            else:
-                fields[field].extend(int(v) for v in column)
-        counts.extend(int(v) for v in nodes["count"])
-        offsets.append(offsets[-1] + len(nodes))
-        raw = np.asarray(predictor.raw_left_cat_bitsets).reshape(-1, _BITSET_WORDS)
-        bitsets.extend(raw.astype(np.int64).tolist())
-        bitset_offsets.append(bitset_offsets[-1] + len(raw))
-    baseline = np.asarray(boost._baseline_prediction, dtype=np.float64).ravel()
-    if baseline.size != 1 or boost.n_trees_per_iteration_ != 1:
-        raise ValueError("only binary churn boosters can be exported")
-    return {
-        "kind": "hgb",
-        "features": order,
-        "n_categorical": int(mask.sum()),
-        "categories": categories,
-        "codes": codes,
-        "baseline": float(baseline[0]),
-        "tree_offsets": offsets,
-        "nodes": {**fields, "count": counts},
-        "bitset_offsets": bitset_offsets,
-        "left_bitsets": bitsets,
-        "known_bitsets": np.asarray(known_bitsets).astype(np.int64).tolist(),
-        "known_bitset_of_feature": np.asarray(f_idx_map).astype(np.int64).tolist(),
-    }
+                outer_codes[str(column)] = [json_category(c) for c in seen if not pd.isna(c)]
+
+    def compose(column: str, inner: np.ndarray) -> tuple[list[Any], list[float | None]]:
+        # The booster re-encodes the outer ordinal codes: compose both into one code.
+        position = {float(c): float(i) for i, c in enumerate(inner)}
+        values = outer_codes[column]
+        return list(values), [position.get(float(i)) for i in range(len(values))]
+
+    try:
+        return export_booster(boost, outer_names, compose)
+    except ValueError as err:
+        raise ValueError(f"only binary churn boosters can be exported ({err})") from err
 
 
 def _is_stack(pipeline: Any) -> bool:
@@ -282,13 +196,6 @@ def _fail(where: str, message: str) -> NoReturn:
     READER.fail(f"{where} {message}")
 
 
-def _range(array: np.ndarray, low: int, high: int, where: str) -> None:
-    """Every value in [low, high)."""
-    if array.size and (array.min() < low or array.max() >= high):
-        bad = array[(array < low) | (array >= high)][0]
-        _fail(where, f"holds {int(bad)}, outside [{low}, {high})")
-
-
 class _Member:
     """One calibration fold: encoders, trees and calibrator, checked and ready to score."""
 
@@ -300,11 +207,13 @@ class _Member:
         self.export = export
         self.where = where
         self.stack: LinearStack | None = None
+        self.booster: CompiledBooster | None = None
         if "btyd_logistic" in export:
             self._stack(export["btyd_logistic"], feature_names)
         else:
-            booster = READER.keys(export["booster"], f"{where}.booster", required=_BOOSTER_KEYS)
-            self._booster(booster, feature_names)
+            self.booster = CompiledBooster(
+                export["booster"], READER, f"{where}.booster", feature_names
+            )
         self._calibrator(export["calibrator"])
 
     def _stack(self, value: Any, feature_names: Sequence[str]) -> None:
@@ -347,149 +256,6 @@ class _Member:
             intercept=intercept,
         )
 
-    def _booster(self, b: Mapping[str, Any], feature_names: Sequence[str]) -> None:
-        if b["kind"] != "hgb":
-            _fail("booster kind", f"is {b['kind']!r}; only 'hgb' is known")
-        features = b["features"]
-        if (
-            not isinstance(features, list)
-            or sorted(map(str, features)) != sorted(feature_names)
-            or not all(isinstance(f, str) for f in features)
-        ):
-            _fail("booster features", "must list each feature of the model once")
-        n_cat = b["n_categorical"]
-        if isinstance(n_cat, bool) or not isinstance(n_cat, int) or not 0 <= n_cat <= len(features):
-            _fail("booster n_categorical", f"is {n_cat!r}")
-        self.features = list(features)
-        self.categorical = self.features[:n_cat]
-        categories, codes = b["categories"], b["codes"]
-        if not isinstance(categories, Mapping) or sorted(categories) != sorted(self.categorical):
-            _fail("booster categories", "must have one list per categorical feature")
-        if not isinstance(codes, Mapping) or sorted(codes) != sorted(self.categorical):
-            _fail("booster codes", "must have one list per categorical feature")
-        self.lookup: dict[str, tuple[pd.Index, np.ndarray]] = {}
-        for column in self.categorical:
-            names = categories[column]
-            if not isinstance(names, list) or not all(
-                isinstance(v, (str, int, float, bool)) for v in names
-            ):
-                _fail(f"categories of {column!r}", "must be a list of JSON scalars")
-            index = pd.Index(names, dtype=object)
-            if not index.is_unique:
-                _fail(f"categories of {column!r}", "repeat a category")
-            values = READER.numbers(
-                codes[column], f"{self.where}.booster.codes.{column}", none_means=math.nan
-            )
-            if len(values) != len(names):
-                _fail(f"codes of {column!r}", "must have one code per category")
-            finite = values[np.isfinite(values)]
-            if finite.size and (
-                (finite < 0).any() or (finite >= 256).any() or (finite % 1 != 0).any()
-            ):
-                _fail(f"codes of {column!r}", "must be whole numbers in [0, 256) or null")
-            self.lookup[column] = (index, values)
-        self.baseline = float(READER.number(b["baseline"], f"{self.where}.booster.baseline"))
-        self._trees(b, len(self.features), n_cat)
-
-    def _trees(self, b: Mapping[str, Any], n_features: int, n_cat: int) -> None:
-        tree_predictor, record_dtype, _ = _tree_runtime()
-        where = f"{self.where}.booster"
-        nodes = READER.keys(b["nodes"], f"{where}.nodes", required=NODE_FIELDS, optional=("count",))
-        offsets = READER.integers(b["tree_offsets"], f"{where}.tree_offsets")
-        bitset_offsets = READER.integers(b["bitset_offsets"], f"{where}.bitset_offsets")
-        if len(offsets) < 2 or offsets[0] != 0 or (np.diff(offsets) < 1).any():
-            _fail("tree_offsets", "must start at 0 and grow by at least 1 per tree")
-        if len(bitset_offsets) != len(offsets) or bitset_offsets[0] != 0:
-            _fail("bitset_offsets", "must start at 0, one entry per tree offset")
-        if (np.diff(bitset_offsets) < 0).any():
-            _fail("bitset_offsets", "must not decrease")
-        n_nodes = int(offsets[-1])
-        columns = {}
-        for field in NODE_FIELDS:
-            number = field in ("value", "num_threshold")
-            path = f"{where}.nodes.{field}"
-            values = (
-                READER.numbers(nodes[field], path, none_means=math.nan)
-                if number
-                else READER.integers(nodes[field], path)
-            )
-            if len(values) != n_nodes:
-                _fail(f"nodes.{field}", f"has {len(values)} entries, expected {n_nodes}")
-            columns[field] = values
-        if "count" in nodes:  # optional (exports before 2026-12): only explanations read it
-            count = READER.integers(nodes["count"], f"{where}.nodes.count")
-            if len(count) != n_nodes:
-                _fail("nodes.count", f"has {len(count)} entries, expected {n_nodes}")
-            _range(count, 0, 2**62, "nodes.count")
-        for flag in ("missing_go_to_left", "is_leaf", "is_categorical"):
-            _range(columns[flag], 0, 2, f"nodes.{flag}")
-        leaf = columns["is_leaf"] == 1
-        if not np.isfinite(columns["value"][leaf]).all():
-            _fail("nodes.value", "of a leaf is not finite")
-        split = ~leaf
-        numeric = split & (columns["is_categorical"] == 0)
-        if np.isnan(columns["num_threshold"][numeric]).any():
-            _fail("nodes.num_threshold", "of a numeric split is missing")
-        tree_of_node = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-        local = np.arange(n_nodes) - offsets[tree_of_node]
-        size = np.diff(offsets)[tree_of_node]
-        for side in ("left", "right"):
-            child = columns[side][split]
-            # children come after their parent within the same tree: no cycles
-            if ((child <= local[split]) | (child >= size[split])).any():
-                _fail(f"nodes.{side}", "points outside its tree or back to an ancestor")
-        _range(columns["feature_idx"][split], 0, n_features, "nodes.feature_idx")
-        categorical = split & (columns["is_categorical"] == 1)
-        if (columns["feature_idx"][categorical] >= n_cat).any():
-            _fail("nodes.feature_idx", "of a categorical split is not a categorical feature")
-        n_bitsets = np.diff(bitset_offsets)[tree_of_node]
-        if (
-            (columns["bitset_idx"][categorical] < 0)
-            | (columns["bitset_idx"][categorical] >= n_bitsets[categorical])
-        ).any():
-            _fail("nodes.bitset_idx", "points outside its tree's bitsets")
-        left_bitsets = self._bitsets(b["left_bitsets"], "left_bitsets")
-        if len(left_bitsets) != bitset_offsets[-1]:
-            _fail("left_bitsets", "do not match bitset_offsets")
-        known = self._bitsets(b["known_bitsets"], "known_bitsets")
-        f_idx_map = READER.integers(
-            b["known_bitset_of_feature"], f"{where}.known_bitset_of_feature"
-        )
-        if len(f_idx_map) != n_features:
-            _fail("known_bitset_of_feature", f"must have {n_features} entries")
-        _range(f_idx_map[:n_cat], 0, max(len(known), 1) if n_cat else 1, "known_bitset_of_feature")
-        if n_cat and len(known) < n_cat:
-            _fail("known_bitsets", f"must have one bitset per categorical feature ({n_cat})")
-        _range(f_idx_map, 0, 2**32, "known_bitset_of_feature")
-        if not len(known):
-            known = np.zeros((1, _BITSET_WORDS), dtype=np.uint32)
-        self.known = np.ascontiguousarray(known)
-        self.f_idx_map = np.ascontiguousarray(f_idx_map.astype(np.uint32))
-        record = np.zeros(n_nodes, dtype=record_dtype)
-        for field in NODE_FIELDS:
-            record[field] = (
-                np.nan_to_num(columns[field]) if field == "num_threshold" else (columns[field])
-            )
-        record["left"][leaf] = 0
-        record["right"][leaf] = 0
-        self.trees = []
-        for t in range(len(offsets) - 1):
-            raw = np.ascontiguousarray(left_bitsets[bitset_offsets[t] : bitset_offsets[t + 1]])
-            if not len(raw):
-                raw = np.zeros((0, _BITSET_WORDS), dtype=np.uint32)
-            tree = record[offsets[t] : offsets[t + 1]].copy()
-            self.trees.append(tree_predictor(tree, raw.copy(), raw))
-
-    @staticmethod
-    def _bitsets(value: Any, where: str) -> np.ndarray:
-        if not isinstance(value, list) or not all(
-            isinstance(row, list) and len(row) == _BITSET_WORDS for row in value
-        ):
-            _fail(where, f"must be a list of {_BITSET_WORDS}-number lists")
-        flat = READER.integers([v for row in value for v in row], where)
-        _range(flat, 0, 2**32, where)
-        return flat.astype(np.uint32).reshape(-1, _BITSET_WORDS)
-
     def _calibrator(self, c: Any) -> None:
         self.method: str | None = None
         if c is None:
@@ -517,18 +283,6 @@ class _Member:
                 _fail("calibrator x_min", "is above x_max")
         self.method = c["method"]
 
-    def matrix(self, X: pd.DataFrame) -> np.ndarray:
-        """Encode the features in the booster's column order as one float64 matrix."""
-        out = np.empty((len(X), len(self.features)), dtype=np.float64)
-        for j, column in enumerate(self.features):
-            if column in self.lookup:
-                index, codes = self.lookup[column]
-                position = index.get_indexer(pd.Index(X[column].astype(object)))
-                out[:, j] = np.where(position >= 0, codes[position], np.nan)
-            else:
-                out[:, j] = X[column].to_numpy(dtype=np.float64, na_value=np.nan)
-        return out
-
     def proba(self, X: pd.DataFrame) -> np.ndarray:
         """P(churn) of this member, with the arithmetic of scikit-learn's predict_proba."""
         from scipy.special import expit
@@ -536,13 +290,8 @@ class _Member:
         if self.stack is not None:
             raw = self.stack.decision(X)
         else:
-            _, _, threads = _tree_runtime()
-            data = self.matrix(X)
-            n_threads = threads(None)
-            raw = np.zeros(len(data), dtype=np.float64)
-            raw += self.baseline
-            for tree in self.trees:
-                raw += tree.predict(data, self.known, self.f_idx_map, n_threads)
+            assert self.booster is not None
+            raw = self.booster.raw(X)
         if self.method is None:
             p = expit(raw)
         elif self.method == "sigmoid":
@@ -552,22 +301,6 @@ class _Member:
         else:
             p = np.interp(np.clip(raw, self.x_min, self.x_max), self.x, self.y)
         return np.asarray(p, dtype=np.float64)
-
-
-_BOOSTER_KEYS = (
-    "kind",
-    "features",
-    "n_categorical",
-    "categories",
-    "codes",
-    "baseline",
-    "tree_offsets",
-    "nodes",
-    "bitset_offsets",
-    "left_bitsets",
-    "known_bitsets",
-    "known_bitset_of_feature",
-)
 
 
 _STACK_KEYS = (

@@ -9,12 +9,14 @@ the rest assembled with :meth:`CustomerIntelligence.from_steps`.
 """
 
 from custintel.pipeline._bundle import BundleVersionWarning, is_bundle
+from custintel.pipeline._early_life import early_life_step
 from custintel.pipeline._intelligence import CUSTOMER_COLUMNS, CustomerIntelligence, load_bundle
 from custintel.pipeline._results import (
     ChurnResult,
     CLVResult,
     CrossSellResult,
     CustomerSummary,
+    EarlyLifeResult,
     IntelligenceResult,
     ProfitabilityResult,
     SegmentsResult,
@@ -46,6 +48,7 @@ __all__ = [
     "CrossSellResult",
     "CustomerIntelligence",
     "CustomerSummary",
+    "EarlyLifeResult",
     "IntelligenceResult",
     "ProfitabilityResult",
     "SegmentsResult",
@@ -54,6 +57,7 @@ __all__ = [
     "clv_step",
     "cross_sell_step",
     "deal_segments",
+    "early_life_step",
     "id_columns",
     "is_bundle",
     "item_names",

@@ -9,6 +9,9 @@ Layout (format version 2)::
     churn_model.json      ChurnClassifier.to_dict(): the stacked BG/NBD + logistic model (or trees)
     segments.json         RFM, value-tier and lifecycle segmenters (to_dict), ABC cut points
     recommender.json      CrossSellRecommender.to_dict(), when items were mapped
+    early_life.json       the early-life value model of new customers (EarlyLifeValueModel.to_dict()
+                          with its age threshold and horizon), when the job has one; bundles
+                          without it score early_life_value as NaN
     pipeline.joblib       only with save(..., pickle=True): a pickle, read only with trusted=True
 
 Loading reads JSON only, checks every file's SHA-256 against the manifest
@@ -35,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from custintel.exceptions import CustintelWarning, InvalidModelError, warn
+from custintel.pipeline._early_life import export_early_life
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -55,6 +59,7 @@ JSON_FILES = {
     "churn_model.json": "churn",
     "segments.json": "segments",
     "recommender.json": "recommender",
+    "early_life.json": "early_life",
 }
 PICKLE_FILE = "pipeline.joblib"
 _REQUIRED_FILES = ("clv_model.json", "churn_model.json", "segments.json")
@@ -72,7 +77,15 @@ _MANIFEST_KEYS = (
     "files",
 )
 #: Fitted attributes a trusted pickle restores (the rest comes from the manifest).
-_PICKLED = ("clv_model_", "churn_model_", "rfm_", "value_tiers_", "lifecycle_", "recommender_")
+_PICKLED = (
+    "clv_model_",
+    "churn_model_",
+    "rfm_",
+    "value_tiers_",
+    "lifecycle_",
+    "recommender_",
+    "early_life_",
+)
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -287,6 +300,9 @@ def save_bundle(
     }
     if ci.recommender_ is not None:
         exports["recommender.json"] = ci.recommender_.to_dict()
+    early_life = export_early_life(getattr(ci, "early_life_", None))
+    if early_life is not None:
+        exports["early_life.json"] = early_life
     for name, data in exports.items():
         contents[name] = json.dumps(_plain(data), indent=1, allow_nan=False).encode()
     if pickle:
@@ -497,7 +513,8 @@ def read_bundle(path: str | Path, *, trusted: bool = False) -> dict[str, Any]:
     dict
         ``manifest`` and the fitted attributes ``clv_model_``,
         ``churn_model_``, ``rfm_``, ``value_tiers_``, ``lifecycle_`` and
-        ``recommender_`` (``None`` without items).
+        ``recommender_`` (``None`` without items), and ``early_life_``
+        (``None`` for bundles without an early-life model).
 
     Raises
     ------
@@ -545,6 +562,7 @@ def _from_json(folder: Path, raw: Mapping[str, bytes]) -> dict[str, Any]:
     from custintel.basket import CrossSellRecommender
     from custintel.churn import ChurnClassifier
     from custintel.clv import CLVModel
+    from custintel.pipeline._early_life import import_early_life
     from custintel.segmentation import LifecycleSegmenter, RFMSegmenter, ValueTierSegmenter
 
     segments = _json(raw["segments.json"], "segments.json", folder)
@@ -567,6 +585,11 @@ def _from_json(folder: Path, raw: Mapping[str, bytes]) -> dict[str, Any]:
         "value_tiers_": ValueTierSegmenter.from_dict(segments["value_tiers"]),
         "lifecycle_": LifecycleSegmenter.from_dict(segments["lifecycle"]),
         "recommender_": recommender,
+        "early_life_": (
+            import_early_life(_json(raw["early_life.json"], "early_life.json", folder))
+            if "early_life.json" in raw
+            else None
+        ),
     }
 
 

@@ -22,11 +22,20 @@ from custintel._progress import progress_bar
 from custintel._validation import engine_or_pandas
 from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, plain, warn
 from custintel.pipeline._covariates import add_dummies, check_covariate_spec, check_encoding
+from custintel.pipeline._early_life import (
+    check_early_life_days,
+    early_life_columns,
+    early_life_feature_names,
+    early_life_roles,
+    early_life_step,
+    early_life_values,
+)
 from custintel.pipeline._results import (
     ChurnResult,
     CLVResult,
     CrossSellResult,
     CustomerSummary,
+    EarlyLifeResult,
     IntelligenceResult,
     ProfitabilityResult,
     SegmentsResult,
@@ -81,6 +90,7 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
     "recommendation_1",
     "recommendation_2",
     "recommendation_3",
+    "early_life_value",
 )
 
 _DAYS_PER_MONTH = 30.4375
@@ -100,6 +110,7 @@ _LATER_PARAMS: dict[str, Any] = {
     "max_basket_size": None,
     "currency": None,
     "n_jobs": None,
+    "early_life_days": None,  # bundles before the early-life value had none
 }
 
 #: Allowed values of the cleaning policies (see :func:`~custintel.validate_transactions`).
@@ -267,8 +278,18 @@ class CustomerIntelligence(BaseEstimator):
     currency : str or None, default=None
         Currency of the amounts (e.g. ``"GBP"``), for the report; it changes
         no number.
+    early_life_days : int or None, default=90
+        Customers at most this many days past their first purchase on the
+        scoring day get an ``early_life_value``: the net revenue the
+        :class:`~custintel.acquisition.EarlyLifeValueModel` expects from them
+        over the next ``early_life_horizon_`` days (the ``horizon``, shortened
+        when the history is too short for it), from their first order and
+        first days. Their BTYD forecast knows almost nothing about them; older
+        customers get NaN. The model is trained out of time on earlier
+        cohorts of the log, and skipped with a note when too few customers
+        have a full label window. ``None`` or 0 turns it off.
     random_state : int or None, default=0
-        Seed of the churn classifier.
+        Seed of the churn classifier (and of the early-life model).
     n_jobs : int or None, default=None
         Threads of the churn classifier's booster when fitting and scoring,
         with scikit-learn's meaning: ``None`` is one thread unless inside a
@@ -337,6 +358,11 @@ class CustomerIntelligence(BaseEstimator):
         Margin applied to the CLV.
     abc_thresholds_ : list of float
         Least value (revenue or margin) that earns class A and class B.
+    early_life_ : EarlyLifeResult
+        The early-life value model of new customers (``model`` is ``None``
+        when turned off or skipped, with the reason in ``notes``).
+    early_life_horizon_ : int or None
+        Days of value that ``early_life_value`` forecasts; ``None`` without a model.
     timings_ : dict
         Seconds per step.
     result_ : IntelligenceResult
@@ -406,6 +432,7 @@ class CustomerIntelligence(BaseEstimator):
         max_rules: int = 5000,
         max_basket_size: int | None = 500,
         currency: str | None = None,
+        early_life_days: int | None = 90,
         random_state: int | None = 0,
         n_jobs: int | None = None,
         verbose: bool = False,
@@ -427,6 +454,7 @@ class CustomerIntelligence(BaseEstimator):
         self.max_rules = max_rules
         self.max_basket_size = max_basket_size
         self.currency = currency
+        self.early_life_days = early_life_days
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -476,6 +504,7 @@ class CustomerIntelligence(BaseEstimator):
             raise ValueError(
                 f"currency must be None or a non-empty text such as 'GBP', got {self.currency!r}"
             )
+        check_early_life_days(self.early_life_days)
         n_jobs = self.n_jobs
         if n_jobs is not None and (
             isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0
@@ -669,6 +698,13 @@ class CustomerIntelligence(BaseEstimator):
             clv = clv_step(log, customers, penalizer=self.penalizer, covariates=self.clv_covariates)
         with step("train churn classifier", timings):
             churn = churn_step(log, customers, random_state=self.random_state, n_jobs=self.n_jobs)
+        with step("fit early-life value model", timings):
+            early_life = early_life_step(
+                log,
+                max_age_days=self.early_life_days,
+                random_state=self.random_state,
+                n_jobs=self.n_jobs,
+            )
         with step("segment customers", timings):
             segments = segment_step(log, customers)
         with step("Pareto and whale analysis", timings):
@@ -680,7 +716,9 @@ class CustomerIntelligence(BaseEstimator):
                 max_rules=self.max_rules,
                 max_basket_size=self.max_basket_size,
             )
-        self._assemble(log, customers, clv, churn, segments, profitability, cross_sell, timings)
+        self._assemble(
+            log, customers, clv, churn, segments, profitability, cross_sell, timings, early_life
+        )
 
     @classmethod
     def from_steps(
@@ -692,6 +730,8 @@ class CustomerIntelligence(BaseEstimator):
         segments: SegmentsResult,
         profitability: ProfitabilityResult,
         cross_sell: CrossSellResult,
+        *,
+        early_life: EarlyLifeResult | None = None,
         **params: Any,
     ) -> CustomerIntelligence:
         """Assemble a fitted pipeline from the results of its steps, whoever produced them.
@@ -706,6 +746,9 @@ class CustomerIntelligence(BaseEstimator):
         ----------
         log, customers, clv, churn, segments, profitability, cross_sell : step results
             The results of the seven steps.
+        early_life : EarlyLifeResult or None, default=None
+            The result of :func:`~custintel.pipeline.early_life_step`; ``None``:
+            no ``early_life_value``.
         **params
             Parameters of :class:`CustomerIntelligence` that scoring reads
             (``discount_rate``, ``n_recommendations``, ``refunds``,
@@ -735,7 +778,9 @@ class CustomerIntelligence(BaseEstimator):
         """
         ci = cls(log.schema, horizon=log.horizon, margin=customers.margin, **params)
         ci._check_params()
-        ci._assemble(log, customers, clv, churn, segments, profitability, cross_sell, {})
+        ci._assemble(
+            log, customers, clv, churn, segments, profitability, cross_sell, {}, early_life
+        )
         return ci
 
     def _assemble(
@@ -748,6 +793,7 @@ class CustomerIntelligence(BaseEstimator):
         profitability: ProfitabilityResult,
         cross_sell: CrossSellResult,
         timings: dict[str, float],
+        early_life: EarlyLifeResult | None = None,
     ) -> None:
         """Adopt the step results as fitted attributes, score every customer, keep the result."""
         self.schema_ = log.schema
@@ -778,8 +824,18 @@ class CustomerIntelligence(BaseEstimator):
         self.rules_ = cross_sell.rules
         if cross_sell.min_support is not None:
             self.min_support_ = cross_sell.min_support
+        if early_life is None:
+            early_life = EarlyLifeResult(model=None, max_age_days=None, horizon_days=None)
+        self.early_life_ = early_life
+        self.early_life_horizon_ = early_life.horizon_days if early_life.active else None
         self.timings_ = timings
-        self.data_quality_ = [*clv.notes, *churn.notes, *segments.notes, *cross_sell.notes]
+        self.data_quality_ = [
+            *clv.notes,
+            *churn.notes,
+            *early_life.notes,
+            *segments.notes,
+            *cross_sell.notes,
+        ]
         with step("score customers", timings):
             features = self._features(log.frame, log.observation_end, summary=customers.summary)
             self.customers_ = self.score_customers(features)
@@ -797,6 +853,7 @@ class CustomerIntelligence(BaseEstimator):
             quality=log.quality,
             currency=self.currency,
             discount_rate=float(self.discount_rate),
+            early_life=early_life,
         )
 
     # --- scoring -----------------------------------------------------------------------
@@ -833,6 +890,9 @@ class CustomerIntelligence(BaseEstimator):
             features["profit"] = revenue - goods
         if "item_id" in frame.columns:
             features["items"] = customer_items(frame, features.index)
+        early = early_life_columns(frame, end, getattr(self, "early_life_", None))
+        if early is not None:
+            features = features.join(early)
         features.attrs.update({"observation_end": str(end.date()), "time_unit": "D"})
         return features
 
@@ -843,6 +903,7 @@ class CustomerIntelligence(BaseEstimator):
         names += list(getattr(self, "clv_covariates_", {}))
         if self.recommender_ is not None:
             names.append("items")
+        names += early_life_feature_names(getattr(self, "early_life_", None))
         return list(dict.fromkeys(names))
 
     def _check_columns(self, columns: Iterable[Any]) -> None:
@@ -850,6 +911,9 @@ class CustomerIntelligence(BaseEstimator):
         read = self._read_features()
         explicit = [role for role in OPTIONAL_ROLES if getattr(self.schema_, role) is not None]
         needed = scoring_roles(self.schema_mapping_, read, explicit=explicit)
+        for role in early_life_roles(getattr(self, "early_life_", None)):
+            if role in self.schema_mapping_:  # the early-life features read it too
+                needed[role] = self.schema_mapping_[role]
         present = {str(c) for c in columns}
         missing = {role: column for role, column in needed.items() if column not in present}
         if missing:
@@ -912,8 +976,12 @@ class CustomerIntelligence(BaseEstimator):
         -------
         pandas.DataFrame
             One row per customer: the summary columns, the churn features,
-            ``profit`` when costs are mapped, the attributes, and ``items``
-            (list of item ids bought) when items are mapped.
+            ``profit`` when costs are mapped, the attributes, ``items``
+            (list of item ids bought) when items are mapped, and, when the
+            job has an early-life model, the
+            :func:`~custintel.features.early_life_features` of customers at
+            most ``early_life_days`` old, prefixed ``early_life_`` (NaN for
+            older customers).
 
         Raises
         ------
@@ -1032,6 +1100,8 @@ class CustomerIntelligence(BaseEstimator):
         recommended = self._recommendations(f)
         for k in range(1, 4):
             out[f"recommendation_{k}"] = recommended[k - 1]
+        # NaN for customers older than early_life_days, and for bundles without the model
+        out["early_life_value"] = early_life_values(getattr(self, "early_life_", None), f)
         out.index.name = "customer_id"
         return out[list(CUSTOMER_COLUMNS)]
 
@@ -1264,6 +1334,12 @@ class CustomerIntelligence(BaseEstimator):
         ci.abc_thresholds_ = [math.inf if v is None else float(v) for v in thresholds]
         ci.churn_features_ = list(features)
         ci.rules_ = ci.recommender_.rules_ if ci.recommender_ is not None else None
+        # bundles saved before the early-life value have none: the column is NaN
+        early = getattr(ci, "early_life_", None)
+        if early is None:
+            early = EarlyLifeResult(model=None, max_age_days=None, horizon_days=None)
+        ci.early_life_ = early
+        ci.early_life_horizon_ = early.horizon_days if early.active else None
         ci.manifest_ = dict(manifest)
         return ci
 

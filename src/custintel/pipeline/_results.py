@@ -25,6 +25,7 @@ __all__ = [
     "ChurnResult",
     "CrossSellResult",
     "CustomerSummary",
+    "EarlyLifeResult",
     "IntelligenceResult",
     "ProfitabilityResult",
     "SegmentsResult",
@@ -297,6 +298,42 @@ class CrossSellResult:
 
 
 @dataclass(frozen=True)
+class EarlyLifeResult:
+    """Result of the early-life step: the value model of new customers, or why there is none.
+
+    Attributes
+    ----------
+    model : EarlyLifeValueModel or None
+        Trained out of time on earlier cohorts (their first ``max_age_days``
+        days, and the ``horizon_days`` after each age as the label); ``None``
+        when turned off (``early_life_days=None`` or 0) or skipped (see ``notes``).
+    max_age_days : int or None
+        Customers at most this many days past their first purchase on the
+        scoring day get an ``early_life_value``; ``None`` when off.
+    horizon_days : int or None
+        Days of value the model predicts after the scoring day: the job's
+        horizon, or shorter when the history holds too few customers with a
+        full label window (see ``notes``).
+    n_training_customers : int, default=0
+        Customers of the earlier cohorts the model was trained on.
+    notes : list of str
+        Which customers get the value and why, a shortened horizon, or why
+        the step was skipped.
+    """
+
+    model: Any
+    max_age_days: int | None
+    horizon_days: int | None
+    n_training_customers: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        """Whether scores carry an ``early_life_value``."""
+        return self.model is not None
+
+
+@dataclass(frozen=True)
 class IntelligenceResult:
     """Everything one run of the main job found: the object the report reads.
 
@@ -323,6 +360,9 @@ class IntelligenceResult:
         ``None`` when unknown.
     discount_rate : float or None, default=None
         Annual discount rate of the CLV.
+    early_life : EarlyLifeResult or None, default=None
+        The early-life value model of new customers; ``None`` for results
+        assembled without one.
     """
 
     log: ValidatedLog
@@ -338,3 +378,4 @@ class IntelligenceResult:
     quality: DataQuality | None = None
     currency: str | None = None
     discount_rate: float | None = None
+    early_life: EarlyLifeResult | None = None

@@ -120,6 +120,7 @@ STEPS = (
     "summarise customers",
     "fit CLV models",
     "train churn classifier",
+    "fit early-life value model",
     "segment customers",
     "Pareto and whale analysis",
     "mine rules and recommend",

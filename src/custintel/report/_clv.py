@@ -164,7 +164,54 @@ def clv_section(result: IntelligenceResult, horizon: int | None) -> Section:
         blocks.append(table(shown, caption=caption))
     else:
         blocks.append(note("The model comparison is not available because it was not stored."))
+    blocks.extend(_early_life(result))
     return Section("clv", "Customer lifetime value", action, blocks)
+
+
+def _early_life(result: IntelligenceResult) -> list[str]:
+    """Blocks on the early-life value of new customers: who got it and why, or why not."""
+    early = getattr(result, "early_life", None)
+    if early is None or early.max_age_days is None:
+        return []
+    blocks = [heading("New customers: early-life value")]
+    if not early.active:
+        return blocks + [note(n) for n in early.notes]
+    scores = result.scores
+    value = scores["early_life_value"].astype("float64") if "early_life_value" in scores else None
+    new = value.notna() if value is not None else pd.Series(False, index=scores.index)
+    blocks.append(
+        paragraph(
+            f"Customers at most {early.max_age_days} days past their first purchase get an "
+            f"early_life_value: the net revenue expected from them over the next "
+            f"{early.horizon_days} days (undiscounted), read from their first order and first "
+            "days by a model trained on earlier customers "
+            f"({early.n_training_customers:,}). Their BTYD forecast (expected_clv) knows almost "
+            "nothing about them yet: a purchase or two in a short time. Both columns are kept: "
+            "rank new customers by early_life_value, and compare established ones by "
+            "expected_clv."
+        )
+    )
+    blocks.extend(note(n) for n in early.notes if n.startswith("early-life horizon"))
+    if value is not None and new.any():
+        blocks.append(
+            kpis(
+                [
+                    ("new customers scored", f"{int(new.sum()):,}"),
+                    (
+                        f"their early-life value, next {early.horizon_days} days",
+                        fmt.money(float(value[new].sum())),
+                    ),
+                    ("mean per new customer", fmt.money(float(value[new].mean()))),
+                    (
+                        "their expected CLV (BTYD: discounted, at the margin)",
+                        fmt.money(float(scores.loc[new, "expected_clv"].sum())),
+                    ),
+                ]
+            )
+        )
+    else:
+        blocks.append(note("No customer is that new on the observation end."))
+    return blocks
 
 
 def _notes(notes: list[str]) -> list[str]:
