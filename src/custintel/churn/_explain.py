@@ -31,6 +31,7 @@ positive contribution raises P(churn).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -341,17 +342,27 @@ def churn_contributions(classifier: Any, X: pd.DataFrame) -> pd.DataFrame:
 # --- plain words --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
+def _whole(k: int) -> str:
+    """Write a whole number with thousands separators (cached: reasons repeat a few)."""
+    return f"{k:,}"
+
+
+@functools.lru_cache(maxsize=8192)
+def _whole_days(k: int) -> str:
+    return "1 day" if k == 1 else f"{k:,} days"
+
+
 def _num(value: Any, digits: int = 0) -> str:
     v = float(value)
     if digits == 0 or abs(v - round(v)) < 10 ** (-digits) / 2:
-        return f"{round(v):,}"
+        return _whole(round(v))
     return f"{v:,.{digits}f}"
 
 
 def _days(value: Any) -> str:
     """Write a number of days in words: "1 day", "212 days"."""
-    text = _num(value)
-    return f"{text} day" if text == "1" else f"{text} days"
+    return _whole_days(round(float(value)))
 
 
 def _times(n: float) -> str:
@@ -661,38 +672,34 @@ def explain_churn(classifier: Any, X: pd.DataFrame, *, top: int = 3) -> pd.DataF
     values = merged.to_numpy()
     names = np.asarray(merged.columns, dtype=object)
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
-    columns: dict[str, list[Any]] = {}
-    for k in range(1, top + 1):
-        columns[f"feature_{k}"], columns[f"reason_{k}"], columns[f"contribution_{k}"] = [], [], []
     table = {str(c): X[c].to_numpy() for c in X.columns}
     table.update(extra)
-    history: list[list[int]] = [[] for _ in range(top)]  # rows worded in bulk, per slot
-    for i, customer_order in enumerate(order):
-        record = _Row(table, i)
-        for k in range(top):
-            j = customer_order[k] if k < len(customer_order) else None
-            if j is None or values[i, j] <= 0:
-                columns[f"feature_{k + 1}"].append(None)
-                columns[f"reason_{k + 1}"].append(None)
-                columns[f"contribution_{k + 1}"].append(math.nan)
-                continue
-            block, cols = lead[names[j]]
-            feature = (
-                NO_PURCHASE if names[j] == NO_PURCHASE else str(cols[int(np.argmax(block[i]))])
-            )
-            columns[f"feature_{k + 1}"].append(feature)
-            if feature == NO_PURCHASE:
-                history[k].append(i)
-                columns[f"reason_{k + 1}"].append(None)
-            else:
-                columns[f"reason_{k + 1}"].append(_reason(feature, record))
-            columns[f"contribution_{k + 1}"].append(float(values[i, j]))
-    for k, rows in enumerate(history):
-        reasons = columns[f"reason_{k + 1}"]
-        for i, text in zip(
-            rows, _history_texts(table, np.asarray(rows, dtype=np.int64)), strict=True
-        ):
-            reasons[i] = text
+    n = len(values)
+    columns: dict[str, Any] = {}
+    for k in range(top):
+        feature = np.full(n, None, dtype=object)
+        reason = np.full(n, None, dtype=object)
+        contribution = np.full(n, math.nan)
+        if k < order.shape[1]:
+            j = order[:, k]
+            pushed = values[np.arange(n), j]
+            active = ~(pushed <= 0)  # the features that raise the risk (NaN kept, as before)
+            contribution[active] = pushed[active]
+            lead_of = names[j]
+            for name in dict.fromkeys(lead_of[active].tolist()):
+                rows = np.flatnonzero(active & (lead_of == name))
+                if name == NO_PURCHASE:
+                    feature[rows] = NO_PURCHASE
+                    continue
+                block, cols = lead[name]  # the group's strongest member names the reason
+                feature[rows] = cols[np.argmax(block[rows], axis=1)]
+            history = np.flatnonzero(active & (feature == NO_PURCHASE))
+            reason[history] = _history_texts(table, history)
+            for i in np.flatnonzero(active & (feature != NO_PURCHASE)).tolist():
+                reason[i] = _reason(str(feature[i]), _Row(table, i))
+        columns[f"feature_{k + 1}"] = feature
+        columns[f"reason_{k + 1}"] = reason
+        columns[f"contribution_{k + 1}"] = contribution
     out = pd.DataFrame(columns, index=X.index.copy())
     for k in range(1, top + 1):
         out[f"feature_{k}"] = out[f"feature_{k}"].astype(object)
