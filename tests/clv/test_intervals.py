@@ -300,3 +300,19 @@ def test_nominal_90_percent_intervals_cover_the_truth():
     assert 0.85 <= coverage_clv <= 0.95, coverage_clv
     coverage_delta = float(np.mean(hits_delta))
     assert 0.85 <= coverage_delta <= 0.95, coverage_delta
+
+
+def test_auto_uses_the_delta_method_only_for_large_tables(bg, cdnow, monkeypatch):
+    # "auto" (the default): the bootstrap up to AUTO_DELTA_CUSTOMERS customers, the delta
+    # method beyond, where draws would cost about n_draws point predictions.
+    from custintel.clv import _base
+
+    X = cdnow.iloc[:300]
+    small = bg.predict_purchases(X, t=39, interval=0.9, random_state=0)
+    boot = bg.predict_purchases(X, t=39, interval=0.9, random_state=0, interval_method="bootstrap")
+    delta = bg.predict_purchases(X, t=39, interval=0.9, interval_method="delta")
+    pd.testing.assert_frame_equal(small, boot)
+    monkeypatch.setattr(_base, "AUTO_DELTA_CUSTOMERS", 299)
+    large = bg.predict_purchases(X, t=39, interval=0.9, random_state=0)
+    pd.testing.assert_frame_equal(large, delta)
+    assert not large.equals(boot)

@@ -959,6 +959,12 @@ def _optimiser_scale(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return center, root, positive
 
 
+#: Above this many customers ``interval_method="auto"`` uses the delta method: the
+#: bootstrap costs about ``n_draws`` point predictions (24-57x at 1M customers with 50
+#: draws), the delta method a few (under 10x; benchmarks/RESULTS.md).
+AUTO_DELTA_CUSTOMERS = 100_000
+
+
 def bootstrap_interval(
     model: Any,
     point: np.ndarray,
@@ -976,7 +982,9 @@ def bootstrap_interval(
 ) -> pd.DataFrame:
     r"""Return the percentile interval of a prediction over parameter draws (bootstrap).
 
-    With ``method="delta"`` the interval is the delta method's instead: the
+    ``method="auto"`` is the delta method above :data:`AUTO_DELTA_CUSTOMERS`
+    customers and the bootstrap otherwise. With ``method="delta"`` the
+    interval is the delta method's instead: the
     prediction's gradient in the optimiser's parameters by forward
     differences (one evaluation per parameter), its variance
     :math:`J \Sigma J'` on the ``scale`` of the prediction (``"log"`` for
@@ -992,8 +1000,12 @@ def bootstrap_interval(
     ``progress`` (see :func:`custintel._progress.progress_bar`, ``None``:
     automatic) a bar on standard error counts the distinct customers done.
     """
-    if method not in ("bootstrap", "delta"):
-        raise ValueError(f"interval_method must be 'bootstrap' or 'delta', got {show(method)}")
+    if method not in ("auto", "bootstrap", "delta"):
+        raise ValueError(
+            f"interval_method must be 'auto', 'bootstrap' or 'delta', got {show(method)}"
+        )
+    if method == "auto":
+        method = "delta" if len(point) > AUTO_DELTA_CUSTOMERS else "bootstrap"
     if method == "delta":
         return _delta_interval(model, point, at, keys, name, index, level, scale)
     rng = np.random.default_rng(random_state)
@@ -1301,7 +1313,7 @@ class PurchaseModel(ParametricModel):
         interval: Any = None,
         n_draws: int = 200,
         random_state: Any = None,
-        interval_method: str = "bootstrap",
+        interval_method: str = "auto",
         progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Evaluate the :attr:`maths` function ``formula`` on the customer table ``X``."""
@@ -1412,7 +1424,7 @@ class PurchaseModel(ParametricModel):
         interval: float | None = None,
         n_draws: int = 200,
         random_state: Any = None,
-        interval_method: str = "bootstrap",
+        interval_method: str = "auto",
         progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the expected number of purchases in the next ``t`` time units.
@@ -1438,7 +1450,10 @@ class PurchaseModel(ParametricModel):
             Parameter draws for ``interval``.
         random_state : int, numpy.random.Generator or None, default=None
             Seed of the draws.
-        interval_method : {"bootstrap", "delta"}, default="bootstrap"
+        interval_method : {"auto", "bootstrap", "delta"}, default="auto"
+            ``"auto"``: the bootstrap for up to ``AUTO_DELTA_CUSTOMERS``
+            (100,000) customers, the delta method beyond, where the draws
+            would cost about ``n_draws`` point predictions.
             ``"delta"`` replaces the draws by the delta method on the
             optimiser's scale: the prediction's gradient by forward
             differences (one evaluation per parameter, so a few times the
@@ -1480,7 +1495,7 @@ class PurchaseModel(ParametricModel):
         interval: float | None = None,
         n_draws: int = 200,
         random_state: Any = None,
-        interval_method: str = "bootstrap",
+        interval_method: str = "auto",
         progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer is still active at the end of observation.
@@ -1518,7 +1533,7 @@ class PurchaseModel(ParametricModel):
         interval: float | None = None,
         n_draws: int = 200,
         random_state: Any = None,
-        interval_method: str = "bootstrap",
+        interval_method: str = "auto",
         progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer makes no purchase in the next ``t``.

@@ -137,7 +137,7 @@ class BetaGeoBetaBinomModel(PurchaseModel):
         interval: float | None = None,
         n_draws: int = 200,
         random_state: Any = None,
-        interval_method: str = "bootstrap",
+        interval_method: str = "auto",
         progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
         """Predict the probability that each customer is alive ``periods_ahead`` opportunities on.

@@ -196,7 +196,7 @@ class CLVModel(EstimatesReprMixin, BaseEstimator):
         interval: float | None = None,
         n_draws: int = 200,
         random_state: Any = None,
-        interval_method: str = "bootstrap",
+        interval_method: str = "auto",
         discounting: str = "discrete",
         progress: bool | None = None,
     ) -> pd.Series | pd.DataFrame:
@@ -232,8 +232,9 @@ class CLVModel(EstimatesReprMixin, BaseEstimator):
             Parameter draws for ``interval``.
         random_state : int, numpy.random.Generator or None, default=None
             Seed of the draws.
-        interval_method : {"bootstrap", "delta"}, default="bootstrap"
-            ``"delta"``: the delta method instead of draws (a few point
+        interval_method : {"auto", "bootstrap", "delta"}, default="auto"
+            ``"auto"``: the bootstrap for up to 100,000 customers, the delta
+            method beyond. ``"delta"``: the delta method instead of draws (a few point
             predictions' cost instead of about ``n_draws``), with normal
             bounds on the log scale; see the purchase models'
             ``predict_purchases``; the
