@@ -320,6 +320,13 @@ def test_action_lists_hand_computed(ci_full):
     assert new.loc[0, "value_at_stake"] == 25.0
     assert new.loc[0, "value_basis"] == "expected CLV over the next 180 days"
     assert new.loc[0, "reason"] == "first purchase 10 days ago; expected CLV 25.00"
+    # a customer young enough for the early-life model has its forecast in the reason too
+    young = _small_result(ci_full)
+    young.scores["early_life_value"] = [np.nan, np.nan, np.nan, np.nan, 61.5]
+    onboard = {a.key: a for a in action_lists(young)}["onboard-new"].customers
+    assert onboard.loc[0, "reason"] == (
+        "first purchase 10 days ago; expected CLV 25.00; early-life value 61.50"
+    )
     champions = lists["reward-champions"].customers
     assert champions["customer_id"].tolist() == ["c4"]
     assert champions.loc[0, "reason"] == "30 orders; 1,200 to date; last purchase 3 days ago"

@@ -231,7 +231,15 @@ def _new_reason(ctx: _Context, f: pd.DataFrame) -> pd.Series:
         [f"expected CLV {fmt.money(v)}" if pd.notna(v) else "" for v in _col(f, "expected_clv")],
         index=f.index,
     )
-    return _join(first, clv)
+    # the early-life model's forecast, for customers young enough to have one
+    early = pd.Series(
+        [
+            f"early-life value {fmt.money(v)}" if pd.notna(v) else ""
+            for v in _col(f, "early_life_value").astype("float64")
+        ],
+        index=f.index,
+    )
+    return _join(first, clv, early)
 
 
 def _champions_rule(ctx: _Context) -> str:
