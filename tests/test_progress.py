@@ -2,52 +2,33 @@
 
 from __future__ import annotations
 
-import io
 import threading
 
 import pytest
 
 from custintel import _progress
 
-
-class _Terminal(io.StringIO):
-    """A captured standard error that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> _Terminal:
-    """Make standard error a terminal for this test; automatic bars show at once.
-
-    Called in the test's body: pytest's capture puts its own stream back
-    between a fixture's setup and the test.
-    """
-    stream = _Terminal()
-    monkeypatch.setattr("sys.stderr", stream)
-    # Automatic bars show at once, so that short work in a test shows one.
-    monkeypatch.setattr(_progress, "AUTO_DELAY", 0.0)
-    return stream
+from ._terminal import fake_terminal
 
 
 def test_an_automatic_bar_shows_in_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_terminal = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch, delay=0.0)
     assert list(_progress.iterate(range(3), total=3, desc="auto", enabled=None)) == [0, 1, 2]
-    assert "auto" in fake_terminal.getvalue() and "3/3" in fake_terminal.getvalue()
+    assert "auto" in stream.getvalue() and "3/3" in stream.getvalue()
 
 
 def test_an_automatic_bar_waits_before_it_shows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake_terminal = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch, delay=0.0)
     # Quick work under an automatic bar leaves nothing in the terminal.
     monkeypatch.setattr(_progress, "AUTO_DELAY", 60.0)
     assert list(_progress.iterate(range(3), total=3, desc="quick", enabled=None)) == [0, 1, 2]
-    assert fake_terminal.getvalue() == ""
+    assert stream.getvalue() == ""
 
 
 def test_an_automatic_bar_inside_a_quiet_block_is_silent(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_terminal = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch, delay=0.0)
     with _progress.progress_bar(2, desc="job", enabled=False):
         with _progress.progress_bar(3, desc="inner", enabled=None) as inner:
             assert not _progress.is_shown(inner)
@@ -55,18 +36,18 @@ def test_an_automatic_bar_inside_a_quiet_block_is_silent(monkeypatch: pytest.Mon
         with _progress.progress_bar(3, desc="forced", enabled=True) as forced:
             assert _progress.is_shown(forced)
             forced.update(3)
-    text = fake_terminal.getvalue()
+    text = stream.getvalue()
     assert "inner" not in text and "forced" in text
 
 
 def test_an_automatic_bar_inside_a_shown_bar_is_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_terminal = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch, delay=0.0)
     with _progress.progress_bar(1, desc="outer", enabled=True) as outer:
         with _progress.progress_bar(3, desc="inner", enabled=None) as inner:
             assert _progress.is_shown(inner)
             inner.update(3)
         outer.update()
-    text = fake_terminal.getvalue()
+    text = stream.getvalue()
     assert "inner" in text
     # The outer bar stays on the last line; the inner one was cleared (leave=False).
     assert text.rstrip("\n").split("\n")[-1].split("\r")[-1].startswith("outer")
@@ -82,7 +63,7 @@ def test_no_bar_when_standard_error_is_not_a_terminal(capsys: pytest.CaptureFixt
 def test_follow_runs_the_work_in_a_thread_and_moves_the_bar(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake_terminal = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch, delay=0.0)
     counter = [0]
     threads = []
 
@@ -94,11 +75,11 @@ def test_follow_runs_the_work_in_a_thread_and_moves_the_bar(
     with _progress.progress_bar(5, desc="kernel", unit="item") as bar:
         assert _progress.follow(work, bar, lambda: counter[0], every=0.01) == "done"
     assert threads[0] is not threading.current_thread()
-    assert "5/5" in fake_terminal.getvalue()
+    assert "5/5" in stream.getvalue()
 
 
 def test_follow_raises_the_work_s_error_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    _terminal(monkeypatch)
+    fake_terminal(monkeypatch, delay=0.0)
 
     def work() -> None:
         raise MemoryError("too big")

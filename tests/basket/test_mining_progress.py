@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import numpy as np
@@ -14,19 +13,7 @@ from custintel.basket import CrossSellRecommender, choose_min_support, frequent_
 from custintel.basket import _mining as mining
 from custintel.basket._encode import encode_baskets
 
-
-class _Terminal(io.StringIO):
-    """A captured standard error that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> _Terminal:
-    # Set in the test's body: pytest's capture restores its own stream after fixtures.
-    stream = _Terminal()
-    monkeypatch.setattr("sys.stderr", stream)
-    return stream
+from .._terminal import fake_terminal
 
 
 def _baskets(n: int = 3000, seed: int = 0) -> list[list[int]]:
@@ -47,7 +34,7 @@ def test_both_miners_show_a_bar_over_the_frequent_items(
 ) -> None:
     matrix = encode_baskets(_baskets()).matrix
     quiet = mining.mine(matrix, 20, max_len=None, max_itemsets=10**6, engine=engine)  # type: ignore[arg-type]
-    stream = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch)
     shown = mining.mine(
         matrix,
         20,
@@ -68,10 +55,10 @@ def test_frequent_itemsets_bar_when_asked_and_none_when_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     baskets = _baskets()
-    stream = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch)
     shown = frequent_itemsets(baskets, min_support=0.01, progress=True)
     assert "frequent itemsets" in stream.getvalue()
-    quiet = _terminal(monkeypatch)
+    quiet = fake_terminal(monkeypatch)
     pd.testing.assert_frame_equal(
         frequent_itemsets(baskets, min_support=0.01, progress=False), shown
     )
@@ -87,7 +74,7 @@ def test_no_bar_when_standard_error_is_not_a_terminal(capsys: pytest.CaptureFixt
 
 
 def test_an_automatic_bar_waits_for_slow_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    stream = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch)
     monkeypatch.setattr(_progress, "AUTO_DELAY", 60.0)
     frequent_itemsets(_baskets(), min_support=0.01)  # progress=None: quick, so no bar
     assert stream.getvalue() == ""
@@ -97,10 +84,10 @@ def test_an_automatic_bar_waits_for_slow_work(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_recommender_and_the_support_walk_show_bars(monkeypatch: pytest.MonkeyPatch) -> None:
-    stream = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch)
     CrossSellRecommender(min_support=0.01).fit(_baskets(), progress=True)
     assert "frequent itemsets" in stream.getvalue()
-    walk = _terminal(monkeypatch)
+    walk = fake_terminal(monkeypatch)
     choice = choose_min_support(_baskets(), target=(5, 50), progress=True)
     text = walk.getvalue()
     # One bar over the supports tried; the minings inside it show none of their own.

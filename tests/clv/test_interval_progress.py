@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pandas as pd
@@ -11,19 +10,7 @@ import pytest
 from custintel.clv import BetaGeoBetaBinomModel, BetaGeoModel, CLVModel
 from custintel.datasets import load_cdnow_summary
 
-
-class _Terminal(io.StringIO):
-    """A captured standard error that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-def _terminal(monkeypatch: pytest.MonkeyPatch) -> _Terminal:
-    # Set in the test's body: pytest's capture restores its own stream after fixtures.
-    stream = _Terminal()
-    monkeypatch.setattr("sys.stderr", stream)
-    return stream
+from .._terminal import fake_terminal
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +48,10 @@ def test_every_interval_shows_a_bar_over_the_customers(
         ),
     }
     for name, call in calls.items():
-        quiet = _terminal(monkeypatch)
+        quiet = fake_terminal(monkeypatch)
         expected = call(False)
         assert quiet.getvalue() == "", name
-        stream = _terminal(monkeypatch)
+        stream = fake_terminal(monkeypatch)
         pd.testing.assert_frame_equal(call(True), expected)
         text = stream.getvalue()
         assert "bootstrap interval" in text and "customer" in text, name
@@ -85,7 +72,7 @@ def test_bg_bb_interval_bar(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     X = truth.sample(5000, T=6, random_state=0)
     model = BetaGeoBetaBinomModel().fit(X)
-    stream = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch)
     model.predict_proba_alive(X, interval=0.9, n_draws=20, random_state=0, progress=True)
     assert "bootstrap interval" in stream.getvalue()
     histories = str(len(X.drop_duplicates()))  # one evaluation per distinct history
@@ -103,6 +90,6 @@ def test_no_bar_when_standard_error_is_not_a_terminal(
 def test_the_delta_method_shows_no_bar(
     monkeypatch: pytest.MonkeyPatch, clv: CLVModel, cdnow: pd.DataFrame
 ) -> None:
-    stream = _terminal(monkeypatch)
+    stream = fake_terminal(monkeypatch)
     clv.predict_clv(cdnow, horizon=3, interval=0.9, interval_method="delta", progress=True)
     assert stream.getvalue() == ""

@@ -13,12 +13,11 @@ import pytest
 from custintel import _progress
 from custintel.pipeline import CustomerIntelligence
 
+from .._terminal import Terminal
 
-class _Terminal(io.StringIO):
-    """A captured standard error that says it is a terminal."""
 
-    def isatty(self) -> bool:
-        return True
+def isatty(self) -> bool:
+    return True
 
 
 def _run_job(
@@ -34,7 +33,7 @@ def _run_job(
 def test_a_terminal_run_shows_a_bar_over_the_steps(
     monkeypatch: pytest.MonkeyPatch, pipeline_tx: pd.DataFrame
 ) -> None:
-    shown = _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=True)
+    shown = _run_job(monkeypatch, Terminal(), pipeline_tx, verbose=True)
     # tqdm redraws with carriage returns; the last frame has every step done.
     assert "\r" in shown
     assert "9/9 [" in shown
@@ -50,13 +49,13 @@ def test_no_bar_in_a_log_file_or_when_quiet(
     logged = _run_job(monkeypatch, io.StringIO(), pipeline_tx, verbose=True)
     assert "\r" not in logged and "9/9 [" not in logged
     assert "custintel: [2/9] summarise customers:" in logged
-    assert _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=False) == ""
+    assert _run_job(monkeypatch, Terminal(), pipeline_tx, verbose=False) == ""
 
 
 def test_a_bar_inside_a_bar_is_cleared_and_the_outer_one_stays_current(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stream = _Terminal()
+    stream = Terminal()
     monkeypatch.setattr("sys.stderr", stream)
     with _progress.progress_bar(2, desc="outer", unit="step") as outer:
         assert _progress.current_bar() is outer
@@ -86,7 +85,7 @@ def test_bucketed_scoring_shows_a_bar_over_the_buckets(
 
     source = tmp_path / "tx.parquet"
     pipeline_tx.to_parquet(source)
-    stream = _Terminal()
+    stream = Terminal()
     monkeypatch.setattr("sys.stderr", stream)
     n = score_file(fitted, source, tmp_path / "a.parquet", rows_per_bucket=2000, progress=True)
     assert n == 400
@@ -95,7 +94,7 @@ def test_bucketed_scoring_shows_a_bar_over_the_buckets(
     buckets = re.findall(r"(\d+)/(\d+) \[", shown)
     assert buckets and buckets[-1][0] == buckets[-1][1] != "0"
     # Off by default, and off in a log file even when asked for.
-    quiet = _Terminal()
+    quiet = Terminal()
     monkeypatch.setattr("sys.stderr", quiet)
     score_file(fitted, source, tmp_path / "b.parquet", rows_per_bucket=2000)
     assert quiet.getvalue() == ""
@@ -107,10 +106,10 @@ def test_mining_nests_its_bar_below_the_job_s_and_is_quiet_in_a_quiet_job(
 ) -> None:
     # Automatic bars show at once here (they wait half a second by default).
     monkeypatch.setattr(_progress, "AUTO_DELAY", 0.0)
-    shown = _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=True)
+    shown = _run_job(monkeypatch, Terminal(), pipeline_tx, verbose=True)
     assert "choose min support" in shown and "frequent itemsets" in shown
     # Nested bars are drawn one line below the job's (tqdm moves the cursor up with ESC[A)
     # and cleared when done, so the job's bar is the last one drawn.
     assert "\x1b[A" in shown
     assert shown.rstrip("\n").split("\n")[-1].split("\r")[-1].startswith("score customers")
-    assert _run_job(monkeypatch, _Terminal(), pipeline_tx, verbose=False) == ""
+    assert _run_job(monkeypatch, Terminal(), pipeline_tx, verbose=False) == ""
