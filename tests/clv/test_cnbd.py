@@ -292,9 +292,56 @@ def test_compare_models_includes_mbg_cnbd(btydplus_cohort: pd.DataFrame) -> None
     assert "MBG/CNBD-k" not in compare_models(split.drop(columns="litt")).table.index
 
 
-def test_intervals_are_refused_with_the_reason() -> None:
-    model = _model(TRUTH)
-    X = model.sample(300, T=52, random_state=0)
-    fitted = MBGCNBDModel(k=3).fit(X)
-    with pytest.raises(ValueError, match="k is chosen by comparing whole fits"):
-        fitted.predict_purchases(X, t=26, interval=0.9)
+def test_intervals_are_conditional_on_the_chosen_k() -> None:
+    # k is chosen, not estimated: it has no variance, is never drawn, and the intervals
+    # carry the uncertainty of r, alpha, a and b given it (bootstrap and delta agree).
+    from custintel.clv._base import draw_parameters
+
+    X = _model(TRUTH).sample(2000, T=52, random_state=1)
+    model = MBGCNBDModel().fit(X)
+    draws = draw_parameters(model, 500, np.random.default_rng(0))
+    assert (draws[:, 0] == 3).all() and np.ptp(draws[:, 1]) > 0
+    for method, options in (
+        ("predict_purchases", {"t": 26}),
+        ("predict_proba_alive", {}),
+        ("predict_proba_no_purchase", {"t": 26}),
+    ):
+        point = getattr(model, method)(X, **options)
+        boot = getattr(model, method)(
+            X, interval=0.9, n_draws=1000, random_state=0, interval_method="bootstrap", **options
+        )
+        delta = getattr(model, method)(X, interval=0.9, interval_method="delta", **options)
+        pd.testing.assert_series_equal(boot.iloc[:, 0], point)
+        assert (boot["lower"] <= point).all() and (point <= boot["upper"]).all()
+        width = (boot["upper"] - boot["lower"]).to_numpy()
+        assert (width > 0).any()
+        for bound in ("lower", "upper"):
+            # (1e-9: customers certain to buy nothing more, where both bounds round to 1)
+            gap = np.abs(delta[bound] - boot[bound]).to_numpy()
+            assert np.all(gap <= 0.15 * width + 1e-9), (method, bound)
+    # the export carries the covariance: the same intervals after a round trip
+    again = MBGCNBDModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    pd.testing.assert_frame_equal(
+        again.predict_purchases(X, t=26, interval=0.9, random_state=0),
+        model.predict_purchases(X, t=26, interval=0.9, random_state=0),
+    )
+
+
+@pytest.mark.slow
+def test_nominal_90_percent_intervals_cover_the_truth() -> None:
+    """Coverage of the expectation under the true parameters, over repeated samples (k fixed)."""
+    rng = np.random.default_rng(7)
+    panel = pd.DataFrame(
+        {"frequency": [0, 1, 3, 8, 2, 5], "recency": [0.0, 20, 30, 48, 10, 40], "T": 52.0}
+    )
+    truth = _model(TRUTH).predict_purchases(panel, t=26).to_numpy()
+    hits = []
+    for _ in range(60):
+        X = _model(TRUTH).sample(2000, T=52, random_state=int(rng.integers(2**31)))
+        fitted = MBGCNBDModel(k=3).fit(X)
+        bounds = fitted.predict_purchases(
+            panel, t=26, interval=0.9, n_draws=300, random_state=int(rng.integers(2**31))
+        )
+        hits.append((bounds["lower"] <= truth) & (truth <= bounds["upper"]))
+    coverage = float(np.mean(hits))
+    assert 0.85 <= coverage <= 0.95, coverage

@@ -923,26 +923,27 @@ def draw_parameters(model: Any, n_draws: int, rng: np.random.Generator) -> np.nd
         or n_draws < 2
     ):
         raise ValueError(f"n_draws must be a whole number >= 2, got {show(n_draws)}")
-    center, root, positive = _optimiser_scale(model)
+    center, root, positive, fixed = _optimiser_scale(model)
     u = center + rng.standard_normal((int(n_draws), len(center))) @ root.T
-    return _natural(u, positive)
+    draws = _natural(u, positive)
+    draws[:, fixed] = model._theta[fixed]  # exactly: e.g. MBG/CNBD-k's whole k
+    return draws
 
 
 def _natural(u: np.ndarray, positive: np.ndarray) -> np.ndarray:
     return np.where(positive, np.exp(np.where(positive, u, 0.0)), u)
 
 
-def _optimiser_scale(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _optimiser_scale(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return the estimate on the optimiser's scale and a square root of its covariance.
 
-    Also returns which parameters are positive (on the log scale there).
+    Also returns which parameters are positive (on the log scale there), and
+    which are fixed: a zero variance marks a parameter the fit chose rather
+    than estimated (MBG/CNBD-k's k), which is never drawn nor stepped.
     """
     theta = model._theta
     covariance = model._covariance_matrix()
     name = type(model).__name__
-    unavailable = getattr(model, "interval_unavailable", None)
-    if unavailable:
-        raise ValueError(f"{name}: prediction intervals are not available: {unavailable}")
     if covariance is None or not np.all(np.isfinite(covariance)):
         raise ValueError(
             f"{name}: the parameters' covariance is not available (the Hessian at the "
@@ -956,7 +957,9 @@ def _optimiser_scale(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     cov_u = covariance * np.outer(scale, scale)
     values, vectors = np.linalg.eigh((cov_u + cov_u.T) / 2)
     root = vectors * np.sqrt(np.clip(values, 0.0, None))
-    return center, root, positive
+    fixed = np.diag(covariance) == 0
+    root[fixed] = 0.0
+    return center, root, positive, fixed
 
 
 #: Above this many customers ``interval_method="auto"`` uses the delta method: the
@@ -1045,22 +1048,24 @@ def _delta_interval(
 
     models = model if isinstance(model, tuple) else (model,)
     spaces = [_optimiser_scale(m) for m in models]
-    sizes = [len(center) for center, _, _ in spaces]
+    sizes = [len(center) for center, _, _, _ in spaces]
     n_rows = 1 + sum(sizes)
     # Row 0: every model at its estimate; then one row per parameter, that one stepped.
     blocks, steps, offset = [], [], 1
-    for center, _, positive in spaces:
+    for (center, _, positive, fixed), estimated in zip(spaces, models, strict=True):
         u = np.tile(center, (n_rows, 1))
-        h = 1e-6 * np.maximum(1.0, np.abs(center))
-        u[offset + np.arange(len(center)), np.arange(len(center))] += h
-        blocks.append(_natural(u, positive))
+        h = np.where(fixed, 1.0, 1e-6 * np.maximum(1.0, np.abs(center)))
+        u[offset + np.arange(len(center)), np.arange(len(center))] += np.where(fixed, 0.0, h)
+        natural = _natural(u, positive)
+        natural[:, fixed] = estimated._theta[fixed]  # not stepped: no variance to carry
+        blocks.append(natural)
         steps.append(h)
         offset += len(center)
     draws: Any = tuple(blocks) if isinstance(model, tuple) else blocks[0]
     step = np.concatenate(steps)
     covariance = np.zeros((sum(sizes), sum(sizes)))
     offset = 0
-    for (_, root, _), k in zip(spaces, sizes, strict=True):
+    for (_, root, _, _), k in zip(spaces, sizes, strict=True):
         covariance[offset : offset + k, offset : offset + k] = root @ root.T
         offset += k
     # No merging of identical customers here: for a handful of evaluations it costs more

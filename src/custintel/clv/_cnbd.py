@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from custintel.clv import _cnbd_math as cnbd
-from custintel.clv._base import PurchaseMaths, PurchaseModel, check_customer_table
+from custintel.clv._base import PurchaseMaths, PurchaseModel, _inverse, check_customer_table
 from custintel.clv._fit import (
     _GRADIENT_TOL,
     LogLikelihood,
@@ -173,15 +173,11 @@ class MBGCNBDModel(PurchaseModel):
         "k": Domain(1, 1000, label="a whole number in [1, 1000]")
     }
 
+    #: The maths takes one whole k, so parameter draws are evaluated one at a time.
+    broadcasts: ClassVar[bool] = False
+
     k: int | None = None
     k_max: int = 12
-
-    #: Why ``interval=`` is refused: the parameters have no joint covariance with k.
-    interval_unavailable: ClassVar[str] = (
-        "k is chosen by comparing whole fits, not estimated, so the parameters have no "
-        "joint covariance to draw from; use the point predictions, or BG/NBD or MBG/NBD "
-        "(ModifiedBetaGeoModel) for intervals"
-    )
 
     # --- checks -----------------------------------------------------------------------
 
@@ -380,6 +376,10 @@ class MBGCNBDModel(PurchaseModel):
         self.bse_ = pd.Series(
             np.r_[math.nan, standard_errors(result.hessian)], index=names, name="se"
         )
+        # Intervals are conditional on the chosen k: it has no variance, and is never drawn.
+        covariance = np.zeros((len(names), len(names)))
+        covariance[1:, 1:] = _inverse(result.hessian)
+        self._set_covariance(covariance)
         self.log_likelihood_ = result.log_likelihood
         self.converged_ = bool(result.converged)
         self.n_iter_ = sum(r.n_iter for r in results.values())
