@@ -18,8 +18,13 @@ import pytest
 
 pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX only")
 
-#: tqdm's counter of the job's eight steps, e.g. "3/8 [00:02<00:04".
-STEP_BAR = re.compile(r"\d/8 \[\d\d:\d\d")
+from custintel.pipeline import STEPS  # noqa: E402
+
+#: How many steps the main job has (nine since the early-life value step).
+N_STEPS = len(STEPS)
+
+#: tqdm's counter of the job's steps, e.g. "3/9 [00:02<00:04".
+STEP_BAR = re.compile(rf"\d/{N_STEPS} \[\d\d:\d\d")
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +91,7 @@ def test_report_shows_bars_in_a_terminal(small_log: Path, tmp_path: Path) -> Non
     # tqdm redraws its bar in place with carriage returns; the last frame has every step.
     assert "\r" in shown
     assert STEP_BAR.search(shown), shown
-    assert "8/8 [" in shown
+    assert f"{N_STEPS}/{N_STEPS} [" in shown
     assert "score customers" in shown
     assert "open the report" in shown
 
@@ -103,7 +108,7 @@ def test_report_shows_no_bars_in_a_log(small_log: Path, tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     # The step log is there, one plain line per step, with no bar characters.
-    assert "custintel: [8/8] score customers:" in run.stderr
+    assert f"custintel: [{N_STEPS}/{N_STEPS}] score customers:" in run.stderr
     for text in (run.stderr, run.stdout):
         assert "\r" not in text
         assert not STEP_BAR.search(text)
