@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from custintel.exceptions import CustintelWarning, SchemaError, quiet, warn
+from custintel.exceptions import SchemaError, quiet
 
 __all__ = ["NOT_SCORED", "SCORE_TYPES", "score"]
 
@@ -41,16 +41,11 @@ SCORE_TYPES: dict[str, str] = {
     "recommendation_1": "string",
     "recommendation_2": "string",
     "recommendation_3": "string",
+    "early_life_value": "double",
 }
-#: Columns of :data:`custintel.pipeline.CUSTOMER_COLUMNS` that Spark leaves out, and why.
-NOT_SCORED: dict[str, str] = {
-    "early_life_value": (
-        "Spark does not build the early-life features (each new customer's first-day order "
-        "lines and first days) that the early-life value model reads; score new customers "
-        "with CustomerIntelligence.score or custintel.pipeline.score_file (the same bundle) "
-        "to get it"
-    ),
-}
+#: Columns of :data:`custintel.pipeline.CUSTOMER_COLUMNS` that Spark leaves out, and why:
+#: none (``early_life_value`` was, until Spark built the early-life features too).
+NOT_SCORED: dict[str, str] = {}
 _CUSTOMER_MARKERS = ("frequency", "recency", "T", "monetary_value")
 
 
@@ -88,26 +83,26 @@ def score(
     pyspark.sql.DataFrame
         One row per customer: ``customer_id`` and the columns of
         :data:`custintel.pipeline.CUSTOMER_COLUMNS` (types in
-        :data:`SCORE_TYPES`; categories become strings), except those of
-        :data:`NOT_SCORED`: ``early_life_value`` is left out, with a
-        :class:`~custintel.exceptions.CustintelWarning` when the bundle has an
-        early-life model, rather than given as NaN, which would read as "no
-        new customers". Lazy: nothing runs until it is written or collected.
+        :data:`SCORE_TYPES`; categories become strings). Lazy: nothing runs
+        until it is written or collected.
 
     Raises
     ------
     SchemaError
-        When ``df`` is neither transactions nor customer rows, or the
-        transactions fail validation.
+        When ``df`` is neither transactions nor customer rows, the
+        transactions fail validation, or customer rows lack a feature the
+        bundle's models read (``reason="missing_column"``).
 
     Notes
     -----
     For transactions, the per-customer features (summary, churn gap and
     trend features at the observation end with the bundle's horizon,
-    attributes, profit and the items bought) are computed by Spark: the
-    transactions are aggregated by (customer, day), then by customer, with
-    one window over the purchase days. Only then do customer rows enter
-    Python, one Arrow batch at a time.
+    attributes, profit, the items bought, and the early-life features of new
+    customers) are computed by Spark: the transactions are aggregated by
+    (customer, day), then by customer, with one window over the purchase
+    days. Only then do customer rows enter Python, one Arrow batch at a
+    time. The features are those of the pandas path to the last bit (money
+    is summed exactly), so both score a customer alike.
 
     Examples
     --------
@@ -120,7 +115,7 @@ def score(
         scored.write.mode("overwrite").parquet("s3://shop/customer_scores/")
     """
     from custintel.backends import engine_of
-    from custintel.pipeline import EarlyLifeResult, load_bundle
+    from custintel.pipeline import load_bundle
 
     if engine_of(df) != "spark":
         raise SchemaError(
@@ -131,13 +126,6 @@ def score(
     if kind not in ("auto", "transactions", "customers"):
         raise ValueError(f"kind must be 'auto', 'transactions' or 'customers', got {kind!r}")
     ci = load_bundle(models_dir)
-    early_life = getattr(ci, "early_life_", None)
-    if early_life is not None and early_life.active:
-        warn(
-            f"custintel.spark.score leaves out early_life_value: {NOT_SCORED['early_life_value']}",
-            CustintelWarning,
-        )
-        ci.early_life_ = EarlyLifeResult(model=None, max_age_days=None, horizon_days=None)
     if as_of is None:
         as_of = str(ci.observation_end_.date())
     columns = list(df.columns)
@@ -156,6 +144,7 @@ def score(
                 f"customer rows need a 'customer_id' column; columns present: {columns}",
                 reason="missing_column",
             )
+        ci.check_customer_features(columns)
         features, build = df, _customer_rows
         id_type = dict(df.dtypes)["customer_id"]
     else:
@@ -188,7 +177,8 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     from pyspark.sql import functions as sf
 
     from custintel._validation import CleaningPolicies
-    from custintel.backends import churn_table, prepare
+    from custintel.backends import churn_table, early_life_table, prepare
+    from custintel.pipeline import early_life_feature_names
 
     policies = CleaningPolicies(refunds=ci.refunds, observation_end=as_of, duplicates=ci.duplicates)
     prepared = prepare(df, ci.schema_, policies)
@@ -204,19 +194,26 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
             .agg(sf.array_sort(sf.collect_set(sf.col("item_id").cast("string"))).alias("items"))
         )
         native = native.join(bought, on="customer_id", how="left")
+    early_life = getattr(ci, "early_life_", None)
+    early_names = early_life_feature_names(early_life)
+    if early_names and early_life is not None:
+        days = int(early_life.max_age_days)
+        new = early_life_table(rows, roles, end_day=end, max_age_days=days)
+        native = native.join(nw.to_native(new), on="customer_id", how="left")
     id_type = dict(native.dtypes)["customer_id"]
 
     def build(batch: pd.DataFrame) -> pd.DataFrame:
-        return _features_from_aggregates(batch, roles, end)
+        return _features_from_aggregates(batch, roles, end, early_names)
 
     return native, build, id_type
 
 
 def _features_from_aggregates(
-    batch: pd.DataFrame, roles: tuple[str, ...], end: int
+    batch: pd.DataFrame, roles: tuple[str, ...], end: int, early_names: list[str]
 ) -> pd.DataFrame:
     """Finish one batch of customer aggregates into the rows ``score_customers`` reads."""
-    from custintel.backends import churn_rows
+    from custintel.backends import churn_rows, early_life_rows
+    from custintel.pipeline import EARLY_LIFE_FEATURE_PREFIX
 
     batch = batch.sort_values("customer_id", kind="stable", ignore_index=True)
     features, present = churn_rows(batch, roles, end)
@@ -228,6 +225,10 @@ def _features_from_aggregates(
         features["items"] = [
             [] if items is None else list(items) for items in present["items"].tolist()
         ]
+    if early_names:  # NaN for customers who are not new, as the pandas path leaves them
+        early = early_life_rows(present, end).add_prefix(EARLY_LIFE_FEATURE_PREFIX)
+        early.index = features.index
+        features = features.join(early.reindex(columns=early_names))
     features.attrs.update({"observation_end": str(np.datetime64(end, "D")), "time_unit": "D"})
     return features
 

@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from custintel.backends import (
     money,
     to_fixed,
 )
-from custintel.features import calibration_holdout_split, make_churn_dataset
+from custintel.features import calibration_holdout_split, early_life_features, make_churn_dataset
 
 
 def _require(name: str) -> Any:
@@ -540,3 +541,82 @@ def test_one_bundle_scores_alike_from_every_engine(tmp_path: Any) -> None:
         warnings.simplefilter("ignore")
         again = CustomerIntelligence(duplicates="keep", refunds="net").fit(_duckdb(tx))
     pd.testing.assert_frame_equal(again.customers_, fitted.customers_)
+
+
+def _early_life_in_engine(native: Any, end: str, max_age_days: int) -> pd.DataFrame:
+    from custintel.backends import early_life_rows, early_life_table, prepare
+
+    policies = CleaningPolicies(refunds="net", observation_end=end, duplicates="keep")
+    prepared = prepare(native, None, policies)
+    table = early_life_table(
+        prepared.rows, prepared.roles, end_day=prepared.end_day, max_age_days=max_age_days
+    )
+    collected = nw.from_native(table).collect().to_pandas()
+    collected = collected.sort_values("customer_id", ignore_index=True)
+    rows = early_life_rows(collected, prepared.end_day)
+    rows.index = pd.Index(collected["customer_id"].tolist(), name="customer_id")
+    return rows
+
+
+def test_early_life_features_equal_pandas_to_the_last_bit(
+    convert: Any, sim_tx: pd.DataFrame
+) -> None:
+    # The early-life features Spark scoring builds (issue 19's one definition per feature):
+    # the same aggregates in the engine, money in exact limbs, finished by the same code.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = early_life_features(
+            sim_tx, max_age_days=90, observation_end="2023-06-30", duplicates="keep"
+        )
+        got = _early_life_in_engine(convert(sim_tx), "2023-06-30", 90)
+    assert len(expected) > 300
+    got.index = got.index.astype(expected.index.dtype)
+    for role in ("customer_type", "region", "channel"):  # engines know no category order
+        got[role] = got[role].cat.set_categories(expected[role].cat.categories)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_early_life_attributes_are_the_first_days_most_frequent_value(convert: Any) -> None:
+    # Customer 1's first day has regions b, a, a: "a". Customer 2's has b and a once each:
+    # the tie goes to the value that sorts first, whatever the file order. Customer 3's first
+    # day has no region at all: missing, though a later day has one. Customer 4 is too old.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1, 2, 2, 3, 3, 4],
+            "timestamp": pd.to_datetime(
+                [
+                    "2024-03-01 09:00",
+                    "2024-03-01 10:00",
+                    "2024-03-01 11:00",
+                    "2024-03-04 00:00",
+                    "2024-03-02 09:00",
+                    "2024-03-02 10:00",
+                    "2024-03-03 00:00",
+                    "2024-03-05 00:00",
+                    "2023-01-01 00:00",
+                ]
+            ),
+            "amount": [10.0, 5.0, -2.0, 7.0, 3.0, 4.0, 1.0, 2.0, 9.0],
+            "region": ["b", "a", "a", "c", "b", "a", None, "c", "d"],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = early_life_features(tx, max_age_days=30, observation_end="2024-03-10")
+        got = _early_life_in_engine(convert(tx), "2024-03-10", 30)
+    assert expected["region"].astype(object).tolist()[:2] == ["a", "a"]
+    assert pd.isna(expected.loc[3, "region"])
+    assert expected.index.tolist() == [1, 2, 3]
+    # Refund lines count on their day: customer 1's first day is 10 + 5 - 2 over 3 lines.
+    assert expected.loc[
+        1, ["first_amount", "first_lines", "early_orders", "early_amount"]
+    ].tolist() == [
+        13.0,
+        3.0,
+        1.0,
+        7.0,
+    ]
+    assert expected["days_since_last"].tolist() == [6.0, 8.0, 5.0]
+    got.index = got.index.astype(expected.index.dtype)
+    got["region"] = got["region"].cat.set_categories(expected["region"].cat.categories)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)

@@ -9,7 +9,7 @@ from custintel.spark import NOT_SCORED, SCORE_TYPES
 def test_every_scored_column_has_a_spark_type() -> None:
     # mapInPandas needs the output schema up front: a column added to the scores without a
     # type here would make Spark's result narrower than pandas' (or fail at run time).
-    # Columns Spark cannot compute the same way are left out by name, with the reason.
-    assert tuple(SCORE_TYPES) == tuple(c for c in CUSTOMER_COLUMNS if c not in NOT_SCORED)
-    assert set(NOT_SCORED) == {"early_life_value"} and all(NOT_SCORED.values())
+    # Spark scores every column the pipeline does (early_life_value included), in its order.
+    assert tuple(SCORE_TYPES) == CUSTOMER_COLUMNS
+    assert NOT_SCORED == {}
     assert set(SCORE_TYPES.values()) <= {"bigint", "double", "string"}

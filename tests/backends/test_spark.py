@@ -19,7 +19,6 @@ import pytest
 
 from custintel import SchemaError, summarize_customers
 from custintel.backends import engine_of
-from custintel.exceptions import CustintelWarning
 
 
 def _require(name: str) -> Any:
@@ -168,9 +167,7 @@ def test_matching_refunds_is_refused_in_spark_with_the_fix(
 
 
 def _as_plain(scored: pd.DataFrame) -> pd.DataFrame:
-    from custintel.spark import NOT_SCORED
-
-    out = scored.drop(columns=list(NOT_SCORED), errors="ignore")  # left out by Spark
+    out = scored.copy()
     for column in out.columns:
         if isinstance(out[column].dtype, pd.CategoricalDtype) or out[column].dtype.kind in "OT":
             values = out[column].astype(object)
@@ -190,11 +187,9 @@ def test_score_transactions_and_customer_rows(to_spark: Any, bundle: Path, simul
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = _as_plain(ci.score(tx))
-    assert ci.early_life_.active  # the bundle has an early-life model: Spark says it leaves it out
-    with pytest.warns(CustintelWarning, match="leaves out early_life_value: Spark does not"):
-        scored = score(to_spark(tx), bundle)
+    assert ci.early_life_.active  # the bundle has an early-life model: Spark builds its features
+    scored = score(to_spark(tx), bundle)
     assert engine_of(scored) == "spark"
-    assert "early_life_value" not in scored.columns
     got = scored.toPandas().set_index("customer_id").sort_index()
     pd.testing.assert_frame_equal(
         _as_plain(got), expected, check_exact=False, rtol=1e-9, check_index_type=False
@@ -221,6 +216,56 @@ def test_score_transactions_and_customer_rows(to_spark: Any, bundle: Path, simul
         check_index_type=False,
     )
     assert np.isfinite(again["expected_clv"]).all()
+
+
+def test_early_life_value_of_new_customers_as_pandas_does(
+    to_spark: Any, bundle: Path, simulate: Any
+) -> None:
+    # Scored in the middle of the acquisition period (January to June 2023), about a third
+    # of the customers are at most 90 days past their first purchase: Spark builds their
+    # early-life features (first day's order, items, quantity and attributes; later days)
+    # and the bundle's early-life model scores them as pandas does; older customers get NaN.
+    from custintel.pipeline import load_bundle
+    from custintel.spark import score
+
+    tx = simulate(3000, random_state=7)
+    ci = load_bundle(bundle)
+    assert ci.early_life_.active and ci.early_life_.max_age_days == 90
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _as_plain(ci.score(tx, as_of="2023-06-30"))
+        got = score(to_spark(tx), bundle, as_of="2023-06-30").toPandas()
+    got = _as_plain(got.set_index("customer_id").sort_index())
+    new = expected["early_life_value"].notna()
+    assert 500 < new.sum() < 0.6 * len(expected)
+    assert got.index.tolist() == expected.index.tolist()
+    assert got["early_life_value"].notna().tolist() == new.tolist()
+    # The features are bit-identical (money summed exactly), so the trees take the same
+    # branches and the values agree to rounding.
+    np.testing.assert_allclose(
+        got["early_life_value"], expected["early_life_value"], rtol=1e-12, equal_nan=True
+    )
+    assert expected.loc[new, "early_life_value"].std() > 0  # not one value for everyone
+
+
+def test_customer_rows_without_the_early_life_features_are_refused_before_spark_runs(
+    to_spark: Any, bundle: Path, sim_tx: pd.DataFrame
+) -> None:
+    from custintel.pipeline import load_bundle
+    from custintel.spark import score
+
+    ci = load_bundle(bundle)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = ci.customer_features(sim_tx.loc[sim_tx["customer_id"] <= 50]).reset_index()
+    rows = rows.drop(columns=[c for c in rows.columns if c.startswith("early_life_")])
+    rows = rows.drop(columns=["items"])
+    for column in rows.columns:
+        if isinstance(rows[column].dtype, pd.CategoricalDtype):
+            rows[column] = rows[column].astype(object)
+    with pytest.raises(SchemaError, match="early_life_age_days") as err:
+        score(to_spark(rows), bundle, kind="customers")
+    assert err.value.reason == "missing_column"
 
 
 def test_score_continuous_timestamps_as_pandas_does(to_spark: Any, tmp_path: Path) -> None:

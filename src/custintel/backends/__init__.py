@@ -18,7 +18,8 @@ The customer feature *definitions* shared by the pandas path and the engines
 by numpy kernels or generated as engine expressions, and the column arithmetic
 of ``custintel.backends._definitions``) are exported here too, so that
 :mod:`custintel.features` and the engine builders import one definition. The
-engine helpers that need narwhals (``prepare``, ``churn_table``, ``churn_rows``)
+engine helpers that need narwhals (``prepare``, ``churn_table``, ``churn_rows``,
+``early_life_table``, ``early_life_rows``)
 are loaded on first use.
 """
 
@@ -40,6 +41,8 @@ from custintel.backends._aggregates import (
 from custintel.backends._definitions import (
     CHURN_ATTRIBUTES,
     CHURN_DROPPED_COLUMNS,
+    EARLY_LIFE_ATTRIBUTES,
+    EARLY_LIFE_COLUMNS,
     TimeUnit,
     add_holdout_columns,
     btyd_no_purchase,
@@ -49,6 +52,7 @@ from custintel.backends._definitions import (
     check_min_history,
     churn_columns,
     churn_days,
+    early_life_columns,
     money,
     positive_days,
     summary_columns,
@@ -59,6 +63,7 @@ from custintel.backends._engines import ENGINES, engine_of
 from custintel.backends._output import keep_categories
 
 if TYPE_CHECKING:
+    from custintel.backends._early_life import early_life_rows, early_life_table
     from custintel.backends._features import churn_rows, churn_table
     from custintel.backends._prepare import Prepared, prepare
 
@@ -66,6 +71,8 @@ __all__ = [
     "CHURN_ATTRIBUTES",
     "CHURN_DROPPED_COLUMNS",
     "CUSTOMER_AGGREGATES",
+    "EARLY_LIFE_ATTRIBUTES",
+    "EARLY_LIFE_COLUMNS",
     "ENGINES",
     "HOLDOUT_AGGREGATES",
     "LOW",
@@ -84,6 +91,9 @@ __all__ = [
     "churn_rows",
     "churn_table",
     "dispatch",
+    "early_life_columns",
+    "early_life_rows",
+    "early_life_table",
     "engine_of",
     "from_fixed",
     "keep_categories",
@@ -145,6 +155,10 @@ def __getattr__(name: str) -> Any:
         from custintel.backends import _prepare
 
         return getattr(_prepare, name)
+    if name in ("early_life_rows", "early_life_table"):
+        from custintel.backends import _early_life
+
+        return getattr(_early_life, name)
     if name in ("churn_rows", "churn_table"):
         from custintel.backends import _features
 

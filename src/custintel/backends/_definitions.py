@@ -26,6 +26,8 @@ from custintel.exceptions import DataQualityWarning, SchemaError, warn
 __all__ = [
     "CHURN_ATTRIBUTES",
     "CHURN_DROPPED_COLUMNS",
+    "EARLY_LIFE_ATTRIBUTES",
+    "EARLY_LIFE_COLUMNS",
     "TimeUnit",
     "add_holdout_columns",
     "btyd_no_purchase",
@@ -35,6 +37,7 @@ __all__ = [
     "check_min_history",
     "churn_columns",
     "churn_days",
+    "early_life_columns",
     "money",
     "positive_days",
     "summary_columns",
@@ -50,6 +53,23 @@ _UNIT_DAYS: dict[str, float] = {"h": 1.0 / 24.0, "D": 1.0, "W": 7.0, "M": 365.25
 CHURN_ATTRIBUTES: tuple[str, ...] = ("customer_type", "region", "channel")
 #: Summary columns the churn features leave out (dates, not numbers a model reads).
 CHURN_DROPPED_COLUMNS: tuple[str, ...] = ("first_purchase", "last_purchase")
+
+#: Numeric columns of ``custintel.features.early_life_features``, always present, in this order.
+EARLY_LIFE_COLUMNS: tuple[str, ...] = (
+    "age_days",
+    "first_amount",
+    "first_lines",
+    "first_items",
+    "first_quantity",
+    "acquisition_month",
+    "acquisition_weekday",
+    "early_orders",
+    "early_amount",
+    "days_since_last",
+)
+#: Attribute roles the early-life features take from the first day's lines, when mapped:
+#: the most frequent non-missing value that day, ties to the value that sorts first.
+EARLY_LIFE_ATTRIBUTES: tuple[str, ...] = ("customer_type", "region", "channel")
 
 _RATIO_COLUMNS = ("recency_to_gap_mean", "recency_to_gap_max", "recency_gap_z")
 
@@ -304,6 +324,72 @@ def summary_columns(
     if "net_margin" in aggregates:
         columns["total_margin"] = money(aggregates, "net_margin")
     return columns
+
+
+def early_life_columns(aggregates: Mapping[str, Any], age: np.ndarray) -> dict[str, np.ndarray]:
+    """Turn per-customer early-life aggregates into the numeric early-life features.
+
+    Every engine computes the same aggregates over a customer's lines up to
+    ``age`` days after their first purchase day (refund lines included):
+
+    - ``first_day`` (day number of the first line), and over that day's lines
+      ``first_net`` (money limbs of the amount), ``first_lines`` (their number),
+      ``first_items`` (distinct items; absent without ``item_id``) and
+      ``first_quantity`` (absent without ``quantity``);
+    - over the later lines, ``early_net`` (money limbs) and ``early_orders``
+      (distinct days with a purchase line);
+    - ``last_offset``: days from the first day to the last purchase line (0
+      when the first day is the only one).
+
+    Parameters
+    ----------
+    aggregates : mapping of str to array-like
+        The aggregates, one value per customer.
+    age : numpy.ndarray
+        Days since each customer's first purchase day at which they are described.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The columns of :data:`EARLY_LIFE_COLUMNS`, as float64.
+
+    Examples
+    --------
+    >>> from custintel.backends import to_fixed
+    >>> high, low = to_fixed(np.array([30.0]))
+    >>> zero = np.zeros(1)  # day 19783 is Friday 2024-03-01
+    >>> columns = early_life_columns(
+    ...     {"first_day": [19783], "first_net": high, "first_net_lo": low, "first_lines": [2],
+    ...      "early_net": zero, "early_net_lo": zero, "early_orders": [0], "last_offset": [0]},
+    ...     np.array([6]))
+    >>> {name: float(v[0]) for name, v in columns.items() if name != "first_items"}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'age_days': 6.0, 'first_amount': 30.0, 'first_lines': 2.0, 'first_quantity': nan,
+     'acquisition_month': 3.0, 'acquisition_weekday': 4.0, 'early_orders': 0.0,
+     'early_amount': 0.0, 'days_since_last': 6.0}
+    """
+    first_day = _ints(aggregates["first_day"])
+    acquired = pd.DatetimeIndex(first_day.astype("datetime64[D]"))
+    age = np.asarray(age, dtype=np.int64)
+    missing = np.full(len(first_day), np.nan)
+    return {
+        "age_days": age.astype(np.float64),
+        "first_amount": money(aggregates, "first_net"),
+        "first_lines": _ints(aggregates["first_lines"]).astype(np.float64),
+        "first_items": (
+            _ints(aggregates["first_items"]).astype(np.float64)
+            if "first_items" in aggregates
+            else missing
+        ),
+        "first_quantity": (
+            _sums(aggregates["first_quantity"]) if "first_quantity" in aggregates else missing
+        ),
+        "acquisition_month": acquired.month.to_numpy(dtype=np.float64),
+        "acquisition_weekday": acquired.day_of_week.to_numpy(dtype=np.float64),
+        "early_orders": _ints(aggregates["early_orders"]).astype(np.float64),
+        "early_amount": money(aggregates, "early_net"),
+        "days_since_last": (age - _ints(aggregates["last_offset"])).astype(np.float64),
+    }
 
 
 def money(aggregates: Mapping[str, Any], name: str, *, minus: str | None = None) -> np.ndarray:

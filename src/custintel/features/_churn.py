@@ -357,7 +357,7 @@ def _features(
     attributes = [role for role in CHURN_ATTRIBUTES if validated.has(role)]
     if attributes:
         for role in attributes:
-            values = pd.Series(_attribute_mode(validated, role, rows).take(codes))
+            values = pd.Series(attribute_mode(validated, role, rows).take(codes))
             # Categories seen only after the cutoff must not show in the dtype.
             X[role] = values.set_axis(X.index).cat.remove_unused_categories()
     if btyd is not None and horizon_days is not None:  # churn_features checks the pair
@@ -369,7 +369,7 @@ def _features(
     return X, codes
 
 
-def _attribute_mode(
+def attribute_mode(
     validated: ValidatedTransactions, role: str, rows: np.ndarray | None
 ) -> pd.Categorical:
     """Most frequent value of ``role`` per customer code over the sorted ``rows`` (None: all).

@@ -17,91 +17,75 @@ import numpy as np
 import pandas as pd
 
 from custintel._validation import ValidatedTransactions
+from custintel.backends import (
+    EARLY_LIFE_ATTRIBUTES,
+    EARLY_LIFE_COLUMNS,
+    early_life_columns,
+    to_fixed,
+)
 from custintel.exceptions import SchemaError
+from custintel.features._churn import attribute_mode
 from custintel.schema import TransactionSchema, validated_transactions
 from custintel.typing import TransactionsLike
 
 __all__ = ["EARLY_LIFE_COLUMNS", "early_life_features", "make_early_life_dataset"]
 
-#: Numeric columns of :func:`early_life_features`, always present, in this order.
-EARLY_LIFE_COLUMNS: tuple[str, ...] = (
-    "age_days",
-    "first_amount",
-    "first_lines",
-    "first_items",
-    "first_quantity",
-    "acquisition_month",
-    "acquisition_weekday",
-    "early_orders",
-    "early_amount",
-    "days_since_last",
-)
-#: Attribute roles taken from the first day's lines, when mapped.
-_FIRST_ATTRIBUTES: tuple[str, ...] = ("customer_type", "region", "channel")
-
 
 def _rows_at(
     validated: ValidatedTransactions, ages: np.ndarray, eligible: np.ndarray
 ) -> pd.DataFrame:
-    """Build the feature rows of the customers ``eligible`` (codes) at their ``ages`` (days)."""
+    """Build the feature rows of the customers ``eligible`` (codes) at their ``ages`` (days).
+
+    The aggregates are those of :func:`~custintel.backends.early_life_columns`
+    (money summed exactly, as the engines sum it), so a Spark scoring of the
+    same bundle computes the same features.
+    """
     codes = validated.customer_codes
     days = validated.days.astype(np.int64)
     amount = validated.values("amount", np.float64)
     starts = np.concatenate([[0], np.cumsum(validated.counts)[:-1]])
     first_day = days[starts]  # sorted by customer then time: a customer's first row
-    line_first = first_day[codes]
-    offset = days - line_first  # days since the customer's first purchase
-    age_of_line = np.full(len(validated.customers), -1, dtype=np.int64)
+    offset = days - first_day[codes]  # days since the customer's first purchase
+    n = len(validated.customers)
+    age_of_line = np.full(n, -1, dtype=np.int64)
     age_of_line[eligible] = ages
     known = offset <= age_of_line[codes]  # lines up to the age, inclusive
     on_first_day = offset == 0
-    n = len(validated.customers)
+    later = known & ~on_first_day
+    high, low = to_fixed(amount)
 
     def per_customer(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.bincount(codes[mask], weights=weights[mask], minlength=n)
 
-    first_amount = per_customer(amount, on_first_day)
-    first_lines = np.bincount(codes[on_first_day], minlength=n).astype(np.float64)
+    aggregates: dict[str, np.ndarray] = {
+        "first_day": first_day,
+        "first_net": per_customer(high, on_first_day),
+        "first_net_lo": per_customer(low, on_first_day),
+        "first_lines": np.bincount(codes[on_first_day], minlength=n),
+        "early_net": per_customer(high, later),
+        "early_net_lo": per_customer(low, later),
+    }
     if validated.has("item_id"):
-        items = pd.factorize(validated.values("item_id"))[0]
-        pairs = np.unique(
-            codes[on_first_day].astype(np.int64) * (items.max() + 1) + items[on_first_day]
-        )
-        first_items = np.bincount(pairs // (items.max() + 1), minlength=n).astype(np.float64)
-    else:
-        first_items = np.full(n, np.nan)
+        items = pd.factorize(validated.values("item_id"))[0].astype(np.int64)
+        width = int(items.max()) + 1
+        pairs = np.unique(codes[on_first_day].astype(np.int64) * width + items[on_first_day])
+        aggregates["first_items"] = np.bincount(pairs // width, minlength=n)
     if validated.has("quantity"):
         quantity = validated.values("quantity", np.float64)
-        first_quantity = per_customer(quantity, on_first_day)
-    else:
-        first_quantity = np.full(n, np.nan)
-    later = known & ~on_first_day & (amount > 0)
-    early_days = np.unique(codes[later].astype(np.int64) * (1 << 32) + offset[later])
-    early_orders = np.bincount(early_days >> 32, minlength=n).astype(np.float64)
-    early_amount = per_customer(amount, known & ~on_first_day)
-    last_offset = np.zeros(n, dtype=np.int64)
+        aggregates["first_quantity"] = per_customer(quantity, on_first_day)
     bought = known & (amount > 0)
-    np.maximum.at(last_offset, codes[bought], offset[bought])
-    acquired = pd.DatetimeIndex(first_day.astype("datetime64[D]"))
-    table = pd.DataFrame(
-        {
-            "age_days": age_of_line.astype(np.float64),
-            "first_amount": first_amount,
-            "first_lines": first_lines,
-            "first_items": first_items,
-            "first_quantity": first_quantity,
-            "acquisition_month": acquired.month.to_numpy(dtype=np.float64),
-            "acquisition_weekday": acquired.day_of_week.to_numpy(dtype=np.float64),
-            "early_orders": early_orders,
-            "early_amount": early_amount,
-            "days_since_last": (age_of_line - last_offset).astype(np.float64),
-        },
-        index=validated.customers,
+    early_days = np.unique(
+        codes[bought & ~on_first_day].astype(np.int64) * (1 << 32) + offset[bought & ~on_first_day]
     )
-    for role in _FIRST_ATTRIBUTES:
+    aggregates["early_orders"] = np.bincount(early_days >> 32, minlength=n)
+    last_offset = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last_offset, codes[bought], offset[bought])
+    aggregates["last_offset"] = last_offset
+    table = pd.DataFrame(early_life_columns(aggregates, age_of_line), index=validated.customers)
+    first_rows = np.flatnonzero(on_first_day)
+    for role in EARLY_LIFE_ATTRIBUTES:
         if validated.has(role):
-            values = validated.values(role)
-            table[role] = pd.Categorical(values[starts]).astype("category")
+            table[role] = attribute_mode(validated, role, first_rows).remove_unused_categories()
     return table.iloc[eligible]
 
 

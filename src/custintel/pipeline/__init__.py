@@ -9,7 +9,8 @@ the rest assembled with :meth:`CustomerIntelligence.from_steps`.
 """
 
 from custintel.pipeline._bundle import BundleVersionWarning, is_bundle
-from custintel.pipeline._early_life import early_life_step
+from custintel.pipeline._early_life import FEATURE_PREFIX as EARLY_LIFE_FEATURE_PREFIX
+from custintel.pipeline._early_life import early_life_feature_names, early_life_step
 from custintel.pipeline._intelligence import CUSTOMER_COLUMNS, CustomerIntelligence, load_bundle
 from custintel.pipeline._results import (
     ChurnResult,
@@ -40,6 +41,7 @@ from custintel.pipeline._steps import (
 
 __all__ = [
     "CUSTOMER_COLUMNS",
+    "EARLY_LIFE_FEATURE_PREFIX",
     "MIN_REGULARITY",
     "STEPS",
     "BundleVersionWarning",
@@ -57,6 +59,7 @@ __all__ = [
     "clv_step",
     "cross_sell_step",
     "deal_segments",
+    "early_life_feature_names",
     "early_life_step",
     "id_columns",
     "is_bundle",

@@ -993,6 +993,30 @@ class CustomerIntelligence(BaseEstimator):
         validated = self._validated(self._scoring_input(tx), as_of)
         return self._features(validated.frame, pd.Timestamp(validated.end_day), validated=validated)
 
+    def check_customer_features(self, columns: Iterable[Any]) -> None:
+        """Refuse customer-row columns that lack a feature the fitted models read.
+
+        :meth:`score_customers` runs this check; callers that score rows
+        elsewhere (e.g. :func:`custintel.spark.score`, in Spark tasks) run it
+        first, so the error comes before any work.
+
+        Parameters
+        ----------
+        columns : iterable
+            Column names of the customer rows.
+
+        Raises
+        ------
+        SchemaError
+            With ``reason="missing_column"``, naming each missing feature and
+            the transaction column it is made from.
+        """
+        check_is_fitted(self, "clv_model_")
+        present = {str(c) for c in columns}
+        missing = [c for c in self._read_features() if c not in present]
+        if missing:
+            raise missing_features_error(missing, self.schema_mapping_)
+
     def score_customers(self, features: pd.DataFrame) -> pd.DataFrame:
         """Score customer feature rows with the fitted models (row by row).
 
@@ -1014,10 +1038,7 @@ class CustomerIntelligence(BaseEstimator):
             the fitted models read, e.g. ``total_quantity`` of a model trained
             with quantities.
         """
-        check_is_fitted(self, "clv_model_")
-        missing = [c for c in self._read_features() if c not in features.columns]
-        if missing:
-            raise missing_features_error(missing, self.schema_mapping_)
+        self.check_customer_features(features.columns)
         # The models' transformers hand pandas on, as when they were fitted, whatever
         # the caller's sklearn.set_config(transform_output=...) says.
         with config_context(transform_output="default"):
