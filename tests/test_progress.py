@@ -96,3 +96,29 @@ def test_follow_without_a_bar_runs_in_this_thread() -> None:
         assert _progress.follow(threading.current_thread, bar, lambda: 1) is (
             threading.current_thread()
         )
+
+
+def test_an_interrupted_follow_stops_the_work_before_raising(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ctrl-C while a kernel runs in the worker thread: the caller asks the work to stop
+    # and waits for it, so no kernel keeps a core busy after the KeyboardInterrupt.
+    fake_terminal(monkeypatch, delay=0.0)
+    asked, ended = threading.Event(), threading.Event()
+
+    def work() -> None:
+        asked.wait(timeout=60)  # a long kernel that checks its stop flag
+        ended.set()
+
+    polls = [0]
+
+    def done() -> int:
+        polls[0] += 1
+        if polls[0] == 2:
+            raise KeyboardInterrupt
+        return 0
+
+    with _progress.progress_bar(1, desc="kernel") as bar, pytest.raises(KeyboardInterrupt):
+        _progress.follow(work, bar, done, every=0.01, stop=asked.set)
+    assert asked.is_set() and ended.is_set()
+    assert not [t for t in threading.enumerate() if t.name == "custintel-progress"]

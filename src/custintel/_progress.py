@@ -230,7 +230,14 @@ def iterate(
             bar.update()
 
 
-def follow(work: Callable[[], T], bar: Bar, done: Callable[[], float], *, every: float = 0.1) -> T:
+def follow(
+    work: Callable[[], T],
+    bar: Bar,
+    done: Callable[[], float],
+    *,
+    every: float = 0.1,
+    stop: Callable[[], None] | None = None,
+) -> T:
     """Return ``work()``, moving ``bar`` to ``done()`` every ``every`` seconds meanwhile.
 
     For compiled kernels that release the GIL and count their own progress
@@ -249,6 +256,11 @@ def follow(work: Callable[[], T], bar: Bar, done: Callable[[], float], *, every:
         leave it at the total.
     every : float, default=0.1
         Seconds between two reads of ``done``.
+    stop : callable, optional
+        Asks ``work`` to end early. Called when the caller is interrupted
+        (e.g. Ctrl-C) while ``work`` runs in the worker thread, which is then
+        waited for, so no kernel keeps a core busy after the interruption.
+        Without it, the worker runs on (a daemon thread, ended at exit).
 
     Returns
     -------
@@ -275,13 +287,19 @@ def follow(work: Callable[[], T], bar: Bar, done: Callable[[], float], *, every:
     worker = threading.Thread(target=run, name="custintel-progress", daemon=True)
     worker.start()
     seen: float = 0
-    while True:
-        worker.join(every)
-        now = done()
-        bar.update(now - seen)  # also refreshes a bar still at zero once its delay is over
-        seen = now
-        if not worker.is_alive():
-            break
+    try:
+        while True:
+            worker.join(every)
+            now = done()
+            bar.update(now - seen)  # also refreshes a bar still at zero once its delay is over
+            seen = now
+            if not worker.is_alive():
+                break
+    except BaseException:  # KeyboardInterrupt, most likely: stop the work before raising
+        if stop is not None:
+            stop()
+            worker.join()
+        raise
     if "error" in outcome:
         raise outcome["error"]
     value: T = outcome["value"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,3 +95,62 @@ def test_the_recommender_and_the_support_walk_show_bars(monkeypatch: pytest.Monk
     # One bar over the supports tried; the minings inside it show none of their own.
     assert "choose min support" in text and "frequent itemsets" not in text
     assert f"{len(choice.tried)}support" in text.replace(" ", "")
+
+
+def test_the_search_kernel_stops_when_asked() -> None:
+    from custintel.basket import _kernels as kernels
+
+    matrix = encode_baskets(_baskets()).matrix
+    by_rank = np.arange(40)
+    rank_of = np.arange(40, dtype=np.int32)
+    indptr, indices = kernels.restrict(
+        matrix.indptr.astype(np.int64, copy=False), matrix.indices, rank_of
+    )
+    arguments = (indptr, indices, len(by_rank), np.zeros(1), False, 20, 0.0, 0, 10**6)
+    progress = np.zeros(2, dtype=np.int64)
+    status, n, *_ = kernels.search(*arguments, progress)
+    assert status == kernels.STATUS_OK and n > 40 and progress[0] == 39
+    progress = np.array([0, 1], dtype=np.int64)  # a stop request before the first node
+    status, n, *_ = kernels.search(*arguments, progress)
+    # It stops before expanding any node: the 40 single items, no pair.
+    assert status == kernels.STATUS_CANCELLED and n == 40
+
+
+def test_ctrl_c_while_mining_under_a_bar_stops_the_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The interruption reaches the thread that draws the bar; the kernel, in the worker
+    # thread, sees the stop request and ends with STATUS_CANCELLED before the error is raised.
+    from custintel.basket import _kernels as kernels
+
+    statuses: list[int] = []
+    search = kernels.search
+
+    def watched_search(*args: object) -> tuple[object, ...]:
+        progress = args[-1]
+        while progress[kernels.PROGRESS_STOP] == 0:  # type: ignore[index]
+            threading.Event().wait(0.01)  # a long search: runs until Ctrl-C arrives
+        found = search(*args)
+        statuses.append(int(found[0]))
+        return found
+
+    polls = [0]
+    real_follow = mining.follow
+
+    def interrupted_follow(work: Any, bar: Any, done: Any, **kwargs: Any) -> Any:
+        def interrupting_done() -> float:
+            polls[0] += 1
+            if polls[0] == 3:
+                raise KeyboardInterrupt
+            return float(done())
+
+        return real_follow(work, bar, interrupting_done, **kwargs)
+
+    monkeypatch.setattr(kernels, "search", watched_search)
+    monkeypatch.setattr(mining, "follow", interrupted_follow)
+    fake_terminal(monkeypatch, delay=0.0)
+    matrix = encode_baskets(_baskets()).matrix
+    with pytest.raises(KeyboardInterrupt):
+        mining.mine(matrix, 20, max_len=None, max_itemsets=10**6, engine="numba", progress=True)
+    assert statuses == [kernels.STATUS_CANCELLED]
+    assert not [t for t in threading.enumerate() if t.name == "custintel-progress"]

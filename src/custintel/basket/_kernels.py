@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "STATUS_CANCELLED",
     "STATUS_OK",
     "STATUS_TOO_MANY",
     "depths",
@@ -39,6 +40,10 @@ __all__ = [
 
 STATUS_OK = 0
 STATUS_TOO_MANY = 1
+STATUS_CANCELLED = 2
+#: Entries of the ``progress`` array of :func:`search`: items done (written by the
+#: search), and a stop request (written by the caller, e.g. on Ctrl-C).
+PROGRESS_DONE, PROGRESS_STOP = 0, 1
 
 
 @njit(cache=True, nogil=True)
@@ -96,9 +101,11 @@ def search(
     ``weighted``), the thresholds (an itemset is frequent when its count is
     at least ``min_count`` and, when weighted, its weight sum at least
     ``min_weight``), ``max_len`` (0 for none), ``max_itemsets`` and
-    ``progress``, an ``int64`` array whose first entry the search sets to the
-    number of single items whose subtree it has finished (a progress bar
-    reads it from another thread; one store per item, nothing per itemset).
+    ``progress``, an ``int64`` array of two entries: the search sets the first
+    to the number of single items whose subtree it has finished (a progress
+    bar reads it from another thread; one store per item, nothing per
+    itemset), and stops with ``STATUS_CANCELLED`` soon after another thread
+    sets the second to 1 (it reads it once per node it expands).
 
     Each node's baskets are reduced before they are delivered to its
     children: only the node's frequent extensions are kept (LCM's database
@@ -108,7 +115,8 @@ def search(
     entries of the arrays are the itemsets in depth-first preorder, each the
     itemset of its ``parent`` (``-1`` for none) plus ``item``. ``status`` is
     ``STATUS_TOO_MANY`` when the search stopped past ``max_itemsets``; ``n``
-    is then the length of the itemset being added.
+    is then the length of the itemset being added. ``STATUS_CANCELLED`` when
+    it was asked to stop; the arrays then hold what was found so far.
     """
     n_rows = len(indptr) - 1
     count = np.zeros(n_items, dtype=np.int64)
@@ -268,10 +276,12 @@ def search(
             item_top = d_items[top]
         if top == 0:
             break
+        if progress[PROGRESS_STOP] != 0:
+            return STATUS_CANCELLED, n_out, out_parent, out_item, out_count, out_weight
         c = d_next[top - 1]
         d_next[top - 1] = c + 1
         if top == 1:
-            progress[0] = c  # the single items before this one are done
+            progress[PROGRESS_DONE] = c  # the single items before this one are done
         depth = top
         node_parent = child_node[c]
         node_start = child_start[c]

@@ -264,8 +264,13 @@ def _mine_compiled(
         kernels.restrict(matrix.indptr.astype(np.int64, copy=False), matrix.indices, rank_of)
     )
     weighted = weights is not None
-    # Items whose itemsets are all found, written by the kernel as it goes.
-    progress = np.zeros(1, dtype=np.int64)
+    # Items whose itemsets are all found, written by the kernel as it goes; and a stop
+    # request, written here when the caller is interrupted (Ctrl-C) while the kernel runs
+    # in the progress bar's worker thread.
+    progress = np.zeros(2, dtype=np.int64)
+
+    def stop() -> None:
+        progress[kernels.PROGRESS_STOP] = 1
 
     def search() -> tuple[Any, ...]:
         found: tuple[Any, ...] = kernels.search(
@@ -280,11 +285,13 @@ def _mine_compiled(
             progress,
         )
         baskets.clear()
-        if found[0] != kernels.STATUS_TOO_MANY:
-            progress[0] = len(by_rank)
+        if found[0] == kernels.STATUS_OK:
+            progress[kernels.PROGRESS_DONE] = len(by_rank)
         return found
 
-    status, n, parent, item, count, weight = follow(search, bar, lambda: int(progress[0]))
+    status, n, parent, item, count, weight = follow(
+        search, bar, lambda: int(progress[kernels.PROGRESS_DONE]), stop=stop
+    )
     if status == kernels.STATUS_TOO_MANY:
         raise TooManyItemsetsError(int(n))
     length = kernels.depths(parent, n)
