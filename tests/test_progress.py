@@ -122,3 +122,27 @@ def test_an_interrupted_follow_stops_the_work_before_raising(
         _progress.follow(work, bar, done, every=0.01, stop=asked.set)
     assert asked.is_set() and ended.is_set()
     assert not [t for t in threading.enumerate() if t.name == "custintel-progress"]
+
+
+def test_a_bar_asked_not_to_stay_is_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = fake_terminal(monkeypatch, delay=0.0)
+    with _progress.progress_bar(9, desc="validate", unit="step", leave=False) as bar:
+        bar.update()
+    text = stream.getvalue()
+    assert "validate:" in text
+    # Nothing of the bar is left on its line once it ends.
+    assert text.split("\r")[-1].strip() == ""
+
+
+def test_the_main_job_s_validation_leaves_no_stale_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    # custintel report validates, then fits: the fit's bar goes on from step 2, so the
+    # validation bar must not stay on screen as a frozen "1/9" line above it.
+    from custintel.datasets import make_transactions
+    from custintel.pipeline import CustomerIntelligence
+
+    tx = make_transactions(50, random_state=0).transactions
+    stream = fake_terminal(monkeypatch, delay=0.0)
+    CustomerIntelligence(verbose=True).validate(tx)
+    text = stream.getvalue()
+    assert "[1/9] validate" in text
+    assert text.split("\r")[-1].strip() == ""

@@ -115,6 +115,7 @@ def progress_bar(
     unit: str = "it",
     enabled: bool | None = True,
     initial: float = 0,
+    leave: bool | None = None,
 ) -> Iterator[Bar]:
     """Show a tqdm bar on standard error for the work inside the block.
 
@@ -134,6 +135,10 @@ def progress_bar(
         :data:`AUTO_DELAY` seconds.
     initial : float, default=0
         Units already done (e.g. validation run before ``fit``).
+    leave : bool or None, default=None
+        Whether the finished bar stays on screen; ``None``: unless it is
+        nested in another bar. A bar whose work goes on under another bar
+        (the main job's validation, before ``fit``) passes ``False``.
 
     Yields
     ------
@@ -174,7 +179,8 @@ def progress_bar(
             file=sys.stderr,
             dynamic_ncols=True,
             delay=delay,
-            leave=not nested,  # a bar inside a bar disappears when its work is done
+            # a bar inside a bar disappears when its work is done
+            leave=not nested if leave is None else leave,
         ) as shown,
         logging_redirect_tqdm(loggers=[logging.getLogger("custintel")]),
     ):

@@ -562,7 +562,8 @@ class CustomerIntelligence(BaseEstimator):
         True
         """
         horizon = self._check_params()
-        with self._progress(), collect_notes() as messages:
+        # The bar is cleared when validation ends: fit shows the job's bar from step 2.
+        with self._progress(leave=False), collect_notes() as messages:
             log = self._validate(tx, horizon, {})
         self._validation_notes = list(messages)
         return log
@@ -612,12 +613,13 @@ class CustomerIntelligence(BaseEstimator):
             )
 
     @contextlib.contextmanager
-    def _progress(self, *, done: int = 0) -> Iterator[None]:
+    def _progress(self, *, done: int = 0, leave: bool = True) -> Iterator[None]:
         """Log each step's time to standard error while ``verbose`` is on.
 
         In a terminal a progress bar over the job's steps shows as well
         (``done`` steps already run), with the log lines above it; long steps
-        nest their own bar below it (itemset mining).
+        nest their own bar below it (itemset mining). ``leave=False`` clears
+        the bar when the block ends (validation, whose bar ``fit`` goes on with).
         """
         if not self.verbose:
             # A silent bar marks the job quiet: steps that show their own bar when
@@ -631,7 +633,7 @@ class CustomerIntelligence(BaseEstimator):
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         try:
-            with progress_bar(len(STEPS), desc="custintel", unit="step", initial=done):
+            with progress_bar(len(STEPS), desc="custintel", unit="step", initial=done, leave=leave):
                 yield
         finally:
             logger.removeHandler(handler)
