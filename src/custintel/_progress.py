@@ -69,6 +69,38 @@ class _NoBar:
         """Do nothing."""
 
 
+class _Delayed:
+    """A tqdm bar whose explicit redraws (a reset, a new description) also wait for its delay.
+
+    tqdm's ``delay`` holds back only the redraws of ``update``; ``reset`` and
+    ``set_description_str`` draw at once, so an automatic bar over quick work
+    (``score_file`` knows its total only after reading) would leave a trace.
+    """
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def _due(self) -> bool:
+        return bool(self.bar._time() >= self.bar.start_t + self.bar.delay)
+
+    def update(self, n: float = 1) -> Any:
+        """Advance by ``n`` units (tqdm waits for the delay itself)."""
+        return self.bar.update(n)
+
+    def set_description_str(self, desc: str | None = None, refresh: bool = True) -> Any:
+        """Name what is running now; drawn only once the delay is over."""
+        return self.bar.set_description_str(desc, refresh=refresh and self._due())
+
+    def reset(self, total: float | None = None) -> Any:
+        """Start again from zero, with a new ``total``; drawn only once the delay is over."""
+        if self._due():
+            return self.bar.reset(total)
+        self.bar.n = 0
+        if total is not None:
+            self.bar.total = total
+        return None
+
+
 def stderr_is_terminal() -> bool:
     """Return whether standard error is an interactive terminal.
 
@@ -184,9 +216,10 @@ def progress_bar(
         ) as shown,
         logging_redirect_tqdm(loggers=[logging.getLogger("custintel")]),
     ):
-        token = _CURRENT.set(shown)
+        current: Bar = _Delayed(shown) if delay > 0 else shown
+        token = _CURRENT.set(current)
         try:
-            yield shown
+            yield current
         finally:
             _CURRENT.reset(token)
 

@@ -93,11 +93,19 @@ def test_bucketed_scoring_shows_a_bar_over_the_buckets(
     assert "score" in shown and "bucket" in shown
     buckets = re.findall(r"(\d+)/(\d+) \[", shown)
     assert buckets and buckets[-1][0] == buckets[-1][1] != "0"
-    # Off by default, and off in a log file even when asked for.
+    # Off when asked to be.
     quiet = Terminal()
     monkeypatch.setattr("sys.stderr", quiet)
-    score_file(fitted, source, tmp_path / "b.parquet", rows_per_bucket=2000)
+    score_file(fitted, source, tmp_path / "b.parquet", rows_per_bucket=2000, progress=False)
     assert quiet.getvalue() == ""
+    # Automatic by default: quick scoring leaves no trace; slow scoring (here: any, with
+    # no delay) shows the bar, as itemset mining does.
+    monkeypatch.setattr(_progress, "AUTO_DELAY", 60.0)
+    score_file(fitted, source, tmp_path / "c.parquet", rows_per_bucket=2000)
+    assert quiet.getvalue() == ""
+    monkeypatch.setattr(_progress, "AUTO_DELAY", 0.0)
+    score_file(fitted, source, tmp_path / "d.parquet", rows_per_bucket=2000)
+    assert "bucket" in quiet.getvalue()
 
 
 @pytest.mark.slow

@@ -155,7 +155,7 @@ def score_file(
     rows_per_bucket: int = 2_000_000,
     batch_size: int = 250_000,
     read_options: Mapping[str, Any] | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> int:
     """Score a transaction file with a fitted pipeline or a saved bundle, without refitting.
 
@@ -203,9 +203,12 @@ def score_file(
         ``encoding``, ``dayfirst`` and ``sheet`` of :func:`read_transactions`.
         The id columns are read as text and ``dayfirst`` applies to the
         timestamp column of the fitted schema.
-    progress : bool, default=False
+    progress : bool or None, default=None
         Show a progress bar over the buckets on standard error, when it is
-        a terminal (``custintel score`` does unless ``--quiet``).
+        a terminal (``custintel score`` does unless ``--quiet``). ``None``
+        is automatic, as for itemset mining: the bar shows once the scoring
+        has run for half a second, and never inside a quiet job; ``False``
+        never shows one.
 
     Returns
     -------
