@@ -90,8 +90,9 @@ def score(
     ------
     SchemaError
         When ``df`` is neither transactions nor customer rows, the
-        transactions fail validation, or customer rows lack a feature the
-        bundle's models read (``reason="missing_column"``).
+        transactions fail validation, or lack a column the bundle's models
+        read, or customer rows lack such a feature
+        (``reason="missing_column"``, before Spark runs).
 
     Notes
     -----
@@ -148,6 +149,7 @@ def score(
         features, build = df, _customer_rows
         id_type = dict(df.dtypes)["customer_id"]
     else:
+        ci.check_transaction_columns(columns)
         features, build, id_type = _transaction_features(df, ci, as_of)
     output = (
         "customer_id "

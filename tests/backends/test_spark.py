@@ -266,6 +266,12 @@ def test_customer_rows_without_the_early_life_features_are_refused_before_spark_
     with pytest.raises(SchemaError, match="early_life_age_days") as err:
         score(to_spark(rows), bundle, kind="customers")
     assert err.value.reason == "missing_column"
+    # Transactions without a column the models read (quantity feeds total_quantity and the
+    # early-life first_quantity) are refused too, on the driver, as pandas scoring refuses them.
+    lean = sim_tx.drop(columns=["quantity"])
+    with pytest.raises(SchemaError, match="quantity") as err:
+        score(to_spark(lean), bundle)
+    assert err.value.reason == "missing_column"
 
 
 def test_score_continuous_timestamps_as_pandas_does(to_spark: Any, tmp_path: Path) -> None:

@@ -908,8 +908,25 @@ class CustomerIntelligence(BaseEstimator):
         names += early_life_feature_names(getattr(self, "early_life_", None))
         return list(dict.fromkeys(names))
 
-    def _check_columns(self, columns: Iterable[Any]) -> None:
-        """Refuse transaction columns that lack one the model was trained with."""
+    def check_transaction_columns(self, columns: Iterable[Any]) -> None:
+        """Refuse transaction columns that lack one the fitted models read.
+
+        :meth:`score` and :func:`~custintel.pipeline.score_file` run this
+        check; callers that score elsewhere (e.g. :func:`custintel.spark.score`)
+        run it first, so the error comes before any work.
+
+        Parameters
+        ----------
+        columns : iterable
+            Column names of the transactions.
+
+        Raises
+        ------
+        SchemaError
+            With ``reason="missing_column"``, naming each missing column, its
+            role and the features made from it.
+        """
+        check_is_fitted(self, "clv_model_")
         read = self._read_features()
         explicit = [role for role in OPTIONAL_ROLES if getattr(self.schema_, role) is not None]
         needed = scoring_roles(self.schema_mapping_, read, explicit=explicit)
@@ -928,7 +945,7 @@ class CustomerIntelligence(BaseEstimator):
         columns = names().names() if callable(names) else getattr(tx, "columns", None)
         if columns is None:
             return tx  # not a frame: validation says what it is
-        self._check_columns(columns)
+        self.check_transaction_columns(columns)
         if isinstance(tx, pd.DataFrame):
             # A column named like a role the model was not trained with would be validated
             # and summarised for nothing, and could fail validation; nothing reads it.

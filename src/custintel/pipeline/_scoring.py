@@ -351,7 +351,7 @@ def _score_parquet(
 
 def _check_columns(ci: Any, columns: list[str]) -> None:
     """Refuse a file without a column the model was trained with, before bucketing it."""
-    check = getattr(ci, "_check_columns", None)
+    check = getattr(ci, "check_transaction_columns", None)
     if check is not None:
         check(columns)
 
