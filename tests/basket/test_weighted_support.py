@@ -173,7 +173,11 @@ def test_rules_of_a_weighted_table_take_confidence_from_the_weighted_supports() 
 
     baskets = [["a", "b"], ["a"], ["b", "c"], ["a", "b", "c"]]
     itemsets = frequent_itemsets(baskets, min_support=0.2, weights=[1, 2, 3, 4])
-    rules = association_rules(itemsets, min_threshold=0.0).set_index(["antecedents", "consequents"])
+    rules = association_rules(itemsets, min_threshold=0.0)
+    # One row per rule, looked up by its (antecedents, consequents) tuples; a MultiIndex of
+    # tuples is read differently by pandas 2 and 3.
+    pairs = list(zip(rules["antecedents"], rules["consequents"], strict=True))
+    a_to_b = rules.iloc[[pairs.index((("a",), ("b",)))]]
     # Weighted: a in baskets 1, 2, 4 (weight 7 of 10), a and b in 1 and 4 (weight 5).
-    assert rules.loc[(("a",), ("b",)), "confidence"] == pytest.approx(5 / 7)
-    assert rules.loc[(("a",), ("b",)), "lift"] == pytest.approx((5 / 10) / (0.7 * 0.8))
+    assert a_to_b["confidence"].item() == pytest.approx(5 / 7)
+    assert a_to_b["lift"].item() == pytest.approx((5 / 10) / (0.7 * 0.8))

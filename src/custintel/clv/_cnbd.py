@@ -154,7 +154,7 @@ class MBGCNBDModel(PurchaseModel):
     >>> model = MBGCNBDModel().fit(X)
     >>> int(model.params_["k"])
     3
-    >>> model.k_log_likelihoods_.idxmax()
+    >>> int(model.k_log_likelihoods_.idxmax())
     3
     >>> model.predict_purchases(X, t=26).head(3).round(3).tolist()
     [0.14, 0.346, 1.224]
