@@ -152,6 +152,27 @@ def test_the_step_on_its_own_shortens_its_horizon_to_what_the_history_allows() -
     assert early_life_step(log, max_age_days=0).max_age_days is None  # 0 turns it off
 
 
+def test_a_refund_only_customer_is_nobody_s_new_customer(new_tx: pd.DataFrame) -> None:
+    # A return with no purchase (Online Retail has two in its last 90 days) makes no
+    # customer row, so the step's count of new customers must leave it out too.
+    end = new_tx["timestamp"].max()
+    refund = new_tx.iloc[[0]].assign(
+        customer_id=new_tx["customer_id"].max() + 1,
+        order_id=new_tx["order_id"].max() + 1,
+        timestamp=end,
+        amount=-5.0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log = validate_step(pd.concat([new_tx, refund], ignore_index=True), horizon=180)
+        result = early_life_step(log, max_age_days=90)
+    first_day = new_tx.groupby("customer_id")["timestamp"].min().dt.floor("D")
+    days = (log.observation_end.floor("D") - first_day).dt.days
+    buyers = int((days <= 90).sum())
+    (note,) = [n for n in result.notes if n.startswith("early_life_value:")]
+    assert f"({buyers:,} on " in note
+
+
 def _rewrite(folder: Path, name: str, data: object | None) -> None:
     """Replace (or with None remove) a bundle file, keeping the manifest's checksums true."""
     manifest = json.loads((folder / "manifest.json").read_text())

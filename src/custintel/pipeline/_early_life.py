@@ -81,9 +81,16 @@ def check_early_life_days(value: Any) -> int | None:
 
 
 def _first_days(frame: pd.DataFrame) -> pd.Series:
-    """Each customer's first purchase day (midnight), from canonical transactions."""
-    first = frame.groupby("customer_id", sort=True, observed=True)["timestamp"].min()
-    return pd.to_datetime(first).dt.floor("D")
+    """Each customer's first day (midnight), from canonical transactions.
+
+    Customers with only refund rows are left out, as the customer summary
+    leaves them out: they are nobody's new customer, and counting them would
+    make the step's note disagree with the scored table.
+    """
+    grouped = frame.groupby("customer_id", sort=True, observed=True)
+    first = pd.to_datetime(grouped["timestamp"].min()).dt.floor("D")
+    buys = grouped["amount"].max() >= 0  # a purchase row (amount >= 0) among them
+    return first.loc[buys.to_numpy()]
 
 
 def early_life_step(
