@@ -133,10 +133,12 @@ def clv_section(result: IntelligenceResult, horizon: int | None) -> Section:
         boundary = _boundary_rows(selection)
         if boundary:
             blocks.append(paragraph(_boundary_text(selection, boundary)))
+        # enough decimals that the errors which decided the choice read differently
+        mae_digits = fmt.telling_digits(selection["holdout_mae"])
         shown = fmt.format_frame(
             selection,
             {
-                "holdout_mae": fmt.number,
+                "holdout_mae": lambda v: fmt.number(v, mae_digits),
                 "log_likelihood": lambda v: fmt.number(v, 1),
                 "boundary": lambda v: "yes: reduces to NBD" if v is True or v == 1 else "",
                 "lr_statistic": lambda v: "" if pd.isna(v) else fmt.number(v, 2),

@@ -26,6 +26,7 @@ __all__ = [
     "number",
     "percent",
     "ratio",
+    "telling_digits",
 ]
 
 
@@ -130,6 +131,26 @@ def number(x: Any, digits: int = 2) -> str:
     if _missing(x):
         return "–"
     return f"{float(x):,.{digits}f}"
+
+
+def telling_digits(values: Any, least: int = 2, most: int = 4) -> int:
+    """Return the fewest decimals (``least`` to ``most``) that keep different values apart.
+
+    For a column a reader compares across rows (e.g. the holdout error that
+    decided a model choice): 1.538 and 1.540 would both read 1.54.
+
+    Examples
+    --------
+    >>> telling_digits([1.5384, 1.5396, 1.5384])
+    3
+    >>> telling_digits([1.5, 2.25])
+    2
+    """
+    numbers = sorted({float(v) for v in values if not _missing(v)})
+    for digits in range(least, most + 1):
+        if len({round(v, digits) for v in numbers}) == len(numbers):
+            return digits
+    return most
 
 
 def percent(x: Any) -> str:
