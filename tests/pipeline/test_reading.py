@@ -315,3 +315,24 @@ def test_online_retail_file() -> None:
         read_transactions(
             ONLINE_RETAIL, text_columns=ids, dayfirst=True, date_columns=["InvoiceDate"]
         )
+
+
+def test_a_ragged_file_is_explained_in_plain_words(tmp_path: Path) -> None:
+    # A line with more fields than the first: pandas says "Error tokenizing data. C error";
+    # the user hears which line, and the two usual causes (a basket list, a wrong separator).
+    source = _write(tmp_path / "x.csv", "cust,amount\na,1\nb,2,3\n")
+    with pytest.raises(SchemaError, match=r"line 3 has 3, the first line 2") as err:
+        read_transactions(source)
+    assert err.value.reason == "unreadable"
+    assert "basket list" in str(err.value) and "sep=" in str(err.value)
+    assert "C error" not in str(err.value) and "tokenizing" not in str(err.value)
+
+
+def test_the_groceries_basket_list_is_not_taken_for_a_transaction_log() -> None:
+    groceries = DATA / "groceries.csv"
+    if not groceries.exists():
+        if os.environ.get("CI") == "true":
+            raise FileNotFoundError(f"{groceries} is missing, but CI must have it")
+        pytest.skip(f"shared data absent ({groceries}); it is present in CI")
+    with pytest.raises(SchemaError, match=r"line 6 has 5, the first line 4\)\. A basket list"):
+        read_transactions(groceries)

@@ -61,6 +61,10 @@ EXACT_FLOATS: dict[str, Any] = (
 )
 
 
+#: The C parser's message for a line with more fields than the first.
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
 def _compression(file: Path) -> str | None:
     suffix = file.suffix.lower()
     return suffix if suffix in _OPENERS else None
@@ -624,8 +628,26 @@ def read_transactions(
         raise SchemaError(
             f"input file {str(file)!r} is empty: it has no header and no rows", reason="empty"
         ) from err
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as err:
+    except pd.errors.ParserError as err:
         detail = " ".join(str(err).split())  # the C parser's message ends in a newline
+        ragged = _RAGGED.search(detail)
+        if ragged is not None:
+            expected, line, seen = ragged.groups()
+            raise SchemaError(
+                f"cannot read {str(file)!r}: its rows have different numbers of fields (line "
+                f"{line} has {seen}, the first line {expected}). A basket list (one basket per "
+                "line, as Groceries) is not a transaction log: custintel needs one row per "
+                "purchase line with a customer id and a date, and mines basket lists with "
+                "custintel.basket.frequent_itemsets. Otherwise the separator may be wrong "
+                "(pass sep=...) or a field may hold an unquoted separator",
+                reason="unreadable",
+            ) from err
+        raise SchemaError(
+            f"cannot read {str(file)!r}: {detail}; check that it is a valid {kind or 'data'} file",
+            reason="unreadable",
+        ) from err
+    except (UnicodeDecodeError, OSError, EOFError) as err:
+        detail = " ".join(str(err).split())
         raise SchemaError(
             f"cannot read {str(file)!r}: {detail}; check that it is a valid {kind or 'data'} file",
             reason="unreadable",
