@@ -620,6 +620,11 @@ _DAYFIRST_HINT = re.compile(
     r"pd\.to_datetime\(df\[[^\]]*\](?:, format='mixed')?, dayfirst=True\)"
 )
 _LIST_ITEM = re.compile(r"'([^']*)'")
+#: A pandas or numpy example of a fix (", e.g. df = df[np.isfinite(df[...])]"), to the end
+#: of its clause: the command line cannot run it, so the fix is made in the file.
+_PANDAS_SNIPPET = re.compile(
+    r",? e\.g\.:? (?:df = )?(?:df|pd|np)[.\[](?:[^;()\n]|\((?:[^()]|\([^()]*\))*\))*"
+)
 
 
 def _as_options(message: str, args: argparse.Namespace) -> str:
@@ -654,6 +659,7 @@ def _as_options(message: str, args: argparse.Namespace) -> str:
 
     if "dayfirst" in available:
         message = _DAYFIRST_HINT.sub("pass --dayfirst", message)
+    message = _PANDAS_SNIPPET.sub(" in the file", message)
     # "pass trusted=True (--trust-bundle)" would read "--trust-bundle (--trust-bundle)"
     return _REPEATED_OPTION.sub(r"\g<option>", _KEYWORD_HINT.sub(option, message))
 
