@@ -80,17 +80,20 @@ def check_early_life_days(value: Any) -> int | None:
     return int(value) or None
 
 
-def _first_days(frame: pd.DataFrame) -> pd.Series:
+def _first_days(frame: pd.DataFrame, *, buyers_only: bool = False) -> pd.Series:
     """Each customer's first day (midnight), from canonical transactions.
 
-    Customers with only refund rows are left out, as the customer summary
-    leaves them out: they are nobody's new customer, and counting them would
-    make the step's note disagree with the scored table.
+    With ``buyers_only``, customers with only refund rows are left out, as the
+    customer summary leaves them out: they are nobody's new customer, and
+    counting them would make the step's note disagree with the scored table.
+    (Scoring needs no such filter: its rows are joined to the summary's.)
     """
     grouped = frame.groupby("customer_id", sort=True, observed=True)
-    first = pd.to_datetime(grouped["timestamp"].min()).dt.floor("D")
-    buys = grouped["amount"].max() >= 0  # a purchase row (amount >= 0) among them
-    return first.loc[buys.to_numpy()]
+    if not buyers_only:
+        return pd.to_datetime(grouped["timestamp"].min()).dt.floor("D")
+    table = grouped.agg(first=("timestamp", "min"), top=("amount", "max"))
+    first = pd.to_datetime(table["first"]).dt.floor("D")
+    return first.loc[(table["top"] >= 0).to_numpy()]  # a purchase row (amount >= 0)
 
 
 def early_life_step(
@@ -135,7 +138,7 @@ def early_life_step(
     if days is None:
         return EarlyLifeResult(model=None, max_age_days=None, horizon_days=None)
     frame, end = log.frame, log.observation_end
-    first = _first_days(frame)
+    first = _first_days(frame, buyers_only=True)
     age = (end - first).dt.days.to_numpy()
     n_new = int((age <= days).sum())
     requested = int(log.horizon)
