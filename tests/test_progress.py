@@ -146,3 +146,24 @@ def test_the_main_job_s_validation_leaves_no_stale_bar(monkeypatch: pytest.Monke
     text = stream.getvalue()
     assert "[1/9] validate" in text
     assert text.split("\r")[-1].strip() == ""
+
+
+def test_verbose_lines_show_after_an_app_s_dict_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    # logging.config.dictConfig() disables every existing logger it does not name (its
+    # default); an app that configures logging so still gets the lines it asked for with
+    # verbose=True, and the logger's state is put back afterwards.
+    import logging
+    import logging.config
+
+    from custintel.datasets import make_transactions
+    from custintel.pipeline import CustomerIntelligence
+
+    logger = logging.getLogger("custintel")
+    monkeypatch.setattr(logger, "disabled", logger.disabled)  # restored after the test
+    logging.config.dictConfig({"version": 1, "loggers": {"someone.else": {}}})
+    assert logger.disabled
+    tx = make_transactions(50, random_state=0).transactions
+    stream = fake_terminal(monkeypatch, delay=0.0)
+    CustomerIntelligence(verbose=True).validate(tx)
+    assert "[1/9] validate" in stream.getvalue()
+    assert logger.disabled

@@ -629,15 +629,19 @@ class CustomerIntelligence(BaseEstimator):
             return
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("custintel: %(message)s"))
-        previous_level = logger.level
+        previous_level, previous_disabled = logger.level, logger.disabled
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        # logging.config.dictConfig() disables every logger it does not name unless told
+        # otherwise (import-linter's command does so); verbose=True asks for these lines.
+        logger.disabled = False
         try:
             with progress_bar(len(STEPS), desc="custintel", unit="step", initial=done, leave=leave):
                 yield
         finally:
             logger.removeHandler(handler)
             logger.setLevel(previous_level)
+            logger.disabled = previous_disabled
 
     def fit(self, tx: TransactionsLike | ValidatedLog, y: object = None) -> CustomerIntelligence:
         """Run every step on a transaction log.
