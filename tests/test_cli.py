@@ -252,6 +252,19 @@ def test_schema_file_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     missing = tmp_path / "nope.toml"
     assert main(["summarize", str(source), "--out", str(tmp_path), "--schema", str(missing)]) == 2
     assert "does not exist" in capsys.readouterr().err
+    bad.write_text('{"customer_id": "cust", "attributes": "tier"}')
+    assert main(["report", str(source), "--out", str(tmp_path), "--schema", str(bad)]) == 2
+    assert 'attributes = ["loyalty_tier"]' in capsys.readouterr().err
+
+
+def test_schema_file_and_options_name_attribute_columns(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.toml"
+    schema.write_text('customer_id = "cust"\nattributes = ["tier"]\n')
+    parser = cli._build_parser()
+    args = parser.parse_args(
+        ["report", "x.csv", "--out", "o", "--schema", str(schema), "--attribute", "segment"]
+    )
+    assert cli._mapping(args) == {"customer_id": "cust", "attributes": ["tier", "segment"]}
 
 
 # --- exit codes ----------------------------------------------------------------------------
@@ -1023,3 +1036,27 @@ def test_pandas_fix_examples_become_fixes_in_the_file(
     err = capsys.readouterr().err
     assert "strip currency symbols and thousands separators in the file" in err
     assert "df[" not in err and "np.isfinite" not in err and "e.g. df" not in err
+
+
+@pytest.mark.slow
+def test_report_reads_a_named_attribute_column_as_a_clv_covariate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from custintel.datasets import make_transactions
+
+    tx = make_transactions(
+        3000, random_state=3, covariate_effects={"purchase": {"customer_type=B2B": 0.9}}
+    ).transactions.rename(columns={"customer_type": "account_kind"})
+    source = tmp_path / "tx.parquet"
+    tx.to_parquet(source)
+    out = tmp_path / "out"
+    argv = ["report", str(source), "--out", str(out), "--horizon", "180", "--quiet"]
+    assert main([*argv, "--clv-covariates", "account_kind"]) == 2
+    err = capsys.readouterr().err  # said in the command line's terms
+    assert "--clv-covariates names ['account_kind']" in err
+    assert "--attribute loyalty_tier" in err and "TransactionSchema" not in err
+    assert main([*argv, "--attribute", "account_kind", "--clv-covariates", "auto"]) == 0
+    manifest = json.loads((out / "models" / "manifest.json").read_text())
+    assert manifest["schema_given"]["attributes"] == ["account_kind"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "account_kind: B2B" in report  # the note on the covariates compared

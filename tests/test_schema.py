@@ -56,6 +56,35 @@ def test_optional_roles_are_picked_up_by_name_and_extra_columns_dropped() -> Non
     assert list(out.columns) == ["customer_id", "timestamp", "amount", "item_id"]
 
 
+def test_other_attribute_columns_are_kept_under_their_own_names() -> None:
+    df = frame(tier=["gold", None, "gold", "silver"], note=["", "", "", ""])
+    schema = TransactionSchema(attributes=["tier"])
+    assert schema.attributes == ("tier",)  # a list is kept as a tuple: the schema is hashable
+    assert hash(schema) == hash(TransactionSchema(attributes=("tier",)))
+    out = validate_transactions(df, schema)
+    assert list(out.columns) == ["customer_id", "timestamp", "amount", "tier"]
+    assert sorted(out["tier"].dropna()) == ["gold", "gold", "silver"]  # missing values kept
+    assert TransactionSchema.coerce({"attributes": ["tier"]}) == schema
+    with pytest.raises(SchemaError, match=r"attribute column\(s\) \['tier'\].*are missing") as err:
+        validate_transactions(frame(), schema)
+    assert err.value.reason == "missing_column"
+
+
+@pytest.mark.parametrize(
+    ("attributes", "error", "match"),
+    [
+        ("tier", TypeError, "must be a list of column names"),
+        ([""], TypeError, "non-empty column names"),
+        (["tier", "tier"], ValueError, "names a column twice"),
+        (["region"], ValueError, r"named like roles; map a role with its own field"),
+        (["day"], ValueError, "named like roles"),
+    ],
+)
+def test_bad_attributes_are_refused(attributes: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        TransactionSchema(attributes=attributes)  # type: ignore[arg-type]
+
+
 # --- normalised copy ------------------------------------------------------------------
 
 

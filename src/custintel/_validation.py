@@ -26,6 +26,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 from scipy import sparse
 
+from custintel._roles import OPTIONAL_ROLES, REQUIRED_ROLES
 from custintel.exceptions import DataQualityWarning, SchemaError, warn
 
 __all__ = [
@@ -811,6 +812,14 @@ def resolve_columns(
     if derive_amount and mapping["amount"] not in columns and priced:
         del mapping["amount"]
     missing = [role for role, column in mapping.items() if column not in columns]
+    extra = [r for r in missing if r not in (*REQUIRED_ROLES, *OPTIONAL_ROLES)]  # attributes
+    if extra:
+        raise SchemaError(
+            f"the attribute column(s) {extra} of TransactionSchema(attributes=...) are missing; "
+            f"columns present: {present}; add them to the data, or leave them out of "
+            "attributes",
+            reason="missing_column",
+        )
     if missing:
         guesses = {role: suggest(role, present) for role in missing}
         parts = [

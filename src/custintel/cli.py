@@ -179,16 +179,15 @@ def _non_negative(value: str) -> float:
 
 
 def _clv_covariates(value: str) -> str | list[str]:
-    """Check ``--clv-covariates``: 'auto' or a comma-separated list of attribute roles."""
+    """Check ``--clv-covariates``: 'auto' or a comma-separated list of attribute names."""
     if value.strip() == "auto":
         return "auto"
     roles = [part.strip() for part in value.split(",") if part.strip()]
-    known = ("customer_type", "region", "channel")
-    unknown = [r for r in roles if r not in known]
-    if not roles or unknown or len(set(roles)) != len(roles):
+    if not roles or len(set(roles)) != len(roles):
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not 'auto' or a comma-separated list of distinct roles among "
-            f"{', '.join(known)}, e.g. --clv-covariates region,channel"
+            f"{value!r} is not 'auto' or a comma-separated list of distinct attribute names "
+            "(customer_type, region, channel, or columns named with --attribute), e.g. "
+            "--clv-covariates region,channel"
         )
     return roles
 
@@ -270,6 +269,14 @@ def _add_mapping_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help='TOML or JSON file mapping roles to columns, e.g. customer_id = "cust"; '
         "options below override it",
+    )
+    mapping.add_argument(
+        "--attribute",
+        dest="attributes",
+        action="append",
+        metavar="COLUMN",
+        help="another per-customer attribute column (e.g. a loyalty tier), kept under its own "
+        "name for --clv-covariates; repeat for more",
     )
     for role in REQUIRED_ROLES + OPTIONAL_ROLES:
         what = _ROLE_HELP.get(role, f"the {role.replace('_', ' ')}")
@@ -512,9 +519,10 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--clv-covariates",
         type=_clv_covariates,
-        metavar="ROLES",
+        metavar="NAMES",
         help="customer attributes the CLV models may read as covariates: 'auto' (every "
-        "mapped one of customer_type, region, channel) or a comma-separated list; the "
+        "mapped one of customer_type, region, channel and every --attribute column) or a "
+        "comma-separated list; the "
         "covariate models are chosen only when they forecast the holdout better "
         "(default: none)",
     )
@@ -620,11 +628,29 @@ _DAYFIRST_HINT = re.compile(
     r"pd\.to_datetime\(df\[[^\]]*\](?:, format='mixed')?, dayfirst=True\)"
 )
 _LIST_ITEM = re.compile(r"'([^']*)'")
+#: A schema hint, e.g. "TransactionSchema(region='country')": options on the command line.
+_SCHEMA_HINT = re.compile(r"TransactionSchema\((?P<args>[^()]*)\)")
+_SCHEMA_ARGUMENT = re.compile(r"(?P<role>[a-z_]+)=(?:'(?P<column>[^']*)'|\[(?P<list>[^\]]*)\])")
 #: A pandas or numpy example of a fix (", e.g. df = df[np.isfinite(df[...])]"), to the end
 #: of its clause: the command line cannot run it, so the fix is made in the file.
 _PANDAS_SNIPPET = re.compile(
     r",? e\.g\.:? (?:df = )?(?:df|pd|np)[.\[](?:[^;()\n]|\((?:[^()]|\([^()]*\))*\))*"
 )
+
+
+def _schema_options(match: re.Match[str]) -> str:
+    """Spell a ``TransactionSchema(...)`` hint as the mapping options it stands for."""
+    options = []
+    for argument in _SCHEMA_ARGUMENT.finditer(match["args"]):
+        role = argument["role"]
+        if argument["list"] is not None and role == "attributes":
+            for name in _LIST_ITEM.findall(argument["list"]):
+                options.append(f"--attribute {shlex.quote(name)}")
+        elif argument["column"] is not None and role in (*REQUIRED_ROLES, *OPTIONAL_ROLES):
+            options.append(f"--{role.replace('_', '-')} {shlex.quote(argument['column'])}")
+        else:
+            return match[0]  # not a hint the options can spell
+    return " ".join(options) if options else match[0]
 
 
 def _as_options(message: str, args: argparse.Namespace) -> str:
@@ -660,11 +686,15 @@ def _as_options(message: str, args: argparse.Namespace) -> str:
     if "dayfirst" in available:
         message = _DAYFIRST_HINT.sub("pass --dayfirst", message)
     message = _PANDAS_SNIPPET.sub(" in the file", message)
+    if "attributes" in available:  # the commands with column-mapping options
+        message = _SCHEMA_HINT.sub(_schema_options, message)
+    if "clv_covariates" in available:
+        message = message.replace("clv_covariates names", "--clv-covariates names")
     # "pass trusted=True (--trust-bundle)" would read "--trust-bundle (--trust-bundle)"
     return _REPEATED_OPTION.sub(r"\g<option>", _KEYWORD_HINT.sub(option, message))
 
 
-def _schema_file(path: Path) -> dict[str, str]:
+def _schema_file(path: Path) -> dict[str, Any]:
     from custintel.exceptions import SchemaError
 
     if not path.is_file():
@@ -690,27 +720,38 @@ def _schema_file(path: Path) -> dict[str, str]:
     if isinstance(data, dict) and isinstance(data.get("schema"), dict):
         data = data["schema"]
     roles = set(REQUIRED_ROLES + OPTIONAL_ROLES)
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+    attributes = data.get("attributes", []) if isinstance(data, dict) else []
+    if (
+        not isinstance(data, dict)
+        or not all(isinstance(v, str) for k, v in data.items() if k != "attributes")
+        or not isinstance(attributes, list)
+        or not all(isinstance(v, str) for v in attributes)
+    ):
         raise SchemaError(
             f"schema file {str(path)!r} must map roles to column names, e.g. "
-            'customer_id = "cust" (TOML) or {"customer_id": "cust"} (JSON)',
+            'customer_id = "cust" (TOML) or {"customer_id": "cust"} (JSON), and may list other '
+            'attribute columns, e.g. attributes = ["loyalty_tier"]',
             reason="bad_schema_file",
         )
-    unknown = sorted(set(data) - roles)
+    unknown = sorted(set(data) - roles - {"attributes"})
     if unknown:
         raise SchemaError(
             f"schema file {str(path)!r} names unknown roles {unknown}; valid roles are "
-            f"{list(REQUIRED_ROLES + OPTIONAL_ROLES)}",
+            f"{list(REQUIRED_ROLES + OPTIONAL_ROLES)}, and 'attributes' lists other columns",
             reason="bad_schema_file",
         )
     return dict(data)
 
 
-def _mapping(args: argparse.Namespace) -> dict[str, str]:
+def _mapping(args: argparse.Namespace) -> dict[str, Any]:
     mapping = _schema_file(args.schema) if args.schema is not None else {}
     for role in REQUIRED_ROLES + OPTIONAL_ROLES:
         if getattr(args, role) is not None:
             mapping[role] = getattr(args, role)
+    if getattr(args, "attributes", None):
+        mapping["attributes"] = list(
+            dict.fromkeys([*mapping.get("attributes", []), *args.attributes])
+        )
     return mapping
 
 

@@ -142,6 +142,13 @@ class TransactionSchema:
         Whether the line was sold on a promotion: a flag (``True``/``1``/
         ``"yes"``) or a campaign code. Missing values, ``False``, ``0``,
         ``""``, ``"0"``, ``"no"``, ``"false"`` and ``"none"`` mean no promotion.
+    attributes : tuple of str, default=()
+        Other per-customer attribute columns beyond ``customer_type``,
+        ``region`` and ``channel`` (e.g. a loyalty tier or an acquisition
+        campaign), carried through validation under their own names, so that
+        :class:`~custintel.pipeline.CustomerIntelligence` can read them as CLV
+        covariates (``clv_covariates``). Each must exist in the data and may
+        not be named like a role.
 
     Examples
     --------
@@ -175,9 +182,13 @@ class TransactionSchema:
     discount: str | None = None
     list_amount: str | None = None
     promotion: str | None = None
+    attributes: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "attributes", _checked_attributes(self.attributes))
         for field in dataclasses.fields(self):
+            if field.name == "attributes":
+                continue
             value = getattr(self, field.name)
             if value is None and field.name not in REQUIRED_ROLES:
                 continue
@@ -205,11 +216,13 @@ class TransactionSchema:
         if isinstance(schema, cls):
             return schema
         if isinstance(schema, Mapping):
-            unknown = sorted(set(schema) - set(REQUIRED_ROLES) - set(OPTIONAL_ROLES))
+            known = {*REQUIRED_ROLES, *OPTIONAL_ROLES, "attributes"}
+            unknown = sorted(set(schema) - known)
             if unknown:
                 raise TypeError(
                     f"unknown schema roles {unknown}; valid roles are "
-                    f"{list(REQUIRED_ROLES + OPTIONAL_ROLES)}"
+                    f"{list(REQUIRED_ROLES + OPTIONAL_ROLES)}, and 'attributes' lists other "
+                    "per-customer attribute columns"
                 )
             return cls(**dict(schema))
         raise TypeError(
@@ -243,7 +256,31 @@ class TransactionSchema:
                 mapping[role] = column
             elif role in present:
                 mapping[role] = role
+        for name in self.attributes:  # other attributes keep their own names
+            mapping[name] = name
         return mapping
+
+
+def _checked_attributes(value: Any) -> tuple[str, ...]:
+    """Check ``TransactionSchema.attributes``: distinct column names, none named like a role."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"TransactionSchema.attributes must be a list of column names, got {value!r}; e.g. "
+            "TransactionSchema(attributes=['loyalty_tier'])"
+        )
+    names = tuple(value)
+    bad = [v for v in names if not isinstance(v, str) or not v]
+    if bad:
+        raise TypeError(f"TransactionSchema.attributes must be non-empty column names, got {bad!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"TransactionSchema.attributes names a column twice: {list(names)}")
+    roles = [v for v in names if v in (*REQUIRED_ROLES, *OPTIONAL_ROLES, "day")]
+    if roles:
+        raise ValueError(
+            f"TransactionSchema.attributes {roles} are named like roles; map a role with its "
+            f"own field (e.g. TransactionSchema({roles[0]}='{roles[0]}')), or rename the column"
+        )
+    return names
 
 
 def suggest_column(role: str, columns: list[str]) -> str | None:

@@ -179,7 +179,13 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     from pyspark.sql import functions as sf
 
     from custintel._validation import CleaningPolicies
-    from custintel.backends import churn_table, early_life_table, prepare
+    from custintel.backends import (
+        CHURN_ATTRIBUTES,
+        attribute_table,
+        churn_table,
+        early_life_table,
+        prepare,
+    )
     from custintel.pipeline import early_life_feature_names
 
     policies = CleaningPolicies(refunds=ci.refunds, observation_end=as_of, duplicates=ci.duplicates)
@@ -196,6 +202,13 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
             .agg(sf.array_sort(sf.collect_set(sf.col("item_id").cast("string"))).alias("items"))
         )
         native = native.join(bought, on="customer_id", how="left")
+    # CLV covariates from the schema's other attribute columns (the roles come with the
+    # churn table): each customer's most frequent value, as the pandas path takes it
+    others = [n for n in getattr(ci, "clv_covariates_", {}) if n not in CHURN_ATTRIBUTES]
+    for name in others:
+        native = native.join(
+            nw.to_native(attribute_table(rows, name)), on="customer_id", how="left"
+        )
     early_life = getattr(ci, "early_life_", None)
     early_names = early_life_feature_names(early_life)
     if early_names and early_life is not None:
@@ -205,13 +218,17 @@ def _transaction_features(df: Any, ci: Any, as_of: Any) -> tuple[Any, Any, str]:
     id_type = dict(native.dtypes)["customer_id"]
 
     def build(batch: pd.DataFrame) -> pd.DataFrame:
-        return _features_from_aggregates(batch, roles, end, early_names)
+        return _features_from_aggregates(batch, roles, end, early_names, others)
 
     return native, build, id_type
 
 
 def _features_from_aggregates(
-    batch: pd.DataFrame, roles: tuple[str, ...], end: int, early_names: list[str]
+    batch: pd.DataFrame,
+    roles: tuple[str, ...],
+    end: int,
+    early_names: list[str],
+    others: list[str],
 ) -> pd.DataFrame:
     """Finish one batch of customer aggregates into the rows ``score_customers`` reads."""
     from custintel.backends import churn_rows, early_life_rows
@@ -227,6 +244,10 @@ def _features_from_aggregates(
         features["items"] = [
             [] if items is None else list(items) for items in present["items"].tolist()
         ]
+    for name in others:  # the schema's other attributes read as CLV covariates
+        values = present[f"attr_{name}"].to_numpy(dtype=object)
+        known = sorted({v for v in values if not pd.isna(v)})
+        features[name] = pd.Categorical(values, categories=pd.Index(known))
     if early_names:  # NaN for customers who are not new, as the pandas path leaves them
         early = early_life_rows(present, end).add_prefix(EARLY_LIFE_FEATURE_PREFIX)
         early.index = features.index

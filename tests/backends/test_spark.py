@@ -312,11 +312,15 @@ def test_score_continuous_timestamps_as_pandas_does(to_spark: Any, tmp_path: Pat
             assert got[column].tolist() == expected[column].tolist(), column
 
 
+@pytest.mark.parametrize("column", ["customer_type", "account_kind"])
 def test_score_a_covariate_clv_model_as_pandas_does(
-    to_spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    to_spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str
 ) -> None:
-    # A bundle whose CLV model reads customer_type as a covariate: Spark computes each
-    # customer's attribute in-engine and the 0/1 column in score_customers, like pandas.
+    # A bundle whose CLV model reads an attribute as a covariate: the customer_type role,
+    # or the same values in a column named in TransactionSchema(attributes=...). Spark
+    # takes each customer's most frequent value in-engine and the 0/1 column in
+    # score_customers, as pandas does.
+    from custintel import TransactionSchema
     from custintel.datasets import make_transactions
     from custintel.pipeline import CustomerIntelligence, _steps
     from custintel.spark import score
@@ -324,15 +328,24 @@ def test_score_a_covariate_clv_model_as_pandas_does(
     monkeypatch.setattr(_steps, "CANDIDATES", {})  # the covariate model alone in the choice
     tx = make_transactions(
         800, random_state=2, covariate_effects={"purchase": {"customer_type=B2B": 0.9}}
-    ).transactions
+    ).transactions.rename(columns={"customer_type": column})
+    tx[column] = tx[column].astype(str)
+    named = [column] if column != "customer_type" else []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ci = CustomerIntelligence(
-            duplicates="keep", refunds="net", horizon=180, clv_covariates=["customer_type"]
+            TransactionSchema(attributes=named),
+            duplicates="keep",
+            refunds="net",
+            horizon=180,
+            clv_covariates=[column],
         ).fit(tx)
         expected = _as_plain(ci.score(tx))
-    assert ci.clv_covariates_ == {"customer_type": ["B2B"]}
+    assert ci.clv_covariates_ == {column: ["B2B"]}
     folder = ci.save(tmp_path / "models")
     got = _as_plain(score(to_spark(tx), folder).toPandas().set_index("customer_id").sort_index())
-    for column in ("p_alive", "expected_purchases", "expected_clv"):
-        np.testing.assert_allclose(got[column], expected[column], rtol=1e-9, err_msg=column)
+    assert got.index.tolist() == expected.index.tolist()
+    for name in ("p_alive", "expected_purchases", "expected_clv"):
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-9, err_msg=name)
+    with pytest.raises(SchemaError, match=column):
+        score(to_spark(tx.drop(columns=column)), folder)

@@ -175,7 +175,61 @@ def test_clv_covariates_parameter_is_checked(attributed: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="clv_covariates must be None, 'auto'"):
         CustomerIntelligence(clv_covariates="region").fit(attributed)
     with pytest.raises(ValueError, match="clv_covariates"):
-        CustomerIntelligence(clv_covariates=["age"]).fit(attributed)
+        CustomerIntelligence(clv_covariates=["region", "region"]).fit(attributed)
+    # a name that is neither a mapped role nor an attribute column of the schema
+    with pytest.raises(SchemaError, match=r"clv_covariates names \['age'\].*attributes="):
+        CustomerIntelligence(horizon=180, clv_covariates=["age"]).fit(attributed)
     plain = attributed.drop(columns=["region", "channel", "customer_type"])
     with pytest.raises(SchemaError, match="clv_covariates names \\['region'\\]"):
         CustomerIntelligence(horizon=180, clv_covariates=["region"]).fit(plain)
+
+
+def test_an_attribute_column_the_user_names_is_a_covariate_like_a_role(
+    attributed: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The planted B2B effect, in a column that is no role: named in the schema's
+    # attributes, it gives the same CLV model and forecasts as the customer_type role.
+    from custintel import TransactionSchema
+    from custintel.pipeline import _steps
+
+    monkeypatch.setattr(_steps, "CANDIDATES", {})  # the covariate model alone in the choice
+    by_role = CustomerIntelligence(horizon=180, clv_covariates=["customer_type"]).fit(attributed)
+    renamed = attributed.rename(columns={"customer_type": "account_kind"})
+    schema = TransactionSchema(attributes=["account_kind"])
+    ci = CustomerIntelligence(schema, horizon=180, clv_covariates=["account_kind"]).fit(renamed)
+    assert ci.clv_covariates_ == {"account_kind": ["B2B"]}
+    model = ci.clv_model_.purchase_model_
+    assert model.purchase_covariates == ["account_kind=B2B"]
+    assert model.params_["purchase:account_kind=B2B"] == pytest.approx(
+        by_role.clv_model_.purchase_model_.params_["purchase:customer_type=B2B"], rel=1e-9
+    )
+    for column in ("p_alive", "expected_purchases", "expected_clv"):
+        np.testing.assert_allclose(ci.customers_[column], by_role.customers_[column], rtol=1e-9)
+    # the bundle keeps the schema's attributes and scores alike, batch-independently
+    folder = ci.save(tmp_path / "bundle")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["schema_given"]["attributes"] == ["account_kind"]
+    loaded = load_bundle(folder)
+    assert loaded.schema_.attributes == ("account_kind",)
+    pd.testing.assert_frame_equal(loaded.score(renamed), ci.customers_)
+    some = renamed[renamed["customer_id"].isin(renamed["customer_id"].unique()[:40])]
+    pd.testing.assert_frame_equal(loaded.score(some), ci.customers_.loc[loaded.score(some).index])
+    with pytest.raises(SchemaError, match=r"'account_kind' \(an attribute of the schema"):
+        loaded.check_transaction_columns([c for c in renamed.columns if c != "account_kind"])
+    # an encoding naming a column that is not among the schema's attributes is refused
+    manifest["scoring"]["clv_covariates"] = {"loyalty": ["B2B"]}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InvalidModelError, match="clv_covariates"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load_bundle(folder)
+
+
+def test_auto_covariates_include_the_schema_s_attribute_columns(attributed: pd.DataFrame) -> None:
+    from custintel import TransactionSchema
+
+    renamed = attributed.rename(columns={"customer_type": "account_kind"})
+    log = validate_step(renamed, horizon=180, schema=TransactionSchema(attributes=["account_kind"]))
+    result = clv_step(log, summarise_step(log), covariates="auto")
+    assert "BG/NBD + covariates" in result.selection.index
+    (note,) = [n for n in result.notes if "covariates" in n]
+    assert "account_kind: B2B" in note

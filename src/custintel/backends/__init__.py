@@ -64,7 +64,7 @@ from custintel.backends._output import keep_categories
 
 if TYPE_CHECKING:
     from custintel.backends._early_life import early_life_rows, early_life_table
-    from custintel.backends._features import churn_rows, churn_table
+    from custintel.backends._features import attribute_table, churn_rows, churn_table
     from custintel.backends._prepare import Prepared, prepare
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "TimeUnit",
     "add_holdout_columns",
     "aggregates_for",
+    "attribute_table",
     "btyd_no_purchase",
     "btyd_table",
     "check_calibration_end",
@@ -159,7 +160,7 @@ def __getattr__(name: str) -> Any:
         from custintel.backends import _early_life
 
         return getattr(_early_life, name)
-    if name in ("churn_rows", "churn_table"):
+    if name in ("attribute_table", "churn_rows", "churn_table"):
         from custintel.backends import _features
 
         return getattr(_features, name)

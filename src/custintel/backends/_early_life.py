@@ -21,7 +21,7 @@ from custintel.backends._definitions import (
     EARLY_LIFE_COLUMNS,
     early_life_columns,
 )
-from custintel.backends._features import _ID, _attribute_table, _limbs
+from custintel.backends._features import _ID, _limbs, attribute_table
 
 __all__ = ["EARLY_LIFE_PREFIX", "early_life_rows", "early_life_table"]
 
@@ -105,7 +105,7 @@ def early_life_table(rows: Any, roles: tuple[str, ...], *, end_day: int, max_age
         table = table.join(items, on=_ID, how="left")
     for role in EARLY_LIFE_ATTRIBUTES:
         if role in roles:
-            table = table.join(_attribute_table(first_lines, role), on=_ID, how="left")
+            table = table.join(attribute_table(first_lines, role), on=_ID, how="left")
     names = table.collect_schema().names()
     return table.rename({name: EARLY_LIFE_PREFIX + name for name in names if name != _ID})
 

@@ -453,7 +453,7 @@ def calibration_holdout_split(
     return summary
 
 
-def _attribute_table(rows: Any, role: str) -> Any:
+def attribute_table(rows: Any, role: str) -> Any:
     """Most frequent non-null value per customer; ties go to the value that sorts first."""
     counted = (
         rows.filter(~nw.col(role).is_null())
@@ -501,7 +501,7 @@ def churn_table(
     table = customer_table(rows, roles, cut_day=cut_day, window=window, prepared=prepared)
     for role in CHURN_ATTRIBUTES:
         if role in roles:
-            table = table.join(_attribute_table(rows, role), on=_ID, how="left")
+            table = table.join(attribute_table(rows, role), on=_ID, how="left")
     return table
 
 

@@ -598,7 +598,9 @@ class CrossSellRecommender(BaseEstimator):
         params = self.get_params()
         schema = params.pop("schema")
         if isinstance(schema, TransactionSchema):
-            schema = {k: v for k, v in dataclasses.asdict(schema).items() if v is not None}
+            schema = {
+                k: v for k, v in dataclasses.asdict(schema).items() if v is not None and v != ()
+            }
         params["schema"] = dict(schema) if schema is not None else None
         return {
             "format": _FORMAT,

@@ -269,7 +269,8 @@ def customer_attributes(
         automatically.
     roles : sequence of str, optional
         Attribute roles to summarise, among ``customer_type``, ``region`` and
-        ``channel``; default: every one that is mapped.
+        ``channel`` and the schema's other ``attributes``; default: every one
+        that is mapped.
     observation_end, refunds, duplicates : optional
         Cleaning policies of :func:`~custintel.validate_transactions`; by default the
         latest transaction's day, "net" and "warn".
@@ -315,14 +316,19 @@ def customer_attributes(
     1            online
     2            online
     """
+    schema = TransactionSchema.coerce(schema)
+    known = (*ATTRIBUTE_ROLES, *schema.attributes)  # the roles, then the schema's others
     if roles is not None:
-        unknown = sorted(set(roles) - set(ATTRIBUTE_ROLES))
+        unknown = sorted(set(roles) - set(known))
         if unknown:
-            raise ValueError(f"unknown attribute roles {unknown}; use some of {ATTRIBUTE_ROLES}")
+            raise ValueError(
+                f"unknown attribute roles {unknown}; use some of {list(known)} (other columns "
+                "are named in TransactionSchema(attributes=[...]))"
+            )
     validated = validated_transactions(
         tx, schema, refunds=refunds, observation_end=observation_end, duplicates=duplicates
     )
-    wanted = [r for r in ATTRIBUTE_ROLES if (roles is None or r in roles)]
+    wanted = [r for r in known if (roles is None or r in roles)]
     missing = [r for r in wanted if not validated.has(r)]
     if roles is not None and missing:
         raise SchemaError(

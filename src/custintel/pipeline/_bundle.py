@@ -164,7 +164,7 @@ def _manifest(ci: Any, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "schema": ci.schema_mapping_,
         "schema_given": _plain(
-            {k: v for k, v in vars(ci.schema_).items() if v is not None}
+            {k: v for k, v in vars(ci.schema_).items() if v is not None and v != ()}
             if schema is not None
             else None
         ),

@@ -1,7 +1,9 @@
 """Customer attributes as covariates of the main job's CLV models.
 
-A customer's ``customer_type``, ``region`` or ``channel`` is the value on
-most of their transaction lines (:func:`custintel.features.customer_attributes`).
+A customer's ``customer_type``, ``region`` or ``channel`` (or another
+attribute column named in ``TransactionSchema(attributes=[...])``) is the
+value on most of their transaction lines
+(:func:`custintel.features.customer_attributes`).
 The purchase models read covariates as numbers, so each attribute becomes
 0/1 columns, one per frequent value except the most frequent, which is the
 baseline; rarer values (and a missing attribute) also read as the baseline.
@@ -19,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custintel._roles import REQUIRED_ROLES
 from custintel._validation import ATTRIBUTE_ROLES
-from custintel.exceptions import SchemaError
+from custintel.exceptions import SchemaError, quiet
+from custintel.schema import TransactionSchema
 
 __all__ = [
     "MAX_LEVELS",
@@ -29,6 +33,7 @@ __all__ = [
     "add_dummies",
     "check_encoding",
     "covariate_roles",
+    "customer_attribute_table",
     "dummy_columns",
     "fit_encoding",
 ]
@@ -44,56 +49,83 @@ MIN_LEVEL_CUSTOMERS = 30
 AUTO = "auto"
 
 
-def covariate_roles(spec: Any, mapped: Sequence[str]) -> list[str]:
-    """Resolve ``clv_covariates`` against the attribute roles the data map.
+def covariate_roles(spec: Any, mapped: Sequence[str], extras: Sequence[str] = ()) -> list[str]:
+    """Resolve ``clv_covariates`` against the attributes the data have.
 
     Parameters
     ----------
     spec : None, "auto" or sequence of str
-        ``None``: no covariates; ``"auto"``: every mapped attribute role; a
-        list: these roles, each of which must be mapped.
+        ``None``: no covariates; ``"auto"``: every mapped attribute role and
+        every other attribute column of the schema; a list: these names,
+        each of which must be one of those.
     mapped : sequence of str
-        The attribute roles the transaction log maps.
+        The columns of the canonical transaction log.
+    extras : sequence of str, default=()
+        The schema's other attribute columns (``TransactionSchema.attributes``).
 
     Returns
     -------
     list of str
-        Roles, in :data:`~custintel._validation.ATTRIBUTE_ROLES` order.
+        The roles in :data:`~custintel._validation.ATTRIBUTE_ROLES` order,
+        then the other attributes in the schema's order.
 
     Raises
     ------
     SchemaError
-        When a listed role is not mapped (``reason="missing_column"``).
+        When a listed name is neither (``reason="missing_column"``).
     """
+    available = [r for r in (*ATTRIBUTE_ROLES, *extras) if r in mapped]
     if spec is None:
         return []
     if spec == AUTO:
-        return [r for r in ATTRIBUTE_ROLES if r in mapped]
-    missing = [r for r in spec if r not in mapped]
+        return available
+    missing = [r for r in spec if r not in available]
     if missing:
         raise SchemaError(
-            f"clv_covariates names {missing}, but the transactions map no such column; map "
-            "it in the schema (e.g. TransactionSchema(region='country')) or leave it out",
+            f"clv_covariates names {missing}, but the transactions have no such attribute; map "
+            "a role (e.g. TransactionSchema(region='country')), or name another per-customer "
+            "column: TransactionSchema(attributes=['loyalty_tier']); or leave it out",
             reason="missing_column",
         )
-    return [r for r in ATTRIBUTE_ROLES if r in spec]
+    return [r for r in available if r in spec]
 
 
 def check_covariate_spec(spec: Any) -> None:
-    """Refuse a ``clv_covariates`` value that is not None, "auto" or a list of roles."""
+    """Refuse a ``clv_covariates`` value that is not None, "auto" or a list of names."""
     if spec is None or spec == AUTO:
         return
-    roles = list(ATTRIBUTE_ROLES)
     if (
         isinstance(spec, (str, bytes))
         or not isinstance(spec, Sequence)
         or not spec
-        or not all(isinstance(r, str) and r in roles for r in spec)
+        or not all(isinstance(r, str) and r for r in spec)
         or len(set(spec)) != len(spec)
     ):
         raise ValueError(
-            f"clv_covariates must be None, 'auto' or a list of distinct attribute roles among "
-            f"{roles}, got {spec!r}; e.g. clv_covariates=['region']"
+            f"clv_covariates must be None, 'auto' or a list of distinct attribute names (the "
+            f"roles {list(ATTRIBUTE_ROLES)} or columns named in "
+            f"TransactionSchema(attributes=[...])), got {spec!r}; e.g. clv_covariates=['region']"
+        )
+
+
+def customer_attribute_table(
+    frame: pd.DataFrame, names: Sequence[str], *, observation_end: Any = None
+) -> pd.DataFrame:
+    """Each customer's most frequent value of each attribute in ``names``, from canonical rows.
+
+    ``names`` may hold roles and the schema's other attribute columns; the
+    rows are already validated, so nothing is reported again.
+    """
+    from custintel.features import customer_attributes
+
+    extras = [n for n in names if n not in ATTRIBUTE_ROLES]
+    with quiet():
+        return customer_attributes(
+            frame[[*REQUIRED_ROLES, *names]],  # customer, time and amount, and the names
+            TransactionSchema(attributes=extras),
+            roles=list(names),
+            observation_end=observation_end,
+            duplicates="keep",
         )
 
 
@@ -167,7 +199,9 @@ def add_dummies(
     return table.assign(**columns) if columns else table.copy()
 
 
-def check_encoding(value: Any, covariates: Sequence[str]) -> dict[str, list[str]]:
+def check_encoding(
+    value: Any, covariates: Sequence[str], extras: Sequence[str] = ()
+) -> dict[str, list[str]]:
     """Check a bundle's saved encoding against the covariates its CLV model reads.
 
     Parameters
@@ -188,16 +222,17 @@ def check_encoding(value: Any, covariates: Sequence[str]) -> dict[str, list[str]
     """
     if value is None:
         value = {}
+    names = (*ATTRIBUTE_ROLES, *extras)
     if not isinstance(value, Mapping) or not all(
-        role in ATTRIBUTE_ROLES
+        role in names
         and isinstance(levels, list)
         and 0 < len(levels) <= MAX_LEVELS
         and all(isinstance(v, str) for v in levels)
         for role, levels in value.items()
     ):
         raise ValueError(
-            "clv_covariates must map attribute roles "
-            f"{list(ATTRIBUTE_ROLES)} to lists of 1 to {MAX_LEVELS} texts"
+            f"clv_covariates must map attributes among {list(names)} (the roles and the "
+            f"schema's other attributes) to lists of 1 to {MAX_LEVELS} texts"
         )
     encoding = {str(role): list(levels) for role, levels in value.items()}
     if dummy_columns(encoding) != list(covariates):

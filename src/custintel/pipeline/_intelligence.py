@@ -19,9 +19,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from custintel._progress import progress_bar
-from custintel._validation import engine_or_pandas
+from custintel._validation import ATTRIBUTE_ROLES, engine_or_pandas
 from custintel.exceptions import CustintelWarning, SchemaError, collect_notes, plain, warn
-from custintel.pipeline._covariates import add_dummies, check_covariate_spec, check_encoding
+from custintel.pipeline._covariates import (
+    add_dummies,
+    check_covariate_spec,
+    check_encoding,
+    customer_attribute_table,
+)
 from custintel.pipeline._early_life import (
     check_early_life_days,
     early_life_columns,
@@ -899,6 +904,12 @@ class CustomerIntelligence(BaseEstimator):
         early = early_life_columns(frame, end, getattr(self, "early_life_", None))
         if early is not None:
             features = features.join(early)
+        # CLV covariates from the schema's other attribute columns (the roles come with
+        # the churn features): each customer's most frequent value
+        others = [n for n in getattr(self, "clv_covariates_", {}) if n not in ATTRIBUTE_ROLES]
+        if others:
+            table = customer_attribute_table(frame, others, observation_end=str(end.date()))
+            features = features.join(table.reindex(features.index))
         features.attrs.update({"observation_end": str(end.date()), "time_unit": "D"})
         return features
 
@@ -937,6 +948,8 @@ class CustomerIntelligence(BaseEstimator):
         for role in early_life_roles(getattr(self, "early_life_", None)):
             if role in self.schema_mapping_:  # the early-life features read it too
                 needed[role] = self.schema_mapping_[role]
+        for name in self.schema_.attributes:  # validation needs every one the schema names
+            needed[name] = name
         present = {str(c) for c in columns}
         missing = {role: column for role, column in needed.items() if column not in present}
         if missing:
@@ -1370,6 +1383,7 @@ class CustomerIntelligence(BaseEstimator):
             ci.clv_covariates_ = check_encoding(
                 scoring.get("clv_covariates"),
                 purchase._covariate_columns() if purchase is not None else [],
+                TransactionSchema.coerce(ci.schema).attributes,
             )
         except ValueError as err:
             raise refuse("clv_covariates", scoring.get("clv_covariates"), str(err)) from err

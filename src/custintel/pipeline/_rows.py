@@ -15,6 +15,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from custintel._roles import OPTIONAL_ROLES, REQUIRED_ROLES
 from custintel._validation import ValidatedTransactions
 from custintel.exceptions import SchemaError, quiet
 
@@ -147,7 +148,12 @@ def missing_columns_error(missing: Mapping[str, str], features: Iterable[str]) -
             use = ": the recommendations are made from it"
         elif feature in read:
             use = f": the scores read the feature {feature!r} made from it"
-        parts.append(f"column {column!r} (role {role!r}), which the model was trained with{use}")
+        played = (
+            f"role {role!r}"
+            if role in (*REQUIRED_ROLES, *OPTIONAL_ROLES)
+            else "an attribute of the schema, TransactionSchema(attributes=...)"
+        )
+        parts.append(f"column {column!r} ({played}), which the model was trained with{use}")
     several = len(missing) > 1
     return SchemaError(
         f"the transactions to score lack the {'; '.join(parts)}. Add "

@@ -254,16 +254,9 @@ def _with_attributes(
     split: pd.DataFrame, tx: pd.DataFrame, covariates: Mapping[str, Sequence[str]], last: str
 ) -> pd.DataFrame:
     """``split`` with the 0/1 attribute columns of its customers, from their rows up to ``last``."""
-    from custintel.features import customer_attributes
-    from custintel.pipeline._covariates import add_dummies
+    from custintel.pipeline._covariates import add_dummies, customer_attribute_table
 
-    with quiet():
-        attributes = customer_attributes(
-            tx[[*TIMING_COLUMNS, *covariates]],
-            roles=list(covariates),
-            observation_end=last,
-            duplicates="keep",
-        )
+    attributes = customer_attribute_table(tx, list(covariates), observation_end=last)
     return add_dummies(split, attributes, covariates)
 
 
@@ -694,20 +687,23 @@ def clv_step(
         what the regularity check and the covariates came to.
     """
     from custintel.features import add_litt
-    from custintel.pipeline._covariates import covariate_roles, dummy_columns, fit_encoding
+    from custintel.pipeline._covariates import (
+        covariate_roles,
+        customer_attribute_table,
+        dummy_columns,
+        fit_encoding,
+    )
 
     holdout_days = max(1, min(log.horizon, log.span_days // 2))
-    roles = covariate_roles(covariates, [r for r in log.frame.columns if isinstance(r, str)])
+    roles = covariate_roles(
+        covariates,
+        [r for r in log.frame.columns if isinstance(r, str)],
+        log.schema.attributes,
+    )
     encoding: dict[str, list[str]] = {}
     notes: list[str] = []
     if roles:
-        from custintel.features import customer_attributes
-
-        with quiet():
-            attributes = customer_attributes(
-                log.frame[[*TIMING_COLUMNS, *roles]], roles=roles, duplicates="keep"
-            )
-        encoding = fit_encoding(attributes, roles)
+        encoding = fit_encoding(customer_attribute_table(log.frame, roles), roles)
         if not encoding:
             notes.append(
                 f"CLV: the attributes {roles} were not used as covariates: no value other "
