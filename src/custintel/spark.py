@@ -231,7 +231,7 @@ def _features_from_aggregates(
     others: list[str],
 ) -> pd.DataFrame:
     """Finish one batch of customer aggregates into the rows ``score_customers`` reads."""
-    from custintel.backends import churn_rows, early_life_rows
+    from custintel.backends import churn_rows, collected_attribute, early_life_rows
     from custintel.pipeline import EARLY_LIFE_FEATURE_PREFIX
 
     batch = batch.sort_values("customer_id", kind="stable", ignore_index=True)
@@ -245,9 +245,7 @@ def _features_from_aggregates(
             [] if items is None else list(items) for items in present["items"].tolist()
         ]
     for name in others:  # the schema's other attributes read as CLV covariates
-        values = present[f"attr_{name}"].to_numpy(dtype=object)
-        known = sorted({v for v in values if not pd.isna(v)})
-        features[name] = pd.Categorical(values, categories=pd.Index(known))
+        features[name] = collected_attribute(present[f"attr_{name}"])
     if early_names:  # NaN for customers who are not new, as the pandas path leaves them
         early = early_life_rows(present, end).add_prefix(EARLY_LIFE_FEATURE_PREFIX)
         early.index = features.index

@@ -37,6 +37,7 @@ __all__ = [
     "check_min_history",
     "churn_columns",
     "churn_days",
+    "collected_attribute",
     "early_life_columns",
     "money",
     "positive_days",
@@ -324,6 +325,22 @@ def summary_columns(
     if "net_margin" in aggregates:
         columns["total_margin"] = money(aggregates, "net_margin")
     return columns
+
+
+def collected_attribute(values: Any) -> pd.Categorical:
+    """Turn an attribute column collected from an engine into a categorical of sorted labels.
+
+    Engines know no category order; the pandas path's categories of a text
+    attribute are its values in sorted order, so the two read alike.
+
+    Examples
+    --------
+    >>> collected_attribute(pd.Series(["web", None, "store"])).categories.tolist()
+    ['store', 'web']
+    """
+    labels = np.asarray(values, dtype=object)
+    known = sorted({v for v in labels if not pd.isna(v)})
+    return pd.Categorical(labels, categories=pd.Index(known))
 
 
 def early_life_columns(aggregates: Mapping[str, Any], age: np.ndarray) -> dict[str, np.ndarray]:

@@ -19,6 +19,7 @@ from custintel.backends._aggregates import LOW
 from custintel.backends._definitions import (
     EARLY_LIFE_ATTRIBUTES,
     EARLY_LIFE_COLUMNS,
+    collected_attribute,
     early_life_columns,
 )
 from custintel.backends._features import _ID, _limbs, attribute_table
@@ -146,7 +147,5 @@ def early_life_rows(table: pd.DataFrame, end_day: int) -> pd.DataFrame:
     for role in EARLY_LIFE_ATTRIBUTES:
         name = f"{EARLY_LIFE_PREFIX}attr_{role}"
         if name in table.columns:
-            values = table[name].to_numpy(dtype=object)
-            known = sorted({v for v in values if not pd.isna(v)})
-            out[role] = pd.Categorical(values, categories=pd.Index(known))
+            out[role] = collected_attribute(table[name])
     return out[[*EARLY_LIFE_COLUMNS, *(c for c in out.columns if c not in EARLY_LIFE_COLUMNS)]]

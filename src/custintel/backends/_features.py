@@ -55,6 +55,7 @@ from custintel.backends._definitions import (
     check_cutoff,
     churn_columns,
     churn_days,
+    collected_attribute,
     money,
     summary_columns,
     unit_days,
@@ -537,9 +538,7 @@ def churn_rows(
     rows = summary.join(churn_columns(summary, present))
     for role in CHURN_ATTRIBUTES:
         if role in roles:
-            values = present[f"attr_{role}"].to_numpy(dtype=object)
-            known = sorted({v for v in values if not pd.isna(v)})
-            rows[role] = pd.Categorical(values, categories=pd.Index(known))
+            rows[role] = collected_attribute(present[f"attr_{role}"])
     return rows, present
 
 

@@ -74,9 +74,8 @@ def _rows_at(
         quantity = validated.values("quantity", np.float64)
         aggregates["first_quantity"] = per_customer(quantity, on_first_day)
     bought = known & (amount > 0)
-    early_days = np.unique(
-        codes[bought & ~on_first_day].astype(np.int64) * (1 << 32) + offset[bought & ~on_first_day]
-    )
+    bought_later = bought & ~on_first_day
+    early_days = np.unique(codes[bought_later].astype(np.int64) * (1 << 32) + offset[bought_later])
     aggregates["early_orders"] = np.bincount(early_days >> 32, minlength=n)
     last_offset = np.zeros(n, dtype=np.int64)
     np.maximum.at(last_offset, codes[bought], offset[bought])
